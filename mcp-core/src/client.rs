@@ -1,0 +1,533 @@
+//! The client session: initialize, list and call tools, receive progress as it arrives, cancel.
+//!
+//! A transport gives the client a [`ClientChannel`]: a sender for outgoing messages and a
+//! receiver of incoming ones. The client runs one task that reads the receiver and routes each
+//! message: responses to the request waiting for them, progress to the call whose token it
+//! carries, requests from the server to the handler.
+
+use std::collections::HashMap;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::task::{Context as TaskContext, Poll};
+
+use futures_core::Stream;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::error::{RequestError, RpcError};
+use crate::jsonrpc::{ErrorResponse, JsonObject, Message, Notification, Request, RequestId, Response};
+use crate::peer::{Pending, Reply};
+use crate::protocol::{
+    CallToolParams, CallToolResult, CancelledParams, ClientCapabilities, Implementation,
+    InitializeParams, InitializeResult, ListToolsResult, LoggingLevel, LoggingMessageParams,
+    PaginatedParams, ProgressParams, ProgressToken, ProtocolVersion, SetLevelParams, Tool,
+    methods,
+};
+
+/// The two ends a client transport provides.
+#[derive(Debug)]
+pub struct ClientChannel {
+    /// Messages the client sends.
+    pub outgoing: mpsc::Sender<Message>,
+    /// Messages the client receives; the transport closes it when the connection ends.
+    pub incoming: mpsc::Receiver<Message>,
+}
+
+/// A handler for requests the server sends to the client (sampling, elicitation, roots).
+pub type RequestHandler = Arc<
+    dyn Fn(Request) -> Pin<Box<dyn std::future::Future<Output = Result<JsonObject, RpcError>> + Send>>
+        + Send
+        + Sync,
+>;
+
+/// Why connecting failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConnectError {
+    /// The `initialize` request failed.
+    #[error("initialize failed: {0}")]
+    Initialize(#[from] RequestError),
+    /// The server chose a revision this client does not speak.
+    #[error("the server answered with unsupported protocol version {0:?}")]
+    UnsupportedVersion(String),
+}
+
+/// Options for [`Client::connect`].
+#[derive(Clone)]
+pub struct ClientOptions {
+    /// Who the client is.
+    pub info: Implementation,
+    /// What it can do.
+    pub capabilities: ClientCapabilities,
+    /// The revision it asks for.
+    pub protocol_version: ProtocolVersion,
+    /// Handles server-to-client requests other than `ping`; `-32601` when absent.
+    pub on_request: Option<RequestHandler>,
+    /// How many progress events a call may buffer before the client stops reading the
+    /// connection (back-pressure that reaches the server's tool).
+    pub call_buffer: usize,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            info: Implementation::new("mcp-core-client", env!("CARGO_PKG_VERSION")),
+            capabilities: ClientCapabilities::default(),
+            protocol_version: ProtocolVersion::LATEST,
+            on_request: None,
+            call_buffer: 64,
+        }
+    }
+}
+
+impl std::fmt::Debug for ClientOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientOptions")
+            .field("info", &self.info)
+            .field("protocol_version", &self.protocol_version)
+            .finish()
+    }
+}
+
+/// A connected, initialized client. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    outgoing: mpsc::Sender<Message>,
+    pending: Pending,
+    calls: Mutex<HashMap<ProgressToken, mpsc::Sender<ProgressParams>>>,
+    logs: Mutex<Option<mpsc::UnboundedSender<LoggingMessageParams>>>,
+    server: OnceLock<InitializeResult>,
+    call_buffer: usize,
+}
+
+impl Client {
+    /// Connects over `channel` with default options and performs the `initialize` handshake.
+    pub async fn connect(channel: ClientChannel) -> Result<Client, ConnectError> {
+        Client::connect_with(channel, ClientOptions::default()).await
+    }
+
+    /// Connects with the given options and performs the `initialize` handshake.
+    pub async fn connect_with(
+        channel: ClientChannel,
+        options: ClientOptions,
+    ) -> Result<Client, ConnectError> {
+        let client = Client {
+            inner: Arc::new(Inner {
+                outgoing: channel.outgoing,
+                pending: Pending::default(),
+                calls: Mutex::new(HashMap::new()),
+                logs: Mutex::new(None),
+                server: OnceLock::new(),
+                call_buffer: options.call_buffer.max(1),
+            }),
+        };
+        tokio::spawn(read_loop(
+            Arc::downgrade(&client.inner),
+            channel.incoming,
+            options.on_request.clone(),
+        ));
+        let params = InitializeParams {
+            protocol_version: options.protocol_version.as_str().to_owned(),
+            capabilities: options.capabilities,
+            client_info: options.info,
+            meta: None,
+        };
+        let result: InitializeResult = client
+            .request_typed(methods::INITIALIZE, Some(to_object(&params)))
+            .await?;
+        if result.protocol_version.parse::<ProtocolVersion>().is_err() {
+            return Err(ConnectError::UnsupportedVersion(result.protocol_version));
+        }
+        let _ = client.inner.server.set(result);
+        client.notify(methods::INITIALIZED, None).await?;
+        Ok(client)
+    }
+
+    /// The server's `initialize` result.
+    pub fn server(&self) -> &InitializeResult {
+        // Set before `connect` returns.
+        self.inner.server.get().expect("initialized before connect returns")
+    }
+
+    /// The negotiated protocol revision.
+    pub fn protocol_version(&self) -> Option<ProtocolVersion> {
+        self.inner
+            .server
+            .get()
+            .and_then(|r| r.protocol_version.parse().ok())
+    }
+
+    /// Sends a raw request and waits for its result.
+    pub async fn request(
+        &self,
+        method: &str,
+        params: Option<JsonObject>,
+    ) -> Result<JsonObject, RequestError> {
+        let (id, rx) = self.inner.pending.register();
+        self.send(Request::new(id.clone(), method, params).into(), &id)
+            .await?;
+        match rx.await {
+            Ok(reply) => reply.map_err(RequestError::Rpc),
+            Err(_) => Err(RequestError::Closed(id)),
+        }
+    }
+
+    async fn request_typed<T: DeserializeOwned>(
+        &self,
+        method: &str,
+        params: Option<JsonObject>,
+    ) -> Result<T, RequestError> {
+        let (id, rx) = self.inner.pending.register();
+        self.send(Request::new(id.clone(), method, params).into(), &id)
+            .await?;
+        let reply = rx.await.map_err(|_| RequestError::Closed(id.clone()))?;
+        decode(id, reply)
+    }
+
+    async fn send(&self, message: Message, id: &RequestId) -> Result<(), RequestError> {
+        self.inner.outgoing.send(message).await.map_err(|_| {
+            self.inner.pending.forget(id);
+            RequestError::Closed(id.clone())
+        })
+    }
+
+    /// Sends a notification.
+    pub async fn notify(&self, method: &str, params: Option<JsonObject>) -> Result<(), RequestError> {
+        self.inner
+            .outgoing
+            .send(Notification::new(method, params).into())
+            .await
+            .map_err(|_| RequestError::Closed(RequestId::Number(-1)))
+    }
+
+    /// `ping`.
+    pub async fn ping(&self) -> Result<(), RequestError> {
+        self.request(methods::PING, None).await.map(drop)
+    }
+
+    /// Every tool, following `nextCursor` through all pages.
+    pub async fn list_tools(&self) -> Result<Vec<Tool>, RequestError> {
+        let mut tools = Vec::new();
+        let mut cursor = None;
+        loop {
+            let params = PaginatedParams { cursor, meta: None };
+            let page: ListToolsResult = self
+                .request_typed(methods::TOOLS_LIST, Some(to_object(&params)))
+                .await?;
+            tools.extend(page.tools);
+            match page.next_cursor {
+                Some(c) => cursor = Some(c),
+                None => return Ok(tools),
+            }
+        }
+    }
+
+    /// Asks the server to send log messages at `level` and above.
+    pub async fn set_logging_level(&self, level: LoggingLevel) -> Result<(), RequestError> {
+        let params = SetLevelParams { level, meta: None };
+        self.request(methods::LOGGING_SET_LEVEL, Some(to_object(&params)))
+            .await
+            .map(drop)
+    }
+
+    /// Log messages the server sends from now on. A later call replaces the earlier receiver.
+    pub fn log_messages(&self) -> mpsc::UnboundedReceiver<LoggingMessageParams> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        *self.inner.logs.lock().unwrap_or_else(|e| e.into_inner()) = Some(tx);
+        rx
+    }
+
+    /// Calls a tool and waits for its result, without asking for progress.
+    pub async fn call_tool(
+        &self,
+        name: &str,
+        arguments: Value,
+    ) -> Result<CallToolResult, RequestError> {
+        let params = CallToolParams {
+            name: name.to_owned(),
+            arguments: as_arguments(arguments),
+            meta: None,
+        };
+        self.request_typed(methods::TOOLS_CALL, Some(to_object(&params)))
+            .await
+    }
+
+    /// Calls a tool with a progress token and returns at once: the [`ToolCall`] yields each
+    /// progress notification as it arrives, then the result.
+    pub async fn call_tool_streaming(
+        &self,
+        name: &str,
+        arguments: Value,
+    ) -> Result<ToolCall, RequestError> {
+        let (id, rx) = self.inner.pending.register();
+        let token = match &id {
+            RequestId::Number(n) => ProgressToken::Number(*n),
+            RequestId::String(s) => ProgressToken::String(s.to_string()),
+        };
+        let (tx, progress) = mpsc::channel(self.inner.call_buffer);
+        self.inner
+            .calls
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(token.clone(), tx);
+        let mut meta = JsonObject::new();
+        meta.insert("progressToken".into(), to_value(&token));
+        let params = CallToolParams {
+            name: name.to_owned(),
+            arguments: as_arguments(arguments),
+            meta: Some(meta),
+        };
+        let call = ToolCall {
+            client: self.clone(),
+            id: id.clone(),
+            token,
+            progress,
+            result: Some(rx),
+            reply: None,
+            done: false,
+        };
+        self.send(
+            Request::new(id.clone(), methods::TOOLS_CALL, Some(to_object(&params))).into(),
+            &id,
+        )
+        .await?;
+        Ok(call)
+    }
+}
+
+/// One event of a streaming tool call.
+#[derive(Debug)]
+pub enum CallEvent {
+    /// A progress notification.
+    Progress(ProgressParams),
+    /// The result; no event follows.
+    Done(Result<CallToolResult, RequestError>),
+}
+
+/// A tool call in flight. Read it as a [`Stream`] of [`CallEvent`]s (or with
+/// [`next_event`](Self::next_event)); dropping it before the result cancels the call.
+#[derive(Debug)]
+pub struct ToolCall {
+    client: Client,
+    id: RequestId,
+    token: ProgressToken,
+    progress: mpsc::Receiver<ProgressParams>,
+    result: Option<oneshot::Receiver<Reply>>,
+    reply: Option<Option<Reply>>,
+    done: bool,
+}
+
+impl ToolCall {
+    /// The request id of the call.
+    pub fn id(&self) -> &RequestId {
+        &self.id
+    }
+
+    /// The next event: progress in arrival order, then the result, then `None`.
+    pub async fn next_event(&mut self) -> Option<CallEvent> {
+        std::future::poll_fn(|cx| Pin::new(&mut *self).poll_next(cx)).await
+    }
+
+    /// Waits for the result, discarding progress.
+    pub async fn result(mut self) -> Result<CallToolResult, RequestError> {
+        while let Some(event) = self.next_event().await {
+            if let CallEvent::Done(result) = event {
+                return result;
+            }
+        }
+        Err(RequestError::Closed(self.id.clone()))
+    }
+
+    /// Cancels the call: sends `notifications/cancelled` and stops waiting.
+    pub async fn cancel(mut self, reason: &str) -> Result<(), RequestError> {
+        self.finish();
+        let params = CancelledParams {
+            request_id: self.id.clone(),
+            reason: Some(reason.to_owned()),
+            meta: None,
+        };
+        self.client
+            .notify(methods::CANCELLED, Some(to_object(&params)))
+            .await
+    }
+
+    fn finish(&mut self) {
+        self.done = true;
+        self.result = None;
+        self.client.inner.pending.forget(&self.id);
+        self.client
+            .inner
+            .calls
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.token);
+    }
+}
+
+impl Stream for ToolCall {
+    type Item = CallEvent;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<CallEvent>> {
+        if self.done {
+            return Poll::Ready(None);
+        }
+        // Progress first: one task routes progress and the response in arrival order, so
+        // every progress event sent before the response is queued by the time it arrives.
+        if let Poll::Ready(Some(p)) = self.progress.poll_recv(cx) {
+            return Poll::Ready(Some(CallEvent::Progress(p)));
+        }
+        if self.reply.is_none() {
+            let Some(rx) = self.result.as_mut() else {
+                return Poll::Ready(None);
+            };
+            let reply = match Pin::new(rx).poll(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(reply) => reply.ok(),
+            };
+            self.result = None;
+            self.reply = Some(reply);
+            // Progress may have been queued between the two polls above.
+            if let Ok(p) = self.progress.try_recv() {
+                return Poll::Ready(Some(CallEvent::Progress(p)));
+            }
+        }
+        let id = self.id.clone();
+        let reply = self.reply.take().flatten();
+        self.finish();
+        let result = match reply {
+            Some(reply) => decode(id, reply),
+            None => Err(RequestError::Closed(id)),
+        };
+        Poll::Ready(Some(CallEvent::Done(result)))
+    }
+}
+
+use std::future::Future as _;
+
+impl Drop for ToolCall {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        self.finish();
+        let params = CancelledParams {
+            request_id: self.id.clone(),
+            reason: Some("the caller dropped the call".into()),
+            meta: None,
+        };
+        let note = Notification::new(methods::CANCELLED, Some(to_object(&params)));
+        let _ = self.client.inner.outgoing.try_send(note.into());
+    }
+}
+
+async fn read_loop(
+    inner: std::sync::Weak<Inner>,
+    mut incoming: mpsc::Receiver<Message>,
+    on_request: Option<RequestHandler>,
+) {
+    while let Some(message) = incoming.recv().await {
+        let Some(client) = inner.upgrade() else { return };
+        match message {
+            Message::Response(r) => {
+                client.pending.resolve(&r.id, Ok(r.result));
+            }
+            Message::Error(e) => {
+                if let Some(id) = e.id {
+                    client.pending.resolve(&id, Err(e.error.into()));
+                }
+            }
+            Message::Notification(n) => route_notification(&client, n).await,
+            Message::Request(r) => {
+                let outgoing = client.outgoing.clone();
+                let handler = on_request.clone();
+                tokio::spawn(async move {
+                    let id = r.id.clone();
+                    let answer = if r.method == methods::PING {
+                        Ok(JsonObject::new())
+                    } else if let Some(handler) = handler {
+                        handler(r).await
+                    } else {
+                        Err(RpcError::method_not_found(&r.method))
+                    };
+                    let message = match answer {
+                        Ok(result) => Message::Response(Response::new(id, result)),
+                        Err(e) => Message::Error(ErrorResponse::new(Some(id), e)),
+                    };
+                    let _ = outgoing.send(message).await;
+                });
+            }
+        }
+    }
+    if let Some(client) = inner.upgrade() {
+        client.pending.close_all();
+        client.calls.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+}
+
+async fn route_notification(client: &Inner, n: Notification) {
+    match n.method.as_str() {
+        methods::PROGRESS => {
+            let Ok(p) = parse::<ProgressParams>(n.params) else {
+                return;
+            };
+            let tx = client
+                .calls
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(&p.progress_token)
+                .cloned();
+            if let Some(tx) = tx {
+                // Waits when the caller is behind: back-pressure all the way to the tool.
+                let _ = tx.send(p).await;
+            }
+        }
+        methods::LOG_MESSAGE => {
+            if let Ok(p) = parse::<LoggingMessageParams>(n.params) {
+                let logs = client.logs.lock().unwrap_or_else(|e| e.into_inner());
+                if let Some(tx) = logs.as_ref() {
+                    let _ = tx.send(p);
+                }
+            }
+        }
+        other => tracing::debug!(method = other, "client ignoring notification"),
+    }
+}
+
+fn parse<T: DeserializeOwned>(params: Option<JsonObject>) -> Result<T, serde_json::Error> {
+    serde_json::from_value(Value::Object(params.unwrap_or_default()))
+}
+
+fn decode<T: DeserializeOwned>(id: RequestId, reply: Reply) -> Result<T, RequestError> {
+    let object = reply?;
+    serde_json::from_value(Value::Object(object)).map_err(|source| RequestError::Decode { id, source })
+}
+
+fn to_object<T: Serialize>(value: &T) -> JsonObject {
+    match serde_json::to_value(value) {
+        Ok(Value::Object(o)) => o,
+        _ => JsonObject::new(),
+    }
+}
+
+fn to_value<T: Serialize>(value: &T) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
+}
+
+fn as_arguments(arguments: Value) -> Option<JsonObject> {
+    match arguments {
+        Value::Object(o) => Some(o),
+        Value::Null => None,
+        other => {
+            let mut o = JsonObject::new();
+            o.insert("value".into(), other);
+            Some(o)
+        }
+    }
+}

@@ -1,0 +1,356 @@
+//! The JSON-RPC 2.0 envelope that every MCP message travels in.
+//!
+//! A transport turns bytes into a [`Message`] with [`Message::parse`]; when the bytes are not a
+//! valid message, the error it returns already is the [`ErrorResponse`] to send back
+//! (`-32700` for malformed JSON, `-32600` for JSON that is not a JSON-RPC message).
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{Map, Value};
+
+use crate::error::{ErrorCode, RpcError};
+
+/// A JSON object, as used for `params`, `result` and tool arguments.
+pub type JsonObject = Map<String, Value>;
+
+/// The `jsonrpc` member: always the string `"2.0"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Version2;
+
+impl Serialize for Version2 {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str("2.0")
+    }
+}
+
+impl<'de> Deserialize<'de> for Version2 {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s: std::borrow::Cow<'de, str> = Deserialize::deserialize(d)?;
+        if s == "2.0" {
+            Ok(Version2)
+        } else {
+            Err(D::Error::custom(format!("jsonrpc must be \"2.0\", got {s:?}")))
+        }
+    }
+}
+
+/// A request id: a string or an integer (MCP forbids `null`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum RequestId {
+    /// A numeric id.
+    Number(i64),
+    /// A string id.
+    String(Arc<str>),
+}
+
+impl fmt::Display for RequestId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RequestId::Number(n) => write!(f, "{n}"),
+            RequestId::String(s) => write!(f, "{s:?}"),
+        }
+    }
+}
+
+impl From<i64> for RequestId {
+    fn from(n: i64) -> Self {
+        RequestId::Number(n)
+    }
+}
+
+impl From<&str> for RequestId {
+    fn from(s: &str) -> Self {
+        RequestId::String(s.into())
+    }
+}
+
+/// A request: a method call that expects exactly one response with the same id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Request {
+    /// Always `"2.0"`.
+    pub jsonrpc: Version2,
+    /// The id the response will carry.
+    pub id: RequestId,
+    /// The method name, such as `tools/call`.
+    pub method: String,
+    /// The parameters, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub params: Option<JsonObject>,
+}
+
+impl Request {
+    /// A request with the given id, method and params.
+    pub fn new(id: RequestId, method: impl Into<String>, params: Option<JsonObject>) -> Self {
+        Request {
+            jsonrpc: Version2,
+            id,
+            method: method.into(),
+            params,
+        }
+    }
+}
+
+/// A notification: a one-way message that gets no response.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Notification {
+    /// Always `"2.0"`.
+    pub jsonrpc: Version2,
+    /// The method name, such as `notifications/progress`.
+    pub method: String,
+    /// The parameters, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub params: Option<JsonObject>,
+}
+
+impl Notification {
+    /// A notification with the given method and params.
+    pub fn new(method: impl Into<String>, params: Option<JsonObject>) -> Self {
+        Notification {
+            jsonrpc: Version2,
+            method: method.into(),
+            params,
+        }
+    }
+}
+
+/// A successful response.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Response {
+    /// Always `"2.0"`.
+    pub jsonrpc: Version2,
+    /// The id of the request this answers.
+    pub id: RequestId,
+    /// The result object.
+    pub result: JsonObject,
+}
+
+impl Response {
+    /// A response to `id` carrying `result`.
+    pub fn new(id: RequestId, result: JsonObject) -> Self {
+        Response {
+            jsonrpc: Version2,
+            id,
+            result,
+        }
+    }
+}
+
+/// The `error` member of an error response.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorObject {
+    /// The JSON-RPC error code.
+    pub code: i64,
+    /// A short description.
+    pub message: String,
+    /// Extra information, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<Value>,
+}
+
+/// An error response. Its id is absent only when the request's id could not be read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorResponse {
+    /// Always `"2.0"`.
+    pub jsonrpc: Version2,
+    /// The id of the request this answers, if it could be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<RequestId>,
+    /// What went wrong.
+    pub error: ErrorObject,
+}
+
+impl ErrorResponse {
+    /// An error response for `id` built from a typed [`RpcError`].
+    pub fn new(id: Option<RequestId>, error: RpcError) -> Self {
+        ErrorResponse {
+            jsonrpc: Version2,
+            id,
+            error: error.into_object(),
+        }
+    }
+}
+
+/// Any JSON-RPC message that can travel in either direction.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Message {
+    /// A request.
+    Request(Request),
+    /// A notification.
+    Notification(Notification),
+    /// A successful response.
+    Response(Response),
+    /// An error response.
+    Error(ErrorResponse),
+}
+
+impl Serialize for Message {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Message::Request(m) => m.serialize(s),
+            Message::Notification(m) => m.serialize(s),
+            Message::Response(m) => m.serialize(s),
+            Message::Error(m) => m.serialize(s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Message {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = Value::deserialize(d)?;
+        Message::from_value(value).map_err(|e| D::Error::custom(e.error.message))
+    }
+}
+
+impl From<Request> for Message {
+    fn from(m: Request) -> Self {
+        Message::Request(m)
+    }
+}
+impl From<Notification> for Message {
+    fn from(m: Notification) -> Self {
+        Message::Notification(m)
+    }
+}
+impl From<Response> for Message {
+    fn from(m: Response) -> Self {
+        Message::Response(m)
+    }
+}
+impl From<ErrorResponse> for Message {
+    fn from(m: ErrorResponse) -> Self {
+        Message::Error(m)
+    }
+}
+
+impl Message {
+    /// Parses one message from bytes.
+    ///
+    /// On failure the error is the response to send: `-32700` when the bytes are not JSON,
+    /// `-32600` (with the request's id when one could be read) when the JSON is not a valid
+    /// JSON-RPC message. JSON-RPC batches (arrays) are rejected with `-32600`: MCP removed them
+    /// in revision 2025-06-18.
+    pub fn parse(bytes: &[u8]) -> Result<Message, Box<ErrorResponse>> {
+        let value: Value = serde_json::from_slice(bytes).map_err(|e| {
+            Box::new(ErrorResponse::new(
+                None,
+                RpcError::new(ErrorCode::PARSE_ERROR, format!("Parse error: {e}")),
+            ))
+        })?;
+        Message::from_value(value)
+    }
+
+    /// Classifies an already parsed JSON value; see [`Message::parse`].
+    pub fn from_value(value: Value) -> Result<Message, Box<ErrorResponse>> {
+        let invalid = |id: Option<RequestId>, why: String| {
+            Box::new(ErrorResponse::new(
+                id,
+                RpcError::new(ErrorCode::INVALID_REQUEST, format!("Invalid request: {why}")),
+            ))
+        };
+        let obj = match value {
+            Value::Object(obj) => obj,
+            Value::Array(_) => {
+                return Err(invalid(None, "JSON-RPC batches are not supported".into()));
+            }
+            other => return Err(invalid(None, format!("expected an object, got {other}"))),
+        };
+        let id = obj
+            .get("id")
+            .and_then(|v| serde_json::from_value::<RequestId>(v.clone()).ok());
+        let has = |k: &str| obj.contains_key(k);
+        let value = Value::Object(obj.clone());
+        let result = if has("method") {
+            if has("id") {
+                serde_json::from_value(value).map(Message::Request)
+            } else {
+                serde_json::from_value(value).map(Message::Notification)
+            }
+        } else if has("result") {
+            serde_json::from_value(value).map(Message::Response)
+        } else if has("error") {
+            serde_json::from_value(value).map(Message::Error)
+        } else {
+            return Err(invalid(
+                id,
+                "a message needs \"method\", \"result\" or \"error\"".into(),
+            ));
+        };
+        result.map_err(|e| invalid(id, e.to_string()))
+    }
+
+    /// Serializes the message to a compact JSON string (no newlines, as stdio needs).
+    pub fn to_json(&self) -> String {
+        // Serializing these types cannot fail: every map key is a string.
+        serde_json::to_string(self).unwrap_or_else(|_| String::from("{}"))
+    }
+
+    /// The method of a request or notification.
+    pub fn method(&self) -> Option<&str> {
+        match self {
+            Message::Request(r) => Some(&r.method),
+            Message::Notification(n) => Some(&n.method),
+            _ => None,
+        }
+    }
+
+    /// The id of a request or response.
+    pub fn id(&self) -> Option<&RequestId> {
+        match self {
+            Message::Request(r) => Some(&r.id),
+            Message::Response(r) => Some(&r.id),
+            Message::Error(e) => e.id.as_ref(),
+            Message::Notification(_) => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_each_kind() {
+        let m = Message::parse(br#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#).unwrap();
+        assert!(matches!(m, Message::Request(ref r) if r.method == "ping"));
+        let m = Message::parse(br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#)
+            .unwrap();
+        assert!(matches!(m, Message::Notification(_)));
+        let m = Message::parse(br#"{"jsonrpc":"2.0","id":"a","result":{}}"#).unwrap();
+        assert!(matches!(m, Message::Response(ref r) if r.id == RequestId::from("a")));
+        let m =
+            Message::parse(br#"{"jsonrpc":"2.0","id":2,"error":{"code":-1,"message":"x"}}"#)
+                .unwrap();
+        assert!(matches!(m, Message::Error(_)));
+    }
+
+    #[test]
+    fn malformed_json_is_parse_error() {
+        let e = Message::parse(b"{not json").unwrap_err();
+        assert_eq!(e.error.code, -32700);
+        assert_eq!(e.id, None);
+    }
+
+    #[test]
+    fn wrong_shape_is_invalid_request_with_id() {
+        let e = Message::parse(br#"{"jsonrpc":"1.0","id":5,"method":"ping"}"#).unwrap_err();
+        assert_eq!(e.error.code, -32600);
+        assert_eq!(e.id, Some(RequestId::Number(5)));
+        let e = Message::parse(br#"[{"jsonrpc":"2.0","id":5,"method":"ping"}]"#).unwrap_err();
+        assert_eq!(e.error.code, -32600);
+        let e = Message::parse(br#"{"jsonrpc":"2.0","id":5,"method":"x","params":[1]}"#)
+            .unwrap_err();
+        assert_eq!(e.error.code, -32600);
+    }
+
+    #[test]
+    fn round_trips() {
+        let r = Message::Request(Request::new(7.into(), "tools/list", None));
+        let s = r.to_json();
+        assert_eq!(s, r#"{"jsonrpc":"2.0","id":7,"method":"tools/list"}"#);
+        assert_eq!(Message::parse(s.as_bytes()).unwrap(), r);
+    }
+}

@@ -1,0 +1,178 @@
+//! The server: its tools and identity ([`Server`]), and one connection's state
+//! ([`ServerSession`]).
+
+mod session;
+mod state;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+pub use session::ServerSession;
+pub(crate) use state::SessionState;
+
+use crate::protocol::{Implementation, ServerCapabilities};
+use crate::tool::{Tool, ToolBox};
+use crate::transport::DEFAULT_OUTBOX_CAPACITY;
+
+/// A server definition: identity, instructions and tools. Cheap to clone; every session of a
+/// transport shares one.
+#[derive(Clone)]
+pub struct Server {
+    pub(crate) inner: Arc<ServerInner>,
+}
+
+pub(crate) struct ServerInner {
+    pub(crate) info: Implementation,
+    pub(crate) instructions: Option<String>,
+    pub(crate) tools: Vec<Arc<dyn Tool>>,
+    pub(crate) tool_index: HashMap<String, usize>,
+    pub(crate) page_size: usize,
+    pub(crate) outbox_capacity: usize,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("info", &self.inner.info)
+            .field("tools", &self.inner.tool_index.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl Server {
+    /// Starts building a server with the given name and version.
+    pub fn builder(name: impl Into<String>, version: impl Into<String>) -> ServerBuilder {
+        ServerBuilder {
+            info: Implementation::new(name, version),
+            instructions: None,
+            tools: Vec::new(),
+            page_size: 100,
+            outbox_capacity: DEFAULT_OUTBOX_CAPACITY,
+        }
+    }
+
+    /// Who the server is.
+    pub fn info(&self) -> &Implementation {
+        &self.inner.info
+    }
+
+    /// The capabilities announced in the `initialize` result.
+    pub fn capabilities(&self) -> ServerCapabilities {
+        ServerCapabilities {
+            tools: Some(Default::default()),
+            logging: Some(Default::default()),
+            ..Default::default()
+        }
+    }
+
+    /// A tool by name.
+    pub fn tool(&self, name: &str) -> Option<&Arc<dyn Tool>> {
+        self.inner.tool_index.get(name).map(|&i| &self.inner.tools[i])
+    }
+
+    /// The capacity of the per-request queues a transport should create for this server.
+    pub fn outbox_capacity(&self) -> usize {
+        self.inner.outbox_capacity
+    }
+}
+
+/// Why a server definition was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// Two tools share a name.
+    #[error("two tools are named `{0}`: tool names must be unique")]
+    DuplicateTool(String),
+    /// A tool name breaks the spec's rules (1 to 128 of `A-Z a-z 0-9 _ - .`).
+    #[error("invalid tool name `{0}`: use 1 to 128 of A-Z, a-z, 0-9, `_`, `-` and `.`")]
+    InvalidToolName(String),
+    /// A page size of zero.
+    #[error("the page size must be at least 1")]
+    ZeroPageSize,
+}
+
+/// Builds a [`Server`].
+#[must_use]
+pub struct ServerBuilder {
+    info: Implementation,
+    instructions: Option<String>,
+    tools: Vec<Arc<dyn Tool>>,
+    page_size: usize,
+    outbox_capacity: usize,
+}
+
+impl ServerBuilder {
+    /// A display title.
+    pub fn title(mut self, title: impl Into<String>) -> Self {
+        self.info.title = Some(title.into());
+        self
+    }
+
+    /// Instructions for the model on how to use this server.
+    pub fn instructions(mut self, text: impl Into<String>) -> Self {
+        self.instructions = Some(text.into());
+        self
+    }
+
+    /// Adds a tool: a `#[tool]` function's name, or any [`Tool`].
+    pub fn tool(mut self, tool: impl Tool) -> Self {
+        self.tools.push(Arc::new(tool));
+        self
+    }
+
+    /// Adds every tool of a type whose `impl` block carries `#[tools]`.
+    pub fn tools<T: ToolBox>(mut self, toolbox: impl Into<Arc<T>>) -> Self {
+        self.tools.extend(T::tools(&toolbox.into()));
+        self
+    }
+
+    /// Adds an already shared tool.
+    pub fn tool_arc(mut self, tool: Arc<dyn Tool>) -> Self {
+        self.tools.push(tool);
+        self
+    }
+
+    /// How many tools one `tools/list` page holds (default 100).
+    pub fn page_size(mut self, n: usize) -> Self {
+        self.page_size = n;
+        self
+    }
+
+    /// The capacity of each outbound queue (default 64): how far a tool may run ahead of a
+    /// slow client before `yield_!` waits.
+    pub fn outbox_capacity(mut self, n: usize) -> Self {
+        self.outbox_capacity = n.max(1);
+        self
+    }
+
+    /// Checks the definition and builds the server.
+    pub fn build(self) -> Result<Server, BuildError> {
+        if self.page_size == 0 {
+            return Err(BuildError::ZeroPageSize);
+        }
+        let mut tool_index = HashMap::new();
+        for (i, tool) in self.tools.iter().enumerate() {
+            let name = tool.definition().name;
+            let valid = (1..=128).contains(&name.len())
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+            if !valid {
+                return Err(BuildError::InvalidToolName(name));
+            }
+            if tool_index.insert(name.clone(), i).is_some() {
+                return Err(BuildError::DuplicateTool(name));
+            }
+        }
+        Ok(Server {
+            inner: Arc::new(ServerInner {
+                info: self.info,
+                instructions: self.instructions,
+                tools: self.tools,
+                tool_index,
+                page_size: self.page_size,
+                outbox_capacity: self.outbox_capacity,
+            }),
+        })
+    }
+}

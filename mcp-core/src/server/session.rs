@@ -1,0 +1,353 @@
+//! One client connection: dispatch, in-flight requests and cancellation.
+
+use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex};
+
+use futures_util::FutureExt;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use tokio::task::AbortHandle;
+use tokio_util::sync::CancellationToken;
+
+use super::{Server, SessionState};
+use crate::context::Context;
+use crate::error::RpcError;
+use crate::jsonrpc::{ErrorResponse, JsonObject, Message, Notification, Request, RequestId, Response};
+use crate::protocol::{
+    CallToolParams, CancelledParams, InitializeParams, InitializeResult, ListToolsResult,
+    PaginatedParams, ProtocolVersion, SetLevelParams, methods,
+};
+use crate::transport::Outbox;
+
+/// The state of one client connection (a stdio process, an HTTP session).
+///
+/// A transport hands it every inbound message with [`receive`](Self::receive), together with
+/// the [`Outbox`] where messages related to that message go. Requests that may take long
+/// (`tools/call`) run as tasks of their own, so a long call never blocks `ping` or a second
+/// call; the others are answered before `receive` returns.
+///
+/// Dropping the session (or calling [`close`](Self::close)) cancels every call still running.
+#[derive(Clone)]
+pub struct ServerSession {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    server: Server,
+    state: Arc<SessionState>,
+    in_flight: Mutex<HashMap<RequestId, InFlight>>,
+    notify: Outbox,
+}
+
+struct InFlight {
+    abort: AbortHandle,
+    cancel: CancellationToken,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        let map = self.in_flight.get_mut().unwrap_or_else(|e| e.into_inner());
+        for (_, call) in map.drain() {
+            call.cancel.cancel();
+            call.abort.abort();
+        }
+    }
+}
+
+impl std::fmt::Debug for ServerSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerSession")
+            .field("server", &self.inner.server.inner.info.name)
+            .field("protocol_version", &self.inner.state.protocol_version())
+            .finish()
+    }
+}
+
+fn to_object<T: Serialize>(value: &T) -> JsonObject {
+    match serde_json::to_value(value) {
+        Ok(Value::Object(o)) => o,
+        _ => JsonObject::new(),
+    }
+}
+
+fn parse_params<T: DeserializeOwned>(params: Option<JsonObject>) -> Result<T, RpcError> {
+    serde_json::from_value(Value::Object(params.unwrap_or_default()))
+        .map_err(RpcError::invalid_params)
+}
+
+/// Methods a server answers; anything else is `-32601`.
+const KNOWN_METHODS: [&str; 5] = [
+    methods::INITIALIZE,
+    methods::PING,
+    methods::TOOLS_LIST,
+    methods::TOOLS_CALL,
+    methods::LOGGING_SET_LEVEL,
+];
+
+impl ServerSession {
+    /// A new session of `server`. Messages that belong to no request (such as list-changed
+    /// notifications) go to `notify`.
+    pub fn new(server: &Server, notify: Outbox) -> Self {
+        ServerSession {
+            inner: Arc::new(Inner {
+                server: server.clone(),
+                state: Arc::new(SessionState::default()),
+                in_flight: Mutex::new(HashMap::new()),
+                notify,
+            }),
+        }
+    }
+
+    /// The server this session serves.
+    pub fn server(&self) -> &Server {
+        &self.inner.server
+    }
+
+    /// The negotiated protocol revision, once `initialize` has been answered.
+    pub fn protocol_version(&self) -> Option<ProtocolVersion> {
+        self.inner.state.protocol_version()
+    }
+
+    /// Whether the client has sent `initialize`.
+    pub fn is_initialized(&self) -> bool {
+        self.protocol_version().is_some()
+    }
+
+    /// How many requests are running.
+    pub fn in_flight(&self) -> usize {
+        self.lock_in_flight().len()
+    }
+
+    /// Sends a notification that belongs to no request.
+    pub async fn notify(&self, notification: Notification) -> Result<(), crate::transport::Closed> {
+        self.inner.notify.send(notification.into(), None).await
+    }
+
+    /// Cancels every running request: their futures are dropped and no responses are sent.
+    pub fn close(&self) {
+        let calls: Vec<InFlight> = self.lock_in_flight().drain().map(|(_, c)| c).collect();
+        for call in calls {
+            call.cancel.cancel();
+            call.abort.abort();
+        }
+        self.inner.state.pending.close_all();
+    }
+
+    fn lock_in_flight(&self) -> std::sync::MutexGuard<'_, HashMap<RequestId, InFlight>> {
+        self.inner
+            .in_flight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Handles one inbound message. Messages related to it (its response, and for a tool call
+    /// its progress, logs and requests to the client) go to `reply`, tagged with its id.
+    ///
+    /// Must run inside a tokio runtime: tool calls are spawned onto it.
+    pub async fn receive(&self, message: Message, reply: &Outbox) {
+        match message {
+            Message::Request(request) => self.on_request(request, reply).await,
+            Message::Notification(n) => self.on_notification(n),
+            Message::Response(r) => {
+                self.inner.state.pending.resolve(&r.id, Ok(r.result));
+            }
+            Message::Error(e) => match e.id {
+                Some(id) => {
+                    self.inner.state.pending.resolve(&id, Err(e.error.into()));
+                }
+                None => tracing::warn!(error = ?e.error, "the client sent an error without an id"),
+            },
+        }
+    }
+
+    async fn on_request(&self, request: Request, reply: &Outbox) {
+        let id = request.id.clone();
+        let answer = match self.route(request, reply) {
+            Routed::Answer(answer) => answer,
+            Routed::Spawned => return,
+        };
+        let message = match answer {
+            Ok(result) => Message::Response(Response::new(id.clone(), result)),
+            Err(error) => Message::Error(ErrorResponse::new(Some(id.clone()), error)),
+        };
+        let _ = reply.send(message, Some(id)).await;
+    }
+
+    fn route(&self, request: Request, reply: &Outbox) -> Routed {
+        let method = request.method.as_str();
+        if !KNOWN_METHODS.contains(&method) {
+            return Routed::Answer(Err(RpcError::method_not_found(method)));
+        }
+        if method == methods::INITIALIZE {
+            return Routed::Answer(self.initialize(request.params));
+        }
+        if method == methods::PING {
+            return Routed::Answer(Ok(JsonObject::new()));
+        }
+        if !self.is_initialized() {
+            return Routed::Answer(Err(RpcError::invalid_request(format!(
+                "`{method}` before `initialize`: send `initialize` first"
+            ))));
+        }
+        match method {
+            methods::TOOLS_LIST => Routed::Answer(self.list_tools(request.params)),
+            methods::LOGGING_SET_LEVEL => {
+                Routed::Answer(parse_params::<SetLevelParams>(request.params).map(|p| {
+                    self.inner.state.set_log_level(p.level);
+                    JsonObject::new()
+                }))
+            }
+            methods::TOOLS_CALL => match self.call_tool(request.id, request.params, reply) {
+                Ok(()) => Routed::Spawned,
+                Err(e) => Routed::Answer(Err(e)),
+            },
+            other => Routed::Answer(Err(RpcError::method_not_found(other))),
+        }
+    }
+
+    fn initialize(&self, params: Option<JsonObject>) -> Result<JsonObject, RpcError> {
+        let params: InitializeParams = parse_params(params)?;
+        let version = ProtocolVersion::negotiate(&params.protocol_version);
+        if !self.inner.state.initialize(version, params) {
+            return Err(RpcError::invalid_request("the session is already initialized"));
+        }
+        let server = &self.inner.server;
+        Ok(to_object(&InitializeResult {
+            protocol_version: version.as_str().to_owned(),
+            capabilities: server.capabilities(),
+            server_info: server.inner.info.clone(),
+            instructions: server.inner.instructions.clone(),
+            meta: None,
+        }))
+    }
+
+    fn list_tools(&self, params: Option<JsonObject>) -> Result<JsonObject, RpcError> {
+        let params: PaginatedParams = parse_params(params)?;
+        let tools = &self.inner.server.inner.tools;
+        let start = match params.cursor.as_deref() {
+            None => 0,
+            Some(c) => c
+                .parse::<usize>()
+                .ok()
+                .filter(|&n| n <= tools.len())
+                .ok_or_else(|| RpcError::invalid_params(format!("unknown cursor {c:?}")))?,
+        };
+        let end = (start + self.inner.server.inner.page_size).min(tools.len());
+        let with_output = self
+            .protocol_version()
+            .is_some_and(ProtocolVersion::has_structured_output);
+        let page = tools[start..end]
+            .iter()
+            .map(|t| {
+                let mut d = t.definition();
+                if !with_output {
+                    d.output_schema = None;
+                }
+                d
+            })
+            .collect();
+        Ok(to_object(&ListToolsResult {
+            tools: page,
+            next_cursor: (end < tools.len()).then(|| end.to_string()),
+            meta: None,
+        }))
+    }
+
+    fn call_tool(
+        &self,
+        id: RequestId,
+        params: Option<JsonObject>,
+        reply: &Outbox,
+    ) -> Result<(), RpcError> {
+        let params: CallToolParams = parse_params(params)?;
+        let tool = self
+            .inner
+            .server
+            .tool(&params.name)
+            .ok_or_else(|| RpcError::invalid_params(format!("unknown tool `{}`", params.name)))?
+            .clone();
+        let cancel = CancellationToken::new();
+        let ctx = Context::new(
+            id.clone(),
+            params.meta,
+            reply.clone(),
+            self.inner.state.clone(),
+            cancel.clone(),
+        );
+        let future = tool.call(ctx, params.arguments.unwrap_or_default());
+        let mut in_flight = self.lock_in_flight();
+        if in_flight.contains_key(&id) {
+            return Err(RpcError::invalid_request(format!(
+                "request id {id} is already in use by a running request"
+            )));
+        }
+        let session = Arc::downgrade(&self.inner);
+        let reply = reply.clone();
+        let name = params.name;
+        let task_id = id.clone();
+        let handle = tokio::spawn(async move {
+            let outcome = AssertUnwindSafe(future).catch_unwind().await;
+            let message = match outcome {
+                Ok(result) => Message::Response(Response::new(task_id.clone(), to_object(&result))),
+                Err(panic) => {
+                    let why = panic
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_else(|| "unknown panic".into());
+                    tracing::error!(tool = %name, %why, "a tool panicked");
+                    Message::Error(ErrorResponse::new(
+                        Some(task_id.clone()),
+                        RpcError::internal(format!("tool `{name}` panicked: {why}")),
+                    ))
+                }
+            };
+            if let Some(session) = session.upgrade() {
+                session
+                    .in_flight
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .remove(&task_id);
+            }
+            let _ = reply.send(message, Some(task_id)).await;
+        });
+        in_flight.insert(
+            id,
+            InFlight {
+                abort: handle.abort_handle(),
+                cancel,
+            },
+        );
+        Ok(())
+    }
+
+    fn on_notification(&self, n: Notification) {
+        match n.method.as_str() {
+            methods::CANCELLED => match parse_params::<CancelledParams>(n.params) {
+                Ok(p) => {
+                    let call = self.lock_in_flight().remove(&p.request_id);
+                    if let Some(call) = call {
+                        tracing::debug!(id = %p.request_id, reason = ?p.reason, "request cancelled");
+                        call.cancel.cancel();
+                        call.abort.abort();
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "ignoring a malformed cancellation"),
+            },
+            methods::INITIALIZED => {}
+            other => tracing::debug!(method = other, "ignoring notification"),
+        }
+    }
+
+    /// The client's `initialize` params, once received.
+    pub fn client_info(&self) -> Option<InitializeParams> {
+        self.inner.state.client().cloned()
+    }
+}
+
+enum Routed {
+    Answer(Result<JsonObject, RpcError>),
+    Spawned,
+}

@@ -1,0 +1,75 @@
+//! The seam between sessions and transports: framed messages in, tagged messages out.
+//!
+//! A session never sees bytes. It hands every message it sends to an [`Outbox`] as an
+//! [`Outbound`]: the message plus the id of the request it belongs to. A transport decides only
+//! how to frame it: stdio writes one line each, streamable HTTP routes a message tagged with
+//! request 7 to the SSE stream of the POST that carried request 7.
+//!
+//! Outboxes are bounded channels: a transport that writes slowly makes the tool that produces
+//! the messages wait (back-pressure), so memory stays bounded.
+
+use tokio::sync::mpsc;
+
+use crate::jsonrpc::{Message, RequestId};
+
+/// One message on its way out, tagged with the request it belongs to.
+#[derive(Debug, Clone)]
+pub struct Outbound {
+    /// The message.
+    pub message: Message,
+    /// The id of the inbound request this message was raised while handling (the response
+    /// itself included), or `None` for messages that belong to the session as a whole.
+    pub related: Option<RequestId>,
+}
+
+impl Outbound {
+    /// Whether this message is the final response (or error) to `related`.
+    pub fn is_final(&self) -> bool {
+        matches!(self.message, Message::Response(_) | Message::Error(_))
+            && self.message.id().is_some()
+            && self.message.id() == self.related.as_ref()
+    }
+}
+
+/// The receiving side was dropped: the transport has gone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the transport is closed")]
+pub struct Closed;
+
+/// Where a session sends messages: a bounded channel read by a transport.
+#[derive(Debug, Clone)]
+pub struct Outbox {
+    tx: mpsc::Sender<Outbound>,
+}
+
+/// The default capacity of an outbox: enough to keep a writer busy, small enough that a slow
+/// reader pushes back on a chatty tool at once.
+pub const DEFAULT_OUTBOX_CAPACITY: usize = 64;
+
+impl Outbox {
+    /// A new outbox and the receiver a transport reads from.
+    pub fn channel(capacity: usize) -> (Outbox, mpsc::Receiver<Outbound>) {
+        let (tx, rx) = mpsc::channel(capacity.max(1));
+        (Outbox { tx }, rx)
+    }
+
+    /// Sends a message, waiting while the transport is behind.
+    pub async fn send(&self, message: Message, related: Option<RequestId>) -> Result<(), Closed> {
+        self.tx
+            .send(Outbound { message, related })
+            .await
+            .map_err(|_| Closed)
+    }
+
+    /// Sends without waiting; fails when the queue is full or closed.
+    pub fn try_send(&self, message: Message, related: Option<RequestId>) -> Result<(), Closed> {
+        self.tx
+            .try_send(Outbound { message, related })
+            .map_err(|_| Closed)
+    }
+
+    /// Whether the transport has dropped its receiver.
+    pub fn is_closed(&self) -> bool {
+        self.tx.is_closed()
+    }
+}
