@@ -121,8 +121,13 @@ impl ServerBuilder {
     }
 
     /// Adds every tool of a type whose `impl` block carries `#[tools]`.
-    pub fn tools<T: ToolBox>(mut self, toolbox: impl Into<Arc<T>>) -> Self {
-        self.tools.extend(T::tools(&toolbox.into()));
+    pub fn tools<T: ToolBox>(self, toolbox: T) -> Self {
+        self.tools_shared(Arc::new(toolbox))
+    }
+
+    /// Adds every tool of a shared value whose type's `impl` block carries `#[tools]`.
+    pub fn tools_shared<T: ToolBox>(mut self, toolbox: Arc<T>) -> Self {
+        self.tools.extend(T::tools(&toolbox));
         self
     }
 
