@@ -17,13 +17,14 @@ use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::{RequestError, RpcError};
-use crate::jsonrpc::{ErrorResponse, JsonObject, Message, Notification, Request, RequestId, Response};
+use crate::jsonrpc::{
+    ErrorResponse, JsonObject, Message, Notification, Request, RequestId, Response,
+};
 use crate::peer::{Pending, Reply};
 use crate::protocol::{
     CallToolParams, CallToolResult, CancelledParams, ClientCapabilities, Implementation,
     InitializeParams, InitializeResult, ListToolsResult, LoggingLevel, LoggingMessageParams,
-    PaginatedParams, ProgressParams, ProgressToken, ProtocolVersion, SetLevelParams, Tool,
-    methods,
+    PaginatedParams, ProgressParams, ProgressToken, ProtocolVersion, SetLevelParams, Tool, methods,
 };
 
 /// The two ends a client transport provides.
@@ -37,7 +38,10 @@ pub struct ClientChannel {
 
 /// A handler for requests the server sends to the client (sampling, elicitation, roots).
 pub type RequestHandler = Arc<
-    dyn Fn(Request) -> Pin<Box<dyn std::future::Future<Output = Result<JsonObject, RpcError>> + Send>>
+    dyn Fn(
+            Request,
+        )
+            -> Pin<Box<dyn std::future::Future<Output = Result<JsonObject, RpcError>> + Send>>
         + Send
         + Sync,
 >;
@@ -153,7 +157,10 @@ impl Client {
     /// The server's `initialize` result.
     pub fn server(&self) -> &InitializeResult {
         // Set before `connect` returns.
-        self.inner.server.get().expect("initialized before connect returns")
+        self.inner
+            .server
+            .get()
+            .expect("initialized before connect returns")
     }
 
     /// The negotiated protocol revision.
@@ -199,7 +206,11 @@ impl Client {
     }
 
     /// Sends a notification.
-    pub async fn notify(&self, method: &str, params: Option<JsonObject>) -> Result<(), RequestError> {
+    pub async fn notify(
+        &self,
+        method: &str,
+        params: Option<JsonObject>,
+    ) -> Result<(), RequestError> {
         self.inner
             .outgoing
             .send(Notification::new(method, params).into())
@@ -433,7 +444,9 @@ async fn read_loop(
     on_request: Option<RequestHandler>,
 ) {
     while let Some(message) = incoming.recv().await {
-        let Some(client) = inner.upgrade() else { return };
+        let Some(client) = inner.upgrade() else {
+            return;
+        };
         match message {
             Message::Response(r) => {
                 client.pending.resolve(&r.id, Ok(r.result));
@@ -467,7 +480,11 @@ async fn read_loop(
     }
     if let Some(client) = inner.upgrade() {
         client.pending.close_all();
-        client.calls.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        client
+            .calls
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
     }
 }
 
@@ -506,7 +523,8 @@ fn parse<T: DeserializeOwned>(params: Option<JsonObject>) -> Result<T, serde_jso
 
 fn decode<T: DeserializeOwned>(id: RequestId, reply: Reply) -> Result<T, RequestError> {
     let object = reply?;
-    serde_json::from_value(Value::Object(object)).map_err(|source| RequestError::Decode { id, source })
+    serde_json::from_value(Value::Object(object))
+        .map_err(|source| RequestError::Decode { id, source })
 }
 
 fn to_object<T: Serialize>(value: &T) -> JsonObject {

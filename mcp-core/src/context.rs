@@ -208,7 +208,10 @@ impl Context {
         if self
             .inner
             .reply
-            .send(Message::Request(request), Some(self.inner.request_id.clone()))
+            .send(
+                Message::Request(request),
+                Some(self.inner.request_id.clone()),
+            )
             .await
             .is_err()
         {
@@ -244,4 +247,3 @@ impl Context {
         self.inner.cancel.clone()
     }
 }
-

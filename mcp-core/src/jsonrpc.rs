@@ -32,7 +32,9 @@ impl<'de> Deserialize<'de> for Version2 {
         if s == "2.0" {
             Ok(Version2)
         } else {
-            Err(D::Error::custom(format!("jsonrpc must be \"2.0\", got {s:?}")))
+            Err(D::Error::custom(format!(
+                "jsonrpc must be \"2.0\", got {s:?}"
+            )))
         }
     }
 }
@@ -248,7 +250,10 @@ impl Message {
         let invalid = |id: Option<RequestId>, why: String| {
             Box::new(ErrorResponse::new(
                 id,
-                RpcError::new(ErrorCode::INVALID_REQUEST, format!("Invalid request: {why}")),
+                RpcError::new(
+                    ErrorCode::INVALID_REQUEST,
+                    format!("Invalid request: {why}"),
+                ),
             ))
         };
         let obj = match value {
@@ -316,14 +321,13 @@ mod tests {
     fn classifies_each_kind() {
         let m = Message::parse(br#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#).unwrap();
         assert!(matches!(m, Message::Request(ref r) if r.method == "ping"));
-        let m = Message::parse(br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#)
-            .unwrap();
+        let m =
+            Message::parse(br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#).unwrap();
         assert!(matches!(m, Message::Notification(_)));
         let m = Message::parse(br#"{"jsonrpc":"2.0","id":"a","result":{}}"#).unwrap();
         assert!(matches!(m, Message::Response(ref r) if r.id == RequestId::from("a")));
-        let m =
-            Message::parse(br#"{"jsonrpc":"2.0","id":2,"error":{"code":-1,"message":"x"}}"#)
-                .unwrap();
+        let m = Message::parse(br#"{"jsonrpc":"2.0","id":2,"error":{"code":-1,"message":"x"}}"#)
+            .unwrap();
         assert!(matches!(m, Message::Error(_)));
     }
 
@@ -341,8 +345,8 @@ mod tests {
         assert_eq!(e.id, Some(RequestId::Number(5)));
         let e = Message::parse(br#"[{"jsonrpc":"2.0","id":5,"method":"ping"}]"#).unwrap_err();
         assert_eq!(e.error.code, -32600);
-        let e = Message::parse(br#"{"jsonrpc":"2.0","id":5,"method":"x","params":[1]}"#)
-            .unwrap_err();
+        let e =
+            Message::parse(br#"{"jsonrpc":"2.0","id":5,"method":"x","params":[1]}"#).unwrap_err();
         assert_eq!(e.error.code, -32600);
     }
 

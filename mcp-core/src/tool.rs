@@ -132,7 +132,9 @@ impl<T: Serialize + JsonSchema> IntoCallToolResult for Json<T> {
                 };
                 CallToolResult::structured(object)
             }
-            Err(e) => CallToolResult::error(format!("the tool's result could not be serialized: {e}")),
+            Err(e) => {
+                CallToolResult::error(format!("the tool's result could not be serialized: {e}"))
+            }
         }
     }
 }
@@ -200,9 +202,8 @@ pub fn parse_arguments<T: DeserializeOwned>(
     tool: &str,
     arguments: JsonObject,
 ) -> Result<T, CallToolResult> {
-    serde_json::from_value(Value::Object(arguments)).map_err(|e| {
-        CallToolResult::error(format!("Invalid arguments for tool `{tool}`: {e}"))
-    })
+    serde_json::from_value(Value::Object(arguments))
+        .map_err(|e| CallToolResult::error(format!("Invalid arguments for tool `{tool}`: {e}")))
 }
 
 /// A tool built from a name, a definition and a closure: for tools made at run time.
@@ -257,7 +258,10 @@ mod tests {
     #[test]
     fn structured_non_object_is_wrapped() {
         let r = Json(vec![1, 2]).into_call_tool_result();
-        assert_eq!(r.structured_content.unwrap()["result"], serde_json::json!([1, 2]));
+        assert_eq!(
+            r.structured_content.unwrap()["result"],
+            serde_json::json!([1, 2])
+        );
         let s = <Json<Vec<i32>>>::output_schema().unwrap();
         assert_eq!(s["required"], serde_json::json!(["result"]));
     }

@@ -114,4 +114,3 @@ pub struct InitializeResult {
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
     pub meta: Option<Meta>,
 }
-

@@ -82,7 +82,10 @@ mod tests {
         for v in ProtocolVersion::ALL {
             assert_eq!(ProtocolVersion::negotiate(v.as_str()), v);
         }
-        assert_eq!(ProtocolVersion::negotiate("1999-01-01"), ProtocolVersion::LATEST);
+        assert_eq!(
+            ProtocolVersion::negotiate("1999-01-01"),
+            ProtocolVersion::LATEST
+        );
         assert!(ProtocolVersion::V2024_11_05 < ProtocolVersion::V2025_11_25);
     }
 }

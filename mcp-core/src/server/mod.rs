@@ -67,7 +67,10 @@ impl Server {
 
     /// A tool by name.
     pub fn tool(&self, name: &str) -> Option<&Arc<dyn Tool>> {
-        self.inner.tool_index.get(name).map(|&i| &self.inner.tools[i])
+        self.inner
+            .tool_index
+            .get(name)
+            .map(|&i| &self.inner.tools[i])
     }
 
     /// The capacity of the per-request queues a transport should create for this server.

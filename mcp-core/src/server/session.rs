@@ -14,7 +14,9 @@ use tokio_util::sync::CancellationToken;
 use super::{Server, SessionState};
 use crate::context::Context;
 use crate::error::RpcError;
-use crate::jsonrpc::{ErrorResponse, JsonObject, Message, Notification, Request, RequestId, Response};
+use crate::jsonrpc::{
+    ErrorResponse, JsonObject, Message, Notification, Request, RequestId, Response,
+};
 use crate::protocol::{
     CallToolParams, CancelledParams, InitializeParams, InitializeResult, ListToolsResult,
     PaginatedParams, ProtocolVersion, SetLevelParams, methods,
@@ -211,7 +213,9 @@ impl ServerSession {
         let params: InitializeParams = parse_params(params)?;
         let version = ProtocolVersion::negotiate(&params.protocol_version);
         if !self.inner.state.initialize(version, params) {
-            return Err(RpcError::invalid_request("the session is already initialized"));
+            return Err(RpcError::invalid_request(
+                "the session is already initialized",
+            ));
         }
         let server = &self.inner.server;
         Ok(to_object(&InitializeResult {

@@ -1,0 +1,359 @@
+//! The server session driven directly: dispatch, error codes, concurrency, cancellation.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use mcp_core::protocol::Tool as ToolDef;
+use mcp_core::tool::FnTool;
+use mcp_core::{CallToolResult, Message, Outbound, Outbox, Server, ServerSession};
+use serde_json::{Value, json};
+use tokio::sync::{Notify, Semaphore, mpsc};
+
+const LIMIT: Duration = Duration::from_secs(20);
+
+fn def(name: &str) -> ToolDef {
+    serde_json::from_value(json!({
+        "name": name,
+        "description": format!("test tool {name}"),
+        "inputSchema": {"type": "object", "properties": {}}
+    }))
+    .unwrap()
+}
+
+struct DropFlag(Arc<Notify>);
+impl Drop for DropFlag {
+    fn drop(&mut self) {
+        self.0.notify_one();
+    }
+}
+
+struct Fixture {
+    started: Arc<Notify>,
+    dropped: Arc<Notify>,
+    release: Arc<Semaphore>,
+}
+
+fn server(fx: &Fixture, page_size: usize) -> Server {
+    let (started, dropped, release) = (fx.started.clone(), fx.dropped.clone(), fx.release.clone());
+    let mut b = Server::builder("test-server", "0.0.1")
+        .page_size(page_size)
+        .tool(FnTool::new(def("hang"), move |_ctx, _args| {
+            let started = started.clone();
+            let guard = DropFlag(dropped.clone());
+            async move {
+                let _guard = guard;
+                started.notify_one();
+                std::future::pending::<()>().await;
+                CallToolResult::default()
+            }
+        }))
+        .tool(FnTool::new(def("steps"), move |ctx, _args| {
+            let release = release.clone();
+            async move {
+                for i in 1..=3 {
+                    ctx.progress(format!("step {i}")).await;
+                    release.acquire().await.unwrap().forget();
+                }
+                ctx.info("done stepping").await;
+                mcp_core::IntoCallToolResult::into_call_tool_result("finished".to_string())
+            }
+        }))
+        .tool(FnTool::new(def("boom"), |_ctx, _args| async move {
+            panic!("kaboom");
+        }));
+    for i in 0..5 {
+        b = b.tool(FnTool::new(def(&format!("extra{i}")), |_c, _a| async {
+            CallToolResult::default()
+        }));
+    }
+    b.build().unwrap()
+}
+
+struct Driver {
+    session: ServerSession,
+    reply: Outbox,
+    out: mpsc::Receiver<Outbound>,
+    version: &'static str,
+}
+
+impl Driver {
+    fn new(server: &Server) -> Self {
+        let (reply, out) = Outbox::channel(16);
+        Driver {
+            session: ServerSession::new(server, reply.clone()),
+            reply,
+            out,
+            version: "2025-11-25",
+        }
+    }
+
+    async fn send(&self, v: Value) {
+        let m = Message::from_value(v).unwrap();
+        self.session.receive(m, &self.reply).await;
+    }
+
+    async fn next(&mut self) -> Outbound {
+        let o = tokio::time::timeout(LIMIT, self.out.recv())
+            .await
+            .expect("a message within the time limit")
+            .expect("the outbox stays open");
+        common::assert_valid(self.version, &serde_json::to_value(&o.message).unwrap());
+        o
+    }
+
+    async fn next_json(&mut self) -> Value {
+        serde_json::to_value(self.next().await.message).unwrap()
+    }
+
+    async fn init(&mut self) {
+        self.send(
+            json!({"jsonrpc":"2.0","id":0,"method":"initialize","params":{
+            "protocolVersion": self.version, "capabilities": {},
+            "clientInfo": {"name":"t","version":"1"}}}),
+        )
+        .await;
+        let r = self.next_json().await;
+        assert_eq!(r["result"]["protocolVersion"], self.version);
+        self.send(json!({"jsonrpc":"2.0","method":"notifications/initialized"}))
+            .await;
+    }
+}
+
+fn fixture() -> Fixture {
+    Fixture {
+        started: Arc::new(Notify::new()),
+        dropped: Arc::new(Notify::new()),
+        release: Arc::new(Semaphore::new(0)),
+    }
+}
+
+#[tokio::test]
+async fn unknown_method_before_initialize_is_an_error() {
+    let fx = fixture();
+    let mut d = Driver::new(&server(&fx, 100));
+    d.send(json!({"jsonrpc":"2.0","id":1,"method":"server/discover"}))
+        .await;
+    let r = d.next_json().await;
+    assert_eq!(r["id"], 1);
+    assert_eq!(r["error"]["code"], -32601);
+    d.send(json!({"jsonrpc":"2.0","id":2,"method":"tools/list"}))
+        .await;
+    let r = d.next_json().await;
+    assert_eq!(r["error"]["code"], -32600, "{r}");
+    d.send(json!({"jsonrpc":"2.0","id":3,"method":"ping"}))
+        .await;
+    assert_eq!(d.next_json().await["result"], json!({}));
+}
+
+#[tokio::test]
+async fn error_codes_after_initialize() {
+    let fx = fixture();
+    let mut d = Driver::new(&server(&fx, 100));
+    d.init().await;
+    let cases = [
+        (json!({"jsonrpc":"2.0","id":1,"method":"no/such"}), -32601),
+        (
+            json!({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{}}),
+            -32602,
+        ),
+        (
+            json!({"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"nope"}}),
+            -32602,
+        ),
+        (
+            json!({"jsonrpc":"2.0","id":4,"method":"logging/setLevel","params":{"level":"loud"}}),
+            -32602,
+        ),
+        (
+            json!({"jsonrpc":"2.0","id":5,"method":"tools/list","params":{"cursor":"zz"}}),
+            -32602,
+        ),
+        (
+            json!({"jsonrpc":"2.0","id":6,"method":"initialize","params":{
+            "protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}),
+            -32600,
+        ),
+    ];
+    for (request, code) in cases {
+        let id = request["id"].clone();
+        d.send(request).await;
+        let r = d.next_json().await;
+        assert_eq!(r["id"], id);
+        assert_eq!(r["error"]["code"], code, "{r}");
+    }
+    d.send(json!({"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"boom"}}))
+        .await;
+    let r = d.next_json().await;
+    assert_eq!(r["error"]["code"], -32603);
+    assert!(r["error"]["message"].as_str().unwrap().contains("kaboom"));
+    // The session keeps serving after a panic.
+    d.send(json!({"jsonrpc":"2.0","id":8,"method":"ping"}))
+        .await;
+    assert_eq!(d.next_json().await["id"], 8);
+}
+
+#[tokio::test]
+async fn negotiates_each_revision_and_falls_back_to_latest() {
+    let fx = fixture();
+    let s = server(&fx, 100);
+    for (asked, answered) in [
+        ("2024-11-05", "2024-11-05"),
+        ("2025-03-26", "2025-03-26"),
+        ("2025-06-18", "2025-06-18"),
+        ("2025-11-25", "2025-11-25"),
+        ("2030-01-01", "2025-11-25"),
+    ] {
+        let mut d = Driver::new(&s);
+        d.version = if answered == "2025-11-25" {
+            "2025-11-25"
+        } else {
+            answered_static(answered)
+        };
+        d.send(json!({"jsonrpc":"2.0","id":1,"method":"initialize","params":{
+            "protocolVersion": asked, "capabilities": {}, "clientInfo": {"name":"t","version":"1"}}}))
+            .await;
+        let r = d.next_json().await;
+        assert_eq!(r["result"]["protocolVersion"], answered);
+        assert!(r["result"]["capabilities"]["tools"].is_object());
+        assert_eq!(r["result"]["serverInfo"]["name"], "test-server");
+    }
+}
+
+fn answered_static(v: &str) -> &'static str {
+    match v {
+        "2024-11-05" => "2024-11-05",
+        "2025-03-26" => "2025-03-26",
+        _ => "2025-06-18",
+    }
+}
+
+#[tokio::test]
+async fn tools_list_paginates() {
+    let fx = fixture();
+    let mut d = Driver::new(&server(&fx, 3));
+    d.init().await;
+    let mut names = Vec::new();
+    let mut cursor: Option<String> = None;
+    for id in 1.. {
+        let params = match &cursor {
+            Some(c) => json!({"cursor": c}),
+            None => json!({}),
+        };
+        d.send(json!({"jsonrpc":"2.0","id":id,"method":"tools/list","params":params}))
+            .await;
+        let r = d.next_json().await;
+        let tools = r["result"]["tools"].as_array().unwrap();
+        assert!(tools.len() <= 3);
+        names.extend(tools.iter().map(|t| t["name"].as_str().unwrap().to_owned()));
+        match r["result"].get("nextCursor") {
+            Some(Value::String(c)) => cursor = Some(c.clone()),
+            _ => break,
+        }
+    }
+    assert_eq!(names.len(), 8);
+    assert_eq!(&names[..3], ["hang", "steps", "boom"]);
+}
+
+#[tokio::test]
+async fn long_call_does_not_block_ping_or_a_second_call() {
+    let fx = fixture();
+    let mut d = Driver::new(&server(&fx, 100));
+    d.init().await;
+    d.send(json!({"jsonrpc":"2.0","id":10,"method":"tools/call","params":{"name":"hang"}}))
+        .await;
+    fx.started.notified().await;
+    d.send(json!({"jsonrpc":"2.0","id":11,"method":"ping"}))
+        .await;
+    assert_eq!(d.next_json().await["id"], 11);
+    d.send(json!({"jsonrpc":"2.0","id":12,"method":"tools/call","params":{"name":"extra0"}}))
+        .await;
+    let r = d.next_json().await;
+    assert_eq!(r["id"], 12);
+    assert_eq!(d.session.in_flight(), 1);
+}
+
+#[tokio::test]
+async fn cancellation_drops_the_tool_and_sends_no_response() {
+    let fx = fixture();
+    let mut d = Driver::new(&server(&fx, 100));
+    d.init().await;
+    d.send(json!({"jsonrpc":"2.0","id":"call-1","method":"tools/call","params":{"name":"hang"}}))
+        .await;
+    fx.started.notified().await;
+    let dropped = fx.dropped.notified();
+    d.send(json!({"jsonrpc":"2.0","method":"notifications/cancelled",
+        "params":{"requestId":"call-1","reason":"user pressed stop"}}))
+        .await;
+    tokio::time::timeout(LIMIT, dropped)
+        .await
+        .expect("the tool's future is dropped");
+    assert_eq!(d.session.in_flight(), 0);
+    d.send(json!({"jsonrpc":"2.0","id":"after","method":"ping"}))
+        .await;
+    let next = d.next_json().await;
+    assert_eq!(
+        next["id"], "after",
+        "no response for the cancelled call: {next}"
+    );
+}
+
+#[tokio::test]
+async fn closing_the_session_drops_running_tools() {
+    let fx = fixture();
+    let mut d = Driver::new(&server(&fx, 100));
+    d.init().await;
+    d.send(json!({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"hang"}}))
+        .await;
+    fx.started.notified().await;
+    let dropped = fx.dropped.notified();
+    drop(d);
+    tokio::time::timeout(LIMIT, dropped)
+        .await
+        .expect("dropping the session drops the tool");
+}
+
+#[tokio::test]
+async fn progress_is_tagged_and_arrives_before_the_tool_continues() {
+    let fx = fixture();
+    let mut d = Driver::new(&server(&fx, 100));
+    d.init().await;
+    d.send(json!({"jsonrpc":"2.0","id":5,"method":"tools/call",
+        "params":{"name":"steps","_meta":{"progressToken":"tok"}}}))
+        .await;
+    for i in 1..=3 {
+        let o = d.next().await;
+        assert_eq!(o.related, Some(mcp_core::RequestId::Number(5)));
+        let v = serde_json::to_value(&o.message).unwrap();
+        assert_eq!(v["method"], "notifications/progress");
+        assert_eq!(v["params"]["progressToken"], "tok");
+        assert_eq!(v["params"]["progress"], f64::from(i));
+        assert_eq!(v["params"]["message"], format!("step {i}"));
+        // Lockstep: the tool waits for this release, sent only after we saw step i.
+        fx.release.add_permits(1);
+    }
+    let log = d.next_json().await;
+    assert_eq!(log["method"], "notifications/message");
+    assert_eq!(log["params"]["level"], "info");
+    let done = d.next().await;
+    assert!(done.is_final());
+    let v = serde_json::to_value(&done.message).unwrap();
+    assert_eq!(v["result"]["content"][0]["text"], "finished");
+}
+
+#[tokio::test]
+async fn log_level_filters_messages() {
+    let fx = fixture();
+    let mut d = Driver::new(&server(&fx, 100));
+    d.init().await;
+    d.send(json!({"jsonrpc":"2.0","id":1,"method":"logging/setLevel","params":{"level":"error"}}))
+        .await;
+    assert_eq!(d.next_json().await["result"], json!({}));
+    d.send(json!({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"steps"}}))
+        .await;
+    fx.release.add_permits(3);
+    // No progress (no token) and no info log (below `error`): the response comes next.
+    let r = d.next_json().await;
+    assert_eq!(r["id"], 2, "{r}");
+}
