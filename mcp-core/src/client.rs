@@ -22,9 +22,11 @@ use crate::jsonrpc::{
 };
 use crate::peer::{Pending, Reply};
 use crate::protocol::{
-    CallToolParams, CallToolResult, CancelledParams, ClientCapabilities, Implementation,
-    InitializeParams, InitializeResult, ListToolsResult, LoggingLevel, LoggingMessageParams,
-    PaginatedParams, ProgressParams, ProgressToken, ProtocolVersion, SetLevelParams, Tool, methods,
+    CallToolParams, CallToolResult, CancelledParams, ClientCapabilities, GetPromptParams,
+    GetPromptResult, Implementation, InitializeParams, InitializeResult, ListPromptsResult,
+    ListResourcesResult, ListToolsResult, LoggingLevel, LoggingMessageParams, PaginatedParams,
+    ProgressParams, ProgressToken, Prompt, ProtocolVersion, ReadResourceResult, Resource,
+    ResourceUriParams, SetLevelParams, Tool, methods,
 };
 
 /// The two ends a client transport provides.
@@ -107,6 +109,7 @@ struct Inner {
     pending: Pending,
     calls: Mutex<HashMap<ProgressToken, mpsc::Sender<ProgressParams>>>,
     logs: Mutex<Option<mpsc::UnboundedSender<LoggingMessageParams>>>,
+    other: Mutex<Option<mpsc::UnboundedSender<Notification>>>,
     server: OnceLock<InitializeResult>,
     call_buffer: usize,
 }
@@ -128,6 +131,7 @@ impl Client {
                 pending: Pending::default(),
                 calls: Mutex::new(HashMap::new()),
                 logs: Mutex::new(None),
+                other: Mutex::new(None),
                 server: OnceLock::new(),
                 call_buffer: options.call_buffer.max(1),
             }),
@@ -238,6 +242,73 @@ impl Client {
                 None => return Ok(tools),
             }
         }
+    }
+
+    /// Every prompt, following `nextCursor` through all pages.
+    pub async fn list_prompts(&self) -> Result<Vec<Prompt>, RequestError> {
+        let mut all = Vec::new();
+        let mut cursor = None;
+        loop {
+            let params = PaginatedParams { cursor, meta: None };
+            let page: ListPromptsResult = self
+                .request_typed(methods::PROMPTS_LIST, Some(to_object(&params)))
+                .await?;
+            all.extend(page.prompts);
+            match page.next_cursor {
+                Some(c) => cursor = Some(c),
+                None => return Ok(all),
+            }
+        }
+    }
+
+    /// Expands a prompt.
+    pub async fn get_prompt(
+        &self,
+        name: &str,
+        arguments: HashMap<String, String>,
+    ) -> Result<GetPromptResult, RequestError> {
+        let params = GetPromptParams {
+            name: name.to_owned(),
+            arguments,
+            meta: None,
+        };
+        self.request_typed(methods::PROMPTS_GET, Some(to_object(&params)))
+            .await
+    }
+
+    /// Every resource, following `nextCursor` through all pages.
+    pub async fn list_resources(&self) -> Result<Vec<Resource>, RequestError> {
+        let mut all = Vec::new();
+        let mut cursor = None;
+        loop {
+            let params = PaginatedParams { cursor, meta: None };
+            let page: ListResourcesResult = self
+                .request_typed(methods::RESOURCES_LIST, Some(to_object(&params)))
+                .await?;
+            all.extend(page.resources);
+            match page.next_cursor {
+                Some(c) => cursor = Some(c),
+                None => return Ok(all),
+            }
+        }
+    }
+
+    /// Reads a resource.
+    pub async fn read_resource(&self, uri: &str) -> Result<ReadResourceResult, RequestError> {
+        let params = ResourceUriParams {
+            uri: uri.to_owned(),
+            meta: None,
+        };
+        self.request_typed(methods::RESOURCES_READ, Some(to_object(&params)))
+            .await
+    }
+
+    /// Notifications other than progress and log messages (resource updates, list changes),
+    /// from now on. A later call replaces the earlier receiver.
+    pub fn notifications(&self) -> mpsc::UnboundedReceiver<Notification> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        *self.inner.other.lock().unwrap_or_else(|e| e.into_inner()) = Some(tx);
+        rx
     }
 
     /// Asks the server to send log messages at `level` and above.
@@ -513,7 +584,15 @@ async fn route_notification(client: &Inner, n: Notification) {
                 }
             }
         }
-        other => tracing::debug!(method = other, "client ignoring notification"),
+        _ => {
+            let other = client.other.lock().unwrap_or_else(|e| e.into_inner());
+            match other.as_ref() {
+                Some(tx) => {
+                    let _ = tx.send(n);
+                }
+                None => tracing::debug!(method = %n.method, "client ignoring notification"),
+            }
+        }
     }
 }
 

@@ -177,3 +177,46 @@ async fn rpc_errors_reach_the_caller_typed() {
     );
     assert!(client.list_tools().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn prompts_resources_and_updates_through_the_client() {
+    use mcp_core::protocol::{GetPromptResult, PromptMessage, Resource};
+    let prompt = serde_json::from_value(json!({"name": "p", "description": "d"})).unwrap();
+    let server = Server::builder("s", "1")
+        .prompt(mcp_core::FnPrompt::new(prompt, |_, _| async {
+            Ok(GetPromptResult {
+                description: None,
+                messages: vec![PromptMessage::user("hi")],
+                meta: None,
+            })
+        }))
+        .resources(mcp_core::StaticResource::text(
+            Resource::new("test://r", "r", "text/plain"),
+            "body",
+        ))
+        .resource_subscriptions(true)
+        .build()
+        .unwrap();
+    let client = memory::connect(&server).await.unwrap();
+    assert_eq!(client.list_prompts().await.unwrap()[0].name, "p");
+    let got = client.get_prompt("p", Default::default()).await.unwrap();
+    assert_eq!(got.messages[0].content.as_text(), Some("hi"));
+    assert_eq!(client.list_resources().await.unwrap()[0].uri, "test://r");
+    let read = client.read_resource("test://r").await.unwrap();
+    assert!(
+        matches!(&read.contents[0], mcp_core::protocol::ResourceContents::Text(t) if t.text == "body")
+    );
+    let mut notes = client.notifications();
+    let mut params = mcp_core::JsonObject::new();
+    params.insert("uri".into(), "test://r".into());
+    client
+        .request("resources/subscribe", Some(params))
+        .await
+        .unwrap();
+    server.notify_resource_updated("test://r").await;
+    let n = tokio::time::timeout(LIMIT, notes.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(n.method, "notifications/resources/updated");
+}

@@ -20,3 +20,27 @@ pub const PROGRESS: &str = "notifications/progress";
 pub const CANCELLED: &str = "notifications/cancelled";
 /// `notifications/tools/list_changed`.
 pub const TOOLS_LIST_CHANGED: &str = "notifications/tools/list_changed";
+/// `prompts/list`.
+pub const PROMPTS_LIST: &str = "prompts/list";
+/// `prompts/get`.
+pub const PROMPTS_GET: &str = "prompts/get";
+/// `resources/list`.
+pub const RESOURCES_LIST: &str = "resources/list";
+/// `resources/templates/list`.
+pub const RESOURCES_TEMPLATES_LIST: &str = "resources/templates/list";
+/// `resources/read`.
+pub const RESOURCES_READ: &str = "resources/read";
+/// `resources/subscribe`.
+pub const RESOURCES_SUBSCRIBE: &str = "resources/subscribe";
+/// `resources/unsubscribe`.
+pub const RESOURCES_UNSUBSCRIBE: &str = "resources/unsubscribe";
+/// `notifications/resources/updated`.
+pub const RESOURCES_UPDATED: &str = "notifications/resources/updated";
+/// `completion/complete`.
+pub const COMPLETE: &str = "completion/complete";
+/// `sampling/createMessage` (server to client).
+pub const SAMPLING_CREATE_MESSAGE: &str = "sampling/createMessage";
+/// `elicitation/create` (server to client).
+pub const ELICITATION_CREATE: &str = "elicitation/create";
+/// `roots/list` (server to client).
+pub const ROOTS_LIST: &str = "roots/list";

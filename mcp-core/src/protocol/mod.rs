@@ -3,14 +3,21 @@
 //! Field names follow the wire (camelCase); optional fields are skipped when absent so every
 //! message the server emits validates against the official schema of its revision.
 
+mod completion;
 mod content;
 mod initialize;
 mod logging;
 pub mod methods;
 mod notifications;
+mod prompts;
+mod resources;
 mod tools;
 mod version;
 
+pub use completion::{
+    CompleteParams, CompleteResult, Completion, CompletionArgument, CompletionContext,
+    CompletionRef,
+};
 pub use content::{
     Annotations, AudioContent, BlobResourceContents, Content, EmbeddedResource, ImageContent,
     ResourceContents, ResourceLink, Role, TextContent, TextResourceContents,
@@ -20,6 +27,13 @@ pub use initialize::{
 };
 pub use logging::{LoggingLevel, LoggingMessageParams, SetLevelParams};
 pub use notifications::{CancelledParams, ProgressParams, ProgressToken};
+pub use prompts::{
+    GetPromptParams, GetPromptResult, ListPromptsResult, Prompt, PromptArgument, PromptMessage,
+};
+pub use resources::{
+    ListResourceTemplatesResult, ListResourcesResult, ReadResourceResult, Resource,
+    ResourceTemplate, ResourceUriParams,
+};
 pub use tools::{
     CallToolParams, CallToolResult, ListToolsResult, PaginatedParams, Tool, ToolAnnotations,
 };

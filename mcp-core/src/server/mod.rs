@@ -1,16 +1,20 @@
 //! The server: its tools and identity ([`Server`]), and one connection's state
 //! ([`ServerSession`]).
 
+mod catalog;
 mod session;
 mod state;
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, Weak};
 
 pub use session::ServerSession;
 pub(crate) use state::SessionState;
 
-use crate::protocol::{Implementation, ServerCapabilities};
+use crate::jsonrpc::{JsonObject, Notification};
+use crate::prompt::Prompt;
+use crate::protocol::{Implementation, ResourceUriParams, ServerCapabilities, methods};
+use crate::resource::ResourceProvider;
 use crate::tool::{Tool, ToolBox};
 use crate::transport::DEFAULT_OUTBOX_CAPACITY;
 
@@ -26,8 +30,13 @@ pub(crate) struct ServerInner {
     pub(crate) instructions: Option<String>,
     pub(crate) tools: Vec<Arc<dyn Tool>>,
     pub(crate) tool_index: HashMap<String, usize>,
+    pub(crate) prompts: Vec<Arc<dyn Prompt>>,
+    pub(crate) resources: Vec<Arc<dyn ResourceProvider>>,
+    pub(crate) subscriptions: bool,
     pub(crate) page_size: usize,
     pub(crate) outbox_capacity: usize,
+    /// Live sessions, for server-wide notifications (resource updates).
+    pub(crate) sessions: Mutex<Vec<Weak<SessionState>>>,
 }
 
 impl std::fmt::Debug for Server {
@@ -46,6 +55,9 @@ impl Server {
             info: Implementation::new(name, version),
             instructions: None,
             tools: Vec::new(),
+            prompts: Vec::new(),
+            resources: Vec::new(),
+            subscriptions: false,
             page_size: 100,
             outbox_capacity: DEFAULT_OUTBOX_CAPACITY,
         }
@@ -58,11 +70,59 @@ impl Server {
 
     /// The capabilities announced in the `initialize` result.
     pub fn capabilities(&self) -> ServerCapabilities {
+        let inner = &self.inner;
+        let resources = (!inner.resources.is_empty()).then(|| {
+            let mut o = JsonObject::new();
+            o.insert("subscribe".into(), inner.subscriptions.into());
+            o
+        });
+        let completable = !inner.prompts.is_empty() || !inner.resources.is_empty();
         ServerCapabilities {
             tools: Some(Default::default()),
             logging: Some(Default::default()),
+            prompts: (!inner.prompts.is_empty()).then(Default::default),
+            resources,
+            completions: completable.then(Default::default),
             ..Default::default()
         }
+    }
+
+    /// Tells every session subscribed to `uri` that the resource changed
+    /// (`notifications/resources/updated` on each session's stream of unrelated messages).
+    pub async fn notify_resource_updated(&self, uri: &str) {
+        let sessions: Vec<Arc<SessionState>> = {
+            let mut list = self
+                .inner
+                .sessions
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            list.retain(|w| w.strong_count() > 0);
+            list.iter().filter_map(Weak::upgrade).collect()
+        };
+        let params = ResourceUriParams {
+            uri: uri.to_owned(),
+            meta: None,
+        };
+        let params = match serde_json::to_value(&params) {
+            Ok(serde_json::Value::Object(o)) => o,
+            _ => return,
+        };
+        for session in sessions {
+            if session.is_subscribed(uri) {
+                let note = Notification::new(methods::RESOURCES_UPDATED, Some(params.clone()));
+                session.notify(note).await;
+            }
+        }
+    }
+
+    pub(crate) fn register_session(&self, state: &Arc<SessionState>) {
+        let mut list = self
+            .inner
+            .sessions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        list.retain(|w| w.strong_count() > 0);
+        list.push(Arc::downgrade(state));
     }
 
     /// A tool by name.
@@ -89,6 +149,9 @@ pub enum BuildError {
     /// A tool name breaks the spec's rules (1 to 128 of `A-Z a-z 0-9 _ - .`).
     #[error("invalid tool name `{0}`: use 1 to 128 of A-Z, a-z, 0-9, `_`, `-` and `.`")]
     InvalidToolName(String),
+    /// Two prompts share a name.
+    #[error("two prompts are named `{0}`: prompt names must be unique")]
+    DuplicatePrompt(String),
     /// A page size of zero.
     #[error("the page size must be at least 1")]
     ZeroPageSize,
@@ -100,11 +163,32 @@ pub struct ServerBuilder {
     info: Implementation,
     instructions: Option<String>,
     tools: Vec<Arc<dyn Tool>>,
+    prompts: Vec<Arc<dyn Prompt>>,
+    resources: Vec<Arc<dyn ResourceProvider>>,
+    subscriptions: bool,
     page_size: usize,
     outbox_capacity: usize,
 }
 
 impl ServerBuilder {
+    /// Adds a prompt.
+    pub fn prompt(mut self, prompt: impl Prompt) -> Self {
+        self.prompts.push(Arc::new(prompt));
+        self
+    }
+
+    /// Adds a source of resources.
+    pub fn resources(mut self, provider: impl ResourceProvider) -> Self {
+        self.resources.push(Arc::new(provider));
+        self
+    }
+
+    /// Lets clients subscribe to resource updates (see [`Server::notify_resource_updated`]).
+    pub fn resource_subscriptions(mut self, enabled: bool) -> Self {
+        self.subscriptions = enabled;
+        self
+    }
+
     /// A display title.
     pub fn title(mut self, title: impl Into<String>) -> Self {
         self.info.title = Some(title.into());
@@ -172,14 +256,25 @@ impl ServerBuilder {
                 return Err(BuildError::DuplicateTool(name));
             }
         }
+        let mut prompt_names = std::collections::HashSet::new();
+        for prompt in &self.prompts {
+            let name = prompt.definition().name;
+            if !prompt_names.insert(name.clone()) {
+                return Err(BuildError::DuplicatePrompt(name));
+            }
+        }
         Ok(Server {
             inner: Arc::new(ServerInner {
                 info: self.info,
                 instructions: self.instructions,
                 tools: self.tools,
                 tool_index,
+                prompts: self.prompts,
+                resources: self.resources,
+                subscriptions: self.subscriptions,
                 page_size: self.page_size,
                 outbox_capacity: self.outbox_capacity,
+                sessions: Mutex::new(Vec::new()),
             }),
         })
     }

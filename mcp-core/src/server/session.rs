@@ -5,12 +5,12 @@ use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
 
 use futures_util::FutureExt;
-use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tokio::task::AbortHandle;
 use tokio_util::sync::CancellationToken;
 
+use super::catalog::{self, Answer, paginate, to_object};
 use super::{Server, SessionState};
 use crate::context::Context;
 use crate::error::RpcError;
@@ -19,7 +19,7 @@ use crate::jsonrpc::{
 };
 use crate::protocol::{
     CallToolParams, CancelledParams, InitializeParams, InitializeResult, ListToolsResult,
-    PaginatedParams, ProtocolVersion, SetLevelParams, methods,
+    PaginatedParams, ProtocolVersion, ResourceUriParams, SetLevelParams, methods,
 };
 use crate::transport::Outbox;
 
@@ -67,35 +67,40 @@ impl std::fmt::Debug for ServerSession {
     }
 }
 
-fn to_object<T: Serialize>(value: &T) -> JsonObject {
-    match serde_json::to_value(value) {
-        Ok(Value::Object(o)) => o,
-        _ => JsonObject::new(),
-    }
-}
-
 fn parse_params<T: DeserializeOwned>(params: Option<JsonObject>) -> Result<T, RpcError> {
     serde_json::from_value(Value::Object(params.unwrap_or_default()))
         .map_err(RpcError::invalid_params)
 }
 
-/// Methods a server answers; anything else is `-32601`.
-const KNOWN_METHODS: [&str; 5] = [
+/// Methods a server may answer; anything else is `-32601`.
+const KNOWN_METHODS: [&str; 14] = [
     methods::INITIALIZE,
     methods::PING,
     methods::TOOLS_LIST,
     methods::TOOLS_CALL,
     methods::LOGGING_SET_LEVEL,
+    methods::PROMPTS_LIST,
+    methods::PROMPTS_GET,
+    methods::RESOURCES_LIST,
+    methods::RESOURCES_TEMPLATES_LIST,
+    methods::RESOURCES_READ,
+    methods::RESOURCES_SUBSCRIBE,
+    methods::RESOURCES_UNSUBSCRIBE,
+    methods::COMPLETE,
+    // Listed so that it is not answered as unknown: the notification is handled below.
+    methods::CANCELLED,
 ];
 
 impl ServerSession {
     /// A new session of `server`. Messages that belong to no request (such as list-changed
     /// notifications) go to `notify`.
     pub fn new(server: &Server, notify: Outbox) -> Self {
+        let state = Arc::new(SessionState::with_notify(notify.clone()));
+        server.register_session(&state);
         ServerSession {
             inner: Arc::new(Inner {
                 server: server.clone(),
-                state: Arc::new(SessionState::default()),
+                state,
                 in_flight: Mutex::new(HashMap::new()),
                 notify,
             }),
@@ -182,6 +187,11 @@ impl ServerSession {
         if !KNOWN_METHODS.contains(&method) {
             return Routed::Answer(Err(RpcError::method_not_found(method)));
         }
+        if method == methods::CANCELLED {
+            return Routed::Answer(Err(RpcError::invalid_request(
+                "notifications/cancelled is a notification: send it without an id",
+            )));
+        }
         if method == methods::INITIALIZE {
             return Routed::Answer(self.initialize(request.params));
         }
@@ -193,20 +203,73 @@ impl ServerSession {
                 "`{method}` before `initialize`: send `initialize` first"
             ))));
         }
-        match method {
-            methods::TOOLS_LIST => Routed::Answer(self.list_tools(request.params)),
-            methods::LOGGING_SET_LEVEL => {
-                Routed::Answer(parse_params::<SetLevelParams>(request.params).map(|p| {
-                    self.inner.state.set_log_level(p.level);
-                    JsonObject::new()
-                }))
+        let offered = self.inner.server.capabilities();
+        let params = request.params;
+        let cursor = || -> Result<Option<String>, RpcError> {
+            Ok(parse_params::<PaginatedParams>(params.clone())?.cursor)
+        };
+        let answer = match method {
+            methods::TOOLS_LIST => cursor().and_then(|c| self.list_tools(c.as_deref())),
+            methods::LOGGING_SET_LEVEL => parse_params::<SetLevelParams>(params).map(|p| {
+                self.inner.state.set_log_level(p.level);
+                JsonObject::new()
+            }),
+            methods::TOOLS_CALL => {
+                return self.spawn_with(request.id, params, reply, |server, ctx, params| {
+                    let params: CallToolParams = parse_params(params)?;
+                    let tool = server.tool(&params.name).ok_or_else(|| {
+                        RpcError::invalid_params(format!("unknown tool `{}`", params.name))
+                    })?;
+                    let future = tool.call(ctx, params.arguments.unwrap_or_default());
+                    Ok(Box::pin(async move { Ok(to_object(&future.await)) }) as Answer)
+                });
             }
-            methods::TOOLS_CALL => match self.call_tool(request.id, request.params, reply) {
-                Ok(()) => Routed::Spawned,
-                Err(e) => Routed::Answer(Err(e)),
-            },
-            other => Routed::Answer(Err(RpcError::method_not_found(other))),
-        }
+            methods::PROMPTS_LIST | methods::PROMPTS_GET if offered.prompts.is_none() => {
+                Err(RpcError::method_not_found(method))
+            }
+            methods::PROMPTS_LIST => {
+                cursor().and_then(|c| catalog::list_prompts(&self.inner.server, c.as_deref()))
+            }
+            methods::PROMPTS_GET => {
+                return self.spawn_with(request.id, params, reply, |server, ctx, params| {
+                    catalog::get_prompt(server, ctx, parse_params(params)?)
+                });
+            }
+            methods::COMPLETE if offered.completions.is_none() => {
+                Err(RpcError::method_not_found(method))
+            }
+            methods::COMPLETE => {
+                parse_params(params).and_then(|p| catalog::complete(&self.inner.server, p))
+            }
+            _ if method.starts_with("resources/") && offered.resources.is_none() => {
+                Err(RpcError::method_not_found(method))
+            }
+            methods::RESOURCES_LIST => {
+                cursor().and_then(|c| catalog::list_resources(&self.inner.server, c.as_deref()))
+            }
+            methods::RESOURCES_TEMPLATES_LIST => {
+                cursor().and_then(|c| catalog::list_templates(&self.inner.server, c.as_deref()))
+            }
+            methods::RESOURCES_READ => {
+                return self.spawn_with(request.id, params, reply, |server, ctx, params| {
+                    catalog::read_resource(server, ctx, parse_params(params)?)
+                });
+            }
+            methods::RESOURCES_SUBSCRIBE | methods::RESOURCES_UNSUBSCRIBE
+                if !self.inner.server.inner.subscriptions =>
+            {
+                Err(RpcError::method_not_found(method))
+            }
+            methods::RESOURCES_SUBSCRIBE | methods::RESOURCES_UNSUBSCRIBE => {
+                parse_params::<ResourceUriParams>(params).map(|p| {
+                    let on = method == methods::RESOURCES_SUBSCRIBE;
+                    self.inner.state.subscribe(p.uri, on);
+                    JsonObject::new()
+                })
+            }
+            other => Err(RpcError::method_not_found(other)),
+        };
+        Routed::Answer(answer)
     }
 
     fn initialize(&self, params: Option<JsonObject>) -> Result<JsonObject, RpcError> {
@@ -227,22 +290,15 @@ impl ServerSession {
         }))
     }
 
-    fn list_tools(&self, params: Option<JsonObject>) -> Result<JsonObject, RpcError> {
-        let params: PaginatedParams = parse_params(params)?;
-        let tools = &self.inner.server.inner.tools;
-        let start = match params.cursor.as_deref() {
-            None => 0,
-            Some(c) => c
-                .parse::<usize>()
-                .ok()
-                .filter(|&n| n <= tools.len())
-                .ok_or_else(|| RpcError::invalid_params(format!("unknown cursor {c:?}")))?,
-        };
-        let end = (start + self.inner.server.inner.page_size).min(tools.len());
+    fn list_tools(&self, cursor: Option<&str>) -> Result<JsonObject, RpcError> {
         let with_output = self
             .protocol_version()
             .is_some_and(ProtocolVersion::has_structured_output);
-        let page = tools[start..end]
+        let all = self
+            .inner
+            .server
+            .inner
+            .tools
             .iter()
             .map(|t| {
                 let mut d = t.definition();
@@ -252,62 +308,60 @@ impl ServerSession {
                 d
             })
             .collect();
+        let (tools, next_cursor) = paginate(all, cursor, self.inner.server.inner.page_size)?;
         Ok(to_object(&ListToolsResult {
-            tools: page,
-            next_cursor: (end < tools.len()).then(|| end.to_string()),
+            tools,
+            next_cursor,
             meta: None,
         }))
     }
 
-    fn call_tool(
+    /// Builds a request's future with `make` and runs it as a task of its own: cancellable by
+    /// `notifications/cancelled`, with a panic turned into `-32603`.
+    fn spawn_with(
         &self,
         id: RequestId,
         params: Option<JsonObject>,
         reply: &Outbox,
-    ) -> Result<(), RpcError> {
-        let params: CallToolParams = parse_params(params)?;
-        let tool = self
-            .inner
-            .server
-            .tool(&params.name)
-            .ok_or_else(|| RpcError::invalid_params(format!("unknown tool `{}`", params.name)))?
-            .clone();
+        make: impl FnOnce(&Server, Context, Option<JsonObject>) -> Result<Answer, RpcError>,
+    ) -> Routed {
+        let meta = params
+            .as_ref()
+            .and_then(|p| p.get("_meta"))
+            .and_then(|m| m.as_object())
+            .cloned();
         let cancel = CancellationToken::new();
         let ctx = Context::new(
             id.clone(),
-            params.meta,
+            meta,
             reply.clone(),
             self.inner.state.clone(),
             cancel.clone(),
         );
-        let future = tool.call(ctx, params.arguments.unwrap_or_default());
+        let future = match make(&self.inner.server, ctx, params) {
+            Ok(f) => f,
+            Err(e) => return Routed::Answer(Err(e)),
+        };
         let mut in_flight = self.lock_in_flight();
         if in_flight.contains_key(&id) {
-            return Err(RpcError::invalid_request(format!(
+            return Routed::Answer(Err(RpcError::invalid_request(format!(
                 "request id {id} is already in use by a running request"
-            )));
+            ))));
         }
         let session = Arc::downgrade(&self.inner);
         let reply = reply.clone();
-        let name = params.name;
         let task_id = id.clone();
         let handle = tokio::spawn(async move {
             let outcome = AssertUnwindSafe(future).catch_unwind().await;
-            let message = match outcome {
-                Ok(result) => Message::Response(Response::new(task_id.clone(), to_object(&result))),
-                Err(panic) => {
-                    let why = panic
-                        .downcast_ref::<&str>()
-                        .map(|s| s.to_string())
-                        .or_else(|| panic.downcast_ref::<String>().cloned())
-                        .unwrap_or_else(|| "unknown panic".into());
-                    tracing::error!(tool = %name, %why, "a tool panicked");
-                    Message::Error(ErrorResponse::new(
-                        Some(task_id.clone()),
-                        RpcError::internal(format!("tool `{name}` panicked: {why}")),
-                    ))
-                }
-            };
+            let answer = outcome.unwrap_or_else(|panic| {
+                let why = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".into());
+                tracing::error!(id = %task_id, %why, "a request handler panicked");
+                Err(RpcError::internal(format!("the handler panicked: {why}")))
+            });
             if let Some(session) = session.upgrade() {
                 session
                     .in_flight
@@ -315,6 +369,10 @@ impl ServerSession {
                     .unwrap_or_else(|e| e.into_inner())
                     .remove(&task_id);
             }
+            let message = match answer {
+                Ok(result) => Message::Response(Response::new(task_id.clone(), result)),
+                Err(e) => Message::Error(ErrorResponse::new(Some(task_id.clone()), e)),
+            };
             let _ = reply.send(message, Some(task_id)).await;
         });
         in_flight.insert(
@@ -324,7 +382,7 @@ impl ServerSession {
                 cancel,
             },
         );
-        Ok(())
+        Routed::Spawned
     }
 
     fn on_notification(&self, n: Notification) {

@@ -1,10 +1,13 @@
 //! State one session shares with the contexts of its requests.
 
-use std::sync::OnceLock;
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Mutex, OnceLock};
 
+use crate::jsonrpc::Notification;
 use crate::peer::Pending;
 use crate::protocol::{InitializeParams, LoggingLevel, ProtocolVersion};
+use crate::transport::Outbox;
 
 /// No level set: every message goes out.
 const LEVEL_UNSET: u8 = u8::MAX;
@@ -17,6 +20,8 @@ pub(crate) struct SessionState {
     client: OnceLock<InitializeParams>,
     log_level: AtomicU8,
     pub(crate) pending: Pending,
+    subscriptions: Mutex<HashSet<String>>,
+    notify: Option<Outbox>,
 }
 
 impl Default for SessionState {
@@ -26,11 +31,44 @@ impl Default for SessionState {
             client: OnceLock::new(),
             log_level: AtomicU8::new(LEVEL_UNSET),
             pending: Pending::default(),
+            subscriptions: Mutex::new(HashSet::new()),
+            notify: None,
         }
     }
 }
 
 impl SessionState {
+    /// State whose unrelated messages go to `notify`.
+    pub(crate) fn with_notify(notify: Outbox) -> Self {
+        SessionState {
+            notify: Some(notify),
+            ..SessionState::default()
+        }
+    }
+
+    /// Sends a message that belongs to no request.
+    pub(crate) async fn notify(&self, note: Notification) {
+        if let Some(outbox) = &self.notify {
+            let _ = outbox.send(note.into(), None).await;
+        }
+    }
+
+    pub(crate) fn subscribe(&self, uri: String, on: bool) {
+        let mut set = self.subscriptions.lock().unwrap_or_else(|e| e.into_inner());
+        if on {
+            set.insert(uri);
+        } else {
+            set.remove(&uri);
+        }
+    }
+
+    pub(crate) fn is_subscribed(&self, uri: &str) -> bool {
+        self.subscriptions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(uri)
+    }
+
     pub(crate) fn protocol_version(&self) -> Option<ProtocolVersion> {
         self.version.get().copied()
     }
