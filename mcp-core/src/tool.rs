@@ -32,6 +32,22 @@ pub trait Tool: Send + Sync + 'static {
     fn call(&self, ctx: Context, arguments: JsonObject) -> BoxFuture<CallToolResult>;
 }
 
+/// A function returning a tool is a tool: `#[tool] async fn count(..)` becomes
+/// `fn count() -> impl Tool`, so a server registers it as `.tool(count)`.
+impl<F, T> Tool for F
+where
+    F: Fn() -> T + Send + Sync + 'static,
+    T: Tool,
+{
+    fn definition(&self) -> ToolDefinition {
+        self().definition()
+    }
+
+    fn call(&self, ctx: Context, arguments: JsonObject) -> BoxFuture<CallToolResult> {
+        self().call(ctx, arguments)
+    }
+}
+
 /// A set of tools that share state: a server type whose methods are tools.
 ///
 /// `#[tools]` on an `impl` block implements this for the type.
@@ -103,7 +119,8 @@ impl<T: IntoCallToolResult, E: Display> IntoCallToolResult for Result<T, E> {
     fn into_call_tool_result(self) -> CallToolResult {
         match self {
             Ok(v) => v.into_call_tool_result(),
-            Err(e) => CallToolResult::error(e.to_string()),
+            // `{:#}`: error types with a chain of causes (anyhow, eyre) show all of it.
+            Err(e) => CallToolResult::error(format!("{e:#}")),
         }
     }
 }

@@ -1,1 +1,5 @@
 //! MCP transports.
+
+pub mod http;
+pub mod http_client;
+pub mod stdio;

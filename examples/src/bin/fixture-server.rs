@@ -1,0 +1,93 @@
+//! Run with: cargo run -p examples --bin fixture-server
+//!
+//! A stdio server whose tools exist to be tested: they let a test outside the process see
+//! and steer what a tool does, through files in a directory the test chooses.
+//!
+//! - `lockstep {steps, dir}`: for each step i, reports progress "step i", then waits until
+//!   the file `<dir>/ack-<i>` exists; returns "done". A test writes `ack-<i>` only once its
+//!   client has received step i, so any buffering on the way deadlocks the test.
+//! - `hang {dir}`: reports "started", creates `<dir>/started`, then waits forever. It holds a
+//!   guard whose drop writes `<dir>/dropped`: proof that cancelling dropped the tool.
+//! - `panic {}`: panics (the server answers -32603 and keeps serving).
+//! - `echo {text}`: returns `text`.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use mcp_core::{Progress, Server, tool};
+
+/// How often `lockstep` looks for its acknowledgement file.
+const POLL: Duration = Duration::from_millis(2);
+
+/// Reports `step i`, then waits for `<dir>/ack-<i>`, for each step.
+#[tool]
+async fn lockstep(
+    /// How many steps to take.
+    steps: u64,
+    /// Where the test writes `ack-<i>`.
+    dir: PathBuf,
+) -> &'static str {
+    for i in 1..=steps {
+        yield_!(Progress::step(i, steps, format!("step {i}")));
+        let ack = dir.join(format!("ack-{i}"));
+        while !ack.exists() {
+            tokio::time::sleep(POLL).await;
+        }
+    }
+    "done"
+}
+
+/// Writes `<dir>/dropped` when dropped.
+struct DropGuard(PathBuf);
+
+impl Drop for DropGuard {
+    fn drop(&mut self) {
+        if let Err(error) = write_marker(&self.0, "dropped") {
+            tracing::error!(%error, "could not write the drop marker");
+        }
+    }
+}
+
+fn write_marker(dir: &Path, name: &str) -> std::io::Result<()> {
+    std::fs::write(dir.join(name), format!("{name}\n"))
+}
+
+/// Reports `started`, writes `<dir>/started`, then waits forever (until cancelled).
+#[tool]
+async fn hang(
+    /// Where the tool writes `started` and, when dropped, `dropped`.
+    dir: PathBuf,
+) -> Result<String, String> {
+    let _guard = DropGuard(dir.clone());
+    yield_!("started");
+    write_marker(&dir, "started").map_err(|e| format!("could not write the start marker: {e}"))?;
+    std::future::pending().await
+}
+
+/// Panics.
+#[tool]
+async fn panic() -> String {
+    panic!("the panic tool panicked on purpose")
+}
+
+/// Returns `text`.
+#[tool]
+async fn echo(
+    /// The text to return.
+    text: String,
+) -> String {
+    text
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    examples::init_logging();
+    let server = Server::builder("fixture-server", env!("CARGO_PKG_VERSION"))
+        .tool(lockstep)
+        .tool(hang)
+        .tool(panic)
+        .tool(echo)
+        .build()?;
+    mcp_transport::stdio::serve(&server).await?;
+    Ok(())
+}

@@ -1,0 +1,79 @@
+//! Helpers for the examples' tests: temporary directories, the fixture server over raw
+//! lines, and (from mcp-transport's tests) the raw-line peer and the schema validator.
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use tokio::process::{Child, Command};
+
+#[path = "../../../mcp-transport/tests/stdio_common/mod.rs"]
+pub mod stdio_common;
+
+use stdio_common::raw::RawPeer;
+
+/// The fixture server binary.
+pub const FIXTURE: &str = env!("CARGO_BIN_EXE_fixture-server");
+
+/// A fresh directory, removed when dropped.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    /// A new empty directory whose name includes `name`.
+    pub fn new(name: &str) -> Self {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let path =
+            std::env::temp_dir().join(format!("mcp-examples-{name}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).expect("create a temp dir");
+        TempDir(path)
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    /// A path inside the directory.
+    pub fn join(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+
+    /// The directory as a string, for tool arguments.
+    pub fn arg(&self) -> String {
+        self.0.to_string_lossy().into_owned()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Waits until `path` exists (polling; the caller's time limit fails the test otherwise).
+pub async fn wait_for_file(path: &Path) {
+    while !path.exists() {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+}
+
+/// Starts the fixture server with piped stdin and stdout, and a raw peer on them.
+pub fn spawn_fixture() -> (RawPeer, Child) {
+    let mut child = Command::new(FIXTURE)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        // The `panic` tool's panic is expected: keep its report short.
+        .env("RUST_BACKTRACE", "0")
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the fixture server starts");
+    let stdin = child.stdin.take().expect("piped stdin");
+    let stdout = child.stdout.take().expect("piped stdout");
+    (RawPeer::new(stdout, stdin), child)
+}

@@ -1,0 +1,108 @@
+//! What the macros emit when they found mistakes: the errors, plus items with the same names
+//! and signatures as the successful expansion, so that one mistake does not cascade into
+//! errors wherever the tool is used (`.tool(count)`, `.tools(server)`, direct calls).
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::{FnArg, Signature};
+
+use crate::ast::ToolModel;
+use crate::attr::is_named;
+use crate::errors::Errors;
+
+/// The fallback of `#[tool]` on a free function: the function returning `impl Tool`, backed
+/// by a `Tool` impl that never runs. On a method (a `self` receiver without `#[tools]`), the method with an empty body.
+pub(crate) fn free(func: &syn::ItemFn, model: &ToolModel, errors: &Errors) -> TokenStream {
+    let compile_errors = errors.to_compile_errors();
+    if func.sig.receiver().is_some() {
+        let stub = stub_method(&func.attrs, &func.vis, &func.sig);
+        return quote!(#stub #compile_errors);
+    }
+    let krate = &model.krate;
+    let vis = &func.vis;
+    let ident = &func.sig.ident;
+    let hidden = super::free::hidden_ident(ident);
+    let docs = &model.attrs.docs;
+    let cfgs = &model.attrs.cfgs;
+    // The signature, in a function nothing calls: the names it uses stay used (no
+    // "unused import" on top of the errors) and rustc still checks its types.
+    let mut sig = func.sig.clone();
+    strip_param_attrs(&mut sig);
+    quote! {
+        #(#cfgs)*
+        const _: () = {
+            #[allow(unused, non_snake_case, clippy::all)]
+            #sig {
+                ::core::unreachable!()
+            }
+        };
+
+        #(#cfgs)*
+        #[doc(hidden)]
+        #[allow(non_camel_case_types)]
+        #vis struct #hidden;
+
+        #(#docs)*
+        #(#cfgs)*
+        #vis fn #ident() -> impl #krate::Tool {
+            #hidden
+        }
+
+        #(#cfgs)*
+        impl #krate::Tool for #hidden {
+            fn definition(&self) -> #krate::protocol::Tool {
+                ::core::unreachable!()
+            }
+            fn call(
+                &self,
+                _: #krate::Context,
+                _: #krate::JsonObject,
+            ) -> #krate::tool::BoxFuture<#krate::CallToolResult> {
+                ::core::unreachable!()
+            }
+        }
+
+        #compile_errors
+    }
+}
+
+/// A method with the given signature (parameter attributes removed) whose body never runs.
+pub(crate) fn stub_method(
+    attrs: &[syn::Attribute],
+    vis: &syn::Visibility,
+    sig: &Signature,
+) -> TokenStream {
+    let mut sig = sig.clone();
+    strip_param_attrs(&mut sig);
+    let attrs = attrs.iter().filter(|a| !is_named(a, "tool"));
+    quote! {
+        #(#attrs)*
+        #[allow(unused)]
+        #vis #sig {
+            ::core::unreachable!()
+        }
+    }
+}
+
+/// A `ToolBox` impl that never runs, so `.tools(value)` still type-checks.
+pub(crate) fn toolbox(krate: &syn::Path, self_ty: &syn::Type) -> TokenStream {
+    quote! {
+        impl #krate::ToolBox for #self_ty {
+            fn tools(
+                _: &::std::sync::Arc<Self>,
+            ) -> ::std::vec::Vec<::std::sync::Arc<dyn #krate::Tool>> {
+                ::core::unreachable!()
+            }
+        }
+    }
+}
+
+/// Removes doc comments and `#[arg]` from parameters: rustc accepts neither there.
+pub(crate) fn strip_param_attrs(sig: &mut Signature) {
+    for input in &mut sig.inputs {
+        if let FnArg::Typed(pt) = input {
+            pt.attrs
+                .retain(|a| !a.path().is_ident("doc") && !is_named(a, "arg"));
+        }
+    }
+}

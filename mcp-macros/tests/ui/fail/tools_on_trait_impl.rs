@@ -1,0 +1,12 @@
+use mcp_core::tools;
+
+struct Server;
+
+#[tools]
+impl Default for Server {
+    fn default() -> Self {
+        Server
+    }
+}
+
+fn main() {}

@@ -1,0 +1,162 @@
+//! What a run reports while it goes (log lines with progress) and when it ends.
+
+use std::path::PathBuf;
+
+use crate::logparse::{GraphFile, StataError};
+use crate::process::ExitInfo;
+use crate::quote::QuoteError;
+
+/// One new line of the log, with the progress so far.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogLine {
+    /// The line, as Stata wrote it (no newline).
+    pub text: String,
+    /// Commands of the do-file (or code) echoed so far.
+    pub executed: usize,
+    /// Commands in the do-file (or code).
+    pub total: usize,
+}
+
+/// An event of a running batch job or session command.
+#[derive(Debug)]
+pub enum RunEvent {
+    /// A line of the log was completed.
+    Line(LogLine),
+    /// The run ended; always the last event.
+    Finished(Result<RunOutcome, RunError>),
+}
+
+/// How a run ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RunStatus {
+    /// The do-file ran to its end (or to `exit`).
+    Success,
+    /// Stata stopped at an error: `r(code);`.
+    StataError(StataError),
+    /// The run was cancelled and Stata's process group killed (batch), or the command broken
+    /// off (session).
+    Cancelled,
+    /// The run took longer than its timeout and was stopped like a cancelled one.
+    TimedOut,
+    /// Stata died by a signal nobody here sent.
+    Killed,
+}
+
+impl RunStatus {
+    /// Whether the run succeeded.
+    pub fn is_success(&self) -> bool {
+        matches!(self, RunStatus::Success)
+    }
+}
+
+/// A graph the run exported, read back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Graph {
+    /// Where it was written.
+    pub path: PathBuf,
+    /// The format Stata named (`PNG`, `SVG`, ...).
+    pub format: String,
+    /// The file's bytes.
+    pub bytes: Vec<u8>,
+}
+
+impl Graph {
+    /// The MIME type for its format, if known.
+    pub fn mime_type(&self) -> Option<&'static str> {
+        match self.format.to_ascii_uppercase().as_str() {
+            "PNG" => Some("image/png"),
+            "SVG" => Some("image/svg+xml"),
+            "JPEG" | "JPG" => Some("image/jpeg"),
+            "PDF" => Some("application/pdf"),
+            "TIFF" | "TIF" => Some("image/tiff"),
+            "GIF" => Some("image/gif"),
+            _ => None,
+        }
+    }
+}
+
+/// Everything known about a finished run.
+#[derive(Clone, Debug)]
+pub struct RunOutcome {
+    /// Success, Stata's error, cancelled, timed out.
+    pub status: RunStatus,
+    /// The last lines of the user's part of the log.
+    pub log_tail: Vec<String>,
+    /// The log file (batch), or the command file (session).
+    pub log_path: PathBuf,
+    /// Graphs exported during the run.
+    pub graphs: Vec<Graph>,
+    /// How the process ended (batch runs; `None` for session commands).
+    pub exit: Option<ExitInfo>,
+    /// Commands echoed.
+    pub executed: usize,
+    /// Commands in the do-file or code.
+    pub total: usize,
+}
+
+/// A run that could not be made or whose Stata failed to start.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The do-file does not exist or cannot be read.
+    #[error("cannot read the do-file {path}: {source}")]
+    DoFile {
+        /// The do-file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The job directory or a file in it could not be written.
+    #[error("cannot prepare the job in {path}: {source}")]
+    Job {
+        /// The directory or file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A path or argument cannot be written into the wrapper do-file.
+    #[error(transparent)]
+    Quote(#[from] QuoteError),
+    /// The Stata executable could not be started.
+    #[error("cannot start Stata ({program}): {source}")]
+    Spawn {
+        /// The executable.
+        program: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Stata exited without writing a log: a licence or usage problem, told on stderr.
+    #[error("Stata failed to start (exit code {}): {}", .exit.code, .stderr.trim())]
+    Startup {
+        /// How it exited.
+        exit: ExitInfo,
+        /// What it wrote on standard error (and output), cut to a bounded size.
+        stderr: String,
+    },
+    /// Reading the log or waiting for Stata failed.
+    #[error("lost track of Stata: {0}")]
+    Io(#[from] std::io::Error),
+    /// The console session ended (or died) while this command ran or before it started.
+    #[error("the Stata session has ended{}", .0.as_ref().map(|e| format!(" (exit code {})", e.code)).unwrap_or_default())]
+    SessionEnded(Option<ExitInfo>),
+}
+
+/// The graphs a run reported, read back (missing or oversized files are left out).
+pub(crate) async fn read_graphs(files: &[GraphFile], max_bytes: u64) -> Vec<Graph> {
+    let mut graphs = Vec::new();
+    for file in files {
+        let Ok(meta) = tokio::fs::metadata(&file.path).await else {
+            continue;
+        };
+        if meta.len() > max_bytes {
+            continue;
+        }
+        if let Ok(bytes) = tokio::fs::read(&file.path).await {
+            graphs.push(Graph {
+                path: file.path.clone(),
+                format: file.format.clone(),
+                bytes,
+            });
+        }
+    }
+    graphs
+}

@@ -1,0 +1,233 @@
+//! Stata's process group: started in a group of its own, ended by signalling the whole group
+//! (SIGTERM, then SIGKILL after a grace period), so an engine process left behind the pid we hold
+//! dies too. A group still armed when dropped gets SIGKILL.
+
+use std::process::ExitStatus;
+use std::time::Duration;
+
+use tokio::process::{Child, Command};
+use tokio::time::Instant;
+
+/// How a Stata process ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExitInfo {
+    /// The exit code; 128+N when killed by signal N.
+    pub code: i32,
+    /// The signal that killed it, if one did.
+    pub signal: Option<i32>,
+}
+
+impl ExitInfo {
+    /// Reads an [`ExitStatus`].
+    pub fn from_status(status: ExitStatus) -> ExitInfo {
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::ExitStatusExt;
+            if let Some(sig) = status.signal() {
+                return ExitInfo {
+                    code: 128 + sig,
+                    signal: Some(sig),
+                };
+            }
+        }
+        ExitInfo {
+            code: status.code().unwrap_or(-1),
+            signal: None,
+        }
+    }
+}
+
+/// Makes `command` start its process as the leader of a new process group.
+pub(crate) fn new_group(command: &mut Command) {
+    #[cfg(unix)]
+    command.process_group(0);
+    #[cfg(not(unix))]
+    let _ = command;
+}
+
+/// The signals the engine sends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Sig {
+    Interrupt,
+    Terminate,
+    Kill,
+}
+
+/// The process group of one Stata process.
+#[derive(Debug)]
+pub(crate) struct ProcessGroup {
+    pgid: Option<u32>,
+    armed: bool,
+}
+
+impl ProcessGroup {
+    /// The group `child` leads (it was started with [`new_group`]).
+    pub(crate) fn of(child: &Child) -> ProcessGroup {
+        ProcessGroup {
+            pgid: child.id(),
+            armed: true,
+        }
+    }
+
+    /// The group id (the leader's pid).
+    pub(crate) fn id(&self) -> Option<u32> {
+        self.pgid
+    }
+
+    /// Sends `sig` to every process of the group; false if none was there.
+    pub(crate) fn signal(&self, sig: Sig) -> bool {
+        #[cfg(unix)]
+        {
+            use nix::sys::signal::{Signal, killpg};
+            use nix::unistd::Pid;
+            let Some(pgid) = self.pgid else { return false };
+            let signal = match sig {
+                Sig::Interrupt => Signal::SIGINT,
+                Sig::Terminate => Signal::SIGTERM,
+                Sig::Kill => Signal::SIGKILL,
+            };
+            killpg(Pid::from_raw(pgid as i32), signal).is_ok()
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = sig;
+            false
+        }
+    }
+
+    /// Whether a live (not zombie) process is still in the group.
+    pub(crate) fn alive(&self) -> bool {
+        let Some(pgid) = self.pgid else { return false };
+        group_alive(pgid)
+    }
+
+    /// Ends the group: SIGTERM, up to `grace` for it to go, then SIGKILL; waits for the leader
+    /// and until no process of the group is left.
+    pub(crate) async fn terminate(&mut self, child: &mut Child, grace: Duration) -> ExitStatus {
+        let deadline = Instant::now() + grace;
+        self.signal(Sig::Terminate);
+        #[cfg(not(unix))]
+        let _ = child.start_kill();
+        let mut status = tokio::time::timeout_at(deadline, child.wait())
+            .await
+            .ok()
+            .and_then(Result::ok);
+        while self.alive() && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        if status.is_none() || self.alive() {
+            self.signal(Sig::Kill);
+            let _ = child.start_kill();
+        }
+        if status.is_none() {
+            status = child.wait().await.ok();
+        }
+        self.wait_empty().await;
+        self.armed = false;
+        status.unwrap_or_else(killed_status)
+    }
+
+    /// The leader has exited: anything it left in the group gets SIGTERM, then SIGKILL.
+    pub(crate) async fn reap_leftovers(&mut self, grace: Duration) {
+        if self.alive() {
+            self.signal(Sig::Terminate);
+            let deadline = Instant::now() + grace;
+            while self.alive() && Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            if self.alive() {
+                self.signal(Sig::Kill);
+            }
+            self.wait_empty().await;
+        }
+        self.armed = false;
+    }
+
+    /// Waits (a bounded time) until no live process is left in the group after SIGKILL.
+    async fn wait_empty(&self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.alive() && Instant::now() < deadline {
+            self.signal(Sig::Kill);
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+}
+
+impl Drop for ProcessGroup {
+    fn drop(&mut self) {
+        if self.armed {
+            self.signal(Sig::Kill);
+        }
+    }
+}
+
+fn killed_status() -> ExitStatus {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        ExitStatus::from_raw(9)
+    }
+    #[cfg(not(unix))]
+    {
+        use std::os::windows::process::ExitStatusExt;
+        ExitStatus::from_raw(1)
+    }
+}
+
+/// Whether a live process is in group `pgid`: on Linux from `/proc` (zombies do not count),
+/// elsewhere by signal 0.
+fn group_alive(pgid: u32) -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        if let Ok(entries) = std::fs::read_dir("/proc") {
+            return entries.flatten().any(|entry| {
+                let name = entry.file_name();
+                let Some(pid) = name.to_str().filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
+                else {
+                    return false;
+                };
+                let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+                    return false;
+                };
+                matches!(parse_stat(&stat), Some((state, group)) if group == pgid && state != 'Z' && state != 'X')
+            });
+        }
+    }
+    #[cfg(unix)]
+    {
+        use nix::sys::signal::killpg;
+        use nix::unistd::Pid;
+        killpg(Pid::from_raw(pgid as i32), None).is_ok()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = pgid;
+        false
+    }
+}
+
+/// The state and process group of a `/proc/<pid>/stat` line.
+#[cfg(target_os = "linux")]
+fn parse_stat(stat: &str) -> Option<(char, u32)> {
+    let after = &stat[stat.rfind(')')? + 1..];
+    let mut fields = after.split_whitespace();
+    let state = fields.next()?.chars().next()?;
+    let _ppid = fields.next()?;
+    let pgrp = fields.next()?.parse().ok()?;
+    Some((state, pgrp))
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::parse_stat;
+
+    #[test]
+    fn stat_lines() {
+        assert_eq!(
+            parse_stat("1234 (stata mp) (x)) S 1 1234 1234 0 -1"),
+            Some(('S', 1234))
+        );
+        assert_eq!(parse_stat("99 (z) Z 1 50 50"), Some(('Z', 50)));
+        assert_eq!(parse_stat("garbage"), None);
+    }
+}

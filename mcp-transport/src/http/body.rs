@@ -1,0 +1,171 @@
+//! Bodies: [`McpBody`], the one response body type, and reading a request body under a limit.
+
+use std::convert::Infallible;
+use std::error::Error as StdError;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+use http_body_util::BodyExt;
+use hyper::body::{Body, Frame, SizeHint};
+
+use super::reject::Rejection;
+use super::sse::SseBody;
+
+/// The body of every response the MCP service gives: empty, one JSON document, or an SSE
+/// stream that yields each event as its own frame.
+pub struct McpBody {
+    kind: Kind,
+}
+
+enum Kind {
+    Empty,
+    Full(Option<Bytes>),
+    Sse(Box<SseBody>),
+}
+
+impl std::fmt::Debug for McpBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = match &self.kind {
+            Kind::Empty => "empty",
+            Kind::Full(_) => "full",
+            Kind::Sse(_) => "sse",
+        };
+        f.debug_struct("McpBody").field("kind", &kind).finish()
+    }
+}
+
+impl McpBody {
+    /// An empty body.
+    pub fn empty() -> Self {
+        McpBody { kind: Kind::Empty }
+    }
+
+    /// A body holding `bytes`.
+    pub fn full(bytes: impl Into<Bytes>) -> Self {
+        McpBody {
+            kind: Kind::Full(Some(bytes.into())),
+        }
+    }
+
+    pub(crate) fn sse(body: SseBody) -> Self {
+        McpBody {
+            kind: Kind::Sse(Box::new(body)),
+        }
+    }
+
+    /// Whether this body is an event stream.
+    pub fn is_stream(&self) -> bool {
+        matches!(self.kind, Kind::Sse(_))
+    }
+}
+
+impl Body for McpBody {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        match &mut self.kind {
+            Kind::Empty => Poll::Ready(None),
+            Kind::Full(bytes) => Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b)))),
+            Kind::Sse(body) => Pin::new(body.as_mut()).poll_frame(cx),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match &self.kind {
+            Kind::Empty => true,
+            Kind::Full(bytes) => bytes.is_none(),
+            Kind::Sse(body) => body.is_end_stream(),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match &self.kind {
+            Kind::Empty => SizeHint::with_exact(0),
+            Kind::Full(bytes) => SizeHint::with_exact(bytes.as_ref().map_or(0, |b| b.len() as u64)),
+            Kind::Sse(body) => body.size_hint(),
+        }
+    }
+}
+
+/// Reads a whole request body, refusing it with 413 the moment it grows past `limit` (a
+/// `Content-Length` above the limit is refused before reading anything).
+pub(crate) async fn read_limited<B>(
+    body: B,
+    content_length: Option<u64>,
+    limit: usize,
+) -> Result<Bytes, Rejection>
+where
+    B: Body,
+    B::Error: Into<Box<dyn StdError + Send + Sync>>,
+{
+    if content_length.is_some_and(|n| n > limit as u64) {
+        return Err(Rejection::PayloadTooLarge(limit));
+    }
+    let mut body = Box::pin(body);
+    let mut buf = BytesMut::with_capacity(content_length.map_or(0, |n| n as usize));
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| {
+            tracing::debug!(error = %e.into(), "request body read failed");
+            Rejection::BodyRead
+        })?;
+        if let Ok(data) = frame.into_data() {
+            if buf.len() + data.remaining() > limit {
+                return Err(Rejection::PayloadTooLarge(limit));
+            }
+            buf.put(data);
+        }
+    }
+    Ok(buf.freeze())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::{Full, StreamBody};
+
+    #[tokio::test]
+    async fn refuses_a_declared_length_over_the_limit_without_reading() {
+        let body = Full::new(Bytes::from_static(b"{}"));
+        let e = read_limited(body, Some(1_000_000), 10).await.unwrap_err();
+        assert_eq!(e, Rejection::PayloadTooLarge(10));
+    }
+
+    #[tokio::test]
+    async fn refuses_a_stream_as_soon_as_it_passes_the_limit() {
+        // The second chunk crosses the limit; the third never comes (the channel stays open),
+        // so only a check made while reading can answer.
+        let (tx, rx) = tokio::sync::mpsc::channel::<Result<Frame<Bytes>, Infallible>>(4);
+        tx.send(Ok(Frame::data(Bytes::from_static(b"12345"))))
+            .await
+            .unwrap();
+        tx.send(Ok(Frame::data(Bytes::from_static(b"678901"))))
+            .await
+            .unwrap();
+        let stream =
+            futures_util::stream::unfold(
+                rx,
+                |mut rx| async move { rx.recv().await.map(|f| (f, rx)) },
+            );
+        let read = read_limited(StreamBody::new(stream), None, 10);
+        let e = tokio::time::timeout(std::time::Duration::from_secs(30), read)
+            .await
+            .expect("the limit is checked while reading, not after")
+            .unwrap_err();
+        assert_eq!(e, Rejection::PayloadTooLarge(10));
+        drop(tx);
+    }
+
+    #[tokio::test]
+    async fn reads_a_body_within_the_limit() {
+        let body = Full::new(Bytes::from_static(b"{\"a\":1}"));
+        assert_eq!(
+            &read_limited(body, Some(7), 7).await.unwrap()[..],
+            b"{\"a\":1}"
+        );
+    }
+}

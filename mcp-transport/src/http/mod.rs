@@ -1,0 +1,86 @@
+//! MCP over HTTP, server side: streamable HTTP (protocol 2025-03-26 to 2025-11-25) and the
+//! legacy HTTP+SSE transport (2024-11-05), on tokio and hyper 1.
+//!
+//! [`serve`] binds a listener and runs everything; [`McpService`] is the same server as a
+//! plain hyper service, to mount inside an existing hyper or axum application.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use mcp_core::Server;
+//! use mcp_transport::http::{serve, HttpConfig};
+//!
+//! let server = Server::builder("demo", "1.0").build()?;
+//! let addr: std::net::SocketAddr = "127.0.0.1:8080".parse()?;
+//! let running = serve(addr, &server, HttpConfig::default()).await?;
+//! running.wait().await;
+//! # Ok(()) }
+//! ```
+//!
+//! # Streamable HTTP (default endpoint `/mcp`)
+//!
+//! - `POST` carries one client message. `initialize` (sent without `Mcp-Session-Id`) starts a
+//!   session and its response carries the new `Mcp-Session-Id`. Any other request is answered
+//!   with an SSE stream carrying, in order, every message the session raises while handling it
+//!   (progress, logs, requests to the client) and then its response, after which the stream
+//!   ends; with [`ResponseMode::Json`] the response alone comes back as `application/json`.
+//!   Notifications and responses get `202 Accepted`.
+//! - `GET` opens the session's stream for messages that belong to no request; with
+//!   `Last-Event-ID` it resumes a broken stream instead.
+//! - `DELETE` ends the session.
+//!
+//! Every event is its own body frame, written the moment it exists, with
+//! `Cache-Control: no-cache` and `X-Accel-Buffering: no` so that proxies pass it on; idle
+//! streams get keep-alive comments.
+//!
+//! Event ids are `<stream>:<seq>`. A stream of a session negotiated at 2025-11-25 or later
+//! starts with a priming event (an id, empty data and a `retry:` field). Events are kept in an
+//! [`EventStore`] (by default a bounded [`MemoryEventStore`]), and a client that lost a stream
+//! gets what it missed with `GET` and `Last-Event-ID`. Losing the connection does not cancel
+//! the request: the call runs on, and its events are stored; only
+//! `notifications/cancelled`, DELETE or the session's expiry cancel it.
+//!
+//! # Refusals
+//!
+//! | status | when |
+//! | --- | --- |
+//! | 400 | no `Mcp-Session-Id` on a request other than `initialize`; unsupported `MCP-Protocol-Version`; malformed JSON (body: a JSON-RPC `-32700` error) or message (`-32600`); malformed `Last-Event-ID` |
+//! | 401 | a bearer token is configured and the request lacks it (`WWW-Authenticate: Bearer`) |
+//! | 403 | `Host` or `Origin` not allowed ([`HostPolicy`]) |
+//! | 404 | unknown or ended session; unknown path |
+//! | 405 | a method the path does not serve (`Allow` lists those it does) |
+//! | 406 | a POST whose `Accept` does not allow both `application/json` and `text/event-stream`, or a GET that does not allow `text/event-stream` |
+//! | 409 | a second GET stream for a session |
+//! | 413 | a body over [`HttpConfig::max_body_bytes`], refused while reading |
+//! | 415 | a POST whose `Content-Type` is not `application/json` |
+//! | 503 | the session limit is reached, or the server is shutting down |
+//!
+//! # Legacy HTTP+SSE (default `/sse` and `/messages`)
+//!
+//! `GET /sse` starts a session whose stream's first event is `endpoint`, with data
+//! `/messages?sessionId=<id>`. Each `POST /messages?sessionId=<id>` gets `202`, and what it
+//! causes travels on the stream as `message` events. The session ends with its stream.
+
+mod body;
+mod config;
+mod error;
+mod event_store;
+mod guard;
+mod legacy;
+mod reject;
+mod respond;
+mod serve;
+mod service;
+mod session;
+mod sse;
+mod stream;
+mod streamable;
+
+pub use body::McpBody;
+pub use config::{HostPolicy, HttpConfig, LegacyPaths, ResponseMode};
+pub use error::{ConfigError, NotifyError, ServeError};
+pub use event_store::{
+    BadEventId, EventId, EventStore, MemoryEventStore, StoreFuture, StoredEvent, StreamKey,
+};
+pub use serve::{Bind, RunningServer, Shutdown, serve};
+pub use service::McpService;
+pub use session::Stats;

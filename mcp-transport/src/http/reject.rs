@@ -1,0 +1,126 @@
+//! One rejection per way a request can fail, each with its status and message.
+
+use http::header::{ALLOW, CONTENT_TYPE, HeaderValue, WWW_AUTHENTICATE};
+use http::{Response, StatusCode};
+use mcp_core::error::{ErrorCode, RpcError};
+use mcp_core::jsonrpc::{ErrorResponse, Message};
+
+use super::body::McpBody;
+
+/// A request the server refuses, before any session sees it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub(crate) enum Rejection {
+    #[error("the Host header is missing or not allowed")]
+    BadHost,
+    #[error("the Origin header is not allowed")]
+    BadOrigin,
+    #[error("missing or wrong bearer token")]
+    Unauthorized,
+    #[error("no such path")]
+    NotFound,
+    #[error("method not allowed: use {0}")]
+    MethodNotAllowed(&'static str),
+    #[error("the Accept header must allow {0}")]
+    NotAcceptable(&'static str),
+    #[error("the Content-Type must be application/json")]
+    UnsupportedMediaType,
+    #[error("the body exceeds {0} bytes")]
+    PayloadTooLarge(usize),
+    #[error("the body could not be read")]
+    BodyRead,
+    #[error("missing Mcp-Session-Id header: send `initialize` first to start a session")]
+    MissingSession,
+    #[error("`initialize` starts a new session: send it without Mcp-Session-Id")]
+    InitializeWithSession,
+    #[error("unknown or ended session: send `initialize` to start a new one")]
+    UnknownSession,
+    #[error("unsupported MCP-Protocol-Version {0:?}")]
+    BadProtocolVersion(String),
+    #[error("malformed Last-Event-ID {0:?}")]
+    BadLastEventId(String),
+    #[error("this session already has an open GET stream")]
+    StreamConflict,
+    #[error("missing sessionId query parameter")]
+    MissingLegacySession,
+    #[error("the server has reached its session limit")]
+    TooManySessions,
+    #[error("the server is shutting down")]
+    ShuttingDown,
+    #[error("the server could not generate a session id")]
+    NoEntropy,
+    #[error("the body is not a valid JSON-RPC message")]
+    Malformed(Box<ErrorResponse>),
+}
+
+impl Rejection {
+    pub(crate) fn status(&self) -> StatusCode {
+        use Rejection::*;
+        match self {
+            BadHost | BadOrigin => StatusCode::FORBIDDEN,
+            Unauthorized => StatusCode::UNAUTHORIZED,
+            NotFound | UnknownSession => StatusCode::NOT_FOUND,
+            MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
+            UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            BodyRead
+            | MissingSession
+            | InitializeWithSession
+            | BadProtocolVersion(_)
+            | BadLastEventId(_)
+            | MissingLegacySession
+            | Malformed(_) => StatusCode::BAD_REQUEST,
+            StreamConflict => StatusCode::CONFLICT,
+            TooManySessions | ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
+            NoEntropy => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The response: the status, and a JSON-RPC error without an id as the body (as the spec
+    /// allows for every refused POST).
+    pub(crate) fn into_response(self) -> Response<McpBody> {
+        let status = self.status();
+        let extra = match &self {
+            Rejection::Unauthorized => Some((WWW_AUTHENTICATE, "Bearer")),
+            Rejection::MethodNotAllowed(allow) => Some((ALLOW, *allow)),
+            _ => None,
+        };
+        let error = match self {
+            Rejection::Malformed(error) => *error,
+            other => {
+                let code = match other {
+                    Rejection::TooManySessions | Rejection::ShuttingDown => ErrorCode(-32000),
+                    Rejection::NoEntropy => ErrorCode::INTERNAL_ERROR,
+                    _ => ErrorCode::INVALID_REQUEST,
+                };
+                ErrorResponse::new(None, RpcError::new(code, other.to_string()))
+            }
+        };
+        let body = Message::Error(error).to_json();
+        let mut response = Response::new(McpBody::full(body));
+        *response.status_mut() = status;
+        let headers = response.headers_mut();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        if let Some((name, value)) = extra {
+            headers.insert(name, HeaderValue::from_static(value));
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_and_headers() {
+        let r = Rejection::Unauthorized.into_response();
+        assert_eq!(r.status(), 401);
+        assert_eq!(r.headers()[WWW_AUTHENTICATE], "Bearer");
+        let r = Rejection::MethodNotAllowed("GET, POST, DELETE").into_response();
+        assert_eq!(r.status(), 405);
+        assert_eq!(r.headers()[ALLOW], "GET, POST, DELETE");
+        assert_eq!(Rejection::PayloadTooLarge(1).status(), 413);
+        assert_eq!(Rejection::TooManySessions.status(), 503);
+    }
+}

@@ -1,0 +1,46 @@
+//! Building the responses the service gives: SSE streams, JSON documents, 202s.
+
+use http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderName, HeaderValue};
+use http::{Response, StatusCode};
+use mcp_core::jsonrpc::Message;
+
+use super::body::McpBody;
+use super::sse::SseBody;
+
+/// The `Mcp-Session-Id` header.
+pub(crate) const SESSION_ID: HeaderName = HeaderName::from_static("mcp-session-id");
+/// Tells nginx (and proxies that copy it) not to buffer the stream.
+const X_ACCEL_BUFFERING: HeaderName = HeaderName::from_static("x-accel-buffering");
+
+fn with_session(mut response: Response<McpBody>, session: Option<&str>) -> Response<McpBody> {
+    if let Some(value) = session.and_then(|s| HeaderValue::from_str(s).ok()) {
+        response.headers_mut().insert(SESSION_ID, value);
+    }
+    response
+}
+
+/// A `200 text/event-stream` response that streams `body`.
+pub(crate) fn sse(body: SseBody, session: Option<&str>) -> Response<McpBody> {
+    let mut response = Response::new(McpBody::sse(body));
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert(X_ACCEL_BUFFERING, HeaderValue::from_static("no"));
+    with_session(response, session)
+}
+
+/// A `200 application/json` response holding one message.
+pub(crate) fn json(message: &Message, session: Option<&str>) -> Response<McpBody> {
+    let mut response = Response::new(McpBody::full(message.to_json()));
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    with_session(response, session)
+}
+
+/// A response with a status and no body (`202 Accepted`, `200` for DELETE).
+pub(crate) fn empty(status: StatusCode) -> Response<McpBody> {
+    let mut response = Response::new(McpBody::empty());
+    *response.status_mut() = status;
+    response
+}

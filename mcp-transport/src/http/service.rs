@@ -1,0 +1,290 @@
+//! [`McpService`]: the hyper service that answers the MCP endpoints.
+
+use std::convert::Infallible;
+use std::error::Error as StdError;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+use http::{Method, Request, Response};
+use hyper::body::Body;
+use mcp_core::Server;
+use mcp_core::jsonrpc::Notification;
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+use super::body::McpBody;
+use super::config::HttpConfig;
+use super::error::{ConfigError, NotifyError};
+use super::guard::{HostCheck, check_bearer};
+use super::reject::Rejection;
+use super::session::{Counters, HttpSession, SessionTable, Stats};
+use super::{legacy, streamable};
+
+/// What every handler shares.
+pub(crate) struct Shared {
+    pub(crate) server: Server,
+    pub(crate) config: HttpConfig,
+    pub(crate) hosts: HostCheck,
+    pub(crate) table: SessionTable,
+    pub(crate) counters: Counters,
+    /// Cancelled when a graceful shutdown begins.
+    pub(crate) draining: CancellationToken,
+}
+
+impl Shared {
+    /// Ends a session already removed from the table: cancels its calls, closes its streams,
+    /// forgets its stored events.
+    pub(crate) async fn end_session(&self, session: Arc<HttpSession>) {
+        session.close();
+        if !session.is_legacy() {
+            self.config
+                .event_store
+                .forget_session(session.id.clone())
+                .await;
+        }
+    }
+
+    /// Ends the sessions that have been idle too long.
+    pub(crate) async fn sweep(&self) {
+        if let Some(idle) = self.config.idle_timeout {
+            for session in self.table.expire(Instant::now(), idle) {
+                tracing::debug!(session = %session.id, "session expired");
+                self.end_session(session).await;
+            }
+        }
+    }
+
+    /// Refuses new sessions while shutting down.
+    pub(crate) fn accepting(&self) -> Result<(), Rejection> {
+        if self.draining.is_cancelled() {
+            Err(Rejection::ShuttingDown)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// The MCP server as a hyper [`Service`](hyper::service::Service): streamable HTTP at the
+/// configured endpoint and, unless turned off, the legacy HTTP+SSE transport beside it.
+///
+/// Cheap to clone: clones share sessions. Use it with hyper's connection builders, or call
+/// [`handle`](Self::handle) from any framework's handler (an axum fallback, for instance).
+/// [`serve`](super::serve) runs it on a TCP listener with everything set up.
+///
+/// ```no_run
+/// # async fn run(server: mcp_core::Server) -> Result<(), Box<dyn std::error::Error>> {
+/// use hyper_util::rt::TokioIo;
+/// use mcp_transport::http::{HttpConfig, McpService};
+///
+/// let service = McpService::new(&server, HttpConfig::default())?;
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+/// loop {
+///     let (stream, _) = listener.accept().await?;
+///     stream.set_nodelay(true)?;
+///     let service = service.clone();
+///     tokio::spawn(async move {
+///         let io = TokioIo::new(stream);
+///         let _ = hyper::server::conn::http1::Builder::new()
+///             .serve_connection(io, service)
+///             .await;
+///     });
+/// }
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct McpService {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for McpService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("McpService")
+            .field("server", &self.shared.server)
+            .field("stats", &self.stats())
+            .finish_non_exhaustive()
+    }
+}
+
+impl McpService {
+    /// A service for `server`. [`HostPolicy::Auto`](super::HostPolicy::Auto) means localhost
+    /// names only here, since the service cannot know where it is reachable.
+    ///
+    /// Inside a tokio runtime this also starts the task that ends idle sessions; elsewhere,
+    /// idle sessions are swept whenever a new session starts.
+    pub fn new(server: &Server, config: HttpConfig) -> Result<Self, ConfigError> {
+        Self::build(server, config, None)
+    }
+
+    pub(crate) fn build(
+        server: &Server,
+        config: HttpConfig,
+        loopback: Option<bool>,
+    ) -> Result<Self, ConfigError> {
+        config.validate()?;
+        let counters = Counters::new();
+        let shared = Arc::new(Shared {
+            server: server.clone(),
+            hosts: HostCheck::resolve(&config.hosts, loopback),
+            table: SessionTable::new(config.max_sessions, counters.clone()),
+            counters,
+            draining: CancellationToken::new(),
+            config,
+        });
+        if let (Some(idle), Ok(runtime)) = (
+            shared.config.idle_timeout,
+            tokio::runtime::Handle::try_current(),
+        ) {
+            runtime.spawn(reap(Arc::downgrade(&shared), idle));
+        }
+        Ok(McpService { shared })
+    }
+
+    /// Answers one request. Never fails: every refusal is a response with its status.
+    pub async fn handle<B>(&self, request: Request<B>) -> Response<McpBody>
+    where
+        B: Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<Box<dyn StdError + Send + Sync>>,
+    {
+        match self.route(request).await {
+            Ok(response) => response,
+            Err(rejection) => {
+                tracing::debug!(status = %rejection.status(), reason = %rejection, "request refused");
+                rejection.into_response()
+            }
+        }
+    }
+
+    async fn route<B>(&self, request: Request<B>) -> Result<Response<McpBody>, Rejection>
+    where
+        B: Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<Box<dyn StdError + Send + Sync>>,
+    {
+        let shared = &self.shared;
+        shared.hosts.check(request.headers(), request.uri())?;
+        check_bearer(request.headers(), shared.config.bearer_token.as_deref())?;
+        let path = request.uri().path();
+        if path == shared.config.endpoint {
+            return match *request.method() {
+                Method::POST => streamable::post(shared, request).await,
+                Method::GET => streamable::get(shared, request).await,
+                Method::DELETE => streamable::delete(shared, request).await,
+                _ => Err(Rejection::MethodNotAllowed("GET, POST, DELETE")),
+            };
+        }
+        if let Some(paths) = &shared.config.legacy {
+            if path == paths.sse {
+                return match *request.method() {
+                    Method::GET => legacy::open(shared, request).await,
+                    _ => Err(Rejection::MethodNotAllowed("GET")),
+                };
+            }
+            if path == paths.messages {
+                return match *request.method() {
+                    Method::POST => legacy::post(shared, request).await,
+                    _ => Err(Rejection::MethodNotAllowed("POST")),
+                };
+            }
+        }
+        Err(Rejection::NotFound)
+    }
+
+    /// The counts right now.
+    pub fn stats(&self) -> Stats {
+        self.shared.counters.get()
+    }
+
+    /// A receiver that sees every change of the counts: `rx.wait_for(|s| ...)` waits for a
+    /// condition without polling.
+    pub fn watch_stats(&self) -> watch::Receiver<Stats> {
+        self.shared.counters.watch()
+    }
+
+    /// Ends a session as a DELETE would. Returns whether it existed.
+    pub async fn end_session(&self, id: &str) -> bool {
+        match self.shared.table.remove(id) {
+            Some(session) => {
+                self.shared.end_session(session).await;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Sends a notification that belongs to no request (a list change, a resource update) to
+    /// one session: on streamable HTTP it goes to the session's GET stream (and is stored for
+    /// resumption if no GET stream is open), on legacy HTTP+SSE to its stream. Waits while
+    /// that stream is behind.
+    pub async fn notify(
+        &self,
+        session: &str,
+        notification: Notification,
+    ) -> Result<(), NotifyError> {
+        let target = self
+            .shared
+            .table
+            .get(session)
+            .ok_or_else(|| NotifyError::UnknownSession(session.to_owned()))?;
+        target
+            .session
+            .notify(notification)
+            .await
+            .map_err(|_| NotifyError::Closed)
+    }
+
+    /// Sends a notification to every initialized session; returns how many took it.
+    pub async fn notify_all(&self, notification: Notification) -> usize {
+        let mut delivered = 0;
+        for target in self.shared.table.all() {
+            if target.session.is_initialized()
+                && target.session.notify(notification.clone()).await.is_ok()
+            {
+                delivered += 1;
+            }
+        }
+        delivered
+    }
+
+    /// Starts a graceful shutdown: no new sessions, GET streams end, running calls go on.
+    pub(crate) fn begin_shutdown(&self) {
+        self.shared.draining.cancel();
+    }
+
+    /// Ends every session.
+    pub(crate) async fn end_all_sessions(&self) {
+        for session in self.shared.table.take_all() {
+            self.shared.end_session(session).await;
+        }
+    }
+}
+
+/// Ends idle sessions every so often, until the service is gone.
+async fn reap(shared: Weak<Shared>, idle: Duration) {
+    let period = (idle / 4).clamp(Duration::from_millis(100), Duration::from_secs(60));
+    loop {
+        tokio::time::sleep(period).await;
+        let Some(shared) = shared.upgrade() else {
+            return;
+        };
+        shared.sweep().await;
+    }
+}
+
+impl<B> hyper::service::Service<Request<B>> for McpService
+where
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn StdError + Send + Sync>>,
+{
+    type Response = Response<McpBody>;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response<McpBody>, Infallible>> + Send>>;
+
+    fn call(&self, request: Request<B>) -> Self::Future {
+        let service = self.clone();
+        Box::pin(async move { Ok(service.handle(request).await) })
+    }
+}

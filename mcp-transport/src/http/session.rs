@@ -1,0 +1,362 @@
+//! The session table: ids, limits, idle expiry, and what each HTTP session holds.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use mcp_core::server::{Server, ServerSession};
+use mcp_core::transport::Outbox;
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+use super::event_store::{EventStore, StreamKey};
+use super::reject::Rejection;
+use super::stream::{StreamSlot, pump};
+
+/// Counts the service exposes, for health checks and tests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Sessions alive, streamable and legacy together.
+    pub sessions: usize,
+    /// POST streams whose request has not been answered yet (each has a task moving its
+    /// messages, whether or not a client still reads it).
+    pub open_streams: usize,
+    /// SSE responses being written to a connection right now.
+    pub connections: usize,
+}
+
+/// Shared, observable [`Stats`].
+#[derive(Clone)]
+pub(crate) struct Counters(Arc<watch::Sender<Stats>>);
+
+impl Counters {
+    pub(crate) fn new() -> Self {
+        Counters(Arc::new(watch::Sender::new(Stats::default())))
+    }
+
+    pub(crate) fn get(&self) -> Stats {
+        *self.0.borrow()
+    }
+
+    pub(crate) fn watch(&self) -> watch::Receiver<Stats> {
+        self.0.subscribe()
+    }
+
+    fn update(&self, f: impl FnOnce(&mut Stats)) {
+        self.0.send_modify(f);
+    }
+
+    /// Counts one more SSE response until the guard drops.
+    pub(crate) fn connection(&self) -> CountGuard {
+        self.update(|s| s.connections += 1);
+        CountGuard(self.clone(), |s| s.connections -= 1)
+    }
+
+    /// Counts one more open POST stream until the guard drops.
+    pub(crate) fn open_stream(&self) -> CountGuard {
+        self.update(|s| s.open_streams += 1);
+        CountGuard(self.clone(), |s| s.open_streams -= 1)
+    }
+}
+
+/// Undoes a count when dropped.
+pub(crate) struct CountGuard(Counters, fn(&mut Stats));
+
+impl Drop for CountGuard {
+    fn drop(&mut self) {
+        self.0.update(self.1);
+    }
+}
+
+/// What kind of transport a session belongs to.
+pub(crate) enum SessionKind {
+    /// Streamable HTTP: a GET stream (number 0) and one stream per POSTed request.
+    Streamable {
+        standalone: Arc<StreamSlot>,
+        next_stream: AtomicU64,
+        open: Mutex<HashMap<u64, Arc<StreamSlot>>>,
+    },
+    /// Legacy HTTP+SSE: one outbox for everything, read by the session's one SSE stream.
+    Legacy { outbox: Outbox },
+}
+
+/// One HTTP session.
+pub(crate) struct HttpSession {
+    pub(crate) id: Arc<str>,
+    pub(crate) session: ServerSession,
+    pub(crate) kind: SessionKind,
+    /// Cancelled when the session ends: its pumps stop and its streams close.
+    pub(crate) closed: CancellationToken,
+    last_seen: Mutex<Instant>,
+    /// Requests being handled plus connections attached: a busy session never expires.
+    busy: AtomicUsize,
+}
+
+impl HttpSession {
+    /// A streamable HTTP session; spawns the pump of its GET stream.
+    pub(crate) fn streamable(
+        id: Arc<str>,
+        server: &Server,
+        store: Arc<dyn EventStore>,
+    ) -> Arc<Self> {
+        let (notify, rx) = Outbox::channel(server.outbox_capacity());
+        let closed = CancellationToken::new();
+        let standalone = Arc::new(StreamSlot::new(StreamKey {
+            session: id.clone(),
+            stream: 0,
+        }));
+        tokio::spawn(pump(standalone.clone(), rx, None, store, closed.clone()));
+        Arc::new(HttpSession {
+            session: ServerSession::new(server, notify),
+            kind: SessionKind::Streamable {
+                standalone,
+                next_stream: AtomicU64::new(1),
+                open: Mutex::new(HashMap::new()),
+            },
+            id,
+            closed,
+            last_seen: Mutex::new(Instant::now()),
+            busy: AtomicUsize::new(0),
+        })
+    }
+
+    /// A legacy HTTP+SSE session, and the receiver its SSE stream reads.
+    pub(crate) fn legacy(
+        id: Arc<str>,
+        server: &Server,
+    ) -> (Arc<Self>, tokio::sync::mpsc::Receiver<mcp_core::Outbound>) {
+        let (outbox, rx) = Outbox::channel(server.outbox_capacity());
+        let session = Arc::new(HttpSession {
+            session: ServerSession::new(server, outbox.clone()),
+            kind: SessionKind::Legacy { outbox },
+            id,
+            closed: CancellationToken::new(),
+            last_seen: Mutex::new(Instant::now()),
+            busy: AtomicUsize::new(0),
+        });
+        (session, rx)
+    }
+
+    pub(crate) fn is_legacy(&self) -> bool {
+        matches!(self.kind, SessionKind::Legacy { .. })
+    }
+
+    /// Marks the session busy until the guard drops, and records the activity.
+    pub(crate) fn busy(self: &Arc<Self>) -> BusyGuard {
+        self.busy.fetch_add(1, Ordering::AcqRel);
+        self.touch();
+        BusyGuard(self.clone())
+    }
+
+    fn touch(&self) {
+        *self.last_seen.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
+    }
+
+    /// Whether the session has had nothing to do since `now - idle`.
+    fn is_idle(&self, now: Instant, idle: Duration) -> bool {
+        let last = *self.last_seen.lock().unwrap_or_else(|e| e.into_inner());
+        self.busy.load(Ordering::Acquire) == 0
+            && self.session.in_flight() == 0
+            && now.saturating_duration_since(last) >= idle
+    }
+
+    /// A new POST stream of a streamable session, registered until [`Self::stream_done`].
+    pub(crate) fn new_stream(&self) -> Option<Arc<StreamSlot>> {
+        let SessionKind::Streamable {
+            next_stream, open, ..
+        } = &self.kind
+        else {
+            return None;
+        };
+        let number = next_stream.fetch_add(1, Ordering::Relaxed);
+        let slot = Arc::new(StreamSlot::new(StreamKey {
+            session: self.id.clone(),
+            stream: number,
+        }));
+        lock(open).insert(number, slot.clone());
+        Some(slot)
+    }
+
+    /// Forgets a finished POST stream (its events stay in the store for replay).
+    pub(crate) fn stream_done(&self, number: u64) {
+        if let SessionKind::Streamable { open, .. } = &self.kind {
+            lock(open).remove(&number);
+        }
+    }
+
+    /// A live stream by number: the GET stream or an unfinished POST stream.
+    pub(crate) fn stream(&self, number: u64) -> Option<Arc<StreamSlot>> {
+        match &self.kind {
+            SessionKind::Streamable { standalone, .. } if number == 0 => Some(standalone.clone()),
+            SessionKind::Streamable { open, .. } => lock(open).get(&number).cloned(),
+            SessionKind::Legacy { .. } => None,
+        }
+    }
+
+    /// Ends the session: cancels its running calls and closes its streams.
+    pub(crate) fn close(&self) {
+        self.closed.cancel();
+        self.session.close();
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Keeps a session from expiring while alive.
+pub(crate) struct BusyGuard(Arc<HttpSession>);
+
+impl Drop for BusyGuard {
+    fn drop(&mut self) {
+        self.0.touch();
+        self.0.busy.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Every session, by id.
+pub(crate) struct SessionTable {
+    map: Mutex<HashMap<Arc<str>, Arc<HttpSession>>>,
+    max: usize,
+    counters: Counters,
+}
+
+impl SessionTable {
+    pub(crate) fn new(max: usize, counters: Counters) -> Self {
+        SessionTable {
+            map: Mutex::new(HashMap::new()),
+            max,
+            counters,
+        }
+    }
+
+    pub(crate) fn get(&self, id: &str) -> Option<Arc<HttpSession>> {
+        lock(&self.map).get(id).cloned()
+    }
+
+    /// Creates and registers a session under a fresh id, unless the table is full.
+    pub(crate) fn insert<T>(
+        &self,
+        make: impl FnOnce(Arc<str>) -> (Arc<HttpSession>, T),
+    ) -> Result<(Arc<HttpSession>, T), Rejection> {
+        let id = new_session_id().ok_or(Rejection::NoEntropy)?;
+        let mut map = lock(&self.map);
+        if map.len() >= self.max {
+            return Err(Rejection::TooManySessions);
+        }
+        let (session, extra) = make(id.clone());
+        map.insert(id, session.clone());
+        let n = map.len();
+        drop(map);
+        self.counters.update(|s| s.sessions = n);
+        Ok((session, extra))
+    }
+
+    /// Every session, as of now.
+    pub(crate) fn all(&self) -> Vec<Arc<HttpSession>> {
+        lock(&self.map).values().cloned().collect()
+    }
+
+    /// Removes a session; the caller ends it.
+    pub(crate) fn remove(&self, id: &str) -> Option<Arc<HttpSession>> {
+        let mut map = lock(&self.map);
+        let removed = map.remove(id);
+        let n = map.len();
+        drop(map);
+        self.counters.update(|s| s.sessions = n);
+        removed
+    }
+
+    /// Removes the streamable sessions idle for `idle` as of `now`; the caller ends them.
+    pub(crate) fn expire(&self, now: Instant, idle: Duration) -> Vec<Arc<HttpSession>> {
+        let mut map = lock(&self.map);
+        let expired: Vec<Arc<str>> = map
+            .iter()
+            .filter(|(_, s)| !s.is_legacy() && s.is_idle(now, idle))
+            .map(|(id, _)| id.clone())
+            .collect();
+        let removed: Vec<_> = expired.iter().filter_map(|id| map.remove(id)).collect();
+        let n = map.len();
+        drop(map);
+        if !removed.is_empty() {
+            self.counters.update(|s| s.sessions = n);
+        }
+        removed
+    }
+
+    /// Removes every session; the caller ends them.
+    pub(crate) fn take_all(&self) -> Vec<Arc<HttpSession>> {
+        let removed: Vec<_> = lock(&self.map).drain().map(|(_, s)| s).collect();
+        self.counters.update(|s| s.sessions = 0);
+        removed
+    }
+}
+
+/// 128 bits from the OS's secure generator, as 32 lowercase hex digits (visible ASCII, as the
+/// spec requires of session ids).
+fn new_session_id() -> Option<Arc<str>> {
+    let mut raw = [0u8; 16];
+    if let Err(e) = getrandom::fill(&mut raw) {
+        tracing::error!(error = %e, "the OS random generator failed");
+        return None;
+    }
+    let mut id = String::with_capacity(32);
+    for byte in raw {
+        id.push(char::from_digit(u32::from(byte >> 4), 16).unwrap_or('0'));
+        id.push(char::from_digit(u32::from(byte & 0xf), 16).unwrap_or('0'));
+    }
+    Some(id.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::event_store::MemoryEventStore;
+
+    fn server() -> Server {
+        Server::builder("t", "1").build().unwrap()
+    }
+
+    #[test]
+    fn session_ids_are_random_visible_ascii() {
+        let a = new_session_id().unwrap();
+        let b = new_session_id().unwrap();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 32);
+        assert!(a.bytes().all(|c| (0x21..=0x7e).contains(&c)));
+    }
+
+    #[tokio::test]
+    async fn the_table_enforces_its_limit_and_counts() {
+        let counters = Counters::new();
+        let table = SessionTable::new(2, counters.clone());
+        let store: Arc<dyn EventStore> = Arc::new(MemoryEventStore::default());
+        let make = |id| (HttpSession::streamable(id, &server(), store.clone()), ());
+        let (a, ()) = table.insert(make).unwrap();
+        table.insert(make).unwrap();
+        assert_eq!(table.insert(make).err(), Some(Rejection::TooManySessions));
+        assert_eq!(counters.get().sessions, 2);
+        table.remove(&a.id).unwrap().close();
+        assert_eq!(counters.get().sessions, 1);
+        assert!(table.get(&a.id).is_none());
+    }
+
+    #[tokio::test]
+    async fn only_idle_sessions_expire() {
+        let table = SessionTable::new(8, Counters::new());
+        let store: Arc<dyn EventStore> = Arc::new(MemoryEventStore::default());
+        let make = |id| (HttpSession::streamable(id, &server(), store.clone()), ());
+        let (idle, ()) = table.insert(make).unwrap();
+        let (busy, ()) = table.insert(make).unwrap();
+        let _guard = busy.busy();
+        let minute = Duration::from_secs(60);
+        // Not yet idle long enough.
+        assert!(table.expire(Instant::now(), minute).is_empty());
+        let later = Instant::now() + minute;
+        let expired = table.expire(later, minute);
+        assert_eq!(expired.len(), 1);
+        assert_eq!(expired[0].id, idle.id);
+        assert!(table.get(&busy.id).is_some());
+    }
+}

@@ -1,0 +1,254 @@
+//! One resumable SSE stream of a streamable HTTP session, and the pump that feeds it.
+//!
+//! A stream outlives the connections that read it: its pump takes each message from the
+//! session's outbox, frames it with an id, appends it to the [`EventStore`], and hands it to
+//! the connection attached at that moment, if any. A client that disconnects leaves the pump
+//! running (disconnection is not cancellation); a client that comes back with
+//! `Last-Event-ID` gets what it missed from the store, then the live events.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use mcp_core::jsonrpc::{Message, RequestId};
+use mcp_core::transport::Outbound;
+use tokio::sync::{Mutex, mpsc};
+use tokio_util::sync::CancellationToken;
+
+use super::event_store::{EventId, EventStore, StreamKey};
+use super::reject::Rejection;
+use super::sse;
+
+/// One stream: its key, how far it got, and the connection reading it.
+pub(crate) struct StreamSlot {
+    key: StreamKey,
+    /// An async lock: it is held while the store appends, so that a resuming connection sees
+    /// every event either in its replay or live, never in both and never in neither.
+    state: Mutex<SlotState>,
+}
+
+#[derive(Default)]
+struct SlotState {
+    last_seq: u64,
+    live: Option<mpsc::Sender<Bytes>>,
+    finished: bool,
+}
+
+/// What a resuming connection gets: the events it missed, and the live rest if the stream is
+/// still open.
+pub(crate) struct Resumed {
+    pub(crate) replay: Vec<Bytes>,
+    pub(crate) live: Option<mpsc::Receiver<Bytes>>,
+}
+
+impl StreamSlot {
+    pub(crate) fn new(key: StreamKey) -> Self {
+        StreamSlot {
+            key,
+            state: Mutex::new(SlotState::default()),
+        }
+    }
+
+    pub(crate) fn key(&self) -> &StreamKey {
+        &self.key
+    }
+
+    /// Attaches a new connection and returns its receiver and the id of the last event so far
+    /// (the priming event's id). With `exclusive`, a connection still attached is a conflict;
+    /// without, it is replaced.
+    pub(crate) async fn attach(
+        &self,
+        capacity: usize,
+        exclusive: bool,
+    ) -> Result<(mpsc::Receiver<Bytes>, EventId), Rejection> {
+        let mut state = self.state.lock().await;
+        if exclusive && state.live.as_ref().is_some_and(|tx| !tx.is_closed()) {
+            return Err(Rejection::StreamConflict);
+        }
+        let (tx, rx) = mpsc::channel(capacity);
+        state.live = (!state.finished).then_some(tx);
+        let id = EventId {
+            stream: self.key.stream,
+            seq: state.last_seq,
+        };
+        Ok((rx, id))
+    }
+
+    /// Replays the events after `after` and, if the stream is still open, attaches the new
+    /// connection for the rest (replacing any connection still attached).
+    pub(crate) async fn resume(
+        &self,
+        store: &dyn EventStore,
+        after: u64,
+        capacity: usize,
+    ) -> Resumed {
+        let mut state = self.state.lock().await;
+        let replay = replay(store, self.key.clone(), after).await;
+        let live = if state.finished {
+            None
+        } else {
+            let (tx, rx) = mpsc::channel(capacity);
+            state.live = Some(tx);
+            Some(rx)
+        };
+        Resumed { replay, live }
+    }
+
+    /// Frames, stores and delivers one message. Waits while the attached connection is behind
+    /// (back-pressure); without a connection it only stores.
+    pub(crate) async fn publish(&self, store: &dyn EventStore, message: &Message) {
+        let json = message.to_json();
+        let (bytes, live) = {
+            let mut state = self.state.lock().await;
+            state.last_seq += 1;
+            let id = EventId {
+                stream: self.key.stream,
+                seq: state.last_seq,
+            };
+            let bytes = sse::event(Some(&id.to_string()), None, &json, None);
+            store
+                .append(self.key.clone(), state.last_seq, bytes.clone())
+                .await;
+            (bytes, state.live.clone())
+        };
+        if let Some(tx) = live
+            && tx.send(bytes).await.is_err()
+        {
+            // The client went away: keep storing, stop delivering.
+            let mut state = self.state.lock().await;
+            if state.live.as_ref().is_some_and(|t| t.same_channel(&tx)) {
+                state.live = None;
+            }
+        }
+    }
+
+    /// Marks the stream complete: the attached connection ends after its last event, and a
+    /// later resumption gets only the replay.
+    pub(crate) async fn finish(&self) {
+        let mut state = self.state.lock().await;
+        state.finished = true;
+        state.live = None;
+    }
+}
+
+/// Replays from the store: an unknown stream replays nothing.
+pub(crate) async fn replay(store: &dyn EventStore, key: StreamKey, after: u64) -> Vec<Bytes> {
+    store
+        .replay_after(key, after)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|e| e.bytes)
+        .collect()
+}
+
+/// Moves messages from `rx` into `slot` until the response to `answers` went out (for a POST
+/// stream), `rx` closes, or the session ends. Then finishes the stream.
+pub(crate) async fn pump(
+    slot: Arc<StreamSlot>,
+    mut rx: mpsc::Receiver<Outbound>,
+    answers: Option<RequestId>,
+    store: Arc<dyn EventStore>,
+    closed: CancellationToken,
+) {
+    loop {
+        let out = tokio::select! {
+            biased;
+            out = rx.recv() => out,
+            () = closed.cancelled() => None,
+        };
+        let Some(out) = out else { break };
+        let last = answers.is_some() && out.is_final() && out.related == answers;
+        slot.publish(&*store, &out.message).await;
+        if last {
+            break;
+        }
+    }
+    slot.finish().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::event_store::MemoryEventStore;
+    use mcp_core::jsonrpc::{Notification, Response};
+    use mcp_core::transport::Outbox;
+
+    fn slot() -> Arc<StreamSlot> {
+        Arc::new(StreamSlot::new(StreamKey {
+            session: "s".into(),
+            stream: 3,
+        }))
+    }
+
+    fn note(n: i64) -> Message {
+        let mut p = mcp_core::JsonObject::new();
+        p.insert("n".into(), n.into());
+        Notification::new("notifications/message", Some(p)).into()
+    }
+
+    #[tokio::test]
+    async fn delivers_live_then_stores_while_detached_then_resumes_exactly_once() {
+        let store: Arc<dyn EventStore> = Arc::new(MemoryEventStore::default());
+        let slot = slot();
+        let (mut rx, priming) = slot.attach(4, false).await.unwrap();
+        assert_eq!(priming.to_string(), "3:0");
+        slot.publish(&*store, &note(1)).await;
+        let first = rx.recv().await.unwrap();
+        assert!(first.starts_with(b"id: 3:1\n"));
+        drop(rx);
+        // Nobody listens: publishing neither blocks nor loses the events.
+        slot.publish(&*store, &note(2)).await;
+        slot.publish(&*store, &note(3)).await;
+        let resumed = slot.resume(&*store, 1, 4).await;
+        assert_eq!(resumed.replay.len(), 2);
+        assert!(resumed.replay[0].starts_with(b"id: 3:2\n"));
+        let mut live = resumed.live.unwrap();
+        slot.publish(&*store, &note(4)).await;
+        assert!(live.recv().await.unwrap().starts_with(b"id: 3:4\n"));
+        slot.finish().await;
+        assert!(live.recv().await.is_none());
+        let late = slot.resume(&*store, 3, 4).await;
+        assert_eq!(late.replay.len(), 1);
+        assert!(late.live.is_none());
+    }
+
+    #[tokio::test]
+    async fn an_exclusive_attach_conflicts_with_an_open_connection() {
+        let slot = slot();
+        let (rx, _) = slot.attach(1, true).await.unwrap();
+        assert!(matches!(
+            slot.attach(1, true).await,
+            Err(Rejection::StreamConflict)
+        ));
+        drop(rx);
+        assert!(slot.attach(1, true).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn the_pump_stops_after_the_answer() {
+        let store: Arc<dyn EventStore> = Arc::new(MemoryEventStore::default());
+        let slot = slot();
+        let (mut live, _) = slot.attach(8, false).await.unwrap();
+        let (outbox, rx) = Outbox::channel(8);
+        let id = RequestId::Number(7);
+        let task = tokio::spawn(pump(
+            slot.clone(),
+            rx,
+            Some(id.clone()),
+            store,
+            CancellationToken::new(),
+        ));
+        outbox.send(note(1), Some(id.clone())).await.unwrap();
+        let done = Response::new(id.clone(), Default::default());
+        outbox.send(done.into(), Some(id.clone())).await.unwrap();
+        task.await.unwrap();
+        assert!(live.recv().await.unwrap().starts_with(b"id: 3:1\n"));
+        assert!(live.recv().await.unwrap().starts_with(b"id: 3:2\n"));
+        assert!(
+            live.recv().await.is_none(),
+            "the stream ends after the response"
+        );
+        // The outbox is still open (a tool's context may hold it), yet the pump is gone.
+        assert!(outbox.is_closed());
+    }
+}

@@ -1,0 +1,279 @@
+//! Newline-delimited JSON framing over any byte stream: one message per line.
+//!
+//! [`FrameReader`] splits an [`AsyncRead`] into lines without ever holding more than the
+//! configured limit of one line in memory: a longer line is skipped as it streams past and
+//! reported as [`Frame::TooLong`]. [`FrameWriter`] writes each message as one line in one
+//! `write_all` followed by a flush, so the peer sees every message the moment it is written.
+//!
+//! Both ends are transport-agnostic: the stdio server and client use them on pipes, and they
+//! work as well on a socket or an in-memory `tokio::io::duplex`.
+
+use std::io;
+
+use mcp_core::Message;
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+
+/// The default longest line accepted: 4 MiB, excluding the newline.
+pub const DEFAULT_MAX_LINE_BYTES: usize = 4 * 1024 * 1024;
+
+/// How much a [`FrameReader`] asks the underlying reader for at a time.
+const READ_BUFFER_BYTES: usize = 64 * 1024;
+
+/// A write buffer larger than this is released after use, so one huge message does not pin
+/// its memory for the rest of the connection.
+const KEEP_WRITE_BUFFER_BYTES: usize = 1024 * 1024;
+
+/// One unit read off the wire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Frame {
+    /// A complete line, without its `\n` (and without a trailing `\r`). Never blank.
+    Line(Vec<u8>),
+    /// A line longer than the limit. Its bytes were discarded as they arrived; `length` is
+    /// how many there were (excluding the newline).
+    TooLong {
+        /// The length of the discarded line in bytes.
+        length: usize,
+    },
+}
+
+/// Reads newline-delimited frames from an [`AsyncRead`].
+///
+/// Blank lines are skipped. A last line without a terminating newline is still returned at
+/// end of input.
+#[derive(Debug)]
+pub struct FrameReader<R> {
+    reader: BufReader<R>,
+    state: LineState,
+}
+
+/// The line being assembled, kept apart from the reader so both can be borrowed at once.
+#[derive(Debug)]
+struct LineState {
+    max_line_bytes: usize,
+    /// The line read so far (never longer than `max_line_bytes`).
+    line: Vec<u8>,
+    /// While skipping an over-long line: how many bytes of it went by.
+    discarding: Option<usize>,
+}
+
+impl<R: AsyncRead + Unpin> FrameReader<R> {
+    /// A reader that accepts lines of up to `max_line_bytes` bytes (at least 1).
+    pub fn new(reader: R, max_line_bytes: usize) -> Self {
+        FrameReader {
+            reader: BufReader::with_capacity(READ_BUFFER_BYTES, reader),
+            state: LineState {
+                max_line_bytes: max_line_bytes.max(1),
+                line: Vec::new(),
+                discarding: None,
+            },
+        }
+    }
+
+    /// The longest line this reader accepts.
+    pub fn max_line_bytes(&self) -> usize {
+        self.state.max_line_bytes
+    }
+
+    /// The next frame, or `None` at end of input.
+    ///
+    /// Cancel-safe: the partial line read so far is kept in `self`, so a dropped call loses
+    /// nothing and the next call continues where it stopped.
+    pub async fn next_frame(&mut self) -> io::Result<Option<Frame>> {
+        loop {
+            let buf = self.reader.fill_buf().await?;
+            if buf.is_empty() {
+                return Ok(self.state.finish());
+            }
+            let (frame, used) = match buf.iter().position(|&b| b == b'\n') {
+                Some(pos) => (Some(self.state.end_line(&buf[..pos])), pos + 1),
+                None => {
+                    self.state.extend_line(buf);
+                    (None, buf.len())
+                }
+            };
+            self.reader.consume(used);
+            match frame {
+                Some(Frame::Line(line)) if is_blank(&line) => continue,
+                Some(frame) => return Ok(Some(frame)),
+                None => continue,
+            }
+        }
+    }
+}
+
+impl LineState {
+    /// Appends a chunk that holds no newline, switching to discarding past the limit.
+    fn extend_line(&mut self, chunk: &[u8]) {
+        if let Some(seen) = self.discarding.as_mut() {
+            *seen += chunk.len();
+        } else if self.line.len() + chunk.len() > self.max_line_bytes {
+            self.discarding = Some(self.line.len() + chunk.len());
+            self.line.clear();
+        } else {
+            self.line.extend_from_slice(chunk);
+        }
+    }
+
+    /// Completes the current line with its last chunk (the bytes before the newline).
+    fn end_line(&mut self, chunk: &[u8]) -> Frame {
+        if let Some(seen) = self.discarding.take() {
+            return Frame::TooLong {
+                length: seen + chunk.len(),
+            };
+        }
+        let length = self.line.len() + chunk.len();
+        if length > self.max_line_bytes {
+            self.line.clear();
+            return Frame::TooLong { length };
+        }
+        self.line.extend_from_slice(chunk);
+        let mut line = std::mem::take(&mut self.line);
+        if line.last() == Some(&b'\r') {
+            line.pop();
+        }
+        Frame::Line(line)
+    }
+
+    /// What is left at end of input: an unterminated last line, if any.
+    fn finish(&mut self) -> Option<Frame> {
+        if let Some(length) = self.discarding.take() {
+            return Some(Frame::TooLong { length });
+        }
+        let line = std::mem::take(&mut self.line);
+        if is_blank(&line) {
+            return None;
+        }
+        let mut line = line;
+        if line.last() == Some(&b'\r') {
+            line.pop();
+        }
+        Some(Frame::Line(line))
+    }
+}
+
+fn is_blank(line: &[u8]) -> bool {
+    line.iter().all(u8::is_ascii_whitespace)
+}
+
+/// Writes messages as newline-delimited JSON to an [`AsyncWrite`].
+///
+/// Each message is serialized into one buffer with its newline, written with one
+/// `write_all` and flushed at once: nothing waits for more output to accumulate.
+#[derive(Debug)]
+pub struct FrameWriter<W> {
+    writer: W,
+    buf: Vec<u8>,
+}
+
+impl<W: AsyncWrite + Unpin> FrameWriter<W> {
+    /// A writer over `writer`. Give it an unbuffered writer (or one whose buffer the flush
+    /// empties, as tokio's `Stdout` and `BufWriter` do).
+    pub fn new(writer: W) -> Self {
+        FrameWriter {
+            writer,
+            buf: Vec::new(),
+        }
+    }
+
+    /// Writes one message as one line and flushes it.
+    pub async fn write_message(&mut self, message: &Message) -> io::Result<()> {
+        self.buf.clear();
+        serde_json::to_writer(&mut self.buf, message).map_err(io::Error::other)?;
+        self.buf.push(b'\n');
+        let written = self.flush_buf().await;
+        if self.buf.capacity() > KEEP_WRITE_BUFFER_BYTES {
+            self.buf = Vec::new();
+        }
+        written
+    }
+
+    async fn flush_buf(&mut self) -> io::Result<()> {
+        self.writer.write_all(&self.buf).await?;
+        self.writer.flush().await
+    }
+
+    /// Shuts the writer down (for a pipe or socket: the peer sees end of input).
+    pub async fn shutdown(&mut self) -> io::Result<()> {
+        self.writer.shutdown().await
+    }
+
+    /// The underlying writer.
+    pub fn into_inner(self) -> W {
+        self.writer
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn frames(input: &[u8], max: usize) -> Vec<Frame> {
+        let mut reader = FrameReader::new(input, max);
+        let mut out = Vec::new();
+        while let Some(frame) = reader.next_frame().await.unwrap() {
+            out.push(frame);
+        }
+        out
+    }
+
+    fn line(s: &str) -> Frame {
+        Frame::Line(s.as_bytes().to_vec())
+    }
+
+    #[tokio::test]
+    async fn splits_lines_and_skips_blank_ones() {
+        let got = frames(b"{\"a\":1}\n\n  \r\n{\"b\":2}\r\n{\"c\":3}", 100).await;
+        assert_eq!(
+            got,
+            vec![line("{\"a\":1}"), line("{\"b\":2}"), line("{\"c\":3}")]
+        );
+    }
+
+    #[tokio::test]
+    async fn over_long_lines_are_reported_and_skipped() {
+        let long = "x".repeat(25);
+        let input = format!("ok\n{long}\nfine\n{long}");
+        let got = frames(input.as_bytes(), 10).await;
+        assert_eq!(
+            got,
+            vec![
+                line("ok"),
+                Frame::TooLong { length: 25 },
+                line("fine"),
+                Frame::TooLong { length: 25 },
+            ]
+        );
+        // Exactly at the limit is fine.
+        let got = frames(b"0123456789\n", 10).await;
+        assert_eq!(got, vec![line("0123456789")]);
+    }
+
+    #[tokio::test]
+    async fn long_lines_spanning_many_reads_are_never_buffered_whole() {
+        // Larger than the read buffer, so the line arrives in several chunks.
+        let long = vec![b'y'; READ_BUFFER_BYTES * 3 + 7];
+        let mut input = long.clone();
+        input.extend_from_slice(b"\n{}\n");
+        let mut reader = FrameReader::new(&input[..], 1000);
+        assert_eq!(
+            reader.next_frame().await.unwrap(),
+            Some(Frame::TooLong { length: long.len() })
+        );
+        assert!(reader.state.line.capacity() <= 1000 + READ_BUFFER_BYTES);
+        assert_eq!(reader.next_frame().await.unwrap(), Some(line("{}")));
+        assert_eq!(reader.next_frame().await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn writes_one_flushed_line_per_message() {
+        let (client, mut server) = tokio::io::duplex(1024);
+        let mut writer = FrameWriter::new(client);
+        let msg = Message::parse(br#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#).unwrap();
+        writer.write_message(&msg).await.unwrap();
+        let mut reader = FrameReader::new(&mut server, 1000);
+        let Some(Frame::Line(got)) = reader.next_frame().await.unwrap() else {
+            panic!("expected a line");
+        };
+        assert_eq!(Message::parse(&got).unwrap(), msg);
+    }
+}

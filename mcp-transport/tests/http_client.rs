@@ -1,0 +1,126 @@
+//! The HTTP client transports against the HTTP server: streaming in lockstep over streamable
+//! HTTP and legacy SSE, the fallback between them, resumption after a dropped stream, and
+//! both transports through a real nginx.
+
+mod support;
+
+use std::sync::Arc;
+
+use mcp_transport::http::{HttpConfig, serve};
+use mcp_transport::http_client::{self, HttpClientOptions, HttpMode};
+use serde_json::json;
+use support::{LIMIT, Nginx, cutting_relay, drive_lockstep, lockstep_server};
+use tokio::sync::Semaphore;
+
+fn loopback() -> std::net::SocketAddr {
+    ([127, 0, 0, 1], 0).into()
+}
+
+fn options(mode: HttpMode) -> HttpClientOptions {
+    HttpClientOptions {
+        mode,
+        ..HttpClientOptions::default()
+    }
+}
+
+async fn lockstep_over(url: &str, mode: HttpMode, release: &Arc<Semaphore>) {
+    let client = tokio::time::timeout(LIMIT, http_client::connect(url, options(mode)))
+        .await
+        .expect("connects in time")
+        .expect("connects");
+    let call = client
+        .call_tool_streaming("steps", json!({"n": 5}))
+        .await
+        .expect("call sent");
+    assert_eq!(drive_lockstep(call, 5, release).await, "finished 5 steps");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lockstep_over_streamable_http() {
+    let release = Arc::new(Semaphore::new(0));
+    let server = lockstep_server(release.clone());
+    let running = serve(loopback(), &server, HttpConfig::default())
+        .await
+        .unwrap();
+    let url = format!("http://{}/mcp", running.local_addr());
+    lockstep_over(&url, HttpMode::Streamable, &release).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lockstep_over_legacy_sse() {
+    let release = Arc::new(Semaphore::new(0));
+    let server = lockstep_server(release.clone());
+    let running = serve(loopback(), &server, HttpConfig::default())
+        .await
+        .unwrap();
+    let url = format!("http://{}/sse", running.local_addr());
+    lockstep_over(&url, HttpMode::Legacy, &release).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auto_mode_falls_back_to_legacy_sse() {
+    let release = Arc::new(Semaphore::new(0));
+    let server = lockstep_server(release.clone());
+    let running = serve(loopback(), &server, HttpConfig::default())
+        .await
+        .unwrap();
+    // POST /sse is refused (the path serves GET only), so the client falls back to GET /sse.
+    let url = format!("http://{}/sse", running.local_addr());
+    lockstep_over(&url, HttpMode::Auto, &release).await;
+    // And at /mcp the same mode speaks streamable HTTP.
+    let url = format!("http://{}/mcp", running.local_addr());
+    lockstep_over(&url, HttpMode::Auto, &release).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_stream_is_resumed_without_losing_an_event() {
+    let release = Arc::new(Semaphore::new(0));
+    let server = lockstep_server(release.clone());
+    let running = serve(loopback(), &server, HttpConfig::default())
+        .await
+        .unwrap();
+    // The relay cuts the connection right after the bytes of step 2 pass through it.
+    let relay = cutting_relay(running.local_addr(), "step 2 of 5").await;
+    let url = format!("http://{relay}/mcp");
+    let client = http_client::connect(&url, options(HttpMode::Streamable))
+        .await
+        .unwrap();
+    let call = client
+        .call_tool_streaming("steps", json!({"n": 5}))
+        .await
+        .unwrap();
+    // Every step arrives exactly once and in order, then the result: nothing lost, nothing
+    // repeated, although the first response stream died after step 2.
+    assert_eq!(drive_lockstep(call, 5, &release).await, "finished 5 steps");
+    client.ping().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_server_fails_the_handshake_instead_of_hanging() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let url = format!("http://{addr}/mcp");
+    let result = tokio::time::timeout(LIMIT, http_client::connect(&url, options(HttpMode::Auto)))
+        .await
+        .expect("fails in time");
+    assert!(result.is_err());
+    assert!(
+        http_client::connect("ftp://x/mcp", HttpClientOptions::default())
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lockstep_through_nginx_with_default_buffering() {
+    let release = Arc::new(Semaphore::new(0));
+    let server = lockstep_server(release.clone());
+    let running = serve(loopback(), &server, HttpConfig::default())
+        .await
+        .unwrap();
+    let nginx = Nginx::start(running.local_addr());
+    let base = format!("http://{}", nginx.addr);
+    lockstep_over(&format!("{base}/mcp"), HttpMode::Streamable, &release).await;
+    lockstep_over(&format!("{base}/sse"), HttpMode::Legacy, &release).await;
+}

@@ -1,0 +1,211 @@
+//! Broken connections: resumption with `Last-Event-ID`, and a client that goes away.
+
+mod http_support;
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::StatusCode;
+use http_support::*;
+use mcp_transport::http::{
+    EventStore, HttpConfig, MemoryEventStore, StoreFuture, StoredEvent, StreamKey,
+};
+use serde_json::json;
+use tokio::sync::watch;
+use tokio::time::timeout;
+
+/// A [`MemoryEventStore`] that tells the test how far each stream has been stored.
+struct Recording {
+    inner: MemoryEventStore,
+    stored: watch::Sender<u64>,
+}
+
+impl EventStore for Recording {
+    fn append(&self, stream: StreamKey, seq: u64, bytes: Bytes) -> StoreFuture<'_, ()> {
+        Box::pin(async move {
+            let is_first_post_stream = stream.stream == 1;
+            self.inner.append(stream, seq, bytes).await;
+            if is_first_post_stream {
+                self.stored.send_replace(seq);
+            }
+        })
+    }
+
+    fn replay_after(
+        &self,
+        stream: StreamKey,
+        after: u64,
+    ) -> StoreFuture<'_, Option<Vec<StoredEvent>>> {
+        self.inner.replay_after(stream, after)
+    }
+
+    fn forget_session(&self, session: Arc<str>) -> StoreFuture<'_, ()> {
+        self.inner.forget_session(session)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resumes_a_broken_stream_with_every_missed_event_exactly_once() {
+    timeout(LIMIT, async {
+        let gate = Gate::new();
+        let (stored_tx, mut stored) = watch::channel(0);
+        let store = Arc::new(Recording {
+            inner: MemoryEventStore::default(),
+            stored: stored_tx,
+        });
+        let running = start(
+            &fixture_server(&gate),
+            HttpConfig::default().event_store(store),
+        )
+        .await;
+        let addr = running.local_addr();
+        let session = initialize(addr).await;
+
+        let x = send(
+            addr,
+            post(addr, Some(&session), &call_message(1, "lockstep")),
+        )
+        .await;
+        let mut events = x.sse();
+        assert_eq!(events.next().await.unwrap().id.as_deref(), Some("1:0"));
+        let first = events.next().await.unwrap();
+        assert_eq!(first.id.as_deref(), Some("1:1"));
+        assert_eq!(progress_of(&first.message()).0, 1.0);
+        gate.release();
+        let second = events.next().await.unwrap();
+        assert_eq!(second.id.as_deref(), Some("1:2"));
+        assert_eq!(progress_of(&second.message()).0, 2.0);
+
+        // The connection drops mid-stream. The tool goes on (items 3, 4, 5), unread.
+        drop(events);
+        for _ in 0..3 {
+            gate.release();
+        }
+        stored.wait_for(|&seq| seq >= 5).await.unwrap();
+
+        // Another session cannot read this stream.
+        let other = initialize(addr).await;
+        let x = send(addr, get(addr, &other, Some("1:2"))).await;
+        assert_eq!(x.status, StatusCode::OK);
+        assert!(
+            x.sse().next().await.is_none(),
+            "a foreign stream replays nothing"
+        );
+
+        let x = send(addr, get(addr, &session, Some("1:2"))).await;
+        assert_eq!(x.status, StatusCode::OK);
+        let mut resumed = x.sse();
+        let mut ids = Vec::new();
+        for i in 3..=ITEMS {
+            let event = resumed.next().await.expect("a missed event");
+            assert_eq!(progress_of(&event.message()).0, f64::from(i));
+            ids.push(event.id.unwrap());
+        }
+        // The stream is still open: the response comes live, once the tool may finish.
+        gate.release();
+        let last = resumed.next().await.expect("the response");
+        let response = last.message();
+        assert_eq!(response["id"], 1);
+        assert_eq!(response["result"]["content"][0]["text"], "done");
+        ids.push(last.id.unwrap());
+        assert_eq!(ids, ["1:3", "1:4", "1:5", "1:6"]);
+        assert!(
+            resumed.next().await.is_none(),
+            "the stream ends after the response"
+        );
+
+        // Resuming a finished stream replays its tail, then ends.
+        let x = send(addr, get(addr, &session, Some("1:5"))).await;
+        let mut tail = x.sse();
+        assert_eq!(tail.next().await.unwrap().id.as_deref(), Some("1:6"));
+        assert!(tail.next().await.is_none());
+
+        let x = send(addr, get(addr, &session, Some("garbage"))).await;
+        assert_eq!(x.status, StatusCode::BAD_REQUEST);
+        x.message().await;
+    })
+    .await
+    .expect("timed out");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_disconnects_leaves_no_task_behind() {
+    timeout(LIMIT, async {
+        let gate = Gate::new();
+        let running = start(&fixture_server(&gate), HttpConfig::default()).await;
+        let addr = running.local_addr();
+        let mut stats = running.service().watch_stats();
+        let session = initialize(addr).await;
+
+        let x = send(
+            addr,
+            post(addr, Some(&session), &call_message(1, "lockstep")),
+        )
+        .await;
+        let mut events = x.sse();
+        let message = events.next_message().await.unwrap();
+        assert_eq!(progress_of(&message).0, 1.0);
+        assert_eq!(running.service().stats().open_streams, 1);
+        assert_eq!(running.service().stats().connections, 1);
+        drop(events);
+
+        // The server notices the connection is gone...
+        stats.wait_for(|s| s.connections == 0).await.unwrap();
+        // ...but the call is not cancelled: it runs to its end, and then nothing is left.
+        for _ in 0..ITEMS {
+            gate.release();
+        }
+        gate.finished.acquire().await.unwrap().forget();
+        stats.wait_for(|s| s.open_streams == 0).await.unwrap();
+        assert_eq!(running.service().stats().connections, 0);
+
+        // The session is still usable.
+        let x = send(
+            addr,
+            post(
+                addr,
+                Some(&session),
+                &json!({"jsonrpc": "2.0", "id": 2, "method": "ping"}),
+            ),
+        )
+        .await;
+        assert_eq!(x.sse().next_message().await.unwrap()["id"], 2);
+    })
+    .await
+    .expect("timed out: a stream or task was left behind");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_a_call_ends_its_stream() {
+    timeout(LIMIT, async {
+        let gate = Gate::new();
+        let running = start(&fixture_server(&gate), HttpConfig::default()).await;
+        let addr = running.local_addr();
+        let mut stats = running.service().watch_stats();
+        let session = initialize(addr).await;
+
+        let x = send(
+            addr,
+            post(addr, Some(&session), &call_message(1, "lockstep")),
+        )
+        .await;
+        let mut events = x.sse();
+        assert_eq!(progress_of(&events.next_message().await.unwrap()).0, 1.0);
+        let cancel = json!({
+            "jsonrpc": "2.0", "method": "notifications/cancelled",
+            "params": {"requestId": 1, "reason": "test"}
+        });
+        let x = send(addr, post(addr, Some(&session), &cancel)).await;
+        assert_eq!(x.status, StatusCode::ACCEPTED);
+        assert!(
+            events.next().await.is_none(),
+            "no response after a cancellation"
+        );
+        stats
+            .wait_for(|s| s.open_streams == 0 && s.connections == 0)
+            .await
+            .unwrap();
+    })
+    .await
+    .expect("timed out: the cancelled call's stream stayed open");
+}

@@ -1,0 +1,225 @@
+//! The stdio server driven with raw lines, in process: bad input, cancellation, concurrency
+//! and end of input. Every line the server writes is checked against the official schema.
+
+mod stdio_common;
+
+use std::time::Duration;
+
+use mcp_transport::stdio::{StdioError, StdioServer};
+use serde_json::json;
+use stdio_common::raw::{RawPeer, error_code, within};
+use stdio_common::schema::is_valid;
+use stdio_common::tools::{Signals, server};
+use tokio::task::JoinHandle;
+
+/// A server on two in-memory pipes, with a raw peer on the other ends.
+fn start(
+    signals: &Signals,
+    max_line_bytes: usize,
+) -> (RawPeer, JoinHandle<Result<(), StdioError>>) {
+    start_with(
+        signals,
+        max_line_bytes,
+        mcp_transport::stdio::DEFAULT_SHUTDOWN_GRACE,
+    )
+}
+
+fn start_with(
+    signals: &Signals,
+    max_line_bytes: usize,
+    grace: Duration,
+) -> (RawPeer, JoinHandle<Result<(), StdioError>>) {
+    let server = server(signals, 64);
+    let (peer_out, server_in) = tokio::io::duplex(64 * 1024);
+    let (server_out, peer_in) = tokio::io::duplex(64 * 1024);
+    let serving = tokio::spawn(async move {
+        StdioServer::new(&server)
+            .max_line_bytes(max_line_bytes)
+            .shutdown_grace(grace)
+            .serve_io(server_in, server_out)
+            .await
+    });
+    (RawPeer::new(peer_in, peer_out), serving)
+}
+
+/// Closes the input and checks the server ends cleanly, having written everything it had.
+async fn finish(mut peer: RawPeer, serving: JoinHandle<Result<(), StdioError>>) -> RawPeer {
+    peer.close_input().await;
+    peer.read_to_end().await;
+    serving
+        .await
+        .expect("the server task")
+        .expect("a clean end");
+    peer
+}
+
+#[test]
+fn the_schema_validator_rejects_what_the_schema_forbids() {
+    assert!(is_valid(&json!({"jsonrpc": "2.0", "id": 1, "result": {}})));
+    assert!(!is_valid(
+        &json!({"jsonrpc": "2.0", "id": null, "error": {"code": -32700, "message": "x"}})
+    ));
+    assert!(!is_valid(&json!({"jsonrpc": "1.0", "id": 1, "result": {}})));
+    assert!(!is_valid(&json!({"jsonrpc": "2.0", "id": 1})));
+}
+
+#[tokio::test]
+async fn bad_input_gets_the_right_errors_and_the_server_keeps_serving() {
+    let signals = Signals::new();
+    let (mut peer, serving) = start(&signals, 1024);
+    within("the bad-input scenario", async {
+        // Before initialize: a modern client's discovery probe must get an error, not silence.
+        let r = peer.request(1, "server/discover", json!({})).await;
+        assert_eq!(error_code(&r), -32601, "{r}");
+        let r = peer.request(2, "tools/list", json!({})).await;
+        assert_eq!(error_code(&r), -32600, "{r}");
+
+        peer.initialize().await;
+
+        // Malformed JSON: -32700, and no id at all (the schema forbids a null id).
+        peer.send_line(b"{\"jsonrpc\": \"2.0\", \"id\": 3, \"method\": ")
+            .await;
+        let r = peer.recv().await.expect("an answer to the malformed line");
+        assert_eq!(error_code(&r), -32700, "{r}");
+        assert!(r.get("id").is_none(), "{r}");
+
+        // Valid JSON that is no JSON-RPC message: -32600.
+        peer.send_line(b"[1, 2, 3]").await;
+        let r = peer.recv().await.expect("an answer to the batch");
+        assert_eq!(error_code(&r), -32600, "{r}");
+
+        let r = peer.request(4, "no/such/method", json!({})).await;
+        assert_eq!(error_code(&r), -32601, "{r}");
+
+        let r = peer.request(5, "tools/call", json!({"name": 5})).await;
+        assert_eq!(error_code(&r), -32602, "{r}");
+        let r = peer
+            .request(6, "tools/call", json!({"name": "no-such-tool"}))
+            .await;
+        assert_eq!(error_code(&r), -32602, "{r}");
+
+        peer.send_call(7, "panic", json!({})).await;
+        let r = peer.response(7).await;
+        assert_eq!(error_code(&r), -32603, "{r}");
+        let r = peer.request(8, "ping", json!({})).await;
+        assert_eq!(
+            r["result"],
+            json!({}),
+            "the server stopped serving after a panic"
+        );
+
+        // Over the 1 KiB limit: -32600 without an id, then business as usual.
+        let padding = "x".repeat(4096);
+        let long = json!({"jsonrpc": "2.0", "id": 9, "method": "ping", "params": {"pad": padding}});
+        peer.send(long).await;
+        let r = peer.recv().await.expect("an answer to the long line");
+        assert_eq!(error_code(&r), -32600, "{r}");
+        assert!(r.get("id").is_none(), "{r}");
+        let r = peer
+            .request(
+                10,
+                "tools/call",
+                json!({"name": "echo", "arguments": {"text": "still here"}}),
+            )
+            .await;
+        assert_eq!(r["result"]["content"][0]["text"], "still here", "{r}");
+
+        let peer = finish(peer, serving).await;
+        assert!(
+            peer.responses_to(9).is_empty(),
+            "the over-long request was answered by id"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn cancellation_drops_the_tool_and_no_response_follows() {
+    let signals = Signals::new();
+    let (mut peer, serving) = start(&signals, 1 << 20);
+    within("the cancellation scenario", async {
+        peer.initialize().await;
+        peer.send_call(3, "hang", json!({})).await;
+        let progress = peer.progress(3).await;
+        assert_eq!(progress["message"], "started");
+        signals.started.notified().await;
+
+        peer.send_cancel(3).await;
+        // The tool's future is dropped: its guard says so.
+        signals.dropped.notified().await;
+        // The connection still works, and nothing answered the cancelled call.
+        let pong = peer.request(4, "ping", json!({})).await;
+        assert_eq!(pong["result"], json!({}));
+        assert!(peer.responses_to(3).is_empty(), "{:#?}", peer.received);
+
+        let peer = finish(peer, serving).await;
+        assert!(
+            peer.responses_to(3).is_empty(),
+            "a response to the cancelled call arrived: {:#?}",
+            peer.received
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_running_call_does_not_block_others() {
+    let signals = Signals::new();
+    let (mut peer, serving) = start(&signals, 1 << 20);
+    within("the concurrency scenario", async {
+        peer.initialize().await;
+        peer.send_call(3, "hang", json!({})).await;
+        peer.progress(3).await;
+
+        let pong = peer.request(4, "ping", json!({})).await;
+        assert_eq!(pong["result"], json!({}));
+        peer.send_call(5, "echo", json!({"text": "alongside"}))
+            .await;
+        let r = peer.response(5).await;
+        assert_eq!(r["result"]["content"][0]["text"], "alongside");
+        let listed = peer.request(6, "tools/list", json!({})).await;
+        assert_eq!(listed["result"]["tools"].as_array().map(Vec::len), Some(5));
+        assert!(peer.responses_to(3).is_empty());
+
+        // End of input cancels the call that still runs, and the server returns.
+        let peer = finish(peer, serving).await;
+        signals.dropped.notified().await;
+        assert!(peer.responses_to(3).is_empty());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn end_of_input_cancels_running_calls_and_returns() {
+    let signals = Signals::new();
+    // With an endless grace, serve_io returns only if the cancelled calls really let go of
+    // the output: otherwise this test times out.
+    let (mut peer, serving) = start_with(&signals, 1 << 20, Duration::from_secs(24 * 3600));
+    within("end of input", async {
+        peer.initialize().await;
+        for id in 1..=3 {
+            peer.send_call(id, "hang", json!({})).await;
+            peer.progress(id).await;
+        }
+        let peer = finish(peer, serving).await;
+        for id in 1..=3 {
+            assert!(peer.responses_to(id).is_empty());
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_last_line_without_newline_is_still_served() {
+    let signals = Signals::new();
+    let (mut peer, serving) = start(&signals, 1 << 20);
+    within("an unterminated last line", async {
+        peer.initialize().await;
+        // Sent without its newline, then the input ends.
+        peer.send_raw(br#"{"jsonrpc":"2.0","id":5,"method":"ping"}"#)
+            .await;
+        let peer = finish(peer, serving).await;
+        assert_eq!(peer.responses_to(5).len(), 1, "{:#?}", peer.received);
+    })
+    .await;
+}

