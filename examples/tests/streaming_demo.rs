@@ -107,3 +107,56 @@ async fn the_client_example_finds_the_server_next_to_itself() {
     assert!(output.status.success(), "{:?}\n{stdout}", output.status);
     assert!(stdout.contains("result: counted to 1"), "{stdout}");
 }
+
+/// Starts `streaming-demo --transport http` on a free port and waits until it listens.
+async fn demo_over_http() -> (tokio::process::Child, std::net::SocketAddr) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
+    let child = Command::new(DEMO)
+        .args(["--transport", "http", "--bind", &addr.to_string()])
+        .kill_on_drop(true)
+        .spawn()
+        .expect("streaming-demo starts");
+    within("streaming-demo listens", async {
+        while tokio::net::TcpStream::connect(addr).await.is_err() {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+    (child, addr)
+}
+
+#[tokio::test]
+async fn the_client_example_over_http_and_sse() {
+    let (_server, addr) = demo_over_http().await;
+    for path in ["mcp", "sse"] {
+        let url = format!("http://{addr}/{path}");
+        let output = within(
+            "streaming-client --url",
+            Command::new(CLIENT)
+                .args(["--url", &url, "--to", "3", "--delay-ms", "0"])
+                .output(),
+        )
+        .await
+        .expect("streaming-client runs");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "{url}: {:?}\n{stdout}",
+            output.status
+        );
+        let lines: Vec<&str> = stdout.lines().collect();
+        assert_eq!(lines.len(), 5, "{stdout}");
+        for (i, line) in lines[1..4].iter().enumerate() {
+            let step = i + 1;
+            assert!(
+                line.ends_with(&format!("progress {step}/3: step {step} of 3")),
+                "{line}"
+            );
+        }
+        assert!(lines[4].ends_with("result: counted to 3"), "{}", lines[4]);
+    }
+}

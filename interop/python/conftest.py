@@ -40,3 +40,56 @@ def streaming_demo(bin_dir: Path) -> Path:
 @pytest.fixture
 def fixture_server(bin_dir: Path) -> Path:
     return bin_dir / "fixture-server"
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def http_server(bin_dir: Path):
+    """Starts an example server with `--transport http` on a free loopback port.
+
+    Call it with the binary's name; yields the base URL (`http://127.0.0.1:PORT`). The
+    process is stopped when the test ends.
+    """
+    import socket
+    import subprocess
+    import time
+
+    started: list[subprocess.Popen] = []
+
+    def start(name: str, extra_env: dict[str, str] | None = None) -> str:
+        port = _free_port()
+        env = dict(os.environ)
+        env.update(extra_env or {})
+        proc = subprocess.Popen(
+            [str(bin_dir / name), "--transport", "http", "--bind", f"127.0.0.1:{port}"],
+            stdin=subprocess.DEVNULL,
+            env=env,
+        )
+        started.append(proc)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if proc.poll() is not None:
+                    pytest.fail(f"{name} exited with {proc.returncode} before listening", pytrace=False)
+                if time.monotonic() > deadline:
+                    pytest.fail(f"{name} did not listen on port {port}", pytrace=False)
+                time.sleep(0.01)
+        return f"http://127.0.0.1:{port}"
+
+    yield start
+    for proc in started:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()

@@ -62,7 +62,7 @@ pub use transport::{Outbound, Outbox};
 macro_rules! yield_ {
     ($($item:tt)*) => {
         ::core::compile_error!(
-            "`yield_!` only works directly in the body of a `#[tool]` function; inside a closure, an async block or a nested fn, take a `ctx: Context` parameter and write `ctx.progress(item).await`"
+            "`yield_!` only works directly in the body of a `#[tool]` function; inside a closure, an async block, a nested fn or another macro's arguments, take a `ctx: Context` parameter and write `ctx.progress(item).await`"
         )
     };
 }

@@ -54,17 +54,12 @@ use proc_macro::TokenStream;
 ///
 /// # What it generates
 ///
-/// A unit struct with the function's name and visibility, implementing `mcp_core::Tool`:
-/// register it with `Server::builder(..).tool(count)`. Its `definition()` (computed once)
-/// lists the tool's name, description, input schema and output schema; its `call` decodes the
-/// arguments and runs the body. The function itself is not kept.
-///
-/// Because `count` is now a unit struct, a `let count = ...` or a parameter named `count`
-/// elsewhere in the same module is read as a pattern matching that struct (rustc says "`count`
-/// is interpreted as a unit struct, not a new binding"): give one of them another name. This
-/// reaches into other crates' macros too: `assert_eq!` binds a local named `kind`, so a tool
-/// named `kind` breaks `assert_eq!` in its module. Name such a function otherwise and set
-/// `#[tool(name = "kind")]`.
+/// A function with the same name and visibility that takes no arguments and returns
+/// `impl mcp_core::Tool` (a hidden unit struct): register it with
+/// `Server::builder(..).tool(count)` (a function returning a tool is itself a tool). Its
+/// `definition()` (computed once) lists the tool's name, description, input schema and output
+/// schema; its `call` decodes the arguments and runs the body. The original function is not
+/// kept: test a tool through a client (`mcp_core::memory::connect`).
 ///
 /// # Description
 ///

@@ -1,6 +1,7 @@
 //! Run with: cargo run -p examples --bin fixture-server
 //!
-//! A stdio server whose tools exist to be tested: they let a test outside the process see
+//! A server (stdio by default; `--transport http --bind ADDR` for HTTP) whose tools exist to
+//! be tested: they let a test outside the process see
 //! and steer what a tool does, through files in a directory the test chooses.
 //!
 //! - `lockstep {steps, dir}`: for each step i, reports progress "step i", then waits until
@@ -79,15 +80,22 @@ async fn echo(
     text
 }
 
+/// A server whose tools exist to be tested.
+#[derive(Debug, clap::Parser)]
+struct Args {
+    #[command(flatten)]
+    serve: examples::ServeArgs,
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     examples::init_logging();
+    let args = <Args as clap::Parser>::parse();
     let server = Server::builder("fixture-server", env!("CARGO_PKG_VERSION"))
         .tool(lockstep)
         .tool(hang)
         .tool(panic)
         .tool(echo)
         .build()?;
-    mcp_transport::stdio::serve(&server).await?;
-    Ok(())
+    examples::serve(&server, &args.serve).await
 }

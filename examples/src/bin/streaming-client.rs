@@ -1,15 +1,17 @@
 //! Run with: cargo run -p examples --bin streaming-client
 //!
-//! Starts the `streaming-demo` server over stdio, calls its `count` tool, and prints each
-//! progress event the moment it arrives, then the result.
+//! Starts the `streaming-demo` server over stdio (or, with `--url`, connects to one over
+//! HTTP), calls its `count` tool, and prints each progress event the moment it arrives, then
+//! the result.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use mcp_core::CallEvent;
-use mcp_transport::stdio::StdioClientOptions;
+use mcp_core::{CallEvent, Client};
+use mcp_transport::http_client::HttpClientOptions;
+use mcp_transport::stdio::{StdioClient, StdioClientOptions};
 use serde_json::json;
 use tokio::process::Command;
 
@@ -25,6 +27,10 @@ struct Args {
     /// How long each step takes, in milliseconds.
     #[arg(long, default_value_t = 100)]
     delay_ms: u64,
+    /// Connect over HTTP instead, such as `http://127.0.0.1:8000/mcp` (streamable HTTP, with
+    /// a fallback to legacy HTTP+SSE) or `http://127.0.0.1:8000/sse`.
+    #[arg(long, conflicts_with = "server")]
+    url: Option<String>,
 }
 
 /// How to start the server: the program given, else the `streaming-demo` built beside this
@@ -65,13 +71,28 @@ async fn main() -> ExitCode {
 }
 
 async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
-    let command = server_command(args.server)?;
-    let options = StdioClientOptions {
-        // Generous: under `cargo run` the server may first have to be built.
-        connect_timeout: Duration::from_secs(300),
-        ..Default::default()
+    // ANCHOR: connect
+    // Over HTTP the client is all there is; over stdio it also owns the server's process.
+    let (server, child): (Client, Option<StdioClient>) = match &args.url {
+        Some(url) => {
+            let options = HttpClientOptions::default();
+            (
+                mcp_transport::http_client::connect(url, options).await?,
+                None,
+            )
+        }
+        None => {
+            let command = server_command(args.server.clone())?;
+            let options = StdioClientOptions {
+                // Generous: under `cargo run` the server may first have to be built.
+                connect_timeout: Duration::from_secs(300),
+                ..Default::default()
+            };
+            let child = mcp_transport::stdio::connect_with(command, options).await?;
+            (child.client().clone(), Some(child))
+        }
     };
-    let server = mcp_transport::stdio::connect_with(command, options).await?;
+    // ANCHOR_END: connect
     let info = &server.server().server_info;
     println!("connected to {} {}", info.name, info.version);
 
@@ -96,6 +117,8 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     }
     // ANCHOR_END: client
 
-    server.shutdown(Duration::from_secs(5)).await?;
+    if let Some(child) = child {
+        child.shutdown(Duration::from_secs(5)).await?;
+    }
     Ok(())
 }

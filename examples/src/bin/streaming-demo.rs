@@ -2,11 +2,13 @@
 //!
 //! An MCP server with one tool, `count`, that reports every step as progress while it runs.
 //! It speaks stdio by default: start it from an MCP client (or `streaming-client`), or type
-//! JSON-RPC lines at it by hand.
+//! JSON-RPC lines at it by hand. With `--transport http` it listens on `--bind`
+//! (default `127.0.0.1:8000`): streamable HTTP at `/mcp`, legacy HTTP+SSE at `/sse`.
 
 use std::time::Duration;
 
-use clap::{Parser, ValueEnum};
+use clap::Parser;
+use examples::ServeArgs;
 use mcp_core::{Progress, Server, tool};
 
 // ANCHOR: tool
@@ -28,20 +30,12 @@ async fn count(
 }
 // ANCHOR_END: tool
 
-/// How clients reach the server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Transport {
-    /// Newline-delimited JSON-RPC on stdin and stdout.
-    Stdio,
-}
-
 /// A streaming MCP server with one tool, `count`.
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Args {
-    /// The transport to serve on.
-    #[arg(long, value_enum, default_value_t = Transport::Stdio)]
-    transport: Transport,
+    #[command(flatten)]
+    serve: ServeArgs,
 }
 
 // ANCHOR: main
@@ -53,9 +47,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let server = Server::builder("streaming-demo", env!("CARGO_PKG_VERSION"))
         .tool(count)
         .build()?;
-    match args.transport {
-        Transport::Stdio => mcp_transport::stdio::serve(&server).await?,
-    }
-    Ok(())
+    // stdio, or HTTP (streamable at /mcp, legacy SSE at /sse) on --bind.
+    examples::serve(&server, &args.serve).await
 }
 // ANCHOR_END: main

@@ -1,0 +1,153 @@
+//! Every tool of the guide's tour, called through a client as a host would call it.
+
+use std::time::Duration;
+
+use mcp_core::protocol::LoggingLevel;
+use mcp_core::{CallEvent, Content, memory};
+use serde_json::json;
+
+const LIMIT: Duration = Duration::from_secs(30);
+
+#[tokio::test]
+async fn parameters_defaults_and_options() {
+    let client = memory::connect(&examples::tour::server().unwrap())
+        .await
+        .unwrap();
+    let r = client
+        .call_tool("greet", json!({"name": "Ada"}))
+        .await
+        .unwrap();
+    assert_eq!(r.text(), "Hello, Ada!");
+    let r = client
+        .call_tool("greet", json!({"name": "Ada", "times": 2, "prefix": "Oh,"}))
+        .await
+        .unwrap();
+    assert_eq!(r.text(), "Oh, Hello, Ada!\nOh, Hello, Ada!");
+    let r = client
+        .call_tool("greet", json!({"times": 2}))
+        .await
+        .unwrap();
+    assert!(r.is_error() && r.text().contains("name"), "{r:?}");
+    let tools = client.list_tools().await.unwrap();
+    let greet = tools.iter().find(|t| t.name == "greet").unwrap();
+    assert_eq!(greet.input_schema["required"], json!(["name"]));
+    assert_eq!(greet.input_schema["properties"]["times"]["default"], 1);
+    assert_eq!(
+        greet.description.as_deref(),
+        Some("Greets someone, optionally several times.")
+    );
+}
+
+#[tokio::test]
+async fn structured_output_and_errors() {
+    let client = memory::connect(&examples::tour::server().unwrap())
+        .await
+        .unwrap();
+    let r = client
+        .call_tool("summarize", json!({"values": [1.0, 2.0, 6.0]}))
+        .await
+        .unwrap();
+    let s = r.structured_content.unwrap();
+    assert_eq!(
+        (s["count"].clone(), s["mean"].clone()),
+        (json!(3), json!(3.0))
+    );
+    let r = client
+        .call_tool("summarize", json!({"values": []}))
+        .await
+        .unwrap();
+    assert!(r.is_error());
+    assert_eq!(r.text(), "give at least one number");
+    let tools = client.list_tools().await.unwrap();
+    let summarize = tools.iter().find(|t| t.name == "summarize").unwrap();
+    assert_eq!(summarize.output_schema.as_ref().unwrap()["type"], "object");
+    assert_eq!(
+        summarize.annotations.as_ref().unwrap().read_only_hint,
+        Some(true)
+    );
+}
+
+#[tokio::test]
+async fn streaming_with_total_logs_and_question_mark() {
+    let dir = std::env::temp_dir().join(format!("tour-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (a, b) = (dir.join("a.txt"), dir.join("b.txt"));
+    std::fs::write(&a, "12345").unwrap();
+    std::fs::write(&b, "123").unwrap();
+    let client = memory::connect(&examples::tour::server().unwrap())
+        .await
+        .unwrap();
+    client.set_logging_level(LoggingLevel::Debug).await.unwrap();
+    let mut logs = client.log_messages();
+    let paths = [a.to_str().unwrap(), b.to_str().unwrap()];
+    let mut call = client
+        .call_tool_streaming("measure_files", json!({"paths": paths}))
+        .await
+        .unwrap();
+    let mut progress = Vec::new();
+    while let Some(event) = tokio::time::timeout(LIMIT, call.next_event())
+        .await
+        .unwrap()
+    {
+        match event {
+            CallEvent::Progress(p) => progress.push((p.progress, p.total, p.message.unwrap())),
+            CallEvent::Done(r) => assert_eq!(r.unwrap().text(), "2 files, 8 bytes"),
+        }
+    }
+    assert_eq!(
+        progress,
+        [
+            (1.0, Some(2.0), format!("{}: 5 bytes", paths[0])),
+            (2.0, Some(2.0), format!("{}: 3 bytes", paths[1])),
+        ]
+    );
+    assert_eq!(
+        logs.recv().await.unwrap().data,
+        json!(format!("reading {}", paths[0]))
+    );
+    let r = client
+        .call_tool("measure_files", json!({"paths": ["/no/such/file"]}))
+        .await
+        .unwrap();
+    assert!(r.is_error() && r.text().contains("No such file"), "{r:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn cancellation_stops_the_wait() {
+    let client = memory::connect(&examples::tour::server().unwrap())
+        .await
+        .unwrap();
+    let mut call = client
+        .call_tool_streaming("wait", json!({"seconds": 1000}))
+        .await
+        .unwrap();
+    match call.next_event().await {
+        Some(CallEvent::Progress(p)) => assert_eq!(p.message.as_deref(), Some("1 s")),
+        other => panic!("{other:?}"),
+    }
+    call.cancel("enough").await.unwrap();
+    client.ping().await.unwrap();
+}
+
+#[tokio::test]
+async fn content_blocks_and_methods() {
+    let client = memory::connect(&examples::tour::server().unwrap())
+        .await
+        .unwrap();
+    let r = client.call_tool("pixel", json!({})).await.unwrap();
+    assert!(matches!(&r.content[1], Content::Image(i) if i.mime_type == "image/png"));
+    let r = client.call_tool("always_fails", json!({})).await.unwrap();
+    assert!(r.is_error());
+    client
+        .call_tool("add_note", json!({"text": "one"}))
+        .await
+        .unwrap();
+    let r = client
+        .call_tool("add_note", json!({"text": "two"}))
+        .await
+        .unwrap();
+    assert_eq!(r.text(), "2 notes");
+    let r = client.call_tool("list_notes", json!({})).await.unwrap();
+    assert_eq!(r.text(), "one\ntwo");
+}
