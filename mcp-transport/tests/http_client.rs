@@ -6,14 +6,19 @@ mod support;
 
 use std::sync::Arc;
 
-use mcp_transport::http::{HttpConfig, serve};
+use mcp_transport::http::{HttpConfig, RunningServer, serve};
 use mcp_transport::http_client::{self, HttpClientOptions, HttpMode};
 use serde_json::json;
 use support::{LIMIT, Nginx, cutting_relay, drive_lockstep, lockstep_server};
 use tokio::sync::Semaphore;
 
-fn loopback() -> std::net::SocketAddr {
-    ([127, 0, 0, 1], 0).into()
+/// The lockstep server on a free loopback port, and the semaphore that releases its steps.
+async fn start() -> (Arc<Semaphore>, RunningServer) {
+    let release = Arc::new(Semaphore::new(0));
+    let server = lockstep_server(release.clone());
+    let addr: std::net::SocketAddr = ([127, 0, 0, 1], 0).into();
+    let running = serve(addr, &server, HttpConfig::default()).await.unwrap();
+    (release, running)
 }
 
 fn options(mode: HttpMode) -> HttpClientOptions {
@@ -37,33 +42,21 @@ async fn lockstep_over(url: &str, mode: HttpMode, release: &Arc<Semaphore>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lockstep_over_streamable_http() {
-    let release = Arc::new(Semaphore::new(0));
-    let server = lockstep_server(release.clone());
-    let running = serve(loopback(), &server, HttpConfig::default())
-        .await
-        .unwrap();
+    let (release, running) = start().await;
     let url = format!("http://{}/mcp", running.local_addr());
     lockstep_over(&url, HttpMode::Streamable, &release).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lockstep_over_legacy_sse() {
-    let release = Arc::new(Semaphore::new(0));
-    let server = lockstep_server(release.clone());
-    let running = serve(loopback(), &server, HttpConfig::default())
-        .await
-        .unwrap();
+    let (release, running) = start().await;
     let url = format!("http://{}/sse", running.local_addr());
     lockstep_over(&url, HttpMode::Legacy, &release).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn auto_mode_falls_back_to_legacy_sse() {
-    let release = Arc::new(Semaphore::new(0));
-    let server = lockstep_server(release.clone());
-    let running = serve(loopback(), &server, HttpConfig::default())
-        .await
-        .unwrap();
+    let (release, running) = start().await;
     // POST /sse is refused (the path serves GET only), so the client falls back to GET /sse.
     let url = format!("http://{}/sse", running.local_addr());
     lockstep_over(&url, HttpMode::Auto, &release).await;
@@ -74,11 +67,7 @@ async fn auto_mode_falls_back_to_legacy_sse() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dropped_stream_is_resumed_without_losing_an_event() {
-    let release = Arc::new(Semaphore::new(0));
-    let server = lockstep_server(release.clone());
-    let running = serve(loopback(), &server, HttpConfig::default())
-        .await
-        .unwrap();
+    let (release, running) = start().await;
     // The relay cuts the connection right after the bytes of step 2 pass through it.
     let relay = cutting_relay(running.local_addr(), "step 2 of 5").await;
     let url = format!("http://{relay}/mcp");
@@ -114,11 +103,7 @@ async fn an_unreachable_server_fails_the_handshake_instead_of_hanging() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lockstep_through_nginx_with_default_buffering() {
-    let release = Arc::new(Semaphore::new(0));
-    let server = lockstep_server(release.clone());
-    let running = serve(loopback(), &server, HttpConfig::default())
-        .await
-        .unwrap();
+    let (release, running) = start().await;
     let nginx = Nginx::start(running.local_addr());
     let base = format!("http://{}", nginx.addr);
     lockstep_over(&format!("{base}/mcp"), HttpMode::Streamable, &release).await;
