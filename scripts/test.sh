@@ -32,7 +32,7 @@ step "cargo doc (warnings are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
 
 step "build binaries used by the interop tests"
-cargo build --workspace --bins --locked
+cargo build --workspace --bins --examples --locked
 
 step "Rust tests"
 if ! cargo nextest --version >/dev/null 2>&1; then

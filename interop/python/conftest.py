@@ -93,3 +93,39 @@ def http_server(bin_dir: Path):
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture(scope="session")
+def stata_bin_dir() -> Path:
+    """The cargo target folder holding `mcp-stata` and the Stata stand-in `stata-standin`."""
+    value = os.environ.get("MCP_EXAMPLES_BIN_DIR")
+    if not value:
+        pytest.fail(
+            "MCP_EXAMPLES_BIN_DIR is not set: point it at the cargo target dir's debug folder "
+            "after `cargo build -p mcp-stata -p stata-standin` (for example target/debug)",
+            pytrace=False,
+        )
+    path = Path(value)
+    for name in ("mcp-stata", "stata-standin"):
+        if not (path / name).is_file():
+            pytest.fail(
+                f"{path / name} does not exist: run `cargo build -p mcp-stata -p stata-standin` "
+                "with the same target dir",
+                pytrace=False,
+            )
+    return path
+
+
+@pytest.fixture
+def stata_env(stata_bin_dir: Path, tmp_path: Path) -> dict[str, str]:
+    """The environment of an `mcp-stata` server whose Stata is the stand-in, working in tmp_path."""
+    env = dict(os.environ)
+    env.update(
+        {
+            "STATA_PATH": str(stata_bin_dir / "stata-standin"),
+            "MCP_STATA_WORKDIR": str(tmp_path),
+            "MCP_STATA_JOBS_DIR": str(tmp_path / "jobs"),
+            "RUST_LOG": "warn",
+        }
+    )
+    return env

@@ -1,5 +1,13 @@
-//! The Stata plugin's engine: find Stata, run do-files in batch mode and code in persistent
-//! console sessions, and report each run as it goes.
+//! The Stata plugin: MCP tools that run Stata and stream its log while it runs, the
+//! `mcp-stata` server binary, and the engine beneath them.
+//!
+//! - [`tools`]: [`StataTools`], the tools to mount in any server built on `mcp-core`
+//!   (`Server::builder(..).tools(StataTools::new(ToolsConfig::locate()))`): run a do-file or
+//!   code (in a batch run or a named persistent session), describe and list the data, show
+//!   stored results, export a graph, show help, list, break and close sessions.
+//! - The binary `mcp-stata` serves them over stdio or HTTP (`mcp-stata --help`).
+//!
+//! The engine:
 //!
 //! - [`locate`]: `STATA_PATH`, the usual install locations of each OS, `PATH`; the edition from
 //!   the executable's name; an error naming every place looked.
@@ -11,8 +19,8 @@
 //! - [`ConsoleSession`]: a long-lived `stata -q` fed on standard input; each command's end is
 //!   recognised by a sentinel line; a break (SIGINT) stops a command and keeps the session.
 //!
-//! Each MCP tool is meant to be a thin wrapper: forward every [`LogLine`] as a progress
-//! notification (`progress` = `executed`, `total`, the line as the message), then turn the
+//! Each tool is a thin wrapper over the engine: it forwards every [`LogLine`] as a progress
+//! notification (`progress` = `executed`, `total`, the line as the message), then turns the
 //! [`RunOutcome`] into the result.
 //!
 //! [`Stream`]: futures_core::Stream
@@ -27,6 +35,7 @@ pub mod process;
 pub mod quote;
 pub mod session;
 pub mod tail;
+pub mod tools;
 
 pub use batch::{BatchOptions, BatchRun};
 pub use config::StataConfig;
@@ -35,3 +44,4 @@ pub use logparse::StataError;
 pub use outcome::{Graph, LogLine, RunError, RunEvent, RunOutcome, RunStatus};
 pub use process::ExitInfo;
 pub use session::{ConsoleSession, SessionError, SessionOptions, SessionRun};
+pub use tools::{StataTools, ToolError, ToolsConfig};

@@ -232,7 +232,10 @@ impl ConsoleSession {
 
     /// Ends the session with `exit, clear STATA` after the queued commands, and waits until
     /// Stata and its process group are gone. The exit status, if Stata was still there to exit.
-    pub async fn close(self) -> Result<Option<ExitInfo>, SessionError> {
+    ///
+    /// Commands queued after this fail with [`RunError::SessionEnded`]; a second `close`
+    /// fails with [`SessionError::Ended`].
+    pub async fn close(&self) -> Result<Option<ExitInfo>, SessionError> {
         let (done, rx) = oneshot::channel();
         self.requests
             .send(Request::Close { done })

@@ -147,6 +147,7 @@ impl Stata {
             "clear" => {
                 self.obs = 0;
                 self.vars.clear();
+                self.columns.clear();
                 self.data_changed = false;
                 Ok(())
             }
@@ -185,6 +186,15 @@ impl Stata {
             "log" => self.log(rest),
             "graph" | "gr" => self.graph(rest),
             "local" | "loc" | "global" | "gl" => self.define_macro(name, rest),
+            "describe" | "describ" | "descri" | "descr" | "desc" | "des" | "de" | "d" => {
+                self.describe(rest)
+            }
+            "list" | "lis" | "li" | "l" => self.list(rest),
+            "summarize" | "summariz" | "summari" | "summar" | "summa" | "summ" | "sum" | "su" => {
+                self.summarize(rest)
+            }
+            "return" | "ereturn" => self.stored_results(name, rest),
+            "help" | "hel" | "he" | "h" => self.help(rest),
             _ => Err(self.fail(199, &format!("command {name} is unrecognized"))),
         }
     }
@@ -276,6 +286,9 @@ impl Stata {
                 Ok(n) if n >= self.obs => {
                     let was = self.obs;
                     self.obs = n;
+                    for column in &mut self.columns {
+                        column.resize(n as usize, f64::NAN);
+                    }
                     self.data_changed = true;
                     self.say(
                         Style::Text,
@@ -324,16 +337,27 @@ impl Stata {
             Ok(toks) => toks,
             Err(_) => return Err(self.fail(198, "invalid syntax")),
         };
-        let lookup = |id: &str| match id {
-            "_n" => Some(1.0),
-            _ => self.scalar(id),
-        };
-        match expr::eval(&toks, &lookup) {
-            Ok(_) => {}
-            Err(ExprError::NotFound(id)) => return Err(self.fail(111, &format!("{id} not found"))),
-            Err(_) => return Err(self.fail(198, "invalid syntax")),
+        // Each observation's value; with no observations, one check of the expression.
+        let mut values = Vec::new();
+        for obs in 1..=self.obs.max(1) {
+            let lookup = |id: &str| match id {
+                "_n" => Some(obs as f64),
+                _ => match self.vars.iter().position(|v| v == id) {
+                    Some(j) => self.columns[j].get(obs as usize - 1).copied(),
+                    None => self.scalar(id),
+                },
+            };
+            match expr::eval(&toks, &lookup) {
+                Ok(value) => values.push(value),
+                Err(ExprError::NotFound(id)) => {
+                    return Err(self.fail(111, &format!("{id} not found")));
+                }
+                Err(_) => return Err(self.fail(198, "invalid syntax")),
+            }
         }
+        values.truncate(self.obs as usize);
         self.vars.push(name.to_owned());
+        self.columns.push(values);
         self.data_changed = true;
         Ok(())
     }

@@ -163,11 +163,37 @@ impl Parser<'_> {
         }
     }
 
+    /// `min(a, b, ...)` or `max(a, b, ...)`; the name has been read, `(` is next.
+    fn function(&mut self, name: &str) -> Result<f64, ExprError> {
+        self.at += 1;
+        let mut args = vec![self.sum()?];
+        loop {
+            match self.peek() {
+                Some(Tok::Comma) => {
+                    self.at += 1;
+                    args.push(self.sum()?);
+                }
+                Some(Tok::RParen) => {
+                    self.at += 1;
+                    break;
+                }
+                _ => return Err(ExprError::Syntax),
+            }
+        }
+        let present = args.into_iter().filter(|v| !v.is_nan());
+        match name {
+            "min" => Ok(present.fold(f64::NAN, f64::min)),
+            "max" => Ok(present.fold(f64::NAN, f64::max)),
+            _ => Err(ExprError::Syntax),
+        }
+    }
+
     fn atom(&mut self) -> Result<f64, ExprError> {
         let tok = self.peek().cloned().ok_or(ExprError::Syntax)?;
         self.at += 1;
         match tok {
             Tok::Num(n) => Ok(n),
+            Tok::Ident(id) if self.peek() == Some(&Tok::LParen) => self.function(&id),
             Tok::Ident(id) => (self.name)(&id).ok_or(ExprError::NotFound(id)),
             Tok::LParen => {
                 let value = self.sum()?;
@@ -222,6 +248,15 @@ mod tests {
             Err(ExprError::NotFound("bad_var".into()))
         );
         assert_eq!(eval_str("1 +"), Err(ExprError::Syntax));
+    }
+
+    #[test]
+    fn min_and_max() {
+        assert_eq!(eval_str("min(_N, 20)"), Ok(20.0));
+        assert_eq!(eval_str("max(1, 2 * 3, _N / 50)"), Ok(6.0));
+        assert_eq!(eval_str("min(_N)"), Ok(100.0));
+        assert_eq!(eval_str("min(1, 2"), Err(ExprError::Syntax));
+        assert_eq!(eval_str("sqrt(4)"), Err(ExprError::Syntax));
     }
 
     #[test]

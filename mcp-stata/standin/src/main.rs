@@ -39,7 +39,13 @@
 //! `generate`, `cd`, `pwd`, `do`/`run` (nested, with arguments), `capture`, `quietly`,
 //! `noisily`, `error N`, `exit [N] [, clear STATA]`, `log using|close` (text or SMCL),
 //! `graph export f.png[, replace]` (writes a real PNG), `forvalues`, `local`, `global`, comments
-//! (`*`, `//`, `/* */`, `///`, `#delimit ;`), and one test-only command:
+//! (`*`, `//`, `/* */`, `///`, `#delimit ;`), `min()` and `max()` in expressions; for the data
+//! and results (module `inspect`): `describe [varlist]`, `list [varlist] [in f/l]` (values that
+//! `generate` computed per observation; an `if` condition is refused with `r(198)`),
+//! `summarize [varlist]` (sets `r(N)`, `r(mean)`, ...), `return list`, `return clear`,
+//! `ereturn list` (always empty), `help [topic]` (a few topics; otherwise `help for X not
+//! found` and `try help contents or search X`, without an error code, as the console shows it);
+//! and one test-only command:
 //! `_standin_wait_file "path"` blocks until `path` exists (a break interrupts it), so a test can
 //! let the run go on only after its client saw the previous output. Anything else is
 //! `command X is unrecognized` / `r(199);`.
@@ -52,6 +58,7 @@ mod commands;
 mod console;
 mod dofile;
 mod expr;
+mod inspect;
 mod macros;
 mod output;
 mod png;

@@ -29,6 +29,11 @@ pub(crate) struct Stata {
     pub(crate) edition: Edition,
     pub(crate) obs: u64,
     pub(crate) vars: Vec<String>,
+    /// The values of each variable (same order as `vars`), one per observation; `NaN` is
+    /// missing (`.`).
+    pub(crate) columns: Vec<Vec<f64>>,
+    /// r-class scalars of the last r-class command (`summarize`), in `return list` order.
+    pub(crate) r_scalars: Vec<(String, f64)>,
     pub(crate) data_changed: bool,
     /// `_rc`, set by `capture`.
     pub(crate) rc: i32,
@@ -51,6 +56,8 @@ impl Stata {
             edition: cli.edition,
             obs: 0,
             vars: Vec::new(),
+            columns: Vec::new(),
+            r_scalars: Vec::new(),
             data_changed: false,
             rc: 0,
             quiet: 0,

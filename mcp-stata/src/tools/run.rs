@@ -1,0 +1,181 @@
+//! How the tools run code: in a fresh batch run or in a named session, with the call's
+//! progress, timeout and cancellation; and the helpers that resolve their arguments.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use mcp_core::Context;
+
+use super::StataTools;
+use super::error::ToolError;
+use super::progress::follow;
+use super::report::RunInfo;
+use crate::batch::{BatchOptions, BatchRun};
+use crate::config::StataConfig;
+use crate::outcome::RunOutcome;
+use crate::session::{ConsoleSession, SessionOptions};
+
+/// The longest session name.
+const MAX_NAME: usize = 64;
+
+impl StataTools {
+    /// The Stata to run, or the error that explains its absence.
+    pub(crate) fn stata(&self) -> Result<&StataConfig, ToolError> {
+        self.stata
+            .as_ref()
+            .map_err(|e| ToolError::NoStata(Arc::clone(e)))
+    }
+
+    /// The directory relative paths start from.
+    fn base_dir(&self) -> PathBuf {
+        match &self.working_dir {
+            Some(dir) => dir.clone(),
+            None => std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+        }
+    }
+
+    /// `path` made absolute against the working directory.
+    pub(crate) fn resolve(&self, path: &str) -> PathBuf {
+        let path = Path::new(path);
+        if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            self.base_dir().join(path)
+        }
+    }
+
+    /// The call's working directory: `dir` if given (and a directory), else the default.
+    pub(crate) fn working_dir_for(&self, dir: Option<&str>) -> Result<PathBuf, ToolError> {
+        let Some(dir) = dir.filter(|d| !d.trim().is_empty()) else {
+            return Ok(self.base_dir());
+        };
+        let dir = self.resolve(dir);
+        if !dir.is_dir() {
+            return Err(ToolError::invalid(
+                "working_dir",
+                format!("{} is not a directory", dir.display()),
+            ));
+        }
+        Ok(dir)
+    }
+
+    /// The call's timeout: `seconds` if given, else the server's.
+    pub(crate) fn timeout_for(&self, seconds: Option<f64>) -> Result<Option<Duration>, ToolError> {
+        match seconds {
+            None => Ok(self.timeout),
+            Some(s) if s > 0.0 => Duration::try_from_secs_f64(s)
+                .map(Some)
+                .map_err(|_| ToolError::invalid("timeout_seconds", "too large")),
+            Some(_) => Err(ToolError::invalid(
+                "timeout_seconds",
+                "must be a positive number of seconds",
+            )),
+        }
+    }
+
+    /// What the report needs besides the outcome.
+    pub(crate) fn info(&self, session: Option<&str>, timeout: Option<Duration>) -> RunInfo {
+        RunInfo {
+            session: session.map(str::to_owned),
+            timeout,
+            failure: None,
+            max_image_bytes: self.max_image_bytes,
+        }
+    }
+
+    /// Runs the do-file at `path` in a fresh batch run, streaming its log to `ctx`.
+    pub(crate) async fn run_file(
+        &self,
+        ctx: &Context,
+        path: &str,
+        args: Vec<String>,
+        working_dir: Option<&str>,
+        timeout: Option<Duration>,
+    ) -> Result<RunOutcome, ToolError> {
+        let stata = self.stata()?;
+        let mut file = self.resolve(path);
+        if !file.exists() && file.extension().is_none() {
+            // Stata adds `.do` to a do-file named without an extension.
+            file.set_extension("do");
+        }
+        let working_dir = match working_dir.filter(|d| !d.trim().is_empty()) {
+            Some(dir) => Some(self.working_dir_for(Some(dir))?),
+            None => None,
+        };
+        let options = BatchOptions {
+            working_dir,
+            args,
+            timeout,
+        };
+        let mut run = BatchRun::start(stata, &file, options).await?;
+        Ok(follow(ctx, &mut run, self.lines_per_progress).await?)
+    }
+
+    /// Runs `code` in a fresh batch run, or in the session `session` (started if needed),
+    /// streaming its log to `ctx`.
+    pub(crate) async fn run_code(
+        &self,
+        ctx: &Context,
+        code: &str,
+        session: Option<&str>,
+        working_dir: Option<&str>,
+        timeout: Option<Duration>,
+    ) -> Result<RunOutcome, ToolError> {
+        let stata = self.stata()?;
+        let working_dir = self.working_dir_for(working_dir)?;
+        let Some(name) = session else {
+            let options = BatchOptions {
+                working_dir: Some(working_dir),
+                args: Vec::new(),
+                timeout,
+            };
+            let mut run = BatchRun::start_code(stata, code, options).await?;
+            return Ok(follow(ctx, &mut run, self.lines_per_progress).await?);
+        };
+        let options = SessionOptions {
+            working_dir: Some(working_dir.clone()),
+            startup_timeout: self.session_startup_timeout,
+        };
+        let session = self
+            .sessions
+            .get_or_start(name, working_dir, ConsoleSession::start(stata, options))
+            .await?;
+        let _busy = session.busy();
+        let mut run = session.console.run(code, timeout).await?;
+        Ok(follow(ctx, &mut run, self.lines_per_progress).await?)
+    }
+}
+
+/// `name` if it can name a session.
+pub(crate) fn session_name(name: Option<&str>) -> Result<Option<&str>, ToolError> {
+    let Some(name) = name.map(str::trim).filter(|n| !n.is_empty()) else {
+        return Ok(None);
+    };
+    let fine = name.len() <= MAX_NAME
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if fine {
+        Ok(Some(name))
+    } else {
+        Err(ToolError::invalid(
+            "session",
+            format!("use up to {MAX_NAME} letters, digits, `_`, `-` or `.` (for example \"main\")"),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::session_name;
+
+    #[test]
+    fn session_names() {
+        assert_eq!(session_name(Some(" main ")).unwrap(), Some("main"));
+        assert_eq!(session_name(Some("")).unwrap(), None);
+        assert_eq!(session_name(None).unwrap(), None);
+        assert!(session_name(Some("a b")).is_err());
+        assert!(session_name(Some(&"x".repeat(65))).is_err());
+    }
+}
