@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up everything the tests need on a fresh machine, then runs every check and test:
-# formatting, clippy, docs, the Rust test suites, the Python interop suite and the guide.
+# formatting, clippy, docs, the Rust test suites, the Python interop suite, the official
+# conformance suite and the guide.
 # Idempotent: a second run reuses target/venv and the cargo build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,6 +44,9 @@ cargo test --workspace --doc --locked
 
 step "Python interop tests (official MCP SDK)"
 MCP_EXAMPLES_BIN_DIR="$root/target/debug" "$venv/bin/python" -m pytest -q interop/python
+
+step "official MCP conformance suite (Node 22 and the suite from npm, into target/node)"
+bash scripts/conformance.sh
 
 step "the guide (mdBook)"
 # mdBook only warns about a missing include and ignores a missing anchor: check both first.

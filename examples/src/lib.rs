@@ -7,8 +7,10 @@
 //! - `streaming-client`: starts `streaming-demo` and prints each progress event as it arrives.
 //! - `fixture-server`: tools whose only purpose is to be tested (lockstep, hang, panic, echo).
 //! - `mount-hyper`: an existing hyper application with the MCP server mounted beside its routes.
+//! - `conformance-server`: the [`conformance`] server, for the official conformance suite.
 //! - [`tour`]: the tools of the guide's chapter on writing tools.
 
+pub mod conformance;
 pub mod tour;
 
 /// Sends logs to stderr, filtered by `RUST_LOG` (default `info`).

@@ -17,10 +17,10 @@ use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::{RequestError, RpcError};
-use crate::jsonrpc::{
-    ErrorResponse, JsonObject, Message, Notification, Request, RequestId, Response,
-};
+use crate::jsonrpc::{JsonObject, Message, Notification, Request, RequestId};
 use crate::peer::{Pending, Reply};
+
+mod router;
 use crate::protocol::{
     CallToolParams, CallToolResult, CancelledParams, ClientCapabilities, GetPromptParams,
     GetPromptResult, Implementation, InitializeParams, InitializeResult, ListPromptsResult,
@@ -107,7 +107,8 @@ pub struct Client {
 struct Inner {
     outgoing: mpsc::Sender<Message>,
     pending: Pending,
-    calls: Mutex<HashMap<ProgressToken, mpsc::Sender<ProgressParams>>>,
+    /// Each streaming call's queue of progress batches (see [`router`]).
+    calls: Mutex<HashMap<ProgressToken, mpsc::Sender<Vec<ProgressParams>>>>,
     logs: Mutex<Option<mpsc::UnboundedSender<LoggingMessageParams>>>,
     other: Mutex<Option<mpsc::UnboundedSender<Notification>>>,
     server: OnceLock<InitializeResult>,
@@ -136,10 +137,11 @@ impl Client {
                 call_buffer: options.call_buffer.max(1),
             }),
         };
-        tokio::spawn(read_loop(
+        tokio::spawn(router::read_loop(
             Arc::downgrade(&client.inner),
             channel.incoming,
             options.on_request.clone(),
+            client.inner.call_buffer,
         ));
         let params = InitializeParams {
             protocol_version: options.protocol_version.as_str().to_owned(),
@@ -353,7 +355,7 @@ impl Client {
             RequestId::Number(n) => ProgressToken::Number(*n),
             RequestId::String(s) => ProgressToken::String(s.to_string()),
         };
-        let (tx, progress) = mpsc::channel(self.inner.call_buffer);
+        let (tx, progress) = mpsc::channel(router::queue_len(self.inner.call_buffer));
         self.inner
             .calls
             .lock()
@@ -371,6 +373,7 @@ impl Client {
             id: id.clone(),
             token,
             progress,
+            ready: Vec::new().into_iter(),
             result: Some(rx),
             reply: None,
             done: false,
@@ -400,7 +403,9 @@ pub struct ToolCall {
     client: Client,
     id: RequestId,
     token: ProgressToken,
-    progress: mpsc::Receiver<ProgressParams>,
+    progress: mpsc::Receiver<Vec<ProgressParams>>,
+    /// The rest of the batch of progress received last.
+    ready: std::vec::IntoIter<ProgressParams>,
     result: Option<oneshot::Receiver<Reply>>,
     reply: Option<Option<Reply>>,
     done: bool,
@@ -440,6 +445,10 @@ impl ToolCall {
             .await
     }
 
+    fn next_ready(&mut self) -> Option<ProgressParams> {
+        self.ready.next()
+    }
+
     fn finish(&mut self) {
         self.done = true;
         self.result = None;
@@ -462,8 +471,14 @@ impl Stream for ToolCall {
         }
         // Progress first: one task routes progress and the response in arrival order, so
         // every progress event sent before the response is queued by the time it arrives.
-        if let Poll::Ready(Some(p)) = self.progress.poll_recv(cx) {
+        if let Some(p) = self.next_ready() {
             return Poll::Ready(Some(CallEvent::Progress(p)));
+        }
+        if let Poll::Ready(Some(batch)) = self.progress.poll_recv(cx) {
+            self.ready = batch.into_iter();
+            if let Some(p) = self.next_ready() {
+                return Poll::Ready(Some(CallEvent::Progress(p)));
+            }
         }
         if self.reply.is_none() {
             let Some(rx) = self.result.as_mut() else {
@@ -476,8 +491,11 @@ impl Stream for ToolCall {
             self.result = None;
             self.reply = Some(reply);
             // Progress may have been queued between the two polls above.
-            if let Ok(p) = self.progress.try_recv() {
-                return Poll::Ready(Some(CallEvent::Progress(p)));
+            if let Ok(batch) = self.progress.try_recv() {
+                self.ready = batch.into_iter();
+                if let Some(p) = self.next_ready() {
+                    return Poll::Ready(Some(CallEvent::Progress(p)));
+                }
             }
         }
         let id = self.id.clone();
@@ -509,91 +527,8 @@ impl Drop for ToolCall {
     }
 }
 
-async fn read_loop(
-    inner: std::sync::Weak<Inner>,
-    mut incoming: mpsc::Receiver<Message>,
-    on_request: Option<RequestHandler>,
-) {
-    while let Some(message) = incoming.recv().await {
-        let Some(client) = inner.upgrade() else {
-            return;
-        };
-        match message {
-            Message::Response(r) => {
-                client.pending.resolve(&r.id, Ok(r.result));
-            }
-            Message::Error(e) => {
-                if let Some(id) = e.id {
-                    client.pending.resolve(&id, Err(e.error.into()));
-                }
-            }
-            Message::Notification(n) => route_notification(&client, n).await,
-            Message::Request(r) => {
-                let outgoing = client.outgoing.clone();
-                let handler = on_request.clone();
-                tokio::spawn(async move {
-                    let id = r.id.clone();
-                    let answer = if r.method == methods::PING {
-                        Ok(JsonObject::new())
-                    } else if let Some(handler) = handler {
-                        handler(r).await
-                    } else {
-                        Err(RpcError::method_not_found(&r.method))
-                    };
-                    let message = match answer {
-                        Ok(result) => Message::Response(Response::new(id, result)),
-                        Err(e) => Message::Error(ErrorResponse::new(Some(id), e)),
-                    };
-                    let _ = outgoing.send(message).await;
-                });
-            }
-        }
-    }
-    if let Some(client) = inner.upgrade() {
-        client.pending.close_all();
-        client
-            .calls
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
-    }
-}
-
-async fn route_notification(client: &Inner, n: Notification) {
-    match n.method.as_str() {
-        methods::PROGRESS => {
-            let Ok(p) = parse::<ProgressParams>(n.params) else {
-                return;
-            };
-            let tx = client
-                .calls
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .get(&p.progress_token)
-                .cloned();
-            if let Some(tx) = tx {
-                // Waits when the caller is behind: back-pressure all the way to the tool.
-                let _ = tx.send(p).await;
-            }
-        }
-        methods::LOG_MESSAGE => {
-            if let Ok(p) = parse::<LoggingMessageParams>(n.params) {
-                let logs = client.logs.lock().unwrap_or_else(|e| e.into_inner());
-                if let Some(tx) = logs.as_ref() {
-                    let _ = tx.send(p);
-                }
-            }
-        }
-        _ => {
-            let other = client.other.lock().unwrap_or_else(|e| e.into_inner());
-            match other.as_ref() {
-                Some(tx) => {
-                    let _ = tx.send(n);
-                }
-                None => tracing::debug!(method = %n.method, "client ignoring notification"),
-            }
-        }
-    }
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn parse<T: DeserializeOwned>(params: Option<JsonObject>) -> Result<T, serde_json::Error> {

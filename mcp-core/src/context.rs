@@ -3,6 +3,7 @@
 use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
@@ -10,6 +11,7 @@ use crate::error::RequestError;
 use crate::jsonrpc::{JsonObject, Message, Notification, Request, RequestId};
 use crate::progress::Progress;
 use crate::protocol::{
+    ClientCapabilities, CreateMessageParams, CreateMessageResult, ElicitParams, ElicitResult,
     LoggingLevel, LoggingMessageParams, ProgressParams, ProgressToken, ProtocolVersion, methods,
 };
 use crate::server::SessionState;
@@ -111,6 +113,11 @@ impl Context {
         self.inner.session.protocol_version()
     }
 
+    /// What the client declared it can do in `initialize`, once the session is initialized.
+    pub fn client_capabilities(&self) -> Option<&ClientCapabilities> {
+        self.inner.session.client().map(|c| &c.capabilities)
+    }
+
     /// Sets the total that following progress reports carry.
     pub fn set_total(&self, total: f64) {
         self.lock_progress().total = Some(total);
@@ -202,6 +209,17 @@ impl Context {
         method: &str,
         params: Option<JsonObject>,
     ) -> Result<JsonObject, RequestError> {
+        self.round_trip(method, params)
+            .await
+            .map(|(_, result)| result)
+    }
+
+    /// [`request`](Self::request), also returning the id the request was sent with.
+    async fn round_trip(
+        &self,
+        method: &str,
+        params: Option<JsonObject>,
+    ) -> Result<(RequestId, JsonObject), RequestError> {
         let pending = &self.inner.session.pending;
         let (id, rx) = pending.register();
         let request = Request::new(id.clone(), method, params);
@@ -220,7 +238,7 @@ impl Context {
         }
         tokio::select! {
             reply = rx => match reply {
-                Ok(Ok(result)) => Ok(result),
+                Ok(Ok(result)) => Ok((id, result)),
                 Ok(Err(e)) => Err(RequestError::Rpc(e)),
                 Err(_) => Err(RequestError::Closed(id)),
             },
@@ -229,6 +247,81 @@ impl Context {
                 Err(RequestError::Cancelled(id))
             }
         }
+    }
+
+    /// Asks the client's model for a completion (`sampling/createMessage`) and waits for it.
+    ///
+    /// The request travels on this request's stream, like progress. Fails with
+    /// [`RequestError::Unsupported`] without sending anything when the client did not declare
+    /// the `sampling` capability, and with [`RequestError::Rpc`] when the client refuses.
+    ///
+    /// ```no_run
+    /// use mcp_core::protocol::{CreateMessageParams, SamplingMessage};
+    /// use mcp_core::{Context, tool};
+    ///
+    /// /// Asks the client's model to summarise `text`.
+    /// #[tool]
+    /// async fn summarise(text: String, ctx: Context) -> Result<String, mcp_core::RequestError> {
+    ///     let ask = SamplingMessage::user(format!("Summarise: {text}"));
+    ///     let reply = ctx.create_message(CreateMessageParams::new(vec![ask], 200)).await?;
+    ///     Ok(reply.text())
+    /// }
+    /// ```
+    pub async fn create_message(
+        &self,
+        params: CreateMessageParams,
+    ) -> Result<CreateMessageResult, RequestError> {
+        if self
+            .client_capabilities()
+            .is_none_or(|c| c.sampling.is_none())
+        {
+            return Err(RequestError::Unsupported(
+                "the client did not declare the `sampling` capability".into(),
+            ));
+        }
+        self.request_typed(methods::SAMPLING_CREATE_MESSAGE, &params)
+            .await
+    }
+
+    /// Asks the user, through the client, for the values described by `requested_schema`
+    /// (`elicitation/create` in form mode) and waits for the answer.
+    ///
+    /// `requested_schema` is a flat JSON Schema object: `{"type": "object", "properties":
+    /// {...}, "required": [...]}` whose properties are strings, numbers, integers, booleans or
+    /// enums. Fails with [`RequestError::Unsupported`] without sending anything when the client
+    /// did not declare the `elicitation` capability. Check [`ElicitResult::action`]: only an
+    /// accepted form carries `content`.
+    pub async fn elicit(
+        &self,
+        message: impl Into<String>,
+        requested_schema: JsonObject,
+    ) -> Result<ElicitResult, RequestError> {
+        if self
+            .client_capabilities()
+            .is_none_or(|c| c.elicitation.is_none())
+        {
+            return Err(RequestError::Unsupported(
+                "the client did not declare the `elicitation` capability".into(),
+            ));
+        }
+        let params = ElicitParams {
+            message: message.into(),
+            requested_schema,
+            meta: None,
+        };
+        self.request_typed(methods::ELICITATION_CREATE, &params)
+            .await
+    }
+
+    /// Sends a request with typed params and decodes its result.
+    async fn request_typed<P: Serialize, R: DeserializeOwned>(
+        &self,
+        method: &str,
+        params: &P,
+    ) -> Result<R, RequestError> {
+        let (id, result) = self.round_trip(method, Some(to_object(params))).await?;
+        serde_json::from_value(Value::Object(result))
+            .map_err(|source| RequestError::Decode { id, source })
     }
 
     /// Whether the client cancelled this request.

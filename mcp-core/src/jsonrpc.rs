@@ -11,7 +11,9 @@ use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use crate::error::{ErrorCode, RpcError};
+use crate::error::RpcError;
+
+mod envelope;
 
 /// A JSON object, as used for `params`, `result` and tool arguments.
 pub type JsonObject = Map<String, Value>;
@@ -202,8 +204,9 @@ impl Serialize for Message {
 
 impl<'de> Deserialize<'de> for Message {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let value = Value::deserialize(d)?;
-        Message::from_value(value).map_err(|e| D::Error::custom(e.error.message))
+        envelope::Envelope::deserialize(d)?
+            .classify()
+            .map_err(|e| D::Error::custom(e.error.message))
     }
 }
 
@@ -236,55 +239,22 @@ impl Message {
     /// JSON-RPC message. JSON-RPC batches (arrays) are rejected with `-32600`: MCP removed them
     /// in revision 2025-06-18.
     pub fn parse(bytes: &[u8]) -> Result<Message, Box<ErrorResponse>> {
-        let value: Value = serde_json::from_slice(bytes).map_err(|e| {
-            Box::new(ErrorResponse::new(
-                None,
-                RpcError::new(ErrorCode::PARSE_ERROR, format!("Parse error: {e}")),
-            ))
-        })?;
-        Message::from_value(value)
+        envelope::parse(bytes)
     }
 
     /// Classifies an already parsed JSON value; see [`Message::parse`].
     pub fn from_value(value: Value) -> Result<Message, Box<ErrorResponse>> {
-        let invalid = |id: Option<RequestId>, why: String| {
-            Box::new(ErrorResponse::new(
-                id,
-                RpcError::new(
-                    ErrorCode::INVALID_REQUEST,
-                    format!("Invalid request: {why}"),
-                ),
-            ))
-        };
-        let obj = match value {
-            Value::Object(obj) => obj,
-            Value::Array(_) => {
-                return Err(invalid(None, "JSON-RPC batches are not supported".into()));
-            }
-            other => return Err(invalid(None, format!("expected an object, got {other}"))),
-        };
-        let id = obj
-            .get("id")
-            .and_then(|v| serde_json::from_value::<RequestId>(v.clone()).ok());
-        let has = |k: &str| obj.contains_key(k);
-        let value = Value::Object(obj.clone());
-        let result = if has("method") {
-            if has("id") {
-                serde_json::from_value(value).map(Message::Request)
-            } else {
-                serde_json::from_value(value).map(Message::Notification)
-            }
-        } else if has("result") {
-            serde_json::from_value(value).map(Message::Response)
-        } else if has("error") {
-            serde_json::from_value(value).map(Message::Error)
-        } else {
-            return Err(invalid(
-                id,
-                "a message needs \"method\", \"result\" or \"error\"".into(),
-            ));
-        };
-        result.map_err(|e| invalid(id, e.to_string()))
+        match value {
+            Value::Object(obj) => envelope::Envelope::from_map(obj).classify(),
+            Value::Array(_) => Err(Box::new(ErrorResponse::new(
+                None,
+                RpcError::invalid_request("JSON-RPC batches are not supported"),
+            ))),
+            other => Err(Box::new(ErrorResponse::new(
+                None,
+                RpcError::invalid_request(format!("expected an object, got {other}")),
+            ))),
+        }
     }
 
     /// Serializes the message to a compact JSON string (no newlines, as stdio needs).
@@ -356,5 +326,85 @@ mod tests {
         let s = r.to_json();
         assert_eq!(s, r#"{"jsonrpc":"2.0","id":7,"method":"tools/list"}"#);
         assert_eq!(Message::parse(s.as_bytes()).unwrap(), r);
+    }
+
+    /// The straightforward classification (a value, then the derived typed deserializers):
+    /// the reference the one-pass parser must agree with.
+    fn reference(bytes: &[u8]) -> Result<Message, (Option<RequestId>, i64)> {
+        let Ok(Value::Object(obj)) = serde_json::from_slice::<Value>(bytes) else {
+            return Err((None, -32600));
+        };
+        let id = obj
+            .get("id")
+            .and_then(|v| serde_json::from_value::<RequestId>(v.clone()).ok());
+        let value = Value::Object(obj.clone());
+        let has = |k: &str| obj.contains_key(k);
+        let typed = if has("method") && has("id") {
+            serde_json::from_value(value).map(Message::Request)
+        } else if has("method") {
+            serde_json::from_value(value).map(Message::Notification)
+        } else if has("result") {
+            serde_json::from_value(value).map(Message::Response)
+        } else if has("error") {
+            serde_json::from_value(value).map(Message::Error)
+        } else {
+            return Err((id, -32600));
+        };
+        typed.map_err(|_| (id, -32600))
+    }
+
+    #[test]
+    fn one_pass_parsing_agrees_with_parsing_a_value() {
+        let cases: [&[u8]; 21] = [
+            br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x","arguments":{"a":[1,{"b":null}]}}}"#,
+            br#" {"method":"notifications/progress","jsonrpc":"2.0","params":{"progressToken":"t","progress":1.5}} "#,
+            br#"{"jsonrpc":"2.0","id":"abc","result":{"content":[]},"extra":{"ignored":true}}"#,
+            br#"{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"bad","data":[1]}}"#,
+            br#"{"jsonrpc":"2.0","id":3,"method":"ping","params":null}"#,
+            br#"{"jsonrpc":"2.0","id":3,"method":"a","method":"b"}"#,
+            br#"{"jsonrpc":"2.0","id":1.5,"method":"ping"}"#,
+            br#"{"jsonrpc":"2.0","id":18446744073709551615,"method":"ping"}"#,
+            br#"{"jsonrpc":"2.0","id":null,"method":"ping"}"#,
+            br#"{"jsonrpc":"2.0","id":4,"method":7}"#,
+            br#"{"jsonrpc":"2.0","id":4,"result":null}"#,
+            br#"{"jsonrpc":"2.0","result":{}}"#,
+            br#"{"jsonrpc":"2.0","id":4,"error":{"code":"x","message":"m"}}"#,
+            br#"{"id":9,"method":"ping"}"#,
+            br#"{"jsonrpc":2,"id":9,"method":"ping"}"#,
+            br#"{"jsonrpc":"2.0","id":9}"#,
+            br#"{"jsonrpc":"2.0","id":"\u0041","method":"p\u0069ng"}"#,
+            br#"{}"#,
+            br#"{"jsonrpc":["2.0"],"id":1,"method":"x"}"#,
+            br#"{"jsonrpc":{"v":[1,2]},"id":"k","method":"x"}"#,
+            br#"{"jsonrpc":null,"id":2,"result":{}}"#,
+        ];
+        for bytes in cases {
+            let text = String::from_utf8_lossy(bytes);
+            let value: Value = serde_json::from_slice(bytes).unwrap();
+            for got in [Message::parse(bytes), Message::from_value(value)] {
+                match (got, reference(bytes)) {
+                    (Ok(a), Ok(b)) => assert_eq!(a, b, "{text}"),
+                    (Err(a), Err(b)) => assert_eq!((a.id, a.error.code), b, "{text}"),
+                    (a, b) => panic!("{text}: {a:?} vs {b:?}"),
+                }
+            }
+        }
+        let m = Message::parse(cases[16]).unwrap();
+        assert!(
+            matches!(m, Message::Request(ref r) if r.method == "ping" && r.id == RequestId::from("A"))
+        );
+        let e = Message::parse(cases[6]).unwrap_err();
+        assert_eq!(e.id, None, "a fractional id is no id");
+    }
+
+    #[test]
+    fn malformed_json_after_a_bracket_is_still_a_parse_error() {
+        assert_eq!(Message::parse(b"[1,").unwrap_err().error.code, -32700);
+        assert_eq!(Message::parse(b"[1] x").unwrap_err().error.code, -32700);
+        assert_eq!(Message::parse(b"  [1]").unwrap_err().error.code, -32600);
+        assert_eq!(Message::parse(b"\"text\"").unwrap_err().error.code, -32600);
+        assert_eq!(Message::parse(b"").unwrap_err().error.code, -32700);
+        let e = Message::parse(br#"{"jsonrpc":"2.0","id":2,"method":"x"} trailing"#).unwrap_err();
+        assert_eq!(e.error.code, -32700);
     }
 }

@@ -33,7 +33,7 @@ pub fn serve(server: &Server) -> ClientChannel {
     });
     tokio::spawn(async move {
         while let Some(out) = outbound.recv().await {
-            if to_client.send(out.message).await.is_err() {
+            if to_client.send(*out.message).await.is_err() {
                 break;
             }
         }

@@ -13,10 +13,13 @@ use tokio::sync::mpsc;
 use crate::jsonrpc::{Message, RequestId};
 
 /// One message on its way out, tagged with the request it belongs to.
+///
+/// The message is boxed so that an outbox slot stays small: a tokio channel allocates its
+/// slots 32 at a time, and every session and every request stream has one.
 #[derive(Debug, Clone)]
 pub struct Outbound {
     /// The message.
-    pub message: Message,
+    pub message: Box<Message>,
     /// The id of the inbound request this message was raised while handling (the response
     /// itself included), or `None` for messages that belong to the session as a whole.
     pub related: Option<RequestId>,
@@ -25,7 +28,7 @@ pub struct Outbound {
 impl Outbound {
     /// Whether this message is the final response (or error) to `related`.
     pub fn is_final(&self) -> bool {
-        matches!(self.message, Message::Response(_) | Message::Error(_))
+        matches!(*self.message, Message::Response(_) | Message::Error(_))
             && self.message.id().is_some()
             && self.message.id() == self.related.as_ref()
     }
@@ -54,17 +57,31 @@ impl Outbox {
     }
 
     /// Sends a message, waiting while the transport is behind.
-    pub async fn send(&self, message: Message, related: Option<RequestId>) -> Result<(), Closed> {
-        self.tx
-            .send(Outbound { message, related })
-            .await
-            .map_err(|_| Closed)
+    ///
+    /// The message is boxed at once, so the future holds only the small [`Outbound`].
+    pub fn send(
+        &self,
+        message: Message,
+        related: Option<RequestId>,
+    ) -> impl Future<Output = Result<(), Closed>> + Send + '_ {
+        self.send_outbound(Outbound {
+            message: Box::new(message),
+            related,
+        })
+    }
+
+    /// Sends an already built [`Outbound`], waiting while the transport is behind.
+    pub async fn send_outbound(&self, out: Outbound) -> Result<(), Closed> {
+        self.tx.send(out).await.map_err(|_| Closed)
     }
 
     /// Sends without waiting; fails when the queue is full or closed.
     pub fn try_send(&self, message: Message, related: Option<RequestId>) -> Result<(), Closed> {
         self.tx
-            .try_send(Outbound { message, related })
+            .try_send(Outbound {
+                message: Box::new(message),
+                related,
+            })
             .map_err(|_| Closed)
     }
 

@@ -1,6 +1,7 @@
 //! The transport benchmarks behind `BENCHMARKS.md`.
 //!
-//! Run with: `cargo bench -p mcp-transport --bench streaming` (add `-- quick` for a short run).
+//! Run with: `cargo bench -p mcp-transport --bench streaming` (add `-- quick` for a short run,
+//! and section numbers such as `-- quick 3` to run only those sections).
 //!
 //! It measures, in one run on one machine so that ratios compare like with like:
 //! 1. latency from a tool's `yield` to the client's receipt, per transport (p50, p99);
@@ -186,6 +187,9 @@ async fn bare_hyper() -> SocketAddr {
     addr
 }
 
+/// The id of the next `tools/call`, unique across the benchmark's clients.
+static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
 /// One keep-alive connection posting `tools/call` as fast as answers come back.
 async fn post_loop(addr: SocketAddr, session: Option<String>, until: Instant) -> u64 {
     let stream = TcpStream::connect(addr).await.expect("connect");
@@ -194,11 +198,13 @@ async fn post_loop(addr: SocketAddr, session: Option<String>, until: Instant) ->
         .await
         .expect("handshake");
     tokio::spawn(conn);
-    let body = Bytes::from_static(
-        br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{}}}"#,
-    );
     let mut done = 0;
     while Instant::now() < until {
+        // A fresh id per call: ids must not repeat among a session's requests in flight.
+        let id = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let body = Bytes::from(format!(
+            r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"echo","arguments":{{}}}}}}"#
+        ));
         let mut req = Request::post(format!("http://{addr}/mcp"))
             .header("host", addr.to_string())
             .header("content-type", "application/json")
@@ -207,7 +213,7 @@ async fn post_loop(addr: SocketAddr, session: Option<String>, until: Instant) ->
         if let Some(s) = &session {
             req = req.header("mcp-session-id", s);
         }
-        let req = req.body(Full::new(body.clone())).expect("request");
+        let req = req.body(Full::new(body)).expect("request");
         let response = sender.send_request(req).await.expect("response");
         assert!(
             response.status().is_success(),
@@ -220,7 +226,12 @@ async fn post_loop(addr: SocketAddr, session: Option<String>, until: Instant) ->
             .await
             .expect("body")
             .to_bytes();
-        assert!(!bytes.is_empty());
+        // Count only real answers: an error (such as a refused id) must not pass for a call.
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(
+            text.contains(r#""result":{"#) && text.contains(r#""text":"ok""#),
+            "not a tool result: {text}"
+        );
         done += 1;
     }
     done
@@ -373,15 +384,17 @@ fn main() {
         return serve_idle(count);
     }
     let quick = args.iter().any(|a| a == "quick");
+    let sections: Vec<u32> = args.iter().skip(1).filter_map(|a| a.parse().ok()).collect();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .expect("runtime");
-    rt.block_on(run(quick));
+    rt.block_on(run(quick, &sections));
 }
 
-async fn run(quick: bool) {
+async fn run(quick: bool, sections: &[u32]) {
+    let wanted = |n: u32| sections.is_empty() || sections.contains(&n);
     let (n_lat, n_flood, secs, sessions) = if quick {
         (500, 50_000, 0.5, 1_000)
     } else {
@@ -406,8 +419,6 @@ async fn run(quick: bool) {
     .await
     .expect("serve json");
 
-    println!("## 1. Latency from yield to client receipt ({n_lat} events each, one in flight)\n");
-    println!("| transport | p50 | p99 |\n| --- | --- | --- |");
     let stdio_client = stdio_client(&server).await;
     let http = http_client::connect(
         &format!("http://{addr}/mcp"),
@@ -427,54 +438,68 @@ async fn run(quick: bool) {
     )
     .await
     .expect("sse client");
-    for (name, client) in [
-        ("stdio (socket pair)", &stdio_client),
-        ("streamable HTTP (SSE)", &http),
-        ("legacy HTTP+SSE", &sse),
-    ] {
-        let p = latency(client, &stamps, &release, n_lat).await;
+    if wanted(1) {
         println!(
-            "| {name} | {:.0} µs | {:.0} µs |",
-            p.p50.as_secs_f64() * 1e6,
-            p.p99.as_secs_f64() * 1e6
+            "## 1. Latency from yield to client receipt ({n_lat} events each, one in flight)\n"
         );
-        let _ = p.n;
+        println!("| transport | p50 | p99 |\n| --- | --- | --- |");
+        for (name, client) in [
+            ("stdio (socket pair)", &stdio_client),
+            ("streamable HTTP (SSE)", &http),
+            ("legacy HTTP+SSE", &sse),
+        ] {
+            let p = latency(client, &stamps, &release, n_lat).await;
+            println!(
+                "| {name} | {:.0} µs | {:.0} µs |",
+                p.p50.as_secs_f64() * 1e6,
+                p.p99.as_secs_f64() * 1e6
+            );
+            let _ = p.n;
+        }
     }
 
-    println!("\n## 2. tools/call throughput over streamable HTTP ({secs} s per cell)\n");
-    println!(
-        "| clients | bare hyper (canned JSON) | ours, JSON response | ratio | ours, SSE response | ratio |"
-    );
-    println!("| --- | --- | --- | --- | --- | --- |");
-    let bare = bare_hyper().await;
-    let json_session = open_session(json_mode.local_addr()).await;
-    let sse_session = open_session(addr).await;
-    for clients in [1, 4, 16] {
-        let base = throughput(bare, None, clients, secs).await;
-        let ours_json = throughput(
-            json_mode.local_addr(),
-            Some(json_session.clone()),
-            clients,
-            secs,
-        )
-        .await;
-        let ours_sse = throughput(addr, Some(sse_session.clone()), clients, secs).await;
+    if wanted(2) {
+        println!("\n## 2. tools/call throughput over streamable HTTP ({secs} s per cell)\n");
         println!(
-            "| {clients} | {base:.0}/s | {ours_json:.0}/s | {:.0}% | {ours_sse:.0}/s | {:.0}% |",
-            100.0 * ours_json / base,
-            100.0 * ours_sse / base
+            "| clients | bare hyper (canned JSON) | ours, JSON response | ratio | ours, SSE response | ratio |"
         );
+        println!("| --- | --- | --- | --- | --- | --- |");
+        let bare = bare_hyper().await;
+        let json_session = open_session(json_mode.local_addr()).await;
+        let sse_session = open_session(addr).await;
+        for clients in [1, 4, 16] {
+            let base = throughput(bare, None, clients, secs).await;
+            let ours_json = throughput(
+                json_mode.local_addr(),
+                Some(json_session.clone()),
+                clients,
+                secs,
+            )
+            .await;
+            let ours_sse = throughput(addr, Some(sse_session.clone()), clients, secs).await;
+            println!(
+                "| {clients} | {base:.0}/s | {ours_json:.0}/s | {:.0}% | {ours_sse:.0}/s | {:.0}% |",
+                100.0 * ours_json / base,
+                100.0 * ours_sse / base
+            );
+        }
     }
 
-    println!("\n## 3. Progress notifications per second, one generator, stdio\n");
-    let rate = flood_rate(&stdio_client, n_flood).await;
-    println!("{n_flood} notifications: {rate:.0}/s\n");
+    if wanted(3) {
+        println!("\n## 3. Progress notifications per second, one generator, stdio\n");
+        let rate = flood_rate(&stdio_client, n_flood).await;
+        println!("{n_flood} notifications: {rate:.0}/s\n");
+    }
 
-    println!("## 4. Idle sessions with open GET streams ({sessions}, server in its own process)\n");
-    let (before, after) = idle_sessions(sessions).await;
-    let per = (after.saturating_sub(before)) as f64 * 1024.0 / sessions as f64;
-    println!(
-        "RSS before {before} KiB, after {after} KiB: {:.1} KiB per session",
-        per / 1024.0
-    );
+    if wanted(4) {
+        println!(
+            "## 4. Idle sessions with open GET streams ({sessions}, server in its own process)\n"
+        );
+        let (before, after) = idle_sessions(sessions).await;
+        let per = (after.saturating_sub(before)) as f64 * 1024.0 / sessions as f64;
+        println!(
+            "RSS before {before} KiB, after {after} KiB: {:.1} KiB per session",
+            per / 1024.0
+        );
+    }
 }

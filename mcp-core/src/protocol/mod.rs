@@ -5,12 +5,14 @@
 
 mod completion;
 mod content;
+mod elicitation;
 mod initialize;
 mod logging;
 pub mod methods;
 mod notifications;
 mod prompts;
 mod resources;
+mod sampling;
 mod tools;
 mod version;
 
@@ -22,6 +24,7 @@ pub use content::{
     Annotations, AudioContent, BlobResourceContents, Content, EmbeddedResource, ImageContent,
     ResourceContents, ResourceLink, Role, TextContent, TextResourceContents,
 };
+pub use elicitation::{ElicitAction, ElicitParams, ElicitResult};
 pub use initialize::{
     ClientCapabilities, Implementation, InitializeParams, InitializeResult, ServerCapabilities,
 };
@@ -33,6 +36,10 @@ pub use prompts::{
 pub use resources::{
     ListResourceTemplatesResult, ListResourcesResult, ReadResourceResult, Resource,
     ResourceTemplate, ResourceUriParams,
+};
+pub use sampling::{
+    CreateMessageParams, CreateMessageResult, ModelHint, ModelPreferences, SamplingContent,
+    SamplingMessage,
 };
 pub use tools::{
     CallToolParams, CallToolResult, ListToolsResult, PaginatedParams, Tool, ToolAnnotations,

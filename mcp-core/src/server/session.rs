@@ -21,7 +21,7 @@ use crate::protocol::{
     CallToolParams, CancelledParams, InitializeParams, InitializeResult, ListToolsResult,
     PaginatedParams, ProtocolVersion, ResourceUriParams, SetLevelParams, methods,
 };
-use crate::transport::Outbox;
+use crate::transport::{Outbound, Outbox};
 
 /// The state of one client connection (a stdio process, an HTTP session).
 ///
@@ -154,32 +154,49 @@ impl ServerSession {
     ///
     /// Must run inside a tokio runtime: tool calls are spawned onto it.
     pub async fn receive(&self, message: Message, reply: &Outbox) {
-        match message {
-            Message::Request(request) => self.on_request(request, reply).await,
-            Message::Notification(n) => self.on_notification(n),
+        // Everything but sending the answer is synchronous: the future stays small.
+        let answer = match message {
+            Message::Request(request) => self.on_request(request, reply),
+            Message::Notification(n) => {
+                self.on_notification(n);
+                None
+            }
             Message::Response(r) => {
                 self.inner.state.pending.resolve(&r.id, Ok(r.result));
+                None
             }
-            Message::Error(e) => match e.id {
-                Some(id) => {
-                    self.inner.state.pending.resolve(&id, Err(e.error.into()));
+            Message::Error(e) => {
+                match e.id {
+                    Some(id) => {
+                        self.inner.state.pending.resolve(&id, Err(e.error.into()));
+                    }
+                    None => {
+                        tracing::warn!(error = ?e.error, "the client sent an error without an id")
+                    }
                 }
-                None => tracing::warn!(error = ?e.error, "the client sent an error without an id"),
-            },
+                None
+            }
+        };
+        if let Some(answer) = answer {
+            let _ = reply.send_outbound(answer).await;
         }
     }
 
-    async fn on_request(&self, request: Request, reply: &Outbox) {
+    /// Routes a request; returns its answer unless it runs as a task of its own.
+    fn on_request(&self, request: Request, reply: &Outbox) -> Option<Outbound> {
         let id = request.id.clone();
         let answer = match self.route(request, reply) {
             Routed::Answer(answer) => answer,
-            Routed::Spawned => return,
+            Routed::Spawned => return None,
         };
         let message = match answer {
             Ok(result) => Message::Response(Response::new(id.clone(), result)),
             Err(error) => Message::Error(ErrorResponse::new(Some(id.clone()), error)),
         };
-        let _ = reply.send(message, Some(id)).await;
+        Some(Outbound {
+            message: Box::new(message),
+            related: Some(id),
+        })
     }
 
     fn route(&self, request: Request, reply: &Outbox) -> Routed {

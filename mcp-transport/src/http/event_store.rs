@@ -6,6 +6,7 @@
 //! connection it is appended to the [`EventStore`]; a GET with `Last-Event-ID: 4:7` replays
 //! the events of stream 4 after position 7, then continues live if the stream is still open.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::future::{Future, ready};
@@ -92,6 +93,10 @@ pub trait EventStore: Send + Sync + 'static {
 /// A bounded in-memory [`EventStore`]: at most `max_events_per_stream` events per stream (the
 /// oldest go first) and at most `max_bytes` in total (whole streams go, oldest first, and
 /// only then the oldest events of the stream being written).
+///
+/// The total counts what the store really holds: each event's bytes plus an estimate of its
+/// bookkeeping (and of each stream's), so that `max_bytes` bounds its memory, not only its
+/// payload.
 pub struct MemoryEventStore {
     max_events_per_stream: usize,
     max_bytes: usize,
@@ -103,7 +108,35 @@ struct Logs {
     streams: HashMap<StreamKey, VecDeque<StoredEvent>>,
     /// Streams in the order they were created, for eviction.
     order: VecDeque<StreamKey>,
+    /// The events' bytes.
     bytes: usize,
+    /// The estimated bookkeeping of the events and streams held.
+    overhead: usize,
+}
+
+/// What holding one event costs besides its bytes: its slot in its stream's queue and the
+/// shared buffer's header.
+const EVENT_OVERHEAD: usize = 80;
+/// What holding one stream costs besides its events: its key in the map and in the
+/// eviction order, and its queue.
+const STREAM_OVERHEAD: usize = 160;
+
+impl Logs {
+    fn total(&self) -> usize {
+        self.bytes + self.overhead
+    }
+
+    /// Forgets the accounting of a removed stream and its events.
+    fn removed_stream(&mut self, events: &VecDeque<StoredEvent>) {
+        self.bytes -= events.iter().map(|e| e.bytes.len()).sum::<usize>();
+        self.overhead -= STREAM_OVERHEAD + events.len() * EVENT_OVERHEAD;
+    }
+
+    /// Forgets the accounting of one removed event.
+    fn removed_event(&mut self, event: &StoredEvent) {
+        self.bytes -= event.bytes.len();
+        self.overhead -= EVENT_OVERHEAD;
+    }
 }
 
 impl Default for MemoryEventStore {
@@ -151,22 +184,27 @@ impl MemoryEventStore {
         let mut logs = self.lock();
         let logs = &mut *logs;
         logs.bytes += bytes.len();
-        if !logs.streams.contains_key(&key) {
-            logs.order.push_back(key.clone());
-        }
-        let log = logs.streams.entry(key.clone()).or_default();
+        logs.overhead += EVENT_OVERHEAD;
+        let log = match logs.streams.entry(key.clone()) {
+            Entry::Occupied(log) => log.into_mut(),
+            Entry::Vacant(slot) => {
+                logs.order.push_back(slot.key().clone());
+                logs.overhead += STREAM_OVERHEAD;
+                slot.insert(VecDeque::with_capacity(1))
+            }
+        };
         log.push_back(StoredEvent { seq, bytes });
         if log.len() > self.max_events_per_stream
             && let Some(old) = log.pop_front()
         {
-            logs.bytes -= old.bytes.len();
+            logs.removed_event(&old);
         }
-        while logs.bytes > self.max_bytes {
+        while logs.total() > self.max_bytes {
             let oldest = logs.order.iter().position(|k| *k != key);
             match oldest.and_then(|i| logs.order.remove(i)) {
                 Some(old) => {
                     if let Some(events) = logs.streams.remove(&old) {
-                        logs.bytes -= events.iter().map(|e| e.bytes.len()).sum::<usize>();
+                        logs.removed_stream(&events);
                     }
                 }
                 None => {
@@ -174,7 +212,7 @@ impl MemoryEventStore {
                     // keep the newest one.
                     let log = logs.streams.get_mut(&key).filter(|l| l.len() > 1);
                     match log.and_then(VecDeque::pop_front) {
-                        Some(old) => logs.bytes -= old.bytes.len(),
+                        Some(old) => logs.removed_event(&old),
                         None => break,
                     }
                 }
@@ -192,15 +230,17 @@ impl MemoryEventStore {
         let mut logs = self.lock();
         let logs = &mut *logs;
         logs.order.retain(|k| &*k.session != session);
-        let mut freed = 0;
+        let mut gone = Vec::new();
         logs.streams.retain(|k, events| {
             let keep = &*k.session != session;
             if !keep {
-                freed += events.iter().map(|e| e.bytes.len()).sum::<usize>();
+                gone.push(std::mem::take(events));
             }
             keep
         });
-        logs.bytes -= freed;
+        for events in &gone {
+            logs.removed_stream(events);
+        }
     }
 }
 
@@ -288,6 +328,26 @@ mod tests {
             .await;
         let got = store.replay_after(key("s", 2), 0).await.unwrap();
         assert_eq!(got.iter().map(|e| e.seq).collect::<Vec<_>>(), [2]);
+    }
+
+    #[tokio::test]
+    async fn the_bound_counts_bookkeeping_too() {
+        // Many one-event streams: their bookkeeping outweighs their bytes.
+        let store = MemoryEventStore::new(1024, 10_000);
+        for stream in 0..1_000 {
+            store
+                .append(key("s", stream), 1, Bytes::from_static(b"0123456789"))
+                .await;
+        }
+        let per_stream = 10 + EVENT_OVERHEAD + STREAM_OVERHEAD;
+        assert_eq!(store.streams(), 10_000 / per_stream);
+        assert_eq!(store.bytes(), 10 * store.streams());
+        // The newest streams are the ones kept.
+        assert!(store.replay_after(key("s", 999), 0).await.is_some());
+        assert!(store.replay_after(key("s", 0), 0).await.is_none());
+        store.forget_session("s".into()).await;
+        assert_eq!((store.streams(), store.bytes()), (0, 0));
+        assert_eq!(store.lock().overhead, 0);
     }
 
     #[tokio::test]

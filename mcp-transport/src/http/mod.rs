@@ -66,6 +66,7 @@ mod error;
 mod event_store;
 mod guard;
 mod legacy;
+mod live;
 mod reject;
 mod respond;
 mod serve;

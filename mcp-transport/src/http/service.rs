@@ -7,6 +7,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
+use futures_util::FutureExt as _;
 use http::{Method, Request, Response};
 use hyper::body::Body;
 use mcp_core::Server;
@@ -21,6 +22,22 @@ use super::guard::{HostCheck, check_bearer};
 use super::reject::Rejection;
 use super::session::{Counters, HttpSession, SessionTable, Stats};
 use super::{legacy, streamable};
+
+/// The future of one answer, as hyper wants it.
+type ServiceFuture = Pin<Box<dyn Future<Output = Result<Response<McpBody>, Infallible>> + Send>>;
+
+/// Boxes an endpoint's answer, turning a refusal into its response.
+fn answering(
+    answer: impl Future<Output = Result<Response<McpBody>, Rejection>> + Send + 'static,
+) -> ServiceFuture {
+    Box::pin(answer.map(|answer| Ok(answer.unwrap_or_else(refuse))))
+}
+
+/// The response to a refused request.
+fn refuse(rejection: Rejection) -> Response<McpBody> {
+    tracing::debug!(status = %rejection.status(), reason = %rejection, "request refused");
+    rejection.into_response()
+}
 
 /// What every handler shares.
 pub(crate) struct Shared {
@@ -148,16 +165,28 @@ impl McpService {
         B::Data: Send,
         B::Error: Into<Box<dyn StdError + Send + Sync>>,
     {
-        match self.route(request).await {
+        match self.respond(request).await {
             Ok(response) => response,
-            Err(rejection) => {
-                tracing::debug!(status = %rejection.status(), reason = %rejection, "request refused");
-                rejection.into_response()
-            }
+            Err(never) => match never {},
         }
     }
 
-    async fn route<B>(&self, request: Request<B>) -> Result<Response<McpBody>, Rejection>
+    /// Routes `request` at once and returns the boxed future of its answer: the one
+    /// allocation per request holds only the endpoint's own state, not the request again for
+    /// every layer of routing.
+    fn respond<B>(&self, request: Request<B>) -> ServiceFuture
+    where
+        B: Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<Box<dyn StdError + Send + Sync>>,
+    {
+        match self.route(request) {
+            Ok(answer) => answer,
+            Err(rejection) => Box::pin(std::future::ready(Ok(refuse(rejection)))),
+        }
+    }
+
+    fn route<B>(&self, request: Request<B>) -> Result<ServiceFuture, Rejection>
     where
         B: Body + Send + 'static,
         B::Data: Send,
@@ -167,24 +196,34 @@ impl McpService {
         shared.hosts.check(request.headers(), request.uri())?;
         check_bearer(request.headers(), shared.config.bearer_token.as_deref())?;
         let path = request.uri().path();
+        let method = request.method().clone();
+        let owned = shared.clone();
         if path == shared.config.endpoint {
-            return match *request.method() {
-                Method::POST => streamable::post(shared, request).await,
-                Method::GET => streamable::get(shared, request).await,
-                Method::DELETE => streamable::delete(shared, request).await,
+            return match method {
+                Method::POST => Ok(answering(streamable::post(shared, request))),
+                Method::GET => Ok(answering(
+                    async move { streamable::get(&owned, request).await },
+                )),
+                Method::DELETE => Ok(answering(async move {
+                    streamable::delete(&owned, request).await
+                })),
                 _ => Err(Rejection::MethodNotAllowed("GET, POST, DELETE")),
             };
         }
         if let Some(paths) = &shared.config.legacy {
             if path == paths.sse {
-                return match *request.method() {
-                    Method::GET => legacy::open(shared, request).await,
+                return match method {
+                    Method::GET => Ok(answering(
+                        async move { legacy::open(&owned, request).await },
+                    )),
                     _ => Err(Rejection::MethodNotAllowed("GET")),
                 };
             }
             if path == paths.messages {
-                return match *request.method() {
-                    Method::POST => legacy::post(shared, request).await,
+                return match method {
+                    Method::POST => Ok(answering(
+                        async move { legacy::post(&owned, request).await },
+                    )),
                     _ => Err(Rejection::MethodNotAllowed("POST")),
                 };
             }
@@ -281,10 +320,9 @@ where
 {
     type Response = Response<McpBody>;
     type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Response<McpBody>, Infallible>> + Send>>;
+    type Future = ServiceFuture;
 
     fn call(&self, request: Request<B>) -> Self::Future {
-        let service = self.clone();
-        Box::pin(async move { Ok(service.handle(request).await) })
+        self.respond(request)
     }
 }

@@ -1,7 +1,7 @@
 //! The session table: ids, limits, idle expiry, and what each HTTP session holds.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering, fence};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -27,45 +27,107 @@ pub struct Stats {
 }
 
 /// Shared, observable [`Stats`].
+///
+/// The counts live in atomics; the watch channel is told only while someone watches, so that
+/// the requests of an unobserved server do not pay for notifying nobody.
 #[derive(Clone)]
-pub(crate) struct Counters(Arc<watch::Sender<Stats>>);
+pub(crate) struct Counters(Arc<CountersInner>);
+
+struct CountersInner {
+    sessions: AtomicUsize,
+    open_streams: AtomicUsize,
+    connections: AtomicUsize,
+    watch: watch::Sender<Stats>,
+}
+
+/// Which count a [`CountGuard`] holds.
+#[derive(Clone, Copy)]
+enum Count {
+    OpenStreams,
+    Connections,
+}
 
 impl Counters {
     pub(crate) fn new() -> Self {
-        Counters(Arc::new(watch::Sender::new(Stats::default())))
+        Counters(Arc::new(CountersInner {
+            sessions: AtomicUsize::new(0),
+            open_streams: AtomicUsize::new(0),
+            connections: AtomicUsize::new(0),
+            watch: watch::Sender::new(Stats::default()),
+        }))
     }
 
     pub(crate) fn get(&self) -> Stats {
-        *self.0.borrow()
+        Stats {
+            sessions: self.0.sessions.load(Ordering::SeqCst),
+            open_streams: self.0.open_streams.load(Ordering::SeqCst),
+            connections: self.0.connections.load(Ordering::SeqCst),
+        }
     }
 
     pub(crate) fn watch(&self) -> watch::Receiver<Stats> {
-        self.0.subscribe()
+        let rx = self.0.watch.subscribe();
+        // Pairs with the fence in `publish`: either that update sees this receiver, or the
+        // snapshot below sees that update.
+        fence(Ordering::SeqCst);
+        self.publish_now();
+        rx
     }
 
-    fn update(&self, f: impl FnOnce(&mut Stats)) {
-        self.0.send_modify(f);
+    /// Tells the watchers, if any, about a change just made to the atomics.
+    fn publish(&self) {
+        fence(Ordering::SeqCst);
+        if self.0.watch.receiver_count() > 0 {
+            self.publish_now();
+        }
+    }
+
+    fn publish_now(&self) {
+        // The snapshot is taken under the channel's lock: the last one stored is the newest.
+        self.0.watch.send_if_modified(|stats| {
+            let now = self.get();
+            let changed = *stats != now;
+            *stats = now;
+            changed
+        });
+    }
+
+    fn counter(&self, count: Count) -> &AtomicUsize {
+        match count {
+            Count::OpenStreams => &self.0.open_streams,
+            Count::Connections => &self.0.connections,
+        }
+    }
+
+    fn hold(&self, count: Count) -> CountGuard {
+        self.counter(count).fetch_add(1, Ordering::SeqCst);
+        self.publish();
+        CountGuard(self.clone(), count)
+    }
+
+    fn set_sessions(&self, n: usize) {
+        self.0.sessions.store(n, Ordering::SeqCst);
+        self.publish();
     }
 
     /// Counts one more SSE response until the guard drops.
     pub(crate) fn connection(&self) -> CountGuard {
-        self.update(|s| s.connections += 1);
-        CountGuard(self.clone(), |s| s.connections -= 1)
+        self.hold(Count::Connections)
     }
 
     /// Counts one more open POST stream until the guard drops.
     pub(crate) fn open_stream(&self) -> CountGuard {
-        self.update(|s| s.open_streams += 1);
-        CountGuard(self.clone(), |s| s.open_streams -= 1)
+        self.hold(Count::OpenStreams)
     }
 }
 
 /// Undoes a count when dropped.
-pub(crate) struct CountGuard(Counters, fn(&mut Stats));
+pub(crate) struct CountGuard(Counters, Count);
 
 impl Drop for CountGuard {
     fn drop(&mut self) {
-        self.0.update(self.1);
+        self.0.counter(self.1).fetch_sub(1, Ordering::SeqCst);
+        self.0.publish();
     }
 }
 
@@ -247,9 +309,9 @@ impl SessionTable {
         }
         let (session, extra) = make(id.clone());
         map.insert(id, session.clone());
-        let n = map.len();
+        // Counted under the table's lock, so that concurrent changes store their counts in order.
+        self.counters.set_sessions(map.len());
         drop(map);
-        self.counters.update(|s| s.sessions = n);
         Ok((session, extra))
     }
 
@@ -262,9 +324,8 @@ impl SessionTable {
     pub(crate) fn remove(&self, id: &str) -> Option<Arc<HttpSession>> {
         let mut map = lock(&self.map);
         let removed = map.remove(id);
-        let n = map.len();
+        self.counters.set_sessions(map.len());
         drop(map);
-        self.counters.update(|s| s.sessions = n);
         removed
     }
 
@@ -277,18 +338,19 @@ impl SessionTable {
             .map(|(id, _)| id.clone())
             .collect();
         let removed: Vec<_> = expired.iter().filter_map(|id| map.remove(id)).collect();
-        let n = map.len();
-        drop(map);
         if !removed.is_empty() {
-            self.counters.update(|s| s.sessions = n);
+            self.counters.set_sessions(map.len());
         }
+        drop(map);
         removed
     }
 
     /// Removes every session; the caller ends them.
     pub(crate) fn take_all(&self) -> Vec<Arc<HttpSession>> {
-        let removed: Vec<_> = lock(&self.map).drain().map(|(_, s)| s).collect();
-        self.counters.update(|s| s.sessions = 0);
+        let mut map = lock(&self.map);
+        let removed: Vec<_> = map.drain().map(|(_, s)| s).collect();
+        self.counters.set_sessions(0);
+        drop(map);
         removed
     }
 }
@@ -325,6 +387,29 @@ mod tests {
         assert_ne!(a, b);
         assert_eq!(a.len(), 32);
         assert!(a.bytes().all(|c| (0x21..=0x7e).contains(&c)));
+    }
+
+    #[tokio::test]
+    async fn watchers_see_every_count_even_those_made_before_they_watched() {
+        let counters = Counters::new();
+        let early = counters.open_stream();
+        let mut rx = counters.watch();
+        assert_eq!(rx.borrow_and_update().open_streams, 1);
+        let conn = counters.connection();
+        assert!(rx.has_changed().unwrap());
+        assert_eq!(rx.borrow_and_update().connections, 1);
+        drop(early);
+        drop(conn);
+        let now = *rx
+            .wait_for(|s| s.open_streams == 0 && s.connections == 0)
+            .await
+            .unwrap();
+        assert_eq!(now, counters.get());
+        // Nothing changed, nothing to see.
+        drop(rx);
+        let _unwatched = counters.open_stream();
+        let rx = counters.watch();
+        assert_eq!(rx.borrow().open_streams, 1);
     }
 
     #[tokio::test]

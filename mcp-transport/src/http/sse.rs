@@ -1,20 +1,26 @@
 //! Server-Sent Events: framing one event into one [`Bytes`], and [`SseBody`], a response body
 //! that hands each event to hyper as its own frame the moment it exists.
 
+use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::fmt::Write as _;
 use std::future::Future;
+use std::io::Write as _;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
 use hyper::body::{Body, Frame, SizeHint};
+use mcp_core::jsonrpc::Message;
 use mcp_core::transport::Outbound;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, Sleep};
 use tokio_util::sync::WaitForCancellationFutureOwned;
+
+use super::event_store::EventId;
+use super::live::LiveReceiver;
 
 /// The comment line sent on an idle stream so that proxies keep it open.
 const KEEP_ALIVE: &[u8] = b": keep-alive\n\n";
@@ -49,9 +55,67 @@ pub(crate) fn event(
     Bytes::from(out)
 }
 
+/// Frames one message as an SSE event in one buffer of exactly its size, serializing the message
+/// without an intermediate string.
+///
+/// Compact JSON holds no raw newline (one inside a string is escaped), so the message is one
+/// `data:` line.
+pub(crate) fn message_event(id: Option<EventId>, name: Option<&str>, message: &Message) -> Bytes {
+    thread_local! {
+        /// Where events are framed before they are copied into a buffer of their exact size
+        /// (event stores keep them: slack would be kept with them).
+        static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    }
+    SCRATCH.with_borrow_mut(|out| {
+        out.clear();
+        if let Some(id) = id {
+            let _ = writeln!(out, "id: {}:{}", id.stream, id.seq);
+        }
+        if let Some(name) = name {
+            let _ = writeln!(out, "event: {name}");
+        }
+        out.extend_from_slice(b"data: ");
+        let start = out.len();
+        if serde_json::to_writer(&mut *out, message).is_err() {
+            // Serializing a message cannot fail (every key is a string); stay well-formed.
+            out.truncate(start);
+            out.extend_from_slice(b"{}");
+        }
+        out.extend_from_slice(b"\n\n");
+        let event = Bytes::copy_from_slice(out);
+        if out.capacity() > 64 * 1024 {
+            *out = Vec::new();
+        }
+        event
+    })
+}
+
+/// The priming event that starts a stream: its id, a `retry:` field and empty data. The same
+/// bytes as `event(Some(id), None, "", Some(retry))`, in one formatting pass.
+pub(crate) fn priming_event(id: EventId, retry: Duration) -> Bytes {
+    let mut out = Vec::with_capacity(64);
+    let _ = write!(
+        out,
+        "id: {}:{}\nretry: {}\ndata: \n\n",
+        id.stream,
+        id.seq,
+        retry.as_millis()
+    );
+    Bytes::from(out)
+}
+
 /// The legacy transport's framing of one message: an SSE `message` event.
 pub(crate) fn legacy_message(out: &Outbound) -> Bytes {
-    event(None, Some("message"), &out.message.to_json(), None)
+    message_event(None, Some("message"), &out.message)
+}
+
+/// One framed event on its way to the connection reading a stream.
+#[derive(Debug)]
+pub(crate) struct LiveEvent {
+    /// The framed event.
+    pub(crate) bytes: Bytes,
+    /// Whether the stream ends with it: the body then ends in the same write.
+    pub(crate) last: bool,
 }
 
 /// Where a stream's live events come from.
@@ -59,7 +123,7 @@ pub(crate) enum Live {
     /// Nothing more: the stream ends once its queued events are sent.
     Done,
     /// Framed events from a stream's pump.
-    Events(mpsc::Receiver<Bytes>),
+    Events(LiveReceiver),
     /// A legacy session's outbox, framed here as `message` events.
     Legacy(mpsc::Receiver<Outbound>),
 }
@@ -98,7 +162,7 @@ impl StopWhen {
 pub(crate) struct SseBody {
     queued: VecDeque<Bytes>,
     live: Live,
-    keep_alive: Option<(Duration, Pin<Box<Sleep>>)>,
+    keep_alive: Option<KeepAlive>,
     stops: Vec<StopWhen>,
     _guard: Option<Box<dyn Send>>,
 }
@@ -117,8 +181,14 @@ impl SseBody {
 
     /// Sends a comment line after each `interval` of silence.
     pub(crate) fn keep_alive(mut self, interval: Option<Duration>) -> Self {
-        self.keep_alive =
-            interval.map(|i| (i, Box::pin(tokio::time::sleep_until(Instant::now() + i))));
+        self.keep_alive = interval.map(|interval| {
+            let now = Instant::now();
+            KeepAlive {
+                interval,
+                last_sent: now,
+                timer: Box::pin(tokio::time::sleep_until(now + interval)),
+            }
+        });
         self
     }
 
@@ -135,8 +205,9 @@ impl SseBody {
     }
 
     fn sent_something(&mut self) {
-        if let Some((interval, sleep)) = &mut self.keep_alive {
-            sleep.as_mut().reset(Instant::now() + *interval);
+        // Only noted here: the timer is moved when it fires, not on every event.
+        if let Some(keep_alive) = &mut self.keep_alive {
+            keep_alive.last_sent = Instant::now();
         }
     }
 
@@ -152,6 +223,35 @@ impl SseBody {
     fn emit(&mut self, bytes: Bytes) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
         self.sent_something();
         Poll::Ready(Some(Ok(Frame::data(bytes))))
+    }
+}
+
+/// The keep-alive timer of a stream.
+struct KeepAlive {
+    interval: Duration,
+    last_sent: Instant,
+    timer: Pin<Box<Sleep>>,
+}
+
+impl KeepAlive {
+    /// Whether a keep-alive comment is due now. Leaves the timer registered for the next
+    /// one either way.
+    fn poll_due(&mut self, cx: &mut Context<'_>) -> bool {
+        loop {
+            if self.timer.as_mut().poll(cx).is_pending() {
+                return false;
+            }
+            let due = self.last_sent + self.interval;
+            if due <= Instant::now() {
+                self.last_sent = Instant::now();
+                self.timer.as_mut().reset(self.last_sent + self.interval);
+                // Register the timer again so the next keep-alive wakes this body too.
+                let _ = self.timer.as_mut().poll(cx);
+                return true;
+            }
+            // Events went out since the timer was set: wait out the rest of the silence.
+            self.timer.as_mut().reset(due);
+        }
     }
 }
 
@@ -173,23 +273,27 @@ impl Body for SseBody {
         }
         let polled = match &mut this.live {
             Live::Done => return Poll::Ready(None),
-            Live::Events(rx) => rx.poll_recv(cx),
-            Live::Legacy(rx) => rx.poll_recv(cx).map(|o| o.map(|o| legacy_message(&o))),
+            Live::Events(rx) => rx.poll_recv(cx).map(|e| e.map(|e| (e.bytes, e.last))),
+            Live::Legacy(rx) => rx
+                .poll_recv(cx)
+                .map(|o| o.map(|o| (legacy_message(&o), false))),
         };
         match polled {
-            Poll::Ready(Some(event)) => return this.emit(event),
+            Poll::Ready(Some((event, last))) => {
+                if last {
+                    this.live = Live::Done;
+                }
+                return this.emit(event);
+            }
             Poll::Ready(None) => {
                 this.live = Live::Done;
                 return Poll::Ready(None);
             }
             Poll::Pending => {}
         }
-        if let Some((interval, sleep)) = &mut this.keep_alive
-            && sleep.as_mut().poll(cx).is_ready()
+        if let Some(keep_alive) = &mut this.keep_alive
+            && keep_alive.poll_due(cx)
         {
-            sleep.as_mut().reset(Instant::now() + *interval);
-            // Register the timer again so the next keep-alive wakes this body too.
-            let _ = sleep.as_mut().poll(cx);
             return Poll::Ready(Some(Ok(Frame::data(Bytes::from_static(KEEP_ALIVE)))));
         }
         Poll::Pending
@@ -207,6 +311,7 @@ impl Body for SseBody {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::live;
     use http_body_util::BodyExt;
 
     #[test]
@@ -229,11 +334,11 @@ mod tests {
 
     #[tokio::test]
     async fn yields_each_event_as_its_own_frame_then_ends() {
-        let (tx, rx) = mpsc::channel(4);
+        let (tx, rx) = live::queue(4);
         let mut body = SseBody::new([Bytes::from_static(b"first\n\n")], Live::Events(rx));
         let frame = body.frame().await.unwrap().unwrap().into_data().unwrap();
         assert_eq!(&frame[..], b"first\n\n");
-        tx.send(Bytes::from_static(b"second\n\n")).await.unwrap();
+        tx.send(live(b"second\n\n", false)).await.unwrap();
         let frame = body.frame().await.unwrap().unwrap().into_data().unwrap();
         assert_eq!(&frame[..], b"second\n\n");
         drop(tx);
@@ -241,9 +346,75 @@ mod tests {
         assert!(body.is_end_stream());
     }
 
+    fn live(bytes: &'static [u8], last: bool) -> LiveEvent {
+        LiveEvent {
+            bytes: Bytes::from_static(bytes),
+            last,
+        }
+    }
+
+    #[tokio::test]
+    async fn the_last_event_ends_the_body_at_once() {
+        // The sender stays open: only the flag can tell the body that the stream is over,
+        // so that hyper writes the event and the end of the body together.
+        let (tx, rx) = live::queue(4);
+        let mut body = SseBody::new([], Live::Events(rx));
+        tx.send(live(b"a\n\n", false)).await.unwrap();
+        tx.send(live(b"b\n\n", true)).await.unwrap();
+        body.frame().await.unwrap().unwrap();
+        assert!(!body.is_end_stream());
+        let frame = body.frame().await.unwrap().unwrap().into_data().unwrap();
+        assert_eq!(&frame[..], b"b\n\n");
+        assert!(body.is_end_stream());
+        assert!(body.frame().await.is_none());
+        drop(tx);
+    }
+
+    #[test]
+    fn the_priming_event_is_an_ordinary_event() {
+        let id = EventId { stream: 4, seq: 0 };
+        let retry = Duration::from_millis(1500);
+        assert_eq!(
+            priming_event(id, retry),
+            event(Some(&id.to_string()), None, "", Some(retry))
+        );
+    }
+
+    #[test]
+    fn a_message_event_is_one_data_line() {
+        let mut p = mcp_core::JsonObject::new();
+        p.insert("text".into(), "two\nlines".into());
+        let m = Message::Notification(mcp_core::jsonrpc::Notification::new("n", Some(p)));
+        let e = message_event(Some(EventId { stream: 2, seq: 5 }), None, &m);
+        assert_eq!(
+            std::str::from_utf8(&e).unwrap(),
+            "id: 2:5\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"n\",\"params\":{\"text\":\"two\\nlines\"}}\n\n"
+        );
+        let legacy = message_event(None, Some("message"), &m);
+        assert!(legacy.starts_with(b"event: message\ndata: {"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn events_postpone_the_keep_alive() {
+        let (tx, rx) = live::queue(4);
+        let mut body = SseBody::new([], Live::Events(rx)).keep_alive(Some(Duration::from_secs(5)));
+        let started = Instant::now();
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        tx.send(live(b"e\n\n", false)).await.unwrap();
+        let frame = body.frame().await.unwrap().unwrap().into_data().unwrap();
+        assert_eq!(&frame[..], b"e\n\n");
+        // Five seconds of silence after the event, not after the start.
+        let frame = body.frame().await.unwrap().unwrap().into_data().unwrap();
+        assert_eq!(&frame[..], KEEP_ALIVE);
+        assert_eq!(started.elapsed(), Duration::from_secs(8));
+        let frame = body.frame().await.unwrap().unwrap().into_data().unwrap();
+        assert_eq!(&frame[..], KEEP_ALIVE);
+        assert_eq!(started.elapsed(), Duration::from_secs(13));
+    }
+
     #[tokio::test(start_paused = true)]
     async fn idle_streams_get_keep_alive_comments() {
-        let (_tx, rx) = mpsc::channel::<Bytes>(1);
+        let (_tx, rx) = live::queue(1);
         let mut body = SseBody::new([], Live::Events(rx)).keep_alive(Some(Duration::from_secs(5)));
         for _ in 0..2 {
             let frame = body.frame().await.unwrap().unwrap().into_data().unwrap();
@@ -253,7 +424,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_stop_signal_ends_the_stream() {
-        let (_tx, rx) = mpsc::channel::<Bytes>(1);
+        let (_tx, rx) = live::queue(1);
         let token = tokio_util::sync::CancellationToken::new();
         let mut body = SseBody::new([], Live::Events(rx)).stop_when(StopWhen::on(token.clone()));
         token.cancel();

@@ -11,12 +11,14 @@ use std::sync::Arc;
 use bytes::Bytes;
 use mcp_core::jsonrpc::{Message, RequestId};
 use mcp_core::transport::Outbound;
+use tokio::sync::mpsc::error::TryRecvError;
 use tokio::sync::{Mutex, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use super::event_store::{EventId, EventStore, StreamKey};
+use super::live::{self, LiveReceiver, LiveSender};
 use super::reject::Rejection;
-use super::sse;
+use super::sse::{self, LiveEvent};
 
 /// One stream: its key, how far it got, and the connection reading it.
 pub(crate) struct StreamSlot {
@@ -29,7 +31,7 @@ pub(crate) struct StreamSlot {
 #[derive(Default)]
 struct SlotState {
     last_seq: u64,
-    live: Option<mpsc::Sender<Bytes>>,
+    live: Option<LiveSender>,
     finished: bool,
 }
 
@@ -37,7 +39,7 @@ struct SlotState {
 /// still open.
 pub(crate) struct Resumed {
     pub(crate) replay: Vec<Bytes>,
-    pub(crate) live: Option<mpsc::Receiver<Bytes>>,
+    pub(crate) live: Option<LiveReceiver>,
 }
 
 impl StreamSlot {
@@ -59,12 +61,12 @@ impl StreamSlot {
         &self,
         capacity: usize,
         exclusive: bool,
-    ) -> Result<(mpsc::Receiver<Bytes>, EventId), Rejection> {
+    ) -> Result<(LiveReceiver, EventId), Rejection> {
         let mut state = self.state.lock().await;
         if exclusive && state.live.as_ref().is_some_and(|tx| !tx.is_closed()) {
             return Err(Rejection::StreamConflict);
         }
-        let (tx, rx) = mpsc::channel(capacity);
+        let (tx, rx) = live::queue(capacity);
         state.live = (!state.finished).then_some(tx);
         let id = EventId {
             stream: self.key.stream,
@@ -86,7 +88,7 @@ impl StreamSlot {
         let live = if state.finished {
             None
         } else {
-            let (tx, rx) = mpsc::channel(capacity);
+            let (tx, rx) = live::queue(capacity);
             state.live = Some(tx);
             Some(rx)
         };
@@ -94,9 +96,9 @@ impl StreamSlot {
     }
 
     /// Frames, stores and delivers one message. Waits while the attached connection is behind
-    /// (back-pressure); without a connection it only stores.
-    pub(crate) async fn publish(&self, store: &dyn EventStore, message: &Message) {
-        let json = message.to_json();
+    /// (back-pressure); without a connection it only stores. With `last`, the stream is
+    /// complete once this message is stored: the connection ends right after it.
+    pub(crate) async fn publish(&self, store: &dyn EventStore, message: &Message, last: bool) {
         let (bytes, live) = {
             let mut state = self.state.lock().await;
             state.last_seq += 1;
@@ -104,14 +106,21 @@ impl StreamSlot {
                 stream: self.key.stream,
                 seq: state.last_seq,
             };
-            let bytes = sse::event(Some(&id.to_string()), None, &json, None);
+            let bytes = sse::message_event(Some(id), None, message);
             store
                 .append(self.key.clone(), state.last_seq, bytes.clone())
                 .await;
-            (bytes, state.live.clone())
+            let live = if last {
+                state.finished = true;
+                state.live.take()
+            } else {
+                state.live.clone()
+            };
+            (bytes, live)
         };
         if let Some(tx) = live
-            && tx.send(bytes).await.is_err()
+            && tx.send(LiveEvent { bytes, last }).await.is_err()
+            && !last
         {
             // The client went away: keep storing, stop delivering.
             let mut state = self.state.lock().await;
@@ -158,12 +167,59 @@ pub(crate) async fn pump(
         };
         let Some(out) = out else { break };
         let last = answers.is_some() && out.is_final() && out.related == answers;
-        slot.publish(&*store, &out.message).await;
+        slot.publish(&*store, &out.message, last).await;
         if last {
             break;
         }
     }
     slot.finish().await;
+}
+
+/// What is left of a POST stream after [`publish_ready`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Drained {
+    /// The stream is complete: no pump is needed.
+    Finished,
+    /// More is to come: a [`pump`] must carry on.
+    Open,
+}
+
+/// Publishes what `rx` already holds, at most `max` messages, without waiting for more: the
+/// handler of a POST does this itself before it answers, so a request whose response is
+/// already there needs no pump task. Finishes the stream as [`pump`] would when the response
+/// to `answers` went out, the outbox closed, or the session ended.
+///
+/// `max` must not exceed the room of the connection attached to the stream, which nobody
+/// reads yet: publishing then never waits.
+pub(crate) async fn publish_ready(
+    slot: &StreamSlot,
+    rx: &mut mpsc::Receiver<Outbound>,
+    answers: &RequestId,
+    store: &dyn EventStore,
+    closed: &CancellationToken,
+    max: usize,
+) -> Drained {
+    let mut published = 0;
+    loop {
+        if published == max {
+            return Drained::Open;
+        }
+        match rx.try_recv() {
+            Ok(out) => {
+                let last = out.is_final() && out.related.as_ref() == Some(answers);
+                slot.publish(store, &out.message, last).await;
+                published += 1;
+                if last {
+                    break;
+                }
+            }
+            Err(TryRecvError::Empty) if !closed.is_cancelled() => return Drained::Open,
+            // Closed outbox, or ended session with nothing left: as `pump` does.
+            Err(_) => break,
+        }
+    }
+    slot.finish().await;
+    Drained::Finished
 }
 
 #[cfg(test)]
@@ -192,19 +248,19 @@ mod tests {
         let slot = slot();
         let (mut rx, priming) = slot.attach(4, false).await.unwrap();
         assert_eq!(priming.to_string(), "3:0");
-        slot.publish(&*store, &note(1)).await;
+        slot.publish(&*store, &note(1), false).await;
         let first = rx.recv().await.unwrap();
-        assert!(first.starts_with(b"id: 3:1\n"));
+        assert!(first.bytes.starts_with(b"id: 3:1\n"));
         drop(rx);
         // Nobody listens: publishing neither blocks nor loses the events.
-        slot.publish(&*store, &note(2)).await;
-        slot.publish(&*store, &note(3)).await;
+        slot.publish(&*store, &note(2), false).await;
+        slot.publish(&*store, &note(3), false).await;
         let resumed = slot.resume(&*store, 1, 4).await;
         assert_eq!(resumed.replay.len(), 2);
         assert!(resumed.replay[0].starts_with(b"id: 3:2\n"));
         let mut live = resumed.live.unwrap();
-        slot.publish(&*store, &note(4)).await;
-        assert!(live.recv().await.unwrap().starts_with(b"id: 3:4\n"));
+        slot.publish(&*store, &note(4), false).await;
+        assert!(live.recv().await.unwrap().bytes.starts_with(b"id: 3:4\n"));
         slot.finish().await;
         assert!(live.recv().await.is_none());
         let late = slot.resume(&*store, 3, 4).await;
@@ -242,13 +298,80 @@ mod tests {
         let done = Response::new(id.clone(), Default::default());
         outbox.send(done.into(), Some(id.clone())).await.unwrap();
         task.await.unwrap();
-        assert!(live.recv().await.unwrap().starts_with(b"id: 3:1\n"));
-        assert!(live.recv().await.unwrap().starts_with(b"id: 3:2\n"));
+        let first = live.recv().await.unwrap();
+        assert!(first.bytes.starts_with(b"id: 3:1\n") && !first.last);
+        let answer = live.recv().await.unwrap();
+        assert!(answer.bytes.starts_with(b"id: 3:2\n") && answer.last);
         assert!(
             live.recv().await.is_none(),
             "the stream ends after the response"
         );
         // The outbox is still open (a tool's context may hold it), yet the pump is gone.
         assert!(outbox.is_closed());
+    }
+
+    #[tokio::test]
+    async fn a_ready_answer_is_published_without_a_pump() {
+        let store: Arc<dyn EventStore> = Arc::new(MemoryEventStore::default());
+        let slot = slot();
+        let (mut live, _) = slot.attach(8, false).await.unwrap();
+        let (outbox, mut rx) = Outbox::channel(8);
+        let id = RequestId::Number(7);
+        let closed = CancellationToken::new();
+        outbox.send(note(1), Some(id.clone())).await.unwrap();
+        // Nothing else yet: the stream stays open for a pump.
+        let ready = publish_ready(&slot, &mut rx, &id, &*store, &closed, 8).await;
+        assert_eq!(ready, Drained::Open);
+        let done = Response::new(id.clone(), Default::default());
+        outbox.send(note(2), Some(id.clone())).await.unwrap();
+        outbox.send(done.into(), Some(id.clone())).await.unwrap();
+        outbox.send(note(3), Some(id.clone())).await.unwrap();
+        let ready = publish_ready(&slot, &mut rx, &id, &*store, &closed, 8).await;
+        assert_eq!(ready, Drained::Finished);
+        let seen: Vec<_> = [
+            live.recv().await.unwrap(),
+            live.recv().await.unwrap(),
+            live.recv().await.unwrap(),
+        ]
+        .into_iter()
+        .map(|e| (e.bytes[..8].to_vec(), e.last))
+        .collect();
+        assert_eq!(
+            seen,
+            [
+                (b"id: 3:1\n".to_vec(), false),
+                (b"id: 3:2\n".to_vec(), false),
+                (b"id: 3:3\n".to_vec(), true)
+            ]
+        );
+        assert!(live.recv().await.is_none(), "nothing after the response");
+        // The answer is stored for a client that resumes.
+        assert_eq!(slot.resume(&*store, 2, 4).await.replay.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn publishing_ready_messages_stops_at_the_limit_and_at_the_end() {
+        let store: Arc<dyn EventStore> = Arc::new(MemoryEventStore::default());
+        let id = RequestId::Number(1);
+        let closed = CancellationToken::new();
+        let slot_a = slot();
+        let (_live, _) = slot_a.attach(8, false).await.unwrap();
+        let (outbox, mut rx) = Outbox::channel(8);
+        for n in 0..3 {
+            outbox.send(note(n), Some(id.clone())).await.unwrap();
+        }
+        let ready = publish_ready(&slot_a, &mut rx, &id, &*store, &closed, 2).await;
+        assert_eq!(ready, Drained::Open);
+        assert!(rx.try_recv().is_ok(), "the third is left for the pump");
+        // An outbox closed without an answer (the call was cancelled) ends the stream.
+        drop(outbox);
+        let ready = publish_ready(&slot_a, &mut rx, &id, &*store, &closed, 2).await;
+        assert_eq!(ready, Drained::Finished);
+        // So does an ended session.
+        let slot_b = slot();
+        let (_outbox, mut rx) = Outbox::channel(8);
+        closed.cancel();
+        let ready = publish_ready(&slot_b, &mut rx, &id, &*store, &closed, 2).await;
+        assert_eq!(ready, Drained::Finished);
     }
 }

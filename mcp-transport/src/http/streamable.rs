@@ -12,17 +12,18 @@ use mcp_core::jsonrpc::{ErrorResponse, Message, RequestId};
 use mcp_core::protocol::methods;
 use mcp_core::transport::{Outbound, Outbox};
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
 use super::body::{McpBody, read_limited};
 use super::config::ResponseMode;
-use super::event_store::{EventId, StreamKey};
+use super::event_store::{EventId, EventStore, StreamKey};
 use super::guard::{accepts, check_protocol_version, is_json};
 use super::reject::Rejection;
 use super::respond::{self, SESSION_ID};
 use super::service::Shared;
-use super::session::HttpSession;
+use super::session::{CountGuard, HttpSession};
 use super::sse::{self, Live, SseBody, StopWhen};
-use super::stream::{Resumed, pump, replay};
+use super::stream::{Drained, Resumed, StreamSlot, publish_ready, pump, replay};
 
 type Answer = Result<Response<McpBody>, Rejection>;
 
@@ -54,17 +55,19 @@ fn primes(session: &HttpSession) -> bool {
 }
 
 fn priming(shared: &Shared, id: EventId) -> bytes::Bytes {
-    sse::event(Some(&id.to_string()), None, "", Some(shared.config.retry))
+    sse::priming_event(id, shared.config.retry)
 }
 
-/// POST: one JSON-RPC message from the client.
-pub(crate) async fn post<B>(shared: &Arc<Shared>, request: Request<B>) -> Answer
-where
-    B: Body + Send + 'static,
-    B::Error: Into<Box<dyn StdError + Send + Sync>>,
-{
-    let (parts, body) = request.into_parts();
-    let headers = &parts.headers;
+/// What a POST's headers decide, before its body is read.
+struct PostHead {
+    content_length: Option<u64>,
+    names_session: bool,
+    version: Result<(), Rejection>,
+    session: Result<Arc<HttpSession>, Rejection>,
+}
+
+/// Checks a POST's headers; refusals that do not depend on the body come first.
+fn post_head(shared: &Shared, headers: &HeaderMap) -> Result<PostHead, Rejection> {
     if !(accepts(headers, "application/json") && accepts(headers, "text/event-stream")) {
         return Err(Rejection::NotAcceptable(
             "both application/json and text/event-stream",
@@ -73,26 +76,55 @@ where
     if !is_json(headers) {
         return Err(Rejection::UnsupportedMediaType);
     }
-    let bytes = read_limited(body, content_length(headers), shared.config.max_body_bytes).await?;
-    let message = Message::parse(&bytes).map_err(Rejection::Malformed)?;
-    if message.method() == Some(methods::INITIALIZE) {
-        if headers.contains_key(SESSION_ID) {
-            return Err(Rejection::InitializeWithSession);
+    Ok(PostHead {
+        content_length: content_length(headers),
+        names_session: headers.contains_key(SESSION_ID),
+        version: check_protocol_version(headers),
+        session: session_of(shared, headers),
+    })
+}
+
+/// POST: one JSON-RPC message from the client.
+///
+/// The headers are read at once (the request is not kept): the future holds only the body
+/// and what the headers decided.
+pub(crate) fn post<B>(
+    shared: &Arc<Shared>,
+    request: Request<B>,
+) -> impl Future<Output = Answer> + Send + 'static
+where
+    B: Body + Send + 'static,
+    B::Error: Into<Box<dyn StdError + Send + Sync>>,
+{
+    let (parts, body) = request.into_parts();
+    let head = post_head(shared, &parts.headers);
+    drop(parts);
+    let shared = shared.clone();
+    async move {
+        let head = head?;
+        let limit = shared.config.max_body_bytes;
+        let bytes = read_limited(body, head.content_length, limit).await?;
+        let message = Message::parse(&bytes).map_err(Rejection::Malformed)?;
+        drop(bytes);
+        if message.method() == Some(methods::INITIALIZE) {
+            if head.names_session {
+                return Err(Rejection::InitializeWithSession);
+            }
+            if let Message::Request(init) = message {
+                return Box::pin(initialize(&shared, init)).await;
+            }
         }
-        if let Message::Request(init) = message {
-            return initialize(shared, init).await;
-        }
-    }
-    check_protocol_version(headers)?;
-    let session = session_of(shared, headers)?;
-    let _busy = session.busy();
-    match message {
-        Message::Request(request) => answer(shared, &session, request).await,
-        other => {
-            // Notifications and responses produce nothing to send back here.
-            let (nowhere, _) = Outbox::channel(1);
-            session.session.receive(other, &nowhere).await;
-            Ok(respond::empty(StatusCode::ACCEPTED))
+        head.version?;
+        let session = head.session?;
+        let _busy = session.busy();
+        match message {
+            Message::Request(request) => answer(&shared, &session, request).await,
+            other => {
+                // Notifications and responses produce nothing to send back here.
+                let (nowhere, _) = Outbox::channel(1);
+                session.session.receive(other, &nowhere).await;
+                Ok(respond::empty(StatusCode::ACCEPTED))
+            }
         }
     }
 }
@@ -101,7 +133,7 @@ where
 async fn final_answer(rx: &mut mpsc::Receiver<Outbound>, id: &RequestId) -> Message {
     while let Some(out) = rx.recv().await {
         if out.is_final() && out.related.as_ref() == Some(id) {
-            return out.message;
+            return *out.message;
         }
         tracing::debug!(request = %id, "dropping a message that a JSON response cannot carry");
     }
@@ -160,23 +192,80 @@ async fn answer(
         return Err(Rejection::UnknownSession);
     };
     let (live, primer) = slot.attach(shared.config.stream_buffer, false).await?;
-    let open = shared.counters.open_stream();
-    let number = slot.key().stream;
-    let owner = session.clone();
-    let store = shared.config.event_store.clone();
-    tokio::spawn(async move {
-        let closed = owner.closed.clone();
-        pump(slot, rx, Some(id), store, closed).await;
-        owner.stream_done(number);
-        drop(open);
-    });
+    let mut work = PostStream {
+        number: slot.key().stream,
+        slot,
+        rx: Some(rx),
+        id,
+        store: shared.config.event_store.clone(),
+        closed: session.closed.clone(),
+        owner: session.clone(),
+        open: Some(shared.counters.open_stream()),
+    };
     session.session.receive(request.into(), &outbox).await;
     drop(outbox);
+    // Let the tasks just spawned (the request's handler above all) run before the head goes
+    // out: a request answered at once then leaves in one write (head, events and end
+    // together) instead of two, and needs no pump task. This waits for nothing: the worker
+    // comes back here as soon as it has no other task ready, whatever the handler is doing.
+    tokio::task::yield_now().await;
+    work.publish_ready(shared.config.stream_buffer).await;
     let first = primes(session).then(|| priming(shared, primer));
     let body = SseBody::new(first, Live::Events(live))
         .keep_alive(shared.config.keep_alive)
         .guard((shared.counters.connection(), session.busy()));
     Ok(respond::sse(body, None))
+}
+
+/// The messages of a POST stream on their way from the session's outbox to the stream.
+///
+/// The handler publishes what is ready before it answers; whatever remains goes to a pump
+/// task, started at the latest when this is dropped (the handler may be dropped with its
+/// connection: the request's messages are still stored for a resuming client).
+struct PostStream {
+    number: u64,
+    slot: Arc<StreamSlot>,
+    rx: Option<mpsc::Receiver<Outbound>>,
+    id: RequestId,
+    store: Arc<dyn EventStore>,
+    closed: CancellationToken,
+    owner: Arc<HttpSession>,
+    open: Option<CountGuard>,
+}
+
+impl PostStream {
+    /// Publishes what is ready (see [`publish_ready`]); ends the stream if that was all.
+    async fn publish_ready(&mut self, max: usize) {
+        let Some(rx) = self.rx.as_mut() else { return };
+        let ready = publish_ready(&self.slot, rx, &self.id, &*self.store, &self.closed, max);
+        if ready.await == Drained::Finished {
+            self.rx = None;
+            self.owner.stream_done(self.number);
+            self.open = None;
+        }
+    }
+}
+
+impl Drop for PostStream {
+    fn drop(&mut self) {
+        let Some(rx) = self.rx.take() else { return };
+        // Outside a runtime (or when it shuts down) there is nothing left to deliver to.
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let (slot, id, store) = (self.slot.clone(), self.id.clone(), self.store.clone());
+        let (closed, owner, number, open) = (
+            self.closed.clone(),
+            self.owner.clone(),
+            self.number,
+            self.open.take(),
+        );
+        runtime.spawn(async move {
+            pump(slot, rx, Some(id), store, closed).await;
+            owner.stream_done(number);
+            drop(open);
+        });
+    }
 }
 
 /// GET: the session's stream for messages that belong to no request, or, with

@@ -6,7 +6,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::framing::{DEFAULT_MAX_LINE_BYTES, Frame, FrameReader, FrameWriter};
+use super::framing::{DEFAULT_MAX_LINE_BYTES, FrameReader, FrameRef, FrameWriter, MAX_BATCH_BYTES};
 
 /// Options for the client side of a newline-delimited JSON connection.
 #[derive(Debug, Clone)]
@@ -86,7 +86,19 @@ async fn write_loop<W: AsyncWrite + Unpin>(
                 None => break,
             },
         };
-        if let Err(error) = writer.write_message(&message).await {
+        // Whatever else is queued already goes out in the same write; nothing waits for more.
+        let mut queued = writer.queue(&message);
+        while queued.is_ok() && writer.queued_bytes() < MAX_BATCH_BYTES {
+            let Ok(message) = to_write.try_recv() else {
+                break;
+            };
+            queued = writer.queue(&message);
+        }
+        if let Err(error) = queued {
+            tracing::debug!(%error, "a message could not be serialized");
+            return;
+        }
+        if let Err(error) = writer.flush_queued().await {
             tracing::debug!(%error, "the server's input closed");
             return;
         }
@@ -101,21 +113,24 @@ async fn read_loop<R: AsyncRead + Unpin>(
     loop {
         let frame = tokio::select! {
             () = received.closed() => return,
-            frame = frames.next_frame() => frame,
+            frame = frames.next_frame_with(|frame| match frame {
+                FrameRef::Line(bytes) => Some(Message::parse(bytes)),
+                FrameRef::TooLong { length } => {
+                    tracing::warn!(length, "skipping an over-long line from the server");
+                    None
+                }
+            }) => frame,
         };
-        let bytes = match frame {
-            Ok(Some(Frame::Line(bytes))) => bytes,
-            Ok(Some(Frame::TooLong { length })) => {
-                tracing::warn!(length, "skipping an over-long line from the server");
-                continue;
-            }
+        let parsed = match frame {
+            Ok(Some(Some(parsed))) => parsed,
+            Ok(Some(None)) => continue,
             Ok(None) => return,
             Err(error) => {
                 tracing::debug!(%error, "reading the server's output failed");
                 return;
             }
         };
-        match Message::parse(&bytes) {
+        match parsed {
             Ok(message) => {
                 if received.send(message).await.is_err() {
                     return;

@@ -37,7 +37,7 @@ mod server;
 
 pub use client::{ChannelOptions, client_channel, client_channel_with};
 pub use error::{StdioClientError, StdioError};
-pub use framing::{DEFAULT_MAX_LINE_BYTES, Frame, FrameReader, FrameWriter};
+pub use framing::{DEFAULT_MAX_LINE_BYTES, Frame, FrameReader, FrameRef, FrameWriter};
 pub use process::{
     ChildProcess, StderrMode, StdioClient, StdioClientOptions, connect, connect_with, spawn,
     spawn_with,

@@ -10,7 +10,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{mpsc, oneshot};
 
 use super::StdioError;
-use super::framing::{DEFAULT_MAX_LINE_BYTES, Frame, FrameReader, FrameWriter};
+use super::framing::{DEFAULT_MAX_LINE_BYTES, FrameReader, FrameRef, FrameWriter, MAX_BATCH_BYTES};
 
 /// How long, at end of input, the writer keeps draining messages of calls that are still
 /// being torn down before it gives up on them.
@@ -151,27 +151,30 @@ async fn read_loop<R: AsyncRead + Unpin>(
     outbox: Outbox,
     frames: &mut FrameReader<R>,
 ) -> io::Result<()> {
-    while let Some(frame) = frames.next_frame().await? {
-        let message = match frame {
-            Frame::Line(bytes) => match Message::parse(&bytes) {
-                Ok(message) => {
-                    session.receive(message, &outbox).await;
-                    continue;
-                }
-                Err(error) => {
-                    tracing::debug!(code = error.error.code, "answering an unreadable line");
-                    *error
-                }
-            },
-            Frame::TooLong { length } => {
+    let max_line_bytes = frames.max_line_bytes();
+    while let Some(parsed) = frames
+        .next_frame_with(|frame| match frame {
+            FrameRef::Line(bytes) => Message::parse(bytes).map_err(|e| *e),
+            FrameRef::TooLong { length } => {
                 tracing::warn!(length, "skipping an over-long line");
-                ErrorResponse::new(
+                Err(ErrorResponse::new(
                     None,
                     RpcError::invalid_request(format!(
-                        "the line of {length} bytes exceeds the limit of {} bytes",
-                        frames.max_line_bytes()
+                        "the line of {length} bytes exceeds the limit of {max_line_bytes} bytes"
                     )),
-                )
+                ))
+            }
+        })
+        .await?
+    {
+        let message = match parsed {
+            Ok(message) => {
+                session.receive(message, &outbox).await;
+                continue;
+            }
+            Err(error) => {
+                tracing::debug!(code = error.error.code, "answering an unreadable line");
+                error
             }
         };
         if outbox.send(Message::Error(message), None).await.is_err() {
@@ -182,8 +185,12 @@ async fn read_loop<R: AsyncRead + Unpin>(
     Ok(())
 }
 
-/// Writes every outbound message as its own flushed line until every sender is gone, or,
-/// once `stop` fires, until the queue is empty.
+/// Writes every outbound message as a flushed line until every sender is gone, or, once
+/// `stop` fires, until the queue is empty.
+///
+/// Messages that are already queued when one arrives go out in the same write (up to
+/// [`MAX_BATCH_BYTES`]); the writer never waits for more, so a message is on the wire before
+/// its producer can get past the next one.
 async fn write_loop<W: AsyncWrite + Unpin>(
     mut outbound: mpsc::Receiver<Outbound>,
     mut writer: FrameWriter<W>,
@@ -193,7 +200,15 @@ async fn write_loop<W: AsyncWrite + Unpin>(
         tokio::select! {
             biased;
             next = outbound.recv() => match next {
-                Some(out) => writer.write_message(&out.message).await?,
+                Some(out) => {
+                    writer.queue(&out.message)?;
+                    drop(out);
+                    while writer.queued_bytes() < MAX_BATCH_BYTES {
+                        let Ok(out) = outbound.try_recv() else { break };
+                        writer.queue(&out.message)?;
+                    }
+                    writer.flush_queued().await?;
+                }
                 None => return Ok(()),
             },
             _ = &mut stop => {

@@ -1,0 +1,53 @@
+//! The "everything" server that the official MCP conformance suite
+//! (`@modelcontextprotocol/conformance`, checking protocol 2025-11-25) expects to find.
+//!
+//! `scripts/conformance.sh` serves it over streamable HTTP (binary `conformance-server`) and
+//! runs the suite against it; `tests/conformance_server.rs` checks the same behaviour in
+//! memory. Names, texts and shapes follow the suite's scenarios:
+//!
+//! - tools: `test_simple_text`, `test_image_content`, `test_audio_content`,
+//!   `test_embedded_resource`, `test_multiple_content_types`, `test_tool_with_logging`,
+//!   `test_tool_with_progress`, `test_error_handling`, `test_sampling`, `test_elicitation`,
+//!   `test_elicitation_sep1034_defaults`, `test_elicitation_sep1330_enums`,
+//!   `json_schema_2020_12_tool`, and `update_watched_resource` (which changes
+//!   `test://watched-resource` and notifies its subscribers);
+//! - resources: `test://static-text`, `test://static-binary`, the template
+//!   `test://template/{id}/data` (with completion of `id`), `test://watched-resource`
+//!   (subscribable);
+//! - prompts: `test_simple_prompt`, `test_prompt_with_arguments` (with completion of `arg1`),
+//!   `test_prompt_with_embedded_resource`, `test_prompt_with_image`.
+
+mod prompts;
+mod resources;
+mod tools;
+
+use std::sync::{Arc, OnceLock};
+
+use mcp_core::{BuildError, Server};
+
+/// A 1x1 red PNG, base64.
+pub const PNG: &str =
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC";
+
+/// Eight samples of silence as a WAV file (8 kHz, mono, 8-bit), base64.
+pub const WAV: &str = "UklGRiwAAABXQVZFZm10IBAAAAABAAEAQB8AAEAfAAABAAgAZGF0YQgAAACAgICAgICAgA==";
+
+/// The URI of the resource whose changes subscribers hear about.
+pub const WATCHED_URI: &str = "test://watched-resource";
+
+/// Builds the conformance server.
+pub fn server() -> Result<Server, BuildError> {
+    // `update_watched_resource` notifies through the server that holds it: it gets the
+    // server once built. That makes a reference cycle (the server is never freed), which is
+    // fine for a fixture that lives as long as its process.
+    let handle = Arc::new(OnceLock::new());
+    let watched = Arc::new(resources::Watched::default());
+    let builder = Server::builder("mcp-streaming-conformance", env!("CARGO_PKG_VERSION"))
+        .instructions("The fixture server of the MCP conformance suite.")
+        .resource_subscriptions(true);
+    let builder = tools::register(builder, watched.clone(), handle.clone());
+    let builder = resources::register(builder, watched);
+    let server = prompts::register(builder).build()?;
+    let _ = handle.set(server.clone());
+    Ok(server)
+}

@@ -1,0 +1,301 @@
+//! Reading a message in one pass: the members of the envelope into [`Envelope`], then a
+//! classification that moves them into the typed message without copying.
+//!
+//! Every member is read as a loose JSON value, so any JSON object becomes an `Envelope`; only
+//! classification can fail, and by then the request's id is known for the error response.
+
+use std::fmt;
+
+use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde_json::{Map, Value};
+
+use super::{
+    ErrorObject, ErrorResponse, Message, Notification, Request, RequestId, Response, Version2,
+};
+use crate::error::{ErrorCode, RpcError};
+
+/// The members of a message object, as read. A member that is absent is `None`; one that is
+/// `null` is `Some(Value::Null)`.
+#[derive(Default)]
+pub(super) struct Envelope {
+    jsonrpc: Option<VersionMember>,
+    id: Option<Value>,
+    method: Option<Value>,
+    params: Option<Value>,
+    result: Option<Value>,
+    error: Option<Value>,
+}
+
+/// The `jsonrpc` member as read: `"2.0"` (read without allocating), or whatever it was.
+enum VersionMember {
+    V2,
+    Other(Value),
+}
+
+impl VersionMember {
+    fn of(value: Value) -> Self {
+        match value {
+            Value::String(s) if s == "2.0" => VersionMember::V2,
+            other => VersionMember::Other(other),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for VersionMember {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct VersionVisitor;
+        impl<'de> Visitor<'de> for VersionVisitor {
+            type Value = VersionMember;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<VersionMember, E> {
+                Ok(if v == "2.0" {
+                    VersionMember::V2
+                } else {
+                    VersionMember::Other(Value::String(v.to_owned()))
+                })
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<VersionMember, E> {
+                Ok(VersionMember::Other(Value::Bool(v)))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<VersionMember, E> {
+                Ok(VersionMember::Other(Value::from(v)))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<VersionMember, E> {
+                Ok(VersionMember::Other(Value::from(v)))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<VersionMember, E> {
+                Ok(VersionMember::Other(Value::from(v)))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<VersionMember, E> {
+                Ok(VersionMember::Other(Value::Null))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<VersionMember, A::Error> {
+                Value::deserialize(de::value::SeqAccessDeserializer::new(seq))
+                    .map(VersionMember::Other)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<VersionMember, A::Error> {
+                Value::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(VersionMember::Other)
+            }
+        }
+        d.deserialize_any(VersionVisitor)
+    }
+}
+
+/// The member names the envelope keeps; any other member is skipped.
+enum Member {
+    Jsonrpc,
+    Id,
+    Method,
+    Params,
+    Result,
+    Error,
+    Other,
+}
+
+impl<'de> Deserialize<'de> for Member {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct MemberVisitor;
+        impl Visitor<'_> for MemberVisitor {
+            type Value = Member;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a member name")
+            }
+            fn visit_str<E: de::Error>(self, name: &str) -> Result<Member, E> {
+                Ok(match name {
+                    "jsonrpc" => Member::Jsonrpc,
+                    "id" => Member::Id,
+                    "method" => Member::Method,
+                    "params" => Member::Params,
+                    "result" => Member::Result,
+                    "error" => Member::Error,
+                    _ => Member::Other,
+                })
+            }
+        }
+        d.deserialize_identifier(MemberVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for Envelope {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct EnvelopeVisitor;
+        impl<'de> Visitor<'de> for EnvelopeVisitor {
+            type Value = Envelope;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON-RPC message object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Envelope, A::Error> {
+                let mut e = Envelope::default();
+                // A repeated member keeps its last value, as a JSON object would.
+                while let Some(member) = map.next_key::<Member>()? {
+                    let slot = match member {
+                        Member::Jsonrpc => {
+                            e.jsonrpc = Some(map.next_value()?);
+                            continue;
+                        }
+                        Member::Id => &mut e.id,
+                        Member::Method => &mut e.method,
+                        Member::Params => &mut e.params,
+                        Member::Result => &mut e.result,
+                        Member::Error => &mut e.error,
+                        Member::Other => {
+                            map.next_value::<IgnoredAny>()?;
+                            continue;
+                        }
+                    };
+                    *slot = Some(map.next_value()?);
+                }
+                Ok(e)
+            }
+        }
+        d.deserialize_map(EnvelopeVisitor)
+    }
+}
+
+fn invalid(id: Option<RequestId>, why: impl fmt::Display) -> Box<ErrorResponse> {
+    Box::new(ErrorResponse::new(id, RpcError::invalid_request(why)))
+}
+
+/// A request id as the untagged `RequestId` reads it: an integer that fits `i64`, or a string.
+fn request_id(value: Value) -> Result<RequestId, String> {
+    match value {
+        Value::Number(n) => n
+            .as_i64()
+            .map(RequestId::Number)
+            .ok_or_else(|| format!("the id {n} is not an integer")),
+        Value::String(s) => Ok(RequestId::String(s.into())),
+        other => Err(format!(
+            "the id must be a string or an integer, got {other}"
+        )),
+    }
+}
+
+fn peek_id(value: Option<&Value>) -> Option<RequestId> {
+    match value? {
+        Value::Number(n) => n.as_i64().map(RequestId::Number),
+        Value::String(s) => Some(RequestId::String(s.as_str().into())),
+        _ => None,
+    }
+}
+
+/// An object member (`params`, `result`); `null` counts as absent where `absent_ok`.
+fn object(
+    name: &str,
+    value: Option<Value>,
+    absent_ok: bool,
+) -> Result<Option<Map<String, Value>>, String> {
+    match value {
+        Some(Value::Object(o)) => Ok(Some(o)),
+        None | Some(Value::Null) if absent_ok => Ok(None),
+        None => Err(format!("missing field `{name}`")),
+        Some(other) => Err(format!("`{name}` must be an object, got {other}")),
+    }
+}
+
+impl Envelope {
+    /// The members of an already parsed object, moved out of it.
+    pub(super) fn from_map(map: Map<String, Value>) -> Self {
+        let mut e = Envelope::default();
+        for (key, value) in map {
+            let slot = match key.as_str() {
+                "jsonrpc" => {
+                    e.jsonrpc = Some(VersionMember::of(value));
+                    continue;
+                }
+                "id" => &mut e.id,
+                "method" => &mut e.method,
+                "params" => &mut e.params,
+                "result" => &mut e.result,
+                "error" => &mut e.error,
+                _ => continue,
+            };
+            *slot = Some(value);
+        }
+        e
+    }
+
+    /// Decides what kind of message this is and builds it; the error is the response to send.
+    pub(super) fn classify(self) -> Result<Message, Box<ErrorResponse>> {
+        let id = peek_id(self.id.as_ref());
+        self.build().map_err(|why| invalid(id, why))
+    }
+
+    fn build(self) -> Result<Message, String> {
+        match self.jsonrpc {
+            Some(VersionMember::V2) => {}
+            Some(VersionMember::Other(other)) => {
+                return Err(format!("jsonrpc must be \"2.0\", got {other}"));
+            }
+            None if self.method.is_none() && self.result.is_none() && self.error.is_none() => {
+                return Err("a message needs \"method\", \"result\" or \"error\"".into());
+            }
+            None => return Err("missing field `jsonrpc`".into()),
+        }
+        if let Some(method) = self.method {
+            let Value::String(method) = method else {
+                return Err(format!("the method must be a string, got {method}"));
+            };
+            let params = object("params", self.params, true)?;
+            return Ok(match self.id {
+                Some(id) => Message::Request(Request {
+                    jsonrpc: Version2,
+                    id: request_id(id)?,
+                    method,
+                    params,
+                }),
+                None => Message::Notification(Notification {
+                    jsonrpc: Version2,
+                    method,
+                    params,
+                }),
+            });
+        }
+        if self.result.is_some() {
+            let id = self.id.ok_or("missing field `id`")?;
+            return Ok(Message::Response(Response {
+                jsonrpc: Version2,
+                id: request_id(id)?,
+                result: object("result", self.result, false)?.unwrap_or_default(),
+            }));
+        }
+        if let Some(error) = self.error {
+            let id = match self.id {
+                None | Some(Value::Null) => None,
+                Some(id) => Some(request_id(id)?),
+            };
+            let error: ErrorObject = serde_json::from_value(error).map_err(|e| e.to_string())?;
+            return Ok(Message::Error(ErrorResponse {
+                jsonrpc: Version2,
+                id,
+                error,
+            }));
+        }
+        Err("a message needs \"method\", \"result\" or \"error\"".into())
+    }
+}
+
+/// Parses `bytes` into a message in one pass; see [`Message::parse`].
+pub(super) fn parse(bytes: &[u8]) -> Result<Message, Box<ErrorResponse>> {
+    match serde_json::from_slice::<Envelope>(bytes) {
+        Ok(envelope) => envelope.classify(),
+        Err(e) if e.is_data() && serde_json::from_slice::<IgnoredAny>(bytes).is_ok() => {
+            // Valid JSON, but not an object.
+            let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+            Err(invalid(
+                None,
+                if first == Some(&b'[') {
+                    "JSON-RPC batches are not supported".to_owned()
+                } else {
+                    format!("expected an object: {e}")
+                },
+            ))
+        }
+        Err(e) => Err(Box::new(ErrorResponse::new(
+            None,
+            RpcError::new(ErrorCode::PARSE_ERROR, format!("Parse error: {e}")),
+        ))),
+    }
+}

@@ -1,0 +1,241 @@
+//! The queue between a stream's pump and the connection reading the stream: bounded, with
+//! back-pressure, in one small allocation.
+//!
+//! A tokio `mpsc` channel would do, but it allocates its slots 32 at a time (well over a
+//! kilobyte for these events) plus a cache-padded header, for every GET stream an idle
+//! session holds open and for every POST. This queue holds a `VecDeque` that grows only as
+//! events wait in it.
+
+use std::collections::VecDeque;
+use std::pin::pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
+
+use tokio::sync::Notify;
+
+use super::sse::LiveEvent;
+
+struct Shared {
+    capacity: usize,
+    senders: AtomicUsize,
+    state: Mutex<State>,
+    /// Signalled when an event leaves the queue, or the receiver goes.
+    space: Notify,
+}
+
+#[derive(Default)]
+struct State {
+    events: VecDeque<LiveEvent>,
+    receiver_gone: bool,
+    receiver: Option<Waker>,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A queue holding at most `capacity` (at least 1) events.
+pub(crate) fn queue(capacity: usize) -> (LiveSender, LiveReceiver) {
+    let shared = Arc::new(Shared {
+        capacity: capacity.max(1),
+        senders: AtomicUsize::new(1),
+        state: Mutex::new(State::default()),
+        space: Notify::new(),
+    });
+    (
+        LiveSender {
+            shared: shared.clone(),
+        },
+        LiveReceiver { shared },
+    )
+}
+
+/// The pump's end. The receiver sees the end of the stream once every sender is gone.
+pub(crate) struct LiveSender {
+    shared: Arc<Shared>,
+}
+
+/// The receiver is gone: the connection closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Gone;
+
+impl LiveSender {
+    /// Queues `event`, waiting while the queue is full.
+    pub(crate) async fn send(&self, event: LiveEvent) -> Result<(), Gone> {
+        loop {
+            let mut space = pin!(self.shared.space.notified());
+            // Registered before looking, so that room made in between is not missed.
+            space.as_mut().enable();
+            {
+                let mut state = self.shared.lock();
+                if state.receiver_gone {
+                    return Err(Gone);
+                }
+                if state.events.len() < self.shared.capacity {
+                    state.events.push_back(event);
+                    let waker = state.receiver.take();
+                    drop(state);
+                    if let Some(waker) = waker {
+                        waker.wake();
+                    }
+                    return Ok(());
+                }
+            }
+            space.await;
+        }
+    }
+
+    /// Whether the receiver is gone.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.shared.lock().receiver_gone
+    }
+
+    /// Whether both senders feed the same queue.
+    pub(crate) fn same_channel(&self, other: &LiveSender) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
+    }
+}
+
+impl Clone for LiveSender {
+    fn clone(&self) -> Self {
+        self.shared.senders.fetch_add(1, Ordering::Relaxed);
+        LiveSender {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+impl Drop for LiveSender {
+    fn drop(&mut self) {
+        if self.shared.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
+            // Taken under the lock: a receiver that saw a sender left has stored its waker.
+            let waker = self.shared.lock().receiver.take();
+            if let Some(waker) = waker {
+                waker.wake();
+            }
+        }
+    }
+}
+
+/// The connection's end.
+pub(crate) struct LiveReceiver {
+    shared: Arc<Shared>,
+}
+
+impl LiveReceiver {
+    /// The next event; `None` once the queue is empty and every sender is gone.
+    pub(crate) fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<LiveEvent>> {
+        let mut state = self.shared.lock();
+        if let Some(event) = state.events.pop_front() {
+            drop(state);
+            self.shared.space.notify_one();
+            return Poll::Ready(Some(event));
+        }
+        if self.shared.senders.load(Ordering::Acquire) == 0 {
+            return Poll::Ready(None);
+        }
+        match &mut state.receiver {
+            Some(waker) if waker.will_wake(cx.waker()) => {}
+            slot => *slot = Some(cx.waker().clone()),
+        }
+        Poll::Pending
+    }
+
+    /// Waits for the next event (see [`poll_recv`](Self::poll_recv)).
+    #[cfg(test)]
+    pub(crate) async fn recv(&mut self) -> Option<LiveEvent> {
+        std::future::poll_fn(|cx| self.poll_recv(cx)).await
+    }
+}
+
+impl Drop for LiveReceiver {
+    fn drop(&mut self) {
+        {
+            let mut state = self.shared.lock();
+            state.receiver_gone = true;
+            state.events.clear();
+        }
+        self.shared.space.notify_waiters();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use bytes::Bytes;
+
+    use super::*;
+
+    fn event(n: u8) -> LiveEvent {
+        LiveEvent {
+            bytes: Bytes::from(vec![n]),
+            last: false,
+        }
+    }
+
+    #[tokio::test]
+    async fn delivers_in_order_then_ends_when_the_senders_go() {
+        let (tx, mut rx) = queue(4);
+        let tx2 = tx.clone();
+        tx.send(event(1)).await.unwrap();
+        tx2.send(event(2)).await.unwrap();
+        drop(tx);
+        assert_eq!(rx.recv().await.unwrap().bytes[0], 1);
+        assert_eq!(rx.recv().await.unwrap().bytes[0], 2);
+        let pending = tokio::spawn(async move { rx.recv().await.is_none() });
+        tokio::task::yield_now().await;
+        drop(tx2);
+        assert!(pending.await.unwrap(), "the end wakes a waiting receiver");
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_holds_the_sender_until_the_receiver_reads() {
+        let (tx, mut rx) = queue(2);
+        tx.send(event(1)).await.unwrap();
+        tx.send(event(2)).await.unwrap();
+        let third = tokio::spawn(async move {
+            tx.send(event(3)).await.unwrap();
+            tx
+        });
+        // One thread: each yield lets the sender run until it waits.
+        for _ in 0..3 {
+            tokio::task::yield_now().await;
+        }
+        assert!(!third.is_finished(), "a full queue pushes back");
+        assert_eq!(rx.recv().await.unwrap().bytes[0], 1);
+        let tx = tokio::time::timeout(Duration::from_secs(30), third)
+            .await
+            .expect("room wakes the sender")
+            .unwrap();
+        assert_eq!(rx.recv().await.unwrap().bytes[0], 2);
+        assert_eq!(rx.recv().await.unwrap().bytes[0], 3);
+        drop(tx);
+        assert!(rx.recv().await.is_none());
+    }
+
+    #[tokio::test]
+    async fn a_gone_receiver_fails_senders_even_waiting_ones() {
+        let (tx, rx) = queue(1);
+        tx.send(event(1)).await.unwrap();
+        let waiting = tokio::spawn({
+            let tx = tx.clone();
+            async move { tx.send(event(2)).await }
+        });
+        tokio::task::yield_now().await;
+        assert!(!tx.is_closed());
+        drop(rx);
+        assert_eq!(
+            tokio::time::timeout(Duration::from_secs(30), waiting)
+                .await
+                .expect("the waiting sender is released")
+                .unwrap(),
+            Err(Gone)
+        );
+        assert!(tx.is_closed());
+        assert_eq!(tx.send(event(3)).await, Err(Gone));
+    }
+}
