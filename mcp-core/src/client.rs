@@ -229,38 +229,40 @@ impl Client {
         self.request(methods::PING, None).await.map(drop)
     }
 
-    /// Every tool, following `nextCursor` through all pages.
-    pub async fn list_tools(&self) -> Result<Vec<Tool>, RequestError> {
-        let mut tools = Vec::new();
-        let mut cursor = None;
-        loop {
-            let params = PaginatedParams { cursor, meta: None };
-            let page: ListToolsResult = self
-                .request_typed(methods::TOOLS_LIST, Some(to_object(&params)))
-                .await?;
-            tools.extend(page.tools);
-            match page.next_cursor {
-                Some(c) => cursor = Some(c),
-                None => return Ok(tools),
-            }
-        }
-    }
-
-    /// Every prompt, following `nextCursor` through all pages.
-    pub async fn list_prompts(&self) -> Result<Vec<Prompt>, RequestError> {
+    /// Every item of a paginated list method, following `nextCursor` through all pages.
+    async fn list_all<P: DeserializeOwned, T>(
+        &self,
+        method: &str,
+        split: impl Fn(P) -> (Vec<T>, Option<String>),
+    ) -> Result<Vec<T>, RequestError> {
         let mut all = Vec::new();
         let mut cursor = None;
         loop {
             let params = PaginatedParams { cursor, meta: None };
-            let page: ListPromptsResult = self
-                .request_typed(methods::PROMPTS_LIST, Some(to_object(&params)))
-                .await?;
-            all.extend(page.prompts);
-            match page.next_cursor {
+            let page: P = self.request_typed(method, Some(to_object(&params))).await?;
+            let (items, next) = split(page);
+            all.extend(items);
+            match next {
                 Some(c) => cursor = Some(c),
                 None => return Ok(all),
             }
         }
+    }
+
+    /// Every tool, following `nextCursor` through all pages.
+    pub async fn list_tools(&self) -> Result<Vec<Tool>, RequestError> {
+        self.list_all(methods::TOOLS_LIST, |p: ListToolsResult| {
+            (p.tools, p.next_cursor)
+        })
+        .await
+    }
+
+    /// Every prompt, following `nextCursor` through all pages.
+    pub async fn list_prompts(&self) -> Result<Vec<Prompt>, RequestError> {
+        self.list_all(methods::PROMPTS_LIST, |p: ListPromptsResult| {
+            (p.prompts, p.next_cursor)
+        })
+        .await
     }
 
     /// Expands a prompt.
@@ -280,19 +282,10 @@ impl Client {
 
     /// Every resource, following `nextCursor` through all pages.
     pub async fn list_resources(&self) -> Result<Vec<Resource>, RequestError> {
-        let mut all = Vec::new();
-        let mut cursor = None;
-        loop {
-            let params = PaginatedParams { cursor, meta: None };
-            let page: ListResourcesResult = self
-                .request_typed(methods::RESOURCES_LIST, Some(to_object(&params)))
-                .await?;
-            all.extend(page.resources);
-            match page.next_cursor {
-                Some(c) => cursor = Some(c),
-                None => return Ok(all),
-            }
-        }
+        self.list_all(methods::RESOURCES_LIST, |p: ListResourcesResult| {
+            (p.resources, p.next_cursor)
+        })
+        .await
     }
 
     /// Reads a resource.

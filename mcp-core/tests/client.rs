@@ -220,3 +220,22 @@ async fn prompts_resources_and_updates_through_the_client() {
         .unwrap();
     assert_eq!(n.method, "notifications/resources/updated");
 }
+
+#[tokio::test]
+async fn list_tools_follows_every_page() {
+    let mut builder = Server::builder("s", "1").page_size(2);
+    for i in 0..5 {
+        builder = builder.tool(FnTool::new(def(&format!("t{i}")), |_, _| async {
+            CallToolResult::default()
+        }));
+    }
+    let client = memory::connect(&builder.build().unwrap()).await.unwrap();
+    let names: Vec<String> = client
+        .list_tools()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.name)
+        .collect();
+    assert_eq!(names, ["t0", "t1", "t2", "t3", "t4"]);
+}
