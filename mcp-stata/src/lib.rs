@@ -28,6 +28,8 @@
 pub mod batch;
 pub mod config;
 pub mod dofile;
+mod follow;
+mod job;
 pub mod locate;
 pub mod logparse;
 pub mod outcome;
@@ -39,9 +41,12 @@ pub mod tools;
 
 pub use batch::{BatchOptions, BatchRun};
 pub use config::StataConfig;
+pub use job::wrapper_text;
 pub use locate::{Edition, LocateError, Locator, Os, StataExecutable};
 pub use logparse::StataError;
-pub use outcome::{Graph, LogLine, RunError, RunEvent, RunOutcome, RunStatus};
+pub use outcome::{
+    ClusterJob, CommandRef, Death, Graph, LogLine, RunError, RunEvent, RunOutcome, RunStatus,
+};
 pub use process::ExitInfo;
 pub use session::{ConsoleSession, SessionError, SessionOptions, SessionRun};
 pub use tools::{StataTools, ToolError, ToolsConfig};

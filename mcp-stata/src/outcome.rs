@@ -40,6 +40,23 @@ pub enum RunStatus {
     TimedOut,
     /// Stata died by a signal nobody here sent.
     Killed,
+    /// Stata ended without finishing the do-file, whatever its log says: a non-zero exit
+    /// status, a log that stops before `end of do-file`, or one that never reached the do-file.
+    Died(Death),
+}
+
+/// How a run that [died](RunStatus::Died) ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Death {
+    /// Stata exited with this non-zero status.
+    ExitStatus(i32),
+    /// Stata exited with status 0, but its log stops before the do-file's end.
+    LogCut,
+    /// Stata exited, but its log never reached the user's do-file.
+    NeverStarted,
+    /// The cluster ended the job (`TIMEOUT`, `NODE_FAIL`, `OUT_OF_MEMORY`, a `CANCELLED`
+    /// nobody here asked for, ...): Slurm's job state.
+    Cluster(String),
 }
 
 impl RunStatus {
@@ -75,6 +92,34 @@ impl Graph {
     }
 }
 
+/// The command of the do-file a run stopped at, when the log matched the do-file's commands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommandRef {
+    /// Its number among the do-file's commands (1-based).
+    pub number: usize,
+    /// The line of the do-file where it starts (1-based).
+    pub line: usize,
+    /// Its code, comments removed.
+    pub code: String,
+}
+
+/// A run's Slurm job: what the cluster says about it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClusterJob {
+    /// The job id (`12`, or `12_3` for element 3 of array job 12).
+    pub job_id: String,
+    /// The node it ran on, if it started.
+    pub node: Option<String>,
+    /// How long it ran, as Slurm counts it.
+    pub elapsed: Option<std::time::Duration>,
+    /// Slurm's last state for it (`COMPLETED`, `FAILED`, `CANCELLED`, `TIMEOUT`, ...).
+    pub state: String,
+    /// The job's exit code (the batch script's, which is Stata's).
+    pub exit_code: Option<i32>,
+    /// The signal that ended the job, if one did.
+    pub signal: Option<i32>,
+}
+
 /// Everything known about a finished run.
 #[derive(Clone, Debug)]
 pub struct RunOutcome {
@@ -92,6 +137,14 @@ pub struct RunOutcome {
     pub executed: usize,
     /// Commands in the do-file or code.
     pub total: usize,
+    /// Whether the log reached the user's do-file (else `executed` counts nothing).
+    pub started: bool,
+    /// The command the run stopped at (the failing one, after an error), when known for sure.
+    pub stopped_at: Option<CommandRef>,
+    /// The end of what Stata wrote on standard error (batch runs), cut to a bounded size.
+    pub stderr: String,
+    /// The Slurm job that ran it (runs on a cluster).
+    pub cluster: Option<ClusterJob>,
 }
 
 /// A run that could not be made or whose Stata failed to start.

@@ -1,7 +1,30 @@
 //! Stata's process group: started in a group of its own, ended by signalling the whole group
 //! (SIGTERM, then SIGKILL after a grace period), so an engine process left behind the pid we hold
 //! dies too. A group still armed when dropped gets SIGKILL.
+//!
+//! # The keeper: no orphans even when the server is killed
+//!
+//! A server killed with SIGKILL (an assistant host that crashes, `kill -9`, the OOM killer) runs
+//! no destructor, so on Unix Stata is started through a *keeper*: `/bin/sh` runs a small script
+//! ([`KEEPER`]) that starts a watcher in the background and then `exec`s Stata, so Stata keeps
+//! the pid (and the exit status) the server holds and leads the process group. The watcher sits
+//! in the same group reading a pipe whose only writer is the server (the keeper's standard
+//! input). When the server goes, however it goes, the kernel closes that pipe; the watcher reads
+//! end-of-file, signals the whole group with SIGTERM and, after the grace period, SIGKILL. In a
+//! session the watcher also relays the server's commands to Stata through a FIFO, so Stata's
+//! own standard input is never the pipe the watcher guards. The watcher ignores SIGINT (POSIX
+//! gives background jobs of a non-interactive shell that disposition), so a session's break
+//! reaches Stata only. On a normal end the server ends the group itself before it closes the
+//! pipe, and the watcher dies with it.
+//!
+//! Why not `PR_SET_PDEATHSIG`: it needs `unsafe` (a `pre_exec` hook; the workspace forbids
+//! `unsafe`); it fires when the spawning *thread* exits, and tokio's blocking-pool threads exit
+//! when idle, which would kill healthy runs; it signals only the direct child, not the engine
+//! processes Stata may leave in its group; and it exists on Linux only. The keeper needs none of
+//! that: a POSIX shell, `cat`, `mkfifo` and `kill`, on Linux and macOS alike.
 
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
 use std::process::ExitStatus;
 use std::time::Duration;
 
@@ -43,6 +66,88 @@ pub(crate) fn new_group(command: &mut Command) {
     command.process_group(0);
     #[cfg(not(unix))]
     let _ = command;
+}
+
+/// The keeper script (see the module's documentation). Arguments: the grace period in whole
+/// seconds, the FIFO to create for Stata's standard input (empty: `/dev/null`), then Stata's
+/// command line.
+pub const KEEPER: &str = r#"g=$1 f=$2; shift 2
+exec 3<&0
+if [ -n "$f" ]; then
+  mkfifo -m 600 "$f" || exit 126
+  (cat <&3 >"$f"; trap '' TERM; kill -s TERM 0; sleep "$g"; kill -s KILL 0) >/dev/null 2>&1 &
+  exec "$@" 3<&- <"$f"
+fi
+(cat <&3 >/dev/null; trap '' TERM; kill -s TERM 0; sleep "$g"; kill -s KILL 0) >/dev/null 2>&1 &
+exec "$@" 3<&- </dev/null
+"#;
+
+/// Where a kept process reads its standard input from.
+#[derive(Clone, Debug)]
+pub(crate) enum Input {
+    /// Nothing (`/dev/null`): batch runs.
+    Null,
+    /// The server's writes, relayed through a FIFO created at this path: sessions.
+    Relay(PathBuf),
+}
+
+/// A command that runs `program args` in a new process group whose processes all die when the
+/// server does. Its standard input is piped: keep the child's `stdin` open for as long as the
+/// process may run (in a session, write Stata's commands to it). The caller sets the working
+/// directory, the environment, standard output and error.
+pub(crate) fn kept_command(
+    program: &Path,
+    args: &[OsString],
+    input: &Input,
+    grace: Duration,
+) -> Command {
+    #[cfg(unix)]
+    {
+        let mut command = Command::new("/bin/sh");
+        let fifo = match input {
+            Input::Null => OsString::new(),
+            Input::Relay(path) => path.as_os_str().to_owned(),
+        };
+        command
+            .arg("-c")
+            .arg(KEEPER)
+            .arg("mcp-stata-keeper")
+            .arg(grace.as_secs_f64().ceil().max(1.0).to_string())
+            .arg(fifo)
+            .arg(program)
+            .args(args)
+            .stdin(std::process::Stdio::piped());
+        new_group(&mut command);
+        command
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = grace;
+        let mut command = Command::new(program);
+        command.args(args);
+        command.stdin(match input {
+            Input::Null => std::process::Stdio::null(),
+            Input::Relay(_) => std::process::Stdio::piped(),
+        });
+        command
+    }
+}
+
+/// Checks that `program` can be started (the keeper would otherwise report it only as exit
+/// code 127).
+pub(crate) fn check_program(program: &Path) -> std::io::Result<()> {
+    let meta = std::fs::metadata(program)?;
+    if meta.is_dir() {
+        return Err(std::io::Error::other("it is a directory"));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if meta.permissions().mode() & 0o111 == 0 {
+            return Err(std::io::Error::from(std::io::ErrorKind::PermissionDenied));
+        }
+    }
+    Ok(())
 }
 
 /// The signals the engine sends.

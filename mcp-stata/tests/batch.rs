@@ -273,7 +273,7 @@ async fn cancel_leaves_no_process() {
         let pgid = run.pid().unwrap();
         wait_for_line(&mut run, "started").await;
         let expected = if orphan == "1" { 2 } else { 1 };
-        assert_eq!(live_in_group(pgid).len(), expected, "orphan={orphan}");
+        assert_eq!(stata_in_group(pgid).len(), expected, "orphan={orphan}");
         run.cancel();
         let done = collect(&mut run, |_| {}).await;
         let outcome = done.outcome();
@@ -315,7 +315,7 @@ async fn dropping_the_run_kills_the_group() {
         .unwrap();
     let pgid = run.pid().unwrap();
     wait_for_line(&mut run, "started").await;
-    assert_eq!(live_in_group(pgid).len(), 2);
+    assert_eq!(stata_in_group(pgid).len(), 2);
     drop(run);
     assert_group_gone(pgid).await;
 }

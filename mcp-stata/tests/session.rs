@@ -207,7 +207,7 @@ async fn dropping_the_session_ends_stata() {
     let session = start(&fx).await;
     let pgid = session.pid().unwrap();
     collect(&mut session.run("set obs 1", None).await.unwrap(), |_| {}).await;
-    assert_eq!(live_in_group(pgid).len(), 2);
+    assert_eq!(stata_in_group(pgid).len(), 2);
     drop(session);
     assert_group_gone(pgid).await;
 }

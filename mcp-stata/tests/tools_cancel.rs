@@ -26,11 +26,15 @@ async fn cancelling_a_batch_run_kills_its_process_group() {
             .call("stata_run_code", json!({ "code": stuck_code(&h) }))
             .await;
         wait_for_line(&mut call, "started").await;
-        let pids = h.stata_pids();
-        assert_eq!(pids.len(), if env.is_empty() { 1 } else { 2 }, "{env:?}");
+        assert_eq!(
+            h.stata_pids().len(),
+            if env.is_empty() { 1 } else { 2 },
+            "{env:?}"
+        );
+        let pids = h.all_pids();
         call.cancel("the user pressed stop").await.unwrap();
         assert_gone(&pids).await;
-        assert!(h.stata_pids().is_empty());
+        assert!(h.all_pids().is_empty());
         // The server goes on serving.
         let done = h
             .run("stata_run_code", json!({ "code": "display 2" }))
@@ -47,8 +51,8 @@ async fn dropping_the_call_cancels_it_too() {
         .call("stata_run_do_file", json!({ "path": do_file }))
         .await;
     wait_for_line(&mut call, "started").await;
-    let pids = h.stata_pids();
-    assert_eq!(pids.len(), 2);
+    assert_eq!(h.stata_pids().len(), 2);
+    let pids = h.all_pids();
     drop(call);
     assert_gone(&pids).await;
 }
@@ -64,8 +68,8 @@ async fn a_timeout_stops_the_run_and_says_so() {
             )
             .await;
         wait_for_line(&mut call, "started").await;
-        let pids = h.stata_pids();
-        assert!(!pids.is_empty());
+        let pids = h.all_pids();
+        assert!(!h.stata_pids().is_empty());
         let done = finish(&mut call).await;
         assert!(done.result.is_error());
         assert_eq!(done.structured()["status"], "timed_out");
@@ -80,7 +84,7 @@ async fn a_timeout_stops_the_run_and_says_so() {
             done.text().contains("started"),
             "the log so far is in the result"
         );
-        assert!(h.stata_pids().is_empty(), "gone before the result is sent");
+        assert!(h.all_pids().is_empty(), "gone before the result is sent");
         assert_gone(&pids).await;
     }
 }
@@ -92,7 +96,7 @@ async fn the_server_timeout_is_the_default() {
     let do_file = h.fx.write("stuck.do", &stuck_code(&h));
     let done = h.run("stata_run_do_file", json!({ "path": do_file })).await;
     assert_eq!(done.structured()["status"], "timed_out");
-    assert!(h.stata_pids().is_empty(), "gone before the result is sent");
+    assert!(h.all_pids().is_empty(), "gone before the result is sent");
     let done = h
         .run(
             "stata_run_code",
@@ -113,7 +117,7 @@ async fn in_a_session_cancel_and_timeout_break_the_command_only() {
             json!({ "code": "set obs 4", "session": "s" }),
         )
         .await;
-        let before = h.stata_pids();
+        let before = h.all_pids();
 
         let mut call = h
             .call(
@@ -159,7 +163,7 @@ async fn in_a_session_cancel_and_timeout_break_the_command_only() {
             )
             .await;
         assert!(done.lines().contains(&"5".to_owned()));
-        assert_eq!(h.stata_pids(), before, "the same Stata processes");
+        assert_eq!(h.all_pids(), before, "the same Stata processes");
 
         h.tools.close_all_sessions().await;
         assert_gone(&before).await;

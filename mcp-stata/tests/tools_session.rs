@@ -106,8 +106,8 @@ async fn data_stays_between_calls_and_sessions_are_independent() {
         .await;
     assert!(done.lines().contains(&"0".to_owned()));
 
-    let pids = h.stata_pids();
-    assert_eq!(pids.len(), 2);
+    assert_eq!(h.stata_pids().len(), 2);
+    let pids = h.all_pids();
     h.tools.close_all_sessions().await;
     assert_gone(&pids).await;
     let listed = h.run("stata_list_sessions", json!({})).await;

@@ -12,9 +12,9 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::SessionError;
-use crate::batch::sleep_until;
 use crate::config::unique_token;
 use crate::dofile;
+use crate::follow::{STDERR_TAIL, sleep_until, stopped_at, tail_of};
 use crate::logparse::LogParser;
 use crate::outcome::{LogLine, RunError, RunEvent, RunOutcome, RunStatus, read_graphs};
 use crate::process::{ExitInfo, ProcessGroup, Sig};
@@ -63,18 +63,8 @@ pub(super) async fn read_lines(mut out: impl AsyncRead + Unpin, tx: mpsc::Sender
     }
 }
 
-pub(super) async fn read_text(mut pipe: impl AsyncRead + Unpin) -> String {
-    let mut kept = Vec::new();
-    let mut buf = [0u8; 4096];
-    while let Ok(n) = pipe.read(&mut buf).await {
-        if n == 0 {
-            break;
-        }
-        let room = (64 * 1024usize).saturating_sub(kept.len());
-        kept.extend_from_slice(&buf[..n.min(room)]);
-    }
-    String::from_utf8_lossy(&kept).into_owned()
-}
+/// How many of the last lines a session that fails to start shows.
+const HANDSHAKE_LINES: usize = 20;
 
 /// The end of a command other than its sentinel.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -112,7 +102,8 @@ impl Actor {
         self.stdin.flush().await
     }
 
-    /// `set more off` and a first sentinel; fails if Stata exits or stays silent.
+    /// `set more off` and a first sentinel; fails if Stata exits or stays silent for
+    /// `timeout`, with what it printed.
     pub(super) async fn handshake(
         &mut self,
         timeout: Duration,
@@ -121,6 +112,8 @@ impl Actor {
         let (command, marker) = sentinel(&unique_token());
         let sent = self.write(&format!("set more off\n{command}")).await;
         let deadline = Instant::now() + timeout;
+        let mut printed = LogTail::new(HANDSHAKE_LINES);
+        let mut timed_out = false;
         if sent.is_ok() {
             loop {
                 tokio::select! {
@@ -129,17 +122,25 @@ impl Actor {
                             self.after_marker = true;
                             return Ok(());
                         }
-                        Some(_) => continue,
+                        // Our own commands' echoes are not what Stata printed.
+                        Some(line) if line.contains("__MCP_DONE_") => continue,
+                        Some(line) => printed.push(&line),
                         None => break,
                     },
                     () = tokio::time::sleep_until(deadline) => {
-                        self.group.terminate(&mut self.child, self.grace).await;
-                        return Err(SessionError::StartupTimeout(timeout));
+                        timed_out = true;
+                        break;
                     }
                 }
             }
         }
         let status = self.group.terminate(&mut self.child, self.grace).await;
+        // Lines still on their way when Stata was stopped.
+        while let Ok(line) = self.lines.try_recv() {
+            if !line.contains("__MCP_DONE_") {
+                printed.push(&line);
+            }
+        }
         let stderr = match stderr {
             Some(handle) => tokio::time::timeout(Duration::from_secs(2), handle)
                 .await
@@ -148,6 +149,14 @@ impl Actor {
                 .unwrap_or_default(),
             None => String::new(),
         };
+        let stderr = tail_of(&stderr, STDERR_TAIL);
+        if timed_out {
+            return Err(SessionError::StartupTimeout {
+                waited: timeout,
+                last_lines: printed.into_lines(),
+                stderr,
+            });
+        }
         Err(SessionError::Startup {
             exit: Some(ExitInfo::from_status(status)),
             stderr,
@@ -250,14 +259,16 @@ impl Actor {
             path: path.clone(),
             source,
         })?;
-        let total = dofile::count_commands(&text);
+        let commands = dofile::commands(&text);
+        let total = commands.len();
         let (sentinel_cmd, first_marker) = sentinel(&unique_token());
-        let do_line = format!("do {}\n{sentinel_cmd}", quote_path(&path, PathStyle::Unix)?);
+        let do_command = format!("do {}", quote_path(&path, PathStyle::Unix)?);
+        let do_line = format!("{do_command}\n{sentinel_cmd}");
         if self.write(&do_line).await.is_err() {
             return Err(self.died().await);
         }
         let deadline = timeout.map(|t| Instant::now() + t);
-        let mut parser = LogParser::console(&self.cwd);
+        let mut parser = LogParser::console(&self.cwd, &do_command).with_commands(commands);
         let mut tail = LogTail::new(self.tail_lines);
         let mut marker = first_marker.clone();
         let mut stop: Option<Stop> = None;
@@ -341,6 +352,7 @@ impl Actor {
         };
         let graphs = read_graphs(parser.graphs(), self.max_graph_bytes).await;
         Ok(RunOutcome {
+            stopped_at: stopped_at(&parser, &status),
             status,
             log_tail: tail.into_lines(),
             log_path: path,
@@ -348,6 +360,9 @@ impl Actor {
             exit: None,
             executed: parser.executed(),
             total,
+            started: parser.started(),
+            stderr: String::new(),
+            cluster: None,
         })
     }
 }

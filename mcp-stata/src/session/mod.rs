@@ -22,19 +22,19 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures_core::Stream;
-use tokio::process::Command;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{StataConfig, create_job_dir};
 use crate::dofile;
 use crate::outcome::{RunError, RunEvent, RunOutcome};
-use crate::process::{ExitInfo, ProcessGroup, new_group};
+use crate::process::{ExitInfo, Input, ProcessGroup, check_program, kept_command};
 use crate::quote::PathStyle;
 
 mod actor;
 
-use actor::{Actor, Request, read_lines, read_text};
+use crate::batch::read_tail;
+use actor::{Actor, Request, read_lines};
 
 /// Options of a console session.
 #[derive(Clone, Debug)]
@@ -84,12 +84,51 @@ pub enum SessionError {
         /// What it wrote on standard error.
         stderr: String,
     },
-    /// Stata did not answer within [`SessionOptions::startup_timeout`].
-    #[error("Stata did not answer within {0:?} of starting")]
-    StartupTimeout(Duration),
+    /// Stata did not answer within [`SessionOptions::startup_timeout`]: it never printed the
+    /// end-of-command marker.
+    #[error(
+        "Stata did not answer within {} of starting (it never printed the end-of-command marker); {}",
+        seconds(.waited),
+        printed(.last_lines, .stderr)
+    )]
+    StartupTimeout {
+        /// How long it was given.
+        waited: Duration,
+        /// The last lines it printed on standard output.
+        last_lines: Vec<String>,
+        /// What it wrote on standard error (its end).
+        stderr: String,
+    },
     /// The session has already ended.
     #[error("the Stata session has ended")]
     Ended,
+}
+
+fn seconds(d: &Duration) -> String {
+    let s = d.as_secs_f64();
+    if s.fract() == 0.0 {
+        format!("{s:.0} s")
+    } else {
+        format!("{s:.1} s")
+    }
+}
+
+fn printed(lines: &[String], stderr: &str) -> String {
+    let mut text = if lines.is_empty() {
+        "it printed nothing on standard output".to_owned()
+    } else {
+        format!(
+            "the last {} lines it printed:\n{}",
+            lines.len(),
+            lines.join("\n")
+        )
+    };
+    let stderr = stderr.trim();
+    if !stderr.is_empty() {
+        text.push_str("\nOn standard error:\n");
+        text.push_str(stderr);
+    }
+    text
 }
 
 /// A persistent Stata console. Commands run one at a time, in the order given.
@@ -136,17 +175,22 @@ impl ConsoleSession {
                 source,
             })?,
         };
-        let mut command = Command::new(&config.executable.path);
+        let program = &config.executable.path;
+        check_program(program).map_err(|source| SessionError::Spawn {
+            program: program.clone(),
+            source,
+        })?;
+        // Stata reads the server's commands through a FIFO the keeper relays to, so it dies with
+        // the server (see `process`).
+        let input = Input::Relay(dir.join("stdin.fifo"));
+        let mut command = kept_command(program, &["-q".into()], &input, config.kill_grace);
         command
-            .arg("-q")
             .envs(config.env.iter().map(|(k, v)| (k, v)))
             .current_dir(&working_dir)
-            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        new_group(&mut command);
         let mut child = command.spawn().map_err(|source| SessionError::Spawn {
-            program: config.executable.path.clone(),
+            program: program.clone(),
             source,
         })?;
         let group = ProcessGroup::of(&child);
@@ -155,7 +199,7 @@ impl ConsoleSession {
         if let Some(stdout) = child.stdout.take() {
             tokio::spawn(read_lines(stdout, line_tx));
         }
-        let stderr = child.stderr.take().map(|s| tokio::spawn(read_text(s)));
+        let stderr = child.stderr.take().map(|s| tokio::spawn(read_tail(s)));
         let Some(stdin) = child.stdin.take() else {
             return Err(SessionError::Ended);
         };

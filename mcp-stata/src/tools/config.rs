@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::budget::DEFAULT_MAX_RESULT_BYTES;
 use crate::config::StataConfig;
 use crate::locate::{LocateError, Locator};
 
@@ -39,6 +40,10 @@ pub struct ToolsConfig {
     /// At most this many log lines go into one progress message; lines that arrive together
     /// are sent together (default 50).
     pub lines_per_progress: usize,
+    /// The text of one result (its text content and the strings of its structured content)
+    /// stays under this many bytes: the log's tail is cut to fit (default 256 KiB). The full
+    /// log stays on disk, at the path the result names.
+    pub max_result_bytes: usize,
 }
 
 impl ToolsConfig {
@@ -72,6 +77,7 @@ impl ToolsConfig {
             session_startup_timeout: Duration::from_secs(60),
             max_image_bytes: 4 * 1024 * 1024,
             lines_per_progress: 50,
+            max_result_bytes: DEFAULT_MAX_RESULT_BYTES,
         }
     }
 

@@ -28,9 +28,11 @@
 //! answers with an error that names the places searched and how to set `STATA_PATH`.
 
 pub mod base64;
+mod budget;
 mod code;
 mod config;
 mod error;
+mod headline;
 mod progress;
 mod report;
 mod run;
@@ -44,10 +46,11 @@ use mcp_core::{CallToolResult, Context, tools};
 use schemars::JsonSchema;
 use serde::Serialize;
 
+pub use budget::DEFAULT_MAX_RESULT_BYTES;
 pub use code::ResultKind;
 pub use config::ToolsConfig;
 pub use error::ToolError;
-pub use report::{GraphReport, RunReport, Status};
+pub use report::{CommandReport, GraphReport, RunReport, SlurmReport, Status};
 pub use sessions::SessionInfo;
 
 use crate::config::{StataConfig, unique_token};
@@ -84,6 +87,7 @@ pub struct StataTools {
     timeout: Option<Duration>,
     session_startup_timeout: Duration,
     max_image_bytes: u64,
+    max_result_bytes: usize,
     lines_per_progress: usize,
     sessions: Sessions,
 }
@@ -105,6 +109,7 @@ impl StataTools {
             timeout: config.timeout,
             session_startup_timeout: config.session_startup_timeout,
             max_image_bytes: config.max_image_bytes,
+            max_result_bytes: config.max_result_bytes,
             lines_per_progress: config.lines_per_progress,
             sessions: Sessions::new(config.max_sessions),
         }

@@ -9,7 +9,9 @@ use mcp_core::{CallToolResult, Content, JsonObject};
 use serde::Serialize;
 
 use super::base64;
-use crate::outcome::{Graph, RunOutcome, RunStatus};
+use super::budget::{FittedTail, fit_tail};
+use super::headline::headline;
+use crate::outcome::{ClusterJob, Graph, RunOutcome, RunStatus};
 
 /// How a run ended, as the structured result names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -25,6 +27,50 @@ pub enum Status {
     TimedOut,
     /// Stata died by a signal.
     Killed,
+    /// Stata ended without finishing the do-file: a non-zero exit status, a log cut short, or
+    /// a cluster that ended the job.
+    Died,
+}
+
+/// The command a run stopped at.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CommandReport {
+    /// Its number among the do-file's commands (1-based).
+    pub number: usize,
+    /// The do-file line it starts on (1-based).
+    pub line: usize,
+    /// Its code.
+    pub code: String,
+}
+
+/// The Slurm job that ran a batch run.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SlurmReport {
+    /// The job id (`12`, or `12_3` for an element of an array job).
+    pub job_id: String,
+    /// The node it ran on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
+    /// How long it ran, in seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub elapsed_seconds: Option<f64>,
+    /// Slurm's last state for it (`COMPLETED`, `FAILED`, `CANCELLED`, ...).
+    pub state: String,
+    /// The job's exit code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+}
+
+impl SlurmReport {
+    pub(crate) fn of(job: &ClusterJob) -> SlurmReport {
+        SlurmReport {
+            job_id: job.job_id.clone(),
+            node: job.node.clone(),
+            elapsed_seconds: job.elapsed.map(|d| d.as_secs_f64()),
+            state: job.state.clone(),
+            exit_code: job.exit_code,
+        }
+    }
 }
 
 /// A graph exported during the run.
@@ -54,8 +100,10 @@ pub struct RunReport {
     /// The error message Stata printed before `r(N);`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_message: Option<String>,
-    /// Commands of the do-file or code that ran (the failing one included).
-    pub commands_executed: usize,
+    /// Commands of the do-file or code that ran (the failing one included); absent when the
+    /// log never reached the do-file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commands_executed: Option<usize>,
     /// Commands in the do-file or code.
     pub commands_total: usize,
     /// The batch log (batch runs), or the file the code ran from (sessions).
@@ -70,6 +118,15 @@ pub struct RunReport {
     /// Stata's exit code (batch runs).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exit_code: Option<i32>,
+    /// The command the run stopped at (the failing one), when the log matched the do-file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failed_command: Option<CommandReport>,
+    /// The end of what Stata wrote on standard error, when it wrote anything.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stderr_tail: Option<String>,
+    /// The Slurm job, for runs on a cluster.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slurm: Option<SlurmReport>,
 }
 
 /// What the report needs to know besides the outcome.
@@ -83,6 +140,8 @@ pub(crate) struct RunInfo {
     pub(crate) failure: Option<String>,
     /// Graphs larger than this are not attached.
     pub(crate) max_image_bytes: u64,
+    /// The text of the result (text content and structured strings) stays under this.
+    pub(crate) max_result_bytes: usize,
 }
 
 fn status_of(status: &RunStatus) -> Status {
@@ -92,6 +151,7 @@ fn status_of(status: &RunStatus) -> Status {
         RunStatus::Cancelled => Status::Cancelled,
         RunStatus::TimedOut => Status::TimedOut,
         RunStatus::Killed => Status::Killed,
+        RunStatus::Died(_) => Status::Died,
     }
 }
 
@@ -113,7 +173,7 @@ pub(crate) fn report(outcome: &RunOutcome, info: &RunInfo) -> RunReport {
         status: status_of(&outcome.status),
         rc,
         error_message,
-        commands_executed: outcome.executed,
+        commands_executed: outcome.started.then_some(outcome.executed),
         commands_total: outcome.total,
         log_path: outcome.log_path.display().to_string(),
         log_tail: outcome.log_tail.clone(),
@@ -129,67 +189,17 @@ pub(crate) fn report(outcome: &RunOutcome, info: &RunInfo) -> RunReport {
             })
             .collect(),
         session: info.session.clone(),
-        exit_code: outcome.exit.map(|e| e.code),
-    }
-}
-
-fn seconds(d: Duration) -> String {
-    let s = d.as_secs_f64();
-    if s.fract() == 0.0 {
-        format!("{s:.0} s")
-    } else {
-        format!("{s:.1} s")
-    }
-}
-
-/// The first lines of the text: how the run ended and what that means.
-fn headline(outcome: &RunOutcome, info: &RunInfo) -> String {
-    let counted = format!("{} of {} commands", outcome.executed, outcome.total);
-    let in_session = info.session.is_some();
-    match &outcome.status {
-        RunStatus::Success => format!("Stata finished without error ({counted} ran)."),
-        RunStatus::StataError(e) if e.code == 1 => format!(
-            "Stata stopped with r(1): the command was broken off (--Break--) after {counted}.{}",
-            if in_session {
-                " The session and its data are kept."
-            } else {
-                ""
-            }
-        ),
-        RunStatus::StataError(e) => {
-            let message = if e.message.is_empty() {
-                "(no message)"
-            } else {
-                e.message.as_str()
-            };
-            format!(
-                "Stata stopped with error r({}): {message}\nIt failed at command {} of {}: the last command echoed in the log below. Later commands did not run.",
-                e.code, outcome.executed, outcome.total
-            )
-        }
-        RunStatus::TimedOut => {
-            let limit = info
-                .timeout
-                .map(|t| format!(" of {}", seconds(t)))
-                .unwrap_or_default();
-            if in_session {
-                format!(
-                    "The command ran past its timeout{limit} and was broken off after {counted}; the session and its data are kept."
-                )
-            } else {
-                format!(
-                    "The run ran past its timeout{limit} and Stata was stopped (its whole process group killed) after {counted}."
-                )
-            }
-        }
-        RunStatus::Cancelled => format!("The run was cancelled after {counted}."),
-        RunStatus::Killed => format!(
-            "Stata was killed by a signal{} after {counted}.",
-            outcome
-                .exit
-                .map(|e| format!(" (exit code {})", e.code))
-                .unwrap_or_default()
-        ),
+        exit_code: outcome
+            .exit
+            .map(|e| e.code)
+            .or_else(|| outcome.cluster.as_ref().and_then(|c| c.exit_code)),
+        failed_command: outcome.stopped_at.as_ref().map(|at| CommandReport {
+            number: at.number,
+            line: at.line,
+            code: at.code.clone(),
+        }),
+        stderr_tail: Some(outcome.stderr.clone()).filter(|s| !s.trim().is_empty()),
+        slurm: outcome.cluster.as_ref().map(SlurmReport::of),
     }
 }
 
@@ -200,9 +210,10 @@ fn location(path: &Path, session: Option<&str>) -> String {
     }
 }
 
-/// The tool result for `outcome`: text, images, structured content.
+/// The tool result for `outcome`: text, images, structured content. The log's tail gets what
+/// the rest of the text leaves of [`RunInfo::max_result_bytes`].
 pub(crate) fn to_result(outcome: &RunOutcome, info: &RunInfo) -> CallToolResult {
-    let report = report(outcome, info);
+    let mut report = report(outcome, info);
     let mut text = match &info.failure {
         Some(failure) => failure.clone(),
         None => headline(outcome, info),
@@ -210,6 +221,10 @@ pub(crate) fn to_result(outcome: &RunOutcome, info: &RunInfo) -> CallToolResult 
     text.push('\n');
     text.push_str(&location(&outcome.log_path, info.session.as_deref()));
     text.push('\n');
+    if let Some(job) = &report.slurm {
+        text.push_str(&slurm_line(job));
+        text.push('\n');
+    }
     for (graph, entry) in outcome.graphs.iter().zip(&report.graphs) {
         let note = if entry.attached {
             "attached below"
@@ -221,18 +236,35 @@ pub(crate) fn to_result(outcome: &RunOutcome, info: &RunInfo) -> CallToolResult 
             entry.path, graph.format, entry.bytes
         ));
     }
-    if outcome.log_tail.is_empty() {
+    if let Some(stderr) = &report.stderr_tail {
+        text.push_str("\nStata's standard error (its end):\n");
+        text.push_str(stderr);
+        text.push('\n');
+    }
+    let fitted = fit(&text, &mut report, info.max_result_bytes);
+    if fitted.lines.is_empty() {
         text.push_str("The log has no output.\n");
     } else {
-        text.push_str(&format!(
-            "\nLast {} lines of the log:\n",
-            outcome.log_tail.len()
-        ));
-        for line in &outcome.log_tail {
+        text.push_str(&format!("\nLast {} lines of the log", fitted.lines.len()));
+        if fitted.omitted > 0 || fitted.cut > 0 {
+            text.push_str(&format!(
+                " (kept under {} KiB: {} earlier lines left out{}; the full log is at the path above)",
+                info.max_result_bytes / 1024,
+                fitted.omitted,
+                if fitted.cut > 0 {
+                    format!(", the first {} bytes of the oldest line cut", fitted.cut)
+                } else {
+                    String::new()
+                }
+            ));
+        }
+        text.push_str(":\n");
+        for line in &fitted.lines {
             text.push_str(line);
             text.push('\n');
         }
     }
+    report.log_tail = fitted.lines;
     let mut content = vec![Content::text(text)];
     for graph in &outcome.graphs {
         if attachable(graph, info.max_image_bytes)
@@ -242,14 +274,48 @@ pub(crate) fn to_result(outcome: &RunOutcome, info: &RunInfo) -> CallToolResult 
         }
     }
     let is_error = info.failure.is_some() || report.status != Status::Success;
-    let structured = match serde_json::to_value(&report) {
-        Ok(serde_json::Value::Object(object)) => Some(object),
-        _ => None::<JsonObject>,
-    };
     CallToolResult {
         content,
-        structured_content: structured,
+        structured_content: structured(&report),
         is_error: Some(is_error),
         meta: None,
     }
+}
+
+/// `report` as structured content.
+pub(crate) fn structured(report: &impl Serialize) -> Option<JsonObject> {
+    match serde_json::to_value(report) {
+        Ok(serde_json::Value::Object(object)) => Some(object),
+        _ => None,
+    }
+}
+
+/// The part of the log's tail that fits beside `text` and the rest of `report`.
+fn fit(text: &str, report: &mut RunReport, max_bytes: usize) -> FittedTail {
+    let lines = std::mem::take(&mut report.log_tail);
+    let rest = serde_json::to_string(&*report)
+        .map(|s| s.len())
+        .unwrap_or(0);
+    // The note about what was left out, and the tail's own heading.
+    let heading = 200;
+    fit_tail(
+        &lines,
+        max_bytes.saturating_sub(text.len() + rest + heading),
+    )
+}
+
+/// The Slurm line of the text.
+pub(crate) fn slurm_line(job: &SlurmReport) -> String {
+    let mut line = format!("Slurm job {} ({}", job.job_id, job.state);
+    if let Some(node) = &job.node {
+        line.push_str(&format!(", on {node}"));
+    }
+    if let Some(elapsed) = job.elapsed_seconds {
+        line.push_str(&format!(", ran {elapsed:.0} s"));
+    }
+    if let Some(code) = job.exit_code {
+        line.push_str(&format!(", exit code {code}"));
+    }
+    line.push(')');
+    line
 }

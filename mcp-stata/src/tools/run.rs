@@ -81,6 +81,7 @@ impl StataTools {
             timeout,
             failure: None,
             max_image_bytes: self.max_image_bytes,
+            max_result_bytes: self.max_result_bytes,
         }
     }
 

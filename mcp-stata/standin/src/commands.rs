@@ -133,6 +133,15 @@ impl Stata {
                 Ok(ms) => self.sleep(ms),
                 Err(_) => Err(self.fail(198, "invalid syntax")),
             },
+            "_standin_die" => {
+                let code = rest.trim().parse::<u8>().unwrap_or(1);
+                self.out.flush();
+                eprintln!("stand-in: simulated crash of the Stata engine");
+                eprintln!("Traceback (most recent call last):");
+                eprintln!("  File \"engine.py\", line 1, in run");
+                eprintln!("EngineCrash: the process died (exit status {code})");
+                std::process::exit(i32::from(code));
+            }
             "_standin_wait_file" => match take_word(rest) {
                 Some((path, _)) => self.wait_until(|| Path::new(&path).exists()),
                 None => Err(self.fail(198, "invalid syntax")),

@@ -21,8 +21,21 @@ pub(crate) fn run(cli: &Cli) -> ExitCode {
     out.more = crate::switch("STANDIN_MORE").as_deref() == Some("1");
     let echo = crate::switch("STANDIN_ECHO").as_deref() != Some("0");
     let mut stata = Stata::new(cli, out, Some(Arc::clone(&brk)));
-    if !cli.quiet {
-        stata.banner();
+    if crate::banner_wanted(cli) {
+        stata.banner(false);
+    }
+    if crate::switch("STANDIN_CONSOLE_STALL").as_deref() == Some("1") {
+        stata
+            .out
+            .line(Style::Text, "Checking the licence server...");
+        stata.out.line(
+            Style::Text,
+            "(stand-in: this console stalls and never answers)",
+        );
+        stata.out.waiting_for_input();
+        loop {
+            std::thread::sleep(std::time::Duration::from_secs(3600));
+        }
     }
     loop {
         if !echo {

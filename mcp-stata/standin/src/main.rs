@@ -12,9 +12,11 @@
 //!
 //! - `-b`, `-e`, `/b`, `/e`: batch mode, `do file [args]` required. The log is written as
 //!   `<stem>.log` in the current directory, where `<stem>` is the do-file's name without its
-//!   extension, cut at the first space (`foo bar.do` logs to `foo.log`).
+//!   extension, cut at the first space (`foo bar.do` logs to `foo.log`). It starts as public
+//!   batch logs of Stata 15-18 do: the banner, then the echo of the top-level do-file
+//!   (`. do file.do ` with a trailing space), a blank line, its commands.
 //! - `-s`, `/s`: batch mode with an SMCL log, `<stem>.smcl`.
-//! - `-q`, `/q`: no banner.
+//! - `-q`, `/q`: no banner (see `STANDIN_BANNER`).
 //! - no batch flag: console mode, commands read from standard input, output on standard output.
 //!
 //! A usage error goes to standard error with exit code 198. A completed batch run exits with 0,
@@ -30,6 +32,9 @@
 //! | `STANDIN_ORPHAN_ENGINE` | `1` | the work is done by a child process that outlives this one if only this pid is killed; only a process-group kill cleans up |
 //! | `STANDIN_ECHO` | `1` (default), `0` | console mode: echo each command read from standard input as `. cmd`, or print only the prompt `. ` (no newline) |
 //! | `STANDIN_MORE` | `0` (default), `1` | console mode: start with `set more on`: after every 10 output lines print `--more--` (no newline) and wait for a line on standard input |
+//! | `STANDIN_BANNER` | `auto` (default), `always`, `never` | the start-up banner (logo, edition, licence block, notes): unless `-q`, whatever `-q` says, or never (whether `-q` leaves it out of a batch log is unconfirmed) |
+//! | `STANDIN_DO_BLANK` | `1` (default), `0` | the blank line after the echo of a `do` (the top-level do-file's included) that public logs show; `0` leaves it out |
+//! | `STANDIN_CONSOLE_STALL` | `1` | console mode: print two lines, then never read a command or answer (a console that hangs at start-up) |
 //! | `STANDIN_GRAPH_MESSAGE` | `new` (default), `old`, `full` | `graph export` prints `file f.png saved as PNG format`, `(file f.png written in PNG format)`, or the new form with the absolute path |
 //!
 //! # Commands
@@ -47,7 +52,9 @@
 //! found` and `try help contents or search X`, without an error code, as the console shows it);
 //! and one test-only command:
 //! `_standin_wait_file "path"` blocks until `path` exists (a break interrupts it), so a test can
-//! let the run go on only after its client saw the previous output. Anything else is
+//! let the run go on only after its client saw the previous output; `_standin_die N` writes a
+//! crash report on standard error and exits at once with status `N`, the log cut where it
+//! stands (a Stata that dies mid-run). Anything else is
 //! `command X is unrecognized` / `r(199);`.
 //!
 //! A UTF-8 byte-order mark at the start of a do-file is kept as part of the first command, which
@@ -99,6 +106,16 @@ fn main() -> ExitCode {
             smcl,
         } => run_batch(&cli, do_file, args, *smcl),
         Mode::Console => console::run(&cli),
+    }
+}
+
+/// Whether to print the banner: `STANDIN_BANNER` `always`, `never`, or `auto` (the default:
+/// unless `-q`).
+pub(crate) fn banner_wanted(cli: &Cli) -> bool {
+    match switch("STANDIN_BANNER").as_deref() {
+        Some("always") => true,
+        Some("never") => false,
+        _ => !cli.quiet,
     }
 }
 
@@ -174,9 +191,21 @@ fn run_batch(cli: &Cli, do_file: &str, args: &[String], smcl: bool) -> ExitCode 
         }
     };
     let mut stata = Stata::new(cli, output, None);
-    if !cli.quiet {
-        stata.banner();
+    if banner_wanted(cli) {
+        stata.banner(true);
     }
+    // The echo of the top-level do-file, as Stata writes it: the command line, a trailing space.
+    let mut echo = String::from("do");
+    for word in std::iter::once(do_file).chain(args.iter().map(String::as_str)) {
+        echo.push(' ');
+        if word.contains(' ') {
+            echo.push_str(&format!("\"{word}\""));
+        } else {
+            echo.push_str(word);
+        }
+    }
+    echo.push(' ');
+    stata.out.echo(". ", &echo);
     match stata.run_do_file(do_file, args, commands::DoKind::Do) {
         Ok(()) | Err(Flow::ExitStata) | Err(Flow::ExitDo) => {}
         Err(Flow::Error(code)) => stata.out.rc_line(code),

@@ -69,15 +69,48 @@ impl Stata {
         }
     }
 
-    /// The start-up banner (left out with `-q`).
-    pub(crate) fn banner(&mut self) {
-        let edition = self.edition.label();
-        self.out.line(Style::Text, "");
-        self.out.line(
-            Style::Text,
-            &format!("Stata/{edition} 18.5 (stand-in for tests, not Stata)"),
-        );
-        self.out.line(Style::Text, "");
+    /// The start-up banner, shaped as Stata 15-18 print it (a logo, the version and edition, a
+    /// licence block, numbered notes), with the stand-in's own words. `batch` adds the batch
+    /// note.
+    pub(crate) fn banner(&mut self, batch: bool) {
+        let edition = match self.edition {
+            Edition::Mp => "MP\u{2014}Parallel Edition",
+            Edition::Se => "SE\u{2014}Standard Edition",
+            Edition::Be => "BE\u{2014}Basic Edition",
+        };
+        let mut lines = vec![
+            String::new(),
+            "  ___  ____  ____  ____  ____ (R)".to_owned(),
+            " /__    /   ____/   /   ____/      18.5".to_owned(),
+            format!("___/   /   /___/   /   /___/       {edition}"),
+            String::new(),
+            " Statistics and Data Science       stata-standin: test equipment, not Stata"
+                .to_owned(),
+            String::new(),
+            "Stata license: stand-in for the mcp-stata tests".to_owned(),
+            "Serial number: 000000000000".to_owned(),
+            "  Licensed to: mcp-stata tests".to_owned(),
+            "               (no licence: this program is not Stata)".to_owned(),
+            String::new(),
+            "Notes:".to_owned(),
+        ];
+        let mut notes = Vec::new();
+        if batch {
+            notes.push("Stata is running in batch mode.");
+        }
+        notes.push("Unicode is supported; see help unicode_advice.");
+        for (n, note) in notes.iter().enumerate() {
+            lines.push(format!("      {}. {note}", n + 1));
+        }
+        lines.push(String::new());
+        for line in lines {
+            self.out.line(Style::Text, &line);
+        }
+    }
+
+    /// Whether a do-file's echo is followed by a blank line (`STANDIN_DO_BLANK`, default 1).
+    fn do_blank() -> bool {
+        crate::switch("STANDIN_DO_BLANK").as_deref() != Some("0")
     }
 
     /// Writes everything and closes the logs.
@@ -217,7 +250,9 @@ impl Stata {
     }
 
     fn run_do_body(&mut self, stmts: &[Statement], kind: DoKind) -> Result<(), Flow> {
-        self.blank();
+        if Stata::do_blank() {
+            self.blank();
+        }
         let result = self.run_statements(stmts, true);
         let end = kind == DoKind::Do;
         match result {

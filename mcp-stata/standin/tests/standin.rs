@@ -52,7 +52,7 @@ fn batch_log_matches_the_documented_format() {
     let log = std::fs::read_to_string(tmp.path().join("ex.log")).unwrap();
     assert_eq!(
         log,
-        "\n. * comment\n. set obs 100\nNumber of observations (_N) was 0, now 100.\n\n\
+        ". do ex.do \n\n. * comment\n. set obs 100\nNumber of observations (_N) was 0, now 100.\n\n\
          . gen y = bad_var + 1\nbad_var not found\nr(111);\n\nend of do-file\nr(111);\n"
     );
 }
@@ -63,7 +63,10 @@ fn success_ends_with_the_final_prompt_and_nesting_unwinds_per_level() {
     std::fs::write(tmp.path().join("ok.do"), "display 5+5\n").unwrap();
     batch(&exe, tmp.path(), "ok.do", &[]);
     let log = std::fs::read_to_string(tmp.path().join("ok.log")).unwrap();
-    assert_eq!(log, "\n. display 5+5\n10\n\n. \nend of do-file\n");
+    assert_eq!(
+        log,
+        ". do ok.do \n\n. display 5+5\n10\n\n. \nend of do-file\n"
+    );
 
     std::fs::write(tmp.path().join("inner.do"), "error 198\n").unwrap();
     std::fs::write(tmp.path().join("outer file.do"), "do inner\n").unwrap();
@@ -71,8 +74,8 @@ fn success_ends_with_the_final_prompt_and_nesting_unwinds_per_level() {
     let log = std::fs::read_to_string(tmp.path().join("outer.log")).unwrap();
     assert_eq!(
         log,
-        "\n. do inner\n\n. error 198\ninvalid syntax\nr(198);\n\nend of do-file\nr(198);\n\n\
-         end of do-file\nr(198);\n"
+        ". do \"outer file.do\" \n\n. do inner\n\n. error 198\ninvalid syntax\nr(198);\n\n\
+         end of do-file\nr(198);\n\nend of do-file\nr(198);\n"
     );
 }
 
@@ -102,6 +105,46 @@ fn loops_continuations_and_long_lines() {
         log.lines().any(|l| l.starts_with("> zzz")),
         "long echo wraps with '> ': {log}"
     );
+}
+
+/// The shapes public logs show and the unconfirmed ones: the banner (with or without `-q`), the
+/// top-level echo, the blank line after each `do` echo, or none.
+#[test]
+fn banner_and_blank_line_switches() {
+    let (tmp, exe) = setup("stata-mp");
+    std::fs::write(tmp.path().join("s.do"), "display 1\n").unwrap();
+    batch(&exe, tmp.path(), "s.do", &[("STANDIN_BANNER", "always")]);
+    let log = std::fs::read_to_string(tmp.path().join("s.log")).unwrap();
+    let start = log
+        .find("\n. do s.do \n\n. display 1\n1\n")
+        .unwrap_or_else(|| panic!("{log}"));
+    let banner = &log[..start];
+    assert!(banner.starts_with("\n  ___  ____"), "{log}");
+    assert!(banner.contains("MP\u{2014}Parallel Edition"), "{log}");
+    assert!(banner.contains("Serial number:"), "{log}");
+    assert!(
+        banner.contains("Notes:\n      1. Stata is running in batch mode.\n"),
+        "{log}"
+    );
+
+    batch(&exe, tmp.path(), "s.do", &[("STANDIN_DO_BLANK", "0")]);
+    let log = std::fs::read_to_string(tmp.path().join("s.log")).unwrap();
+    assert_eq!(log, ". do s.do \n. display 1\n1\n\n. \nend of do-file\n");
+}
+
+#[test]
+fn a_crash_cuts_the_log_and_exits_non_zero() {
+    let (tmp, exe) = setup("stata-mp");
+    std::fs::write(
+        tmp.path().join("c.do"),
+        "display 1\n_standin_die 3\ndisplay 2\n",
+    )
+    .unwrap();
+    let out = batch(&exe, tmp.path(), "c.do", &[]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Traceback"));
+    let log = std::fs::read_to_string(tmp.path().join("c.log")).unwrap();
+    assert_eq!(log, ". do c.do \n\n. display 1\n1\n\n. _standin_die 3\n");
 }
 
 #[test]

@@ -198,6 +198,24 @@ pub fn live_in_group(pgid: u32) -> Vec<u32> {
     pids
 }
 
+/// Whether `pid` runs the stand-in (rather than the keeper's shell or `cat`).
+pub fn is_standin(pid: u32) -> bool {
+    let Ok(exe) = std::fs::read_link(format!("/proc/{pid}/exe")) else {
+        return false;
+    };
+    let standin = std::fs::canonicalize(standin()).unwrap_or_else(|_| standin());
+    exe == standin
+}
+
+/// Pids of the live stand-in ("Stata") processes in process group `pgid`; the keeper's
+/// processes share the group but are not counted.
+pub fn stata_in_group(pgid: u32) -> Vec<u32> {
+    live_in_group(pgid)
+        .into_iter()
+        .filter(|&pid| is_standin(pid))
+        .collect()
+}
+
 /// Waits (bounded) until group `pgid` has no live process; panics with the survivors if not.
 pub async fn assert_group_gone(pgid: u32) {
     let deadline = tokio::time::Instant::now() + PATIENCE;

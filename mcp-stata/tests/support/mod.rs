@@ -68,8 +68,13 @@ impl Harness {
         finish(&mut call).await
     }
 
-    /// Live Stata processes of this harness.
+    /// Live Stata (stand-in) processes of this harness.
     pub fn stata_pids(&self) -> Vec<u32> {
+        marked_stata(&self.mark)
+    }
+
+    /// Every live process this harness's Stata runs started: Stata, and the keepers beside it.
+    pub fn all_pids(&self) -> Vec<u32> {
         marked_pids(&self.mark)
     }
 }
@@ -181,6 +186,14 @@ pub fn marked_pids(mark: &str) -> Vec<u32> {
         }
     }
     pids
+}
+
+/// Pids of the live stand-in processes whose environment holds `MARK=mark`.
+pub fn marked_stata(mark: &str) -> Vec<u32> {
+    marked_pids(mark)
+        .into_iter()
+        .filter(|&pid| crate::common::is_standin(pid))
+        .collect()
 }
 
 /// Whether `pid` is running and not a zombie.
