@@ -290,7 +290,7 @@ impl Driver {
         loop {
             if let Err(stop) = self
                 .follower
-                .pump(&self.tx, &self.cancel, self.deadline)
+                .pump(&self.tx, |e| e, &self.cancel, self.deadline)
                 .await
             {
                 return Stop::Interrupted(stop);
@@ -316,7 +316,7 @@ impl Driver {
         forced: Option<RunStatus>,
         exit: ExitInfo,
     ) -> Result<RunOutcome, RunError> {
-        self.follower.drain(&self.tx).await;
+        self.follower.drain(&self.tx, |e| e).await;
         let mut stderr = join_text(self.stderr.take()).await;
         let stdout = join_text(self.stdout.take()).await;
         if !self.follower.exists() && forced.is_none() {

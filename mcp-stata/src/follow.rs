@@ -71,9 +71,19 @@ impl LogFollower {
         }
     }
 
+    /// How many commands the do-file holds.
+    pub(crate) fn total(&self) -> usize {
+        self.total
+    }
+
     /// Whether the log file exists (has been opened).
     pub(crate) fn exists(&self) -> bool {
         self.tail.exists()
+    }
+
+    /// Opens the log again where reading stopped (see [`FileTail::reopen`]).
+    pub(crate) async fn reopen(&mut self) {
+        self.tail.reopen().await;
     }
 
     /// Feeds one line to the parser; the event to send if the line is the user's.
@@ -104,9 +114,10 @@ impl LogFollower {
 
     /// Reads what the log has gained and sends its complete lines, until its current end. Stops
     /// early, with the reason, when the run is cancelled, times out or nobody listens.
-    pub(crate) async fn pump(
+    pub(crate) async fn pump<T>(
         &mut self,
-        tx: &mpsc::Sender<RunEvent>,
+        tx: &mpsc::Sender<T>,
+        wrap: impl Fn(RunEvent) -> T,
         cancel: &CancellationToken,
         deadline: Option<Instant>,
     ) -> Result<(), Interrupt> {
@@ -123,7 +134,7 @@ impl LogFollower {
                         biased;
                         () = cancel.cancelled() => return Err(Interrupt::Cancelled),
                         () = sleep_until(deadline) => return Err(Interrupt::TimedOut),
-                        sent = tx.send(RunEvent::Line(event)) => {
+                        sent = tx.send(wrap(RunEvent::Line(event))) => {
                             sent.map_err(|_| Interrupt::ReceiverGone)?;
                         }
                     }
@@ -137,7 +148,7 @@ impl LogFollower {
 
     /// Stata is gone: reads the rest of the log (a last line without newline included) and, if
     /// the user's part never began, sends the lines held back.
-    pub(crate) async fn drain(&mut self, tx: &mpsc::Sender<RunEvent>) {
+    pub(crate) async fn drain<T>(&mut self, tx: &mpsc::Sender<T>, wrap: impl Fn(RunEvent) -> T) {
         loop {
             let mut lines = Vec::new();
             let n = self
@@ -147,7 +158,7 @@ impl LogFollower {
                 .unwrap_or(0);
             for line in lines {
                 if let Some(event) = self.take(line) {
-                    let _ = tx.send(RunEvent::Line(event)).await;
+                    let _ = tx.send(wrap(RunEvent::Line(event))).await;
                 }
             }
             if n == 0 {
@@ -157,13 +168,13 @@ impl LogFollower {
         if let Some(line) = self.tail.finish()
             && let Some(event) = self.take(line)
         {
-            let _ = tx.send(RunEvent::Line(event)).await;
+            let _ = tx.send(wrap(RunEvent::Line(event))).await;
         }
         if !self.parser.started() {
             let held: Vec<String> = self.held.drain(..).collect();
             for text in held {
                 let event = self.line(text);
-                let _ = tx.send(RunEvent::Line(event)).await;
+                let _ = tx.send(wrap(RunEvent::Line(event))).await;
             }
         }
     }

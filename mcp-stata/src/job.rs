@@ -110,14 +110,24 @@ pub(crate) struct Wrapper {
 }
 
 impl Wrapper {
-    /// Writes the wrapper for `job` with `args` into `dir`.
+    /// Writes the wrapper for `job` with `args` into `dir`, under a new unique name.
     pub(crate) fn write(
         dir: &Path,
         job: &JobSource,
         args: &[String],
         style: PathStyle,
     ) -> Result<Wrapper, RunError> {
-        let stem = format!("mcp_{}", unique_token());
+        Wrapper::write_as(dir, &format!("mcp_{}", unique_token()), job, args, style)
+    }
+
+    /// Writes the wrapper for `job` with `args` into `dir` as `<stem>.do`.
+    pub(crate) fn write_as(
+        dir: &Path,
+        stem: &str,
+        job: &JobSource,
+        args: &[String],
+        style: PathStyle,
+    ) -> Result<Wrapper, RunError> {
         let (text, do_command) = wrapper_text(&job.working_dir, &job.source, args, style)?;
         let file_name = format!("{stem}.do");
         write_file(dir, &dir.join(&file_name), text.as_bytes())?;

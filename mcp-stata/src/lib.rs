@@ -25,6 +25,7 @@
 //!
 //! [`Stream`]: futures_core::Stream
 
+pub mod backend;
 pub mod batch;
 pub mod config;
 pub mod dofile;
@@ -36,11 +37,13 @@ pub mod outcome;
 pub mod process;
 pub mod quote;
 pub mod session;
+pub mod slurm;
 pub mod tail;
 pub mod tools;
 
+pub use backend::{ArrayRun, Backend, LocalArray, Run};
 pub use batch::{BatchOptions, BatchRun};
-pub use config::StataConfig;
+pub use config::{StartupError, StataArgs, StataConfig};
 pub use job::wrapper_text;
 pub use locate::{Edition, LocateError, Locator, Os, StataExecutable};
 pub use logparse::StataError;
@@ -49,4 +52,5 @@ pub use outcome::{
 };
 pub use process::ExitInfo;
 pub use session::{ConsoleSession, SessionError, SessionOptions, SessionRun};
+pub use slurm::{ArrayOptions, SlurmArray, SlurmConfig, SlurmRun};
 pub use tools::{StataTools, ToolError, ToolsConfig};

@@ -5,14 +5,13 @@
 //! `/sse`). Every option can also come from the environment; see `mcp-stata --help`.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 use mcp_core::Server;
 use mcp_stata::tools::INSTRUCTIONS;
-use mcp_stata::{Locator, StataConfig, StataTools, ToolsConfig};
+use mcp_stata::{StataArgs, StataTools, ToolsConfig};
 use mcp_transport::http::{HttpConfig, serve as serve_http};
 
 /// How clients reach the server.
@@ -26,9 +25,8 @@ enum Transport {
     Sse,
 }
 
-// ANCHOR: args
-/// An MCP server that runs Stata: do-files and code in batch runs or persistent sessions,
-/// with the log streamed as progress while Stata writes it.
+/// An MCP server that runs Stata: do-files and code in batch runs (on this machine or a Slurm
+/// cluster) or persistent sessions, with the log streamed as progress while Stata writes it.
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Args {
@@ -38,32 +36,9 @@ struct Args {
     /// The address HTTP listens on (with `--transport http` or `sse`).
     #[arg(long, default_value = "127.0.0.1:8000", env = "MCP_STATA_BIND")]
     bind: SocketAddr,
-    /// The Stata executable (`stata-mp`, `stata-se`, `stata`, `StataMP-64.exe`, ...), or its
-    /// directory. Default: the usual install locations, then `PATH`.
-    #[arg(long, env = "STATA_PATH")]
-    stata: Option<PathBuf>,
-    /// Where code runs and sessions start, and what relative paths are relative to.
-    /// Default: the current directory.
-    #[arg(long, env = "MCP_STATA_WORKDIR")]
-    workdir: Option<PathBuf>,
-    /// Stop any call after this many seconds, unless the call sets its own timeout.
-    #[arg(long, env = "MCP_STATA_TIMEOUT", value_parser = parse_seconds)]
-    timeout: Option<Duration>,
-    /// Where each run gets its own directory (with its log). Default: `mcp-stata` in the
-    /// temporary directory.
-    #[arg(long, env = "MCP_STATA_JOBS_DIR")]
-    jobs_dir: Option<PathBuf>,
-}
-// ANCHOR_END: args
-
-fn parse_seconds(text: &str) -> Result<Duration, String> {
-    let seconds: f64 = text
-        .parse()
-        .map_err(|_| format!("{text:?} is not a number of seconds"))?;
-    if seconds <= 0.0 {
-        return Err("the timeout must be positive".to_owned());
-    }
-    Duration::try_from_secs_f64(seconds).map_err(|e| e.to_string())
+    /// Stata, where runs go, and limits (checked at start-up).
+    #[command(flatten)]
+    stata: StataArgs,
 }
 
 /// Logs go to stderr (stdout carries the protocol on stdio), filtered by `RUST_LOG`.
@@ -75,32 +50,6 @@ fn init_logging() {
         .with_writer(std::io::stderr)
         .with_ansi(false)
         .try_init();
-}
-
-/// The tools' settings: Stata from `--stata` (or `STATA_PATH`) or the usual places.
-fn tools_config(args: &Args) -> ToolsConfig {
-    let mut locator = Locator::from_env();
-    if let Some(path) = &args.stata {
-        locator.stata_path = Some(path.clone().into_os_string());
-    }
-    let mut config = match locator.locate() {
-        Ok(executable) => {
-            tracing::info!(path = %executable.path.display(), edition = %executable.edition, "found Stata");
-            let mut stata = StataConfig::new(executable);
-            if let Some(dir) = &args.jobs_dir {
-                stata.jobs_dir = dir.clone();
-            }
-            ToolsConfig::new(stata)
-        }
-        Err(error) => {
-            tracing::warn!("{error}");
-            tracing::warn!("serving anyway: every tool call will answer with this error");
-            ToolsConfig::unavailable(error)
-        }
-    };
-    config.working_dir = args.workdir.clone();
-    config.timeout = args.timeout;
-    config
 }
 
 /// Completes on Ctrl-C or SIGTERM.
@@ -148,8 +97,8 @@ async fn serve(server: &Server, args: &Args) -> Result<(), Box<dyn std::error::E
     Ok(())
 }
 
-async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
-    let tools = std::sync::Arc::new(StataTools::new(tools_config(&args)));
+async fn run(args: Args, config: ToolsConfig) -> Result<(), Box<dyn std::error::Error>> {
+    let tools = std::sync::Arc::new(StataTools::new(config));
     let server = Server::builder("mcp-stata", env!("CARGO_PKG_VERSION"))
         .title("Stata")
         .instructions(INSTRUCTIONS)
@@ -165,6 +114,15 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
 fn main() -> ExitCode {
     init_logging();
     let args = Args::parse();
+    // Settings that cannot work stop the server at once, saying which and why.
+    let config = match args.stata.tools_config() {
+        Ok(config) => config,
+        Err(e) => {
+            tracing::error!("{e}");
+            eprintln!("mcp-stata: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(e) => {
@@ -172,7 +130,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result = runtime.block_on(run(args));
+    let result = runtime.block_on(run(args, config));
     // Dropping the tasks kills what is left of any Stata run. The stdio reader may sit in a
     // read of stdin that never returns (after SIGTERM, the client still holds the pipe): do
     // not wait for it.

@@ -22,6 +22,9 @@ pub struct LogLine {
 pub enum RunEvent {
     /// A line of the log was completed.
     Line(LogLine),
+    /// Where the run stands changed: a cluster job is pending (and why), running (and where),
+    /// ended.
+    Status(String),
     /// The run ended; always the last event.
     Finished(Result<RunOutcome, RunError>),
 }
@@ -188,6 +191,9 @@ pub enum RunError {
     /// Reading the log or waiting for Stata failed.
     #[error("lost track of Stata: {0}")]
     Io(#[from] std::io::Error),
+    /// The cluster refused the job, or could not be asked about it.
+    #[error("Slurm: {0}")]
+    Cluster(String),
     /// The console session ended (or died) while this command ran or before it started.
     #[error("the Stata session has ended{}", .0.as_ref().map(|e| format!(" (exit code {})", e.code)).unwrap_or_default())]
     SessionEnded(Option<ExitInfo>),
@@ -212,4 +218,14 @@ pub(crate) async fn read_graphs(files: &[GraphFile], max_bytes: u64) -> Vec<Grap
         }
     }
     graphs
+}
+
+/// A duration as people write it: `1 s`, `0.5 s`, `90 s` (to a tenth of a second).
+pub(crate) fn seconds_text(d: std::time::Duration) -> String {
+    let s = (d.as_secs_f64() * 10.0).round() / 10.0;
+    if s.fract() == 0.0 {
+        format!("{s:.0} s")
+    } else {
+        format!("{s:.1} s")
+    }
 }

@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 /// A line longer than this is cut into pieces of this size, so memory stays bounded.
 pub const MAX_LINE: usize = 64 * 1024;
@@ -96,6 +96,7 @@ impl LogTail {
 pub struct FileTail {
     path: PathBuf,
     file: Option<tokio::fs::File>,
+    offset: u64,
     splitter: LineSplitter,
     buf: Vec<u8>,
 }
@@ -106,6 +107,7 @@ impl FileTail {
         FileTail {
             path: path.to_path_buf(),
             file: None,
+            offset: 0,
             splitter: LineSplitter::new(),
             buf: vec![0; 64 * 1024],
         }
@@ -130,8 +132,25 @@ impl FileTail {
             return Ok(0);
         };
         let n = file.read(&mut self.buf).await?;
+        self.offset += n as u64;
         self.splitter.push(&self.buf[..n], emit);
         Ok(n)
+    }
+
+    /// Opens the file again where reading stopped: a filesystem shared over the network shows
+    /// what another machine appended only to a fresh open (close-to-open consistency).
+    pub async fn reopen(&mut self) {
+        if self.file.is_none() {
+            return;
+        }
+        if let Ok(mut file) = tokio::fs::File::open(&self.path).await
+            && file
+                .seek(std::io::SeekFrom::Start(self.offset))
+                .await
+                .is_ok()
+        {
+            self.file = Some(file);
+        }
     }
 
     /// The file is complete: the partial last line, if any.

@@ -41,6 +41,7 @@ async fn fifty_thousand_lines_in_bounded_memory() {
                 }
             }
             RunEvent::Finished(result) => break result.unwrap(),
+            RunEvent::Status(_) => {}
         }
     };
     let grown_kib = peak_rss_kib().saturating_sub(before);

@@ -124,6 +124,129 @@ async fn sigterm_ends_the_server_and_its_sessions() {
     assert_gone(&pids).await;
 }
 
+/// A server killed with SIGKILL runs no destructor: the keeper beside each Stata sees the
+/// server's pipe close and ends Stata's process group, for a batch run and a busy session alike.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_of_the_server_mid_run_leaves_no_stata() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mark = tmp.path().display().to_string();
+    let mut server = start(tmp.path(), &standin(), &mark).await;
+    let stuck = |name: &str| {
+        format!(
+            "display \"started {name}\"\n_standin_wait_file {}",
+            q(&tmp.path().join("never"))
+        )
+    };
+    let mut batch = server
+        .call_tool_streaming("stata_run_code", json!({ "code": stuck("batch") }))
+        .await
+        .unwrap();
+    wait_for_line(&mut batch, "started batch").await;
+    let mut session = server
+        .call_tool_streaming(
+            "stata_run_code",
+            json!({ "code": stuck("session"), "session": "busy" }),
+        )
+        .await
+        .unwrap();
+    wait_for_line(&mut session, "started session").await;
+    let server_pid = server.process().id().unwrap();
+    assert_eq!(
+        marked_stata(&mark).len(),
+        2,
+        "the batch run's Stata and the session's"
+    );
+    let pids: Vec<u32> = marked_pids(&mark)
+        .into_iter()
+        .filter(|&p| p != server_pid)
+        .collect();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(server_pid as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    let status = tokio::time::timeout(PATIENCE, server.process_mut().wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!status.success());
+    assert_gone(&pids).await;
+    assert!(marked_pids(&mark).is_empty());
+}
+
+/// Start-up checks: a working directory that does not exist stops the server with a clear
+/// message; an empty `STATA_PATH=` (and other empty settings) mean "not set".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn start_up_checks_and_empty_settings() {
+    let tmp = tempfile::tempdir().unwrap();
+    let missing = tmp.path().join("no such dir");
+    let out = Command::new(BIN)
+        .env("MCP_STATA_WORKDIR", &missing)
+        .env("STATA_PATH", standin())
+        .env("RUST_LOG", "off")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "mcp-stata: --workdir (MCP_STATA_WORKDIR) {}: no such directory",
+            missing.display()
+        )),
+        "{stderr}"
+    );
+    let file = tmp.path().join("a file");
+    std::fs::write(&file, b"").unwrap();
+    let out = Command::new(BIN)
+        .env("MCP_STATA_JOBS_DIR", file.join("jobs"))
+        .env("STATA_PATH", standin())
+        .env("RUST_LOG", "off")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--jobs-dir (MCP_STATA_JOBS_DIR)"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // Empty values, as launcher configurations write them: the server starts and serves.
+    let mut command = Command::new(BIN);
+    for name in [
+        "STATA_PATH",
+        "MCP_STATA_TIMEOUT",
+        "MCP_STATA_JOBS_DIR",
+        "MCP_STATA_BACKEND",
+        "MCP_STATA_SLURM_PARTITION",
+        "MCP_STATA_SBATCH_ARGS",
+        "MCP_STATA_MAX_RESULT_BYTES",
+    ] {
+        command.env(name, "");
+    }
+    command
+        .env("MCP_STATA_WORKDIR", tmp.path())
+        .env("PATH", tmp.path())
+        .env("HOME", tmp.path())
+        .env("RUST_LOG", "warn");
+    let server = connect(command).await.unwrap();
+    let result = server
+        .call_tool("stata_run_code", json!({ "code": "display 1" }))
+        .await
+        .unwrap();
+    assert!(result.is_error());
+    assert!(
+        result
+            .text()
+            .starts_with("Stata was not found. STATA_PATH is not set;"),
+        "{}",
+        result.text()
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_stata_the_binary_serves_and_explains() {
     let tmp = tempfile::tempdir().unwrap();

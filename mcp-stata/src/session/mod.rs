@@ -88,7 +88,7 @@ pub enum SessionError {
     /// end-of-command marker.
     #[error(
         "Stata did not answer within {} of starting (it never printed the end-of-command marker); {}",
-        seconds(.waited),
+        crate::outcome::seconds_text(*.waited),
         printed(.last_lines, .stderr)
     )]
     StartupTimeout {
@@ -102,15 +102,6 @@ pub enum SessionError {
     /// The session has already ended.
     #[error("the Stata session has ended")]
     Ended,
-}
-
-fn seconds(d: &Duration) -> String {
-    let s = d.as_secs_f64();
-    if s.fract() == 0.0 {
-        format!("{s:.0} s")
-    } else {
-        format!("{s:.1} s")
-    }
 }
 
 fn printed(lines: &[String], stderr: &str) -> String {

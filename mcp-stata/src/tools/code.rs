@@ -5,24 +5,9 @@
 
 use std::path::Path;
 
-use schemars::JsonSchema;
-use serde::Deserialize;
-
+use super::args::ResultKind;
 use super::error::ToolError;
 use crate::quote::{PathStyle, quote_path};
-
-/// Which stored results to show.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum ResultKind {
-    /// `r()`: results of the last r-class command (`summarize`, `tabulate`, ...).
-    R,
-    /// `e()`: results of the last estimation command (`regress`, `logit`, ...).
-    E,
-    /// Both.
-    #[default]
-    Both,
-}
 
 /// `value` if it is one line (surrounding blanks removed); `None` when empty.
 pub(crate) fn one_line(
@@ -102,7 +87,7 @@ pub(crate) fn stored_results(kind: ResultKind) -> &'static str {
 pub(crate) fn graph_export(
     path: &Path,
     name: Option<&str>,
-    width: Option<u32>,
+    width: Option<u64>,
     style: PathStyle,
 ) -> Result<String, ToolError> {
     let mut command = format!("graph export {},", quote_path(path, style)?);

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::budget::DEFAULT_MAX_RESULT_BYTES;
+use crate::backend::Backend;
 use crate::config::StataConfig;
 use crate::locate::{LocateError, Locator};
 
@@ -44,6 +45,9 @@ pub struct ToolsConfig {
     /// stays under this many bytes: the log's tail is cut to fit (default 256 KiB). The full
     /// log stays on disk, at the path the result names.
     pub max_result_bytes: usize,
+    /// Where batch runs go: this machine (the default) or a Slurm cluster. Sessions always run
+    /// on this machine.
+    pub backend: Backend,
 }
 
 impl ToolsConfig {
@@ -78,6 +82,7 @@ impl ToolsConfig {
             max_image_bytes: 4 * 1024 * 1024,
             lines_per_progress: 50,
             max_result_bytes: DEFAULT_MAX_RESULT_BYTES,
+            backend: Backend::Local,
         }
     }
 
@@ -90,6 +95,12 @@ impl ToolsConfig {
     /// Sets [`timeout`](Self::timeout).
     pub fn timeout(mut self, timeout: Duration) -> ToolsConfig {
         self.timeout = Some(timeout);
+        self
+    }
+
+    /// Sets [`backend`](Self::backend).
+    pub fn backend(mut self, backend: Backend) -> ToolsConfig {
+        self.backend = backend;
         self
     }
 

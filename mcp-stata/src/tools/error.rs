@@ -41,6 +41,17 @@ pub enum ToolError {
         /// The limit.
         max: usize,
     },
+    /// The call's timeout ran out while another call was still starting the session.
+    #[error(
+        "the session {name:?} was still starting when this call's timeout of {} s ran out",
+        timeout.as_secs_f64()
+    )]
+    StillStarting {
+        /// The session's name.
+        name: String,
+        /// The call's timeout.
+        timeout: std::time::Duration,
+    },
     /// An argument is not acceptable.
     #[error("invalid `{argument}`: {reason}")]
     InvalidArgument {

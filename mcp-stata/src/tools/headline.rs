@@ -1,19 +1,8 @@
 //! The first lines of a run's result: how it ended and what that means, claiming only what the
 //! log showed (a count the parser could not make is left out, never guessed).
 
-use std::time::Duration;
-
 use super::report::RunInfo;
-use crate::outcome::{Death, RunOutcome, RunStatus};
-
-pub(crate) fn seconds(d: Duration) -> String {
-    let s = d.as_secs_f64();
-    if s.fract() == 0.0 {
-        format!("{s:.0} s")
-    } else {
-        format!("{s:.1} s")
-    }
-}
+use crate::outcome::{Death, RunOutcome, RunStatus, seconds_text as seconds};
 
 /// `k of N commands`, when the log reached the do-file and the count makes sense.
 fn counted(outcome: &RunOutcome) -> Option<String> {

@@ -5,6 +5,7 @@
 //! | --- | --- |
 //! | `stata_run_do_file` | runs a do-file in a fresh batch run |
 //! | `stata_run_code` | runs code in a fresh batch run, or in a named persistent session |
+//! | `stata_run_array` | runs a do-file once per parameter set (a Slurm job array on a cluster) |
 //! | `stata_describe` | `describe`: the variables of the data in memory |
 //! | `stata_list` | `list`: some observations |
 //! | `stata_stored_results` | `return list` / `ereturn list`: `r()` and `e()` |
@@ -27,6 +28,8 @@
 //! Without Stata ([`ToolsConfig::unavailable`]), the tools are still listed, and every call
 //! answers with an error that names the places searched and how to set `STATA_PATH`.
 
+mod args;
+mod array;
 pub mod base64;
 mod budget;
 mod code;
@@ -46,13 +49,15 @@ use mcp_core::{CallToolResult, Context, tools};
 use schemars::JsonSchema;
 use serde::Serialize;
 
+pub use args::{MAX_PARAMETER_SETS, ParameterSets, Positive, ResultKind};
+pub use array::{ArrayReport, ElementReport};
 pub use budget::DEFAULT_MAX_RESULT_BYTES;
-pub use code::ResultKind;
 pub use config::ToolsConfig;
 pub use error::ToolError;
 pub use report::{CommandReport, GraphReport, RunReport, SlurmReport, Status};
 pub use sessions::SessionInfo;
 
+use crate::backend::Backend;
 use crate::config::{StataConfig, unique_token};
 use crate::locate::LocateError;
 use crate::outcome::Graph;
@@ -89,6 +94,7 @@ pub struct StataTools {
     max_image_bytes: u64,
     max_result_bytes: usize,
     lines_per_progress: usize,
+    backend: Backend,
     sessions: Sessions,
 }
 
@@ -110,6 +116,7 @@ impl StataTools {
             session_startup_timeout: config.session_startup_timeout,
             max_image_bytes: config.max_image_bytes,
             max_result_bytes: config.max_result_bytes,
+            backend: config.backend,
             lines_per_progress: config.lines_per_progress,
             sessions: Sessions::new(config.max_sessions),
         }
@@ -154,6 +161,44 @@ impl StataTools {
             .run_file(ctx, &path, args, working_dir.as_deref(), timeout)
             .await?;
         Ok(to_result(&outcome, &self.info(None, timeout)))
+    }
+
+    /// Runs one Stata do-file once per parameter set (each set is the do-file's arguments,
+    /// seen inside it as `1', `2', ...) and reports every run's outcome.
+    ///
+    /// On a Slurm cluster (a server started with `--backend slurm`) the sets run as one job
+    /// array, as many at once as the cluster allows (or `max_parallel`); here they run as batch
+    /// runs, `max_parallel` at a time (default 1). While they run, each set's state (pending
+    /// and why, running and where, finished and how) is sent as a progress notification
+    /// (progress = sets finished, total = sets). The result lists every set's outcome (success
+    /// or r(N) with its message, the job id, node, elapsed time and exit code on Slurm, its log's
+    /// path) and shows the end of the log of each set that failed.
+    #[tool(name = "stata_run_array", title = "Run a do-file over parameter sets")]
+    async fn run_array_tool(
+        &self,
+        /// Path of the do-file (absolute, or relative to the server's working directory).
+        path: String,
+        /// The parameter sets: one list of arguments per run, such as [["1990"], ["2000"]].
+        parameter_sets: ParameterSets,
+        /// Directory to run in (default: the do-file's own directory).
+        working_dir: Option<String>,
+        /// At most this many sets run at once (default: 1 here, the cluster's limit on Slurm).
+        max_parallel: Option<Positive>,
+        /// Stop every set still going after this many seconds (default: the server's timeout).
+        timeout_seconds: Option<f64>,
+        ctx: &Context,
+    ) -> Result<CallToolResult, ToolError> {
+        let timeout = self.timeout_for(timeout_seconds)?;
+        let max_parallel = max_parallel.map(|p| usize::try_from(p.0).unwrap_or(usize::MAX));
+        self.run_array(
+            ctx,
+            &path,
+            parameter_sets.0,
+            working_dir.as_deref(),
+            max_parallel,
+            timeout,
+        )
+        .await
     }
 
     /// Runs Stata code (one or more lines of do-file code) and reports how it ended.
@@ -231,16 +276,16 @@ impl StataTools {
         /// A Stata condition, such as `price > 5000 & !missing(mpg)` (without `if`).
         condition: Option<String>,
         /// The first observation to list (1-based).
-        #[arg(default = 1)]
-        from: u64,
+        #[arg(default = Positive(1))]
+        from: Positive,
         /// How many observations to list at most.
-        #[arg(default = 20)]
-        count: u64,
+        #[arg(default = Positive(20))]
+        count: Positive,
         ctx: &Context,
     ) -> Result<CallToolResult, ToolError> {
         let varlist = code::one_line("varlist", varlist.as_deref())?;
         let condition = code::one_line("condition", condition.as_deref())?;
-        let command = code::list(varlist.as_deref(), condition.as_deref(), from, count)?;
+        let command = code::list(varlist.as_deref(), condition.as_deref(), from.0, count.0)?;
         self.inspect(ctx, session, code, &command).await
     }
 
@@ -249,7 +294,8 @@ impl StataTools {
     /// `ereturn list`, or both.
     ///
     /// Stored results live in a session: give `session`, or give `code` that computes them in a
-    /// fresh batch run (for example `sysuse auto, clear` and `regress price mpg`).
+    /// fresh batch run (for example `sysuse auto, clear` and `regress price mpg`). A fresh batch
+    /// run without `code` has no results to show, so one of the two is required.
     #[tool(name = "stata_stored_results", title = "Show stored results")]
     async fn stored_results(
         &self,
@@ -262,6 +308,15 @@ impl StataTools {
         which: ResultKind,
         ctx: &Context,
     ) -> Result<CallToolResult, ToolError> {
+        let no_session = session_name(session.as_deref())?.is_none();
+        let no_code = code.as_deref().is_none_or(|c| c.trim().is_empty());
+        if no_session && no_code {
+            self.stata()?;
+            return Err(ToolError::invalid(
+                "session",
+                "stored results live in a session: name the session that computed them, or give `code` that computes them (a fresh batch run without code has none)",
+            ));
+        }
         let command = code::stored_results(which);
         self.inspect(ctx, session, code, command).await
     }
@@ -284,7 +339,7 @@ impl StataTools {
         /// Where to save the file (default: a new PNG file in the server's job directory).
         path: Option<String>,
         /// Width of the image in pixels.
-        width: Option<u32>,
+        width: Option<Positive>,
         ctx: &Context,
     ) -> Result<CallToolResult, ToolError> {
         let stata = self.stata()?;
@@ -302,6 +357,7 @@ impl StataTools {
                 source,
             })?;
         }
+        let width = width.map(|w| w.0);
         let command = code::graph_export(&file, name.as_deref(), width, stata.path_style)?;
         let session = session_name(session.as_deref())?;
         let text = code::after_setup(code.as_deref(), &command);

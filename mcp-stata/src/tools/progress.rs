@@ -16,6 +16,9 @@ use mcp_core::{Context, Progress};
 
 use crate::outcome::{LogLine, RunError, RunEvent, RunOutcome};
 
+/// Lines stop joining a message once it holds this many bytes (one line is at most 64 KiB).
+const MESSAGE_BYTES: usize = 64 * 1024;
+
 /// Makes strictly growing progress values whose whole part is the commands executed.
 #[derive(Debug, Default)]
 pub(crate) struct ProgressClock {
@@ -95,17 +98,28 @@ where
 {
     let mut clock = ProgressClock::default();
     let lost = || RunError::Io(std::io::Error::other("the run ended without an outcome"));
+    let mut executed = 0;
     loop {
         let first = match run.next().await {
             Some(RunEvent::Line(line)) => line,
+            Some(RunEvent::Status(text)) => {
+                ctx.progress(Progress::new().at(clock.next(executed)).message(text))
+                    .await;
+                continue;
+            }
             Some(RunEvent::Finished(result)) => return result,
             None => return Err(lost()),
         };
         let mut batch = Batch::new(first);
         let mut end = None;
-        while batch.count < lines_per_message.max(1) {
+        let mut status = None;
+        while batch.count < lines_per_message.max(1) && batch.text.len() < MESSAGE_BYTES {
             match run.next().now_or_never() {
                 Some(Some(RunEvent::Line(line))) => batch.push(line),
+                Some(Some(RunEvent::Status(text))) => {
+                    status = Some(text);
+                    break;
+                }
                 Some(Some(RunEvent::Finished(result))) => {
                     end = Some(result);
                     break;
@@ -117,7 +131,12 @@ where
                 None => break,
             }
         }
+        executed = batch.last.executed;
         ctx.progress(batch.progress(&mut clock)).await;
+        if let Some(text) = status {
+            ctx.progress(Progress::new().at(clock.next(executed)).message(text))
+                .await;
+        }
         if let Some(result) = end {
             return result;
         }

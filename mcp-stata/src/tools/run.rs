@@ -6,12 +6,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mcp_core::Context;
+use tokio::time::Instant;
 
 use super::StataTools;
 use super::error::ToolError;
 use super::progress::follow;
 use super::report::RunInfo;
-use crate::batch::{BatchOptions, BatchRun};
+use crate::batch::BatchOptions;
 use crate::config::StataConfig;
 use crate::outcome::RunOutcome;
 use crate::session::{ConsoleSession, SessionOptions};
@@ -109,7 +110,7 @@ impl StataTools {
             args,
             timeout,
         };
-        let mut run = BatchRun::start(stata, &file, options).await?;
+        let mut run = self.backend.start_file(stata, &file, options).await?;
         Ok(follow(ctx, &mut run, self.lines_per_progress).await?)
     }
 
@@ -123,6 +124,8 @@ impl StataTools {
         working_dir: Option<&str>,
         timeout: Option<Duration>,
     ) -> Result<RunOutcome, ToolError> {
+        // The call's timeout runs from its first moment: a session's start-up counts too.
+        let deadline = timeout.map(|t| Instant::now() + t);
         let stata = self.stata()?;
         let working_dir = self.working_dir_for(working_dir)?;
         let Some(name) = session else {
@@ -131,19 +134,38 @@ impl StataTools {
                 args: Vec::new(),
                 timeout,
             };
-            let mut run = BatchRun::start_code(stata, code, options).await?;
+            let mut run = self.backend.start_code(stata, code, options).await?;
             return Ok(follow(ctx, &mut run, self.lines_per_progress).await?);
+        };
+        let startup_timeout = match deadline {
+            Some(deadline) => self
+                .session_startup_timeout
+                .min(deadline.saturating_duration_since(Instant::now())),
+            None => self.session_startup_timeout,
         };
         let options = SessionOptions {
             working_dir: Some(working_dir.clone()),
-            startup_timeout: self.session_startup_timeout,
+            startup_timeout,
         };
-        let session = self
-            .sessions
-            .get_or_start(name, working_dir, ConsoleSession::start(stata, options))
-            .await?;
+        let start =
+            self.sessions
+                .get_or_start(name, working_dir, ConsoleSession::start(stata, options));
+        // A start this call makes ends by itself at the deadline (and says what Stata printed);
+        // this bound is for a start another call makes, which this call only waits for.
+        let session = match (deadline, timeout) {
+            (Some(deadline), Some(timeout)) => {
+                tokio::time::timeout_at(deadline + stata.kill_grace + Duration::from_secs(5), start)
+                    .await
+                    .map_err(|_| ToolError::StillStarting {
+                        name: name.to_owned(),
+                        timeout,
+                    })??
+            }
+            _ => start.await?,
+        };
         let _busy = session.busy();
-        let mut run = session.console.run(code, timeout).await?;
+        let remaining = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        let mut run = session.console.run(code, remaining).await?;
         Ok(follow(ctx, &mut run, self.lines_per_progress).await?)
     }
 }

@@ -142,6 +142,15 @@ impl Stata {
                 eprintln!("EngineCrash: the process died (exit status {code})");
                 std::process::exit(i32::from(code));
             }
+            "_standin_long_line" => match rest.trim().parse::<usize>() {
+                Ok(n) => {
+                    if self.quiet == 0 && self.captured == 0 {
+                        self.out.unwrapped(&format!("{}END", "x".repeat(n)));
+                    }
+                    Ok(())
+                }
+                Err(_) => Err(self.fail(198, "invalid syntax")),
+            },
             "_standin_wait_file" => match take_word(rest) {
                 Some((path, _)) => self.wait_until(|| Path::new(&path).exists()),
                 None => Err(self.fail(198, "invalid syntax")),

@@ -54,7 +54,8 @@
 //! `_standin_wait_file "path"` blocks until `path` exists (a break interrupts it), so a test can
 //! let the run go on only after its client saw the previous output; `_standin_die N` writes a
 //! crash report on standard error and exits at once with status `N`, the log cut where it
-//! stands (a Stata that dies mid-run). Anything else is
+//! stands (a Stata that dies mid-run); `_standin_long_line N` prints one line of `N` `x`s and
+//! `END`, not wrapped (what a Stata-compatible program may print). Anything else is
 //! `command X is unrecognized` / `r(199);`.
 //!
 //! A UTF-8 byte-order mark at the start of a do-file is kept as part of the first command, which

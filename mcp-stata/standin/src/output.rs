@@ -174,6 +174,11 @@ impl Output {
         }
     }
 
+    /// One output line, however long (no wrapping at the line size).
+    pub(crate) fn unwrapped(&mut self, text: &str) {
+        self.physical(Style::Result, text);
+    }
+
     /// The echo of one command line: `prefix` then `text`, wrapped at linesize-1 with `> `.
     pub(crate) fn echo(&mut self, prefix: &str, text: &str) {
         let width = self.linesize.saturating_sub(1).max(prefix.len() + 1);

@@ -150,6 +150,7 @@ pub async fn collect(run: &mut impl Events, mut on_line: impl FnMut(&LogLine)) -
                 lines.push(line);
             }
             RunEvent::Finished(result) => return Collected { lines, result },
+            RunEvent::Status(_) => {}
         }
     }
 }
@@ -173,6 +174,7 @@ pub async fn wait_for_line(run: &mut impl Events, text: &str) -> Vec<LogLine> {
             RunEvent::Finished(result) => {
                 panic!("finished before line {text:?}: {result:?}; saw {seen:?}")
             }
+            RunEvent::Status(_) => {}
         }
     }
 }

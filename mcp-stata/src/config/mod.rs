@@ -1,10 +1,15 @@
-//! How to run Stata: which executable, where job directories go, grace periods.
+//! How to run Stata: which executable, where job directories go, grace periods; and the
+//! settings a server starts with ([`StataArgs`]), checked at start-up.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::locate::{LocateError, Locator, StataExecutable};
 use crate::quote::PathStyle;
+
+mod startup;
+
+pub use startup::{StartupError, StataArgs, check_jobs_dir, check_workdir, parse_seconds};
 
 /// Settings shared by batch runs and console sessions.
 #[derive(Clone, Debug)]
