@@ -142,6 +142,7 @@ fn arguments(tool: &str) -> Value {
     match tool {
         "stata_run_do_file" => json!({ "path": "a.do" }),
         "stata_run_code" => json!({ "code": "display 1" }),
+        "stata_run_array" => json!({ "path": "a.do", "parameter_sets": [["1"]] }),
         "stata_help" => json!({ "command": "regress" }),
         "stata_break" | "stata_close_session" => json!({ "session": "main" }),
         _ => json!({}),
@@ -170,7 +171,7 @@ async fn without_stata_every_tool_explains_how_to_set_stata_path() {
         .unwrap();
     let client = mcp_core::memory::connect(&server).await.unwrap();
     let listed = client.list_tools().await.unwrap();
-    assert_eq!(listed.len(), 10);
+    assert_eq!(listed.len(), 11);
     for tool in listed {
         let result = client
             .call_tool(&tool.name, arguments(&tool.name))
