@@ -111,6 +111,12 @@ impl Events for BatchRun {
     }
 }
 
+impl Events for mcp_stata::SlurmRun {
+    async fn next(&mut self) -> Option<RunEvent> {
+        self.next_event().await
+    }
+}
+
 impl Events for SessionRun {
     async fn next(&mut self) -> Option<RunEvent> {
         self.next_event().await
