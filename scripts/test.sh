@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up everything the tests need on a fresh machine, then runs every check and test:
 # formatting, clippy, docs, the Rust test suites, the Python interop suite, the official
-# conformance suite and the guide.
+# conformance suite and the guide. A single-node Slurm cluster (Debian's packages, config under
+# target/slurm) runs for the Stata plugin's Slurm tests, and is stopped when the script ends.
 # Idempotent: a second run reuses target/venv and the cargo build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +23,13 @@ if [ ! -x /usr/sbin/nginx ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq nginx-light >/dev/null
 fi
 /usr/sbin/nginx -v
+
+step "Slurm (Debian's slurmctld, slurmd, munge): a single-node cluster for the Stata plugin's tests"
+bash scripts/slurm.sh install
+trap 'bash scripts/slurm.sh stop' EXIT
+eval "$(bash scripts/slurm.sh start)"
+export SLURM_CONF
+sinfo
 
 step "cargo fmt --check"
 cargo fmt --all --check

@@ -42,6 +42,9 @@ pub struct StataArgs {
     /// The Slurm partition to submit to. Default: the cluster's default partition.
     #[arg(long, env = "MCP_STATA_SLURM_PARTITION", value_name = "NAME")]
     pub slurm_partition: Option<String>,
+    /// How often to ask Slurm where a job stands, in seconds. Default: 1.
+    #[arg(long, env = "MCP_STATA_SLURM_POLL", value_name = "SECONDS")]
+    pub slurm_poll: Option<String>,
     /// One more `sbatch` option, as one argument (`--sbatch-arg=--time=2:00:00`); repeat it for
     /// more. In the environment, options separated by spaces.
     #[arg(
@@ -156,8 +159,14 @@ impl StataArgs {
         match set(&self.backend) {
             None | Some("local") => Ok(Backend::Local),
             Some("slurm") => {
+                let defaults = SlurmConfig::default();
+                let poll = set(&self.slurm_poll)
+                    .map(|text| parse_seconds("--slurm-poll (MCP_STATA_SLURM_POLL)", text))
+                    .transpose()?
+                    .unwrap_or(defaults.poll);
                 let slurm = SlurmConfig {
                     partition: set(&self.slurm_partition).map(str::to_owned),
+                    poll,
                     sbatch_args: self
                         .sbatch_args
                         .iter()
@@ -165,7 +174,7 @@ impl StataArgs {
                         .filter(|a| !a.is_empty())
                         .map(str::to_owned)
                         .collect(),
-                    ..SlurmConfig::default()
+                    ..defaults
                 };
                 slurm.check().map_err(StartupError::Slurm)?;
                 Ok(Backend::Slurm(slurm))
