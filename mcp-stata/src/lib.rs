@@ -3,8 +3,10 @@
 //!
 //! - [`tools`]: [`StataTools`], the tools to mount in any server built on `mcp-core`
 //!   (`Server::builder(..).tools(StataTools::new(ToolsConfig::locate()))`): run a do-file or
-//!   code (in a batch run or a named persistent session), describe and list the data, show
-//!   stored results, export a graph, show help, list, break and close sessions.
+//!   code (in a batch run or a named persistent session), run a do-file over parameter sets,
+//!   describe and list the data, show stored results, export a graph, show help, list, break
+//!   and close sessions.
+//! - [`StataArgs`]: the server's Stata settings (a clap group to flatten), checked at start-up.
 //! - The binary `mcp-stata` serves them over stdio or HTTP (`mcp-stata --help`).
 //!
 //! The engine:
@@ -13,9 +15,12 @@
 //!   the executable's name; an error naming every place looked.
 //! - [`BatchRun`]: `stata -b -q do` in a job directory of its own; a [`Stream`] of
 //!   [`RunEvent::Line`] (each new log line, with commands executed out of the do-file's total)
-//!   ending with [`RunEvent::Finished`] (success or `r(N)` with its message, the log's tail and
-//!   path, exported graphs, the exit code). Cancelling, dropping or timing out kills Stata's
-//!   whole process group.
+//!   ending with [`RunEvent::Finished`] (success, `r(N)` with its message, or a Stata that died;
+//!   the log's tail and path, exported graphs, the exit status, standard error). Cancelling,
+//!   dropping or timing out kills Stata's whole process group; a [keeper](process) kills it
+//!   when the server dies, even by SIGKILL.
+//! - [`SlurmRun`], [`SlurmArray`]: the same on a Slurm cluster (`sbatch`, the queue state as
+//!   [`RunEvent::Status`], `scancel`); [`Backend`] chooses where batch runs go.
 //! - [`ConsoleSession`]: a long-lived `stata -q` fed on standard input; each command's end is
 //!   recognised by a sentinel line; a break (SIGINT) stops a command and keeps the session.
 //!

@@ -191,7 +191,10 @@ async fn the_guide_s_do_file_ends_as_the_transcript_shows() {
     assert_eq!(images(&done.result).len(), 1);
     assert!(done.lines().contains(&"fitting the model...".to_owned()));
     assert!(
+        done.text().starts_with(
+            "Stata stopped with error r(111): missing_var not found\nIt failed at command 8 of 9 (line 9: `gen z = missing_var + 1`). Later commands did not run.\n"
+        ),
+        "{}",
         done.text()
-            .starts_with("Stata stopped with error r(111): missing_var not found\n")
     );
 }

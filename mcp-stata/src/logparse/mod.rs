@@ -230,7 +230,7 @@ impl LogParser {
 
     /// The commands of the user's do-file, in order: an echo that is the next of them starts a
     /// command even without a blank line before it, and while every echo matches the next
-    /// command, [`failed_command`](Self::failed_command) can name the one that failed.
+    /// command, [`last_command`](Self::last_command) can name the one that failed.
     pub fn with_commands(mut self, commands: Vec<Command>) -> LogParser {
         self.expected = commands.iter().map(|c| squeeze(&c.code)).collect();
         self.commands = commands;

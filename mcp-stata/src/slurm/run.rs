@@ -44,7 +44,15 @@ impl SlurmRun {
     ) -> Result<SlurmRun, RunError> {
         let dir = job_dir(&stata.jobs_dir, "slurm")?;
         let job = JobSource::file(do_file, options.working_dir.clone(), &dir).await?;
-        let file = submit(stata, slurm, &dir, &job, &[options.args.clone()], None).await?;
+        let file = submit(
+            stata,
+            slurm,
+            &dir,
+            &job,
+            std::slice::from_ref(&options.args),
+            None,
+        )
+        .await?;
         Ok(SlurmRun::follow(stata, slurm, dir, file, options.timeout))
     }
 
@@ -57,7 +65,15 @@ impl SlurmRun {
     ) -> Result<SlurmRun, RunError> {
         let dir = job_dir(&stata.jobs_dir, "slurm")?;
         let job = JobSource::code(code, options.working_dir.clone(), &dir)?;
-        let file = submit(stata, slurm, &dir, &job, &[options.args.clone()], None).await?;
+        let file = submit(
+            stata,
+            slurm,
+            &dir,
+            &job,
+            std::slice::from_ref(&options.args),
+            None,
+        )
+        .await?;
         Ok(SlurmRun::follow(stata, slurm, dir, file, options.timeout))
     }
 

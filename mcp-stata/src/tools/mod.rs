@@ -17,9 +17,11 @@
 //!
 //! Every run streams its log: each new line goes to the client as a progress notification
 //! while Stata writes it (`progress` = commands executed, `total` = commands in the do-file or
-//! code). The result tells success or Stata's `r(N)` error with its message, shows the log's
-//! last lines and the full log's path, attaches exported graphs as images, and carries the
-//! same facts as structured content ([`RunReport`]).
+//! code); on a Slurm cluster the job's queue state comes first. The result tells success,
+//! Stata's `r(N)` error with its message and the failing command, or a Stata that died (with its
+//! exit status and standard error); it shows the log's last lines (within a byte cap) and the
+//! full log's path, attaches exported graphs as images, and carries the same facts as
+//! structured content ([`RunReport`]). Batch runs go where [`ToolsConfig::backend`] says.
 //!
 //! Cancelling a call (`notifications/cancelled`) or passing its timeout stops a batch run by
 //! killing Stata's whole process group; in a session it sends a break, which stops the command
@@ -70,8 +72,10 @@ use sessions::Sessions;
 pub const INSTRUCTIONS: &str = "These tools run Stata. Use stata_run_code for code and stata_run_do_file for do-files; \
 pass a `session` name to stata_run_code to keep data in memory between calls, and use the same \
 session with stata_describe, stata_list, stata_stored_results and stata_export_graph to look at \
-it. A run's log streams as progress while Stata works; its result says whether it succeeded or \
-which error r(N) stopped it, with the end of the log and the log file's path.";
+it. To run one do-file over several parameter sets (a job array on a Slurm cluster), use \
+stata_run_array. A run's log streams as progress while Stata works; its result says whether it \
+succeeded, which error r(N) stopped it, or that Stata died, with the end of the log and the log \
+file's path.";
 
 /// The Stata tools: a [`ToolBox`](mcp_core::ToolBox) to mount in a server.
 ///
