@@ -112,6 +112,19 @@ impl LogFollower {
         }
     }
 
+    /// Reads at most one buffer of what the log has gained: the user's lines in it, and how
+    /// many bytes were read (0 at the current end).
+    async fn read_some(&mut self) -> (Vec<LogLine>, usize) {
+        let mut lines = Vec::new();
+        let n = self
+            .tail
+            .read_some(&mut |line| lines.push(line))
+            .await
+            .unwrap_or(0);
+        let events = lines.into_iter().filter_map(|l| self.take(l)).collect();
+        (events, n)
+    }
+
     /// Reads what the log has gained and sends its complete lines, until its current end. Stops
     /// early, with the reason, when the run is cancelled, times out or nobody listens.
     pub(crate) async fn pump<T>(
@@ -122,14 +135,9 @@ impl LogFollower {
         deadline: Option<Instant>,
     ) -> Result<(), Interrupt> {
         loop {
-            let mut lines = Vec::new();
-            let n = self
-                .tail
-                .read_some(&mut |line| lines.push(line))
-                .await
-                .unwrap_or(0);
-            for line in lines {
-                if let Some(event) = self.take(line) {
+            let (events, n) = self.read_some().await;
+            for event in events {
+                {
                     tokio::select! {
                         biased;
                         () = cancel.cancelled() => return Err(Interrupt::Cancelled),
@@ -150,16 +158,9 @@ impl LogFollower {
     /// the user's part never began, sends the lines held back.
     pub(crate) async fn drain<T>(&mut self, tx: &mpsc::Sender<T>, wrap: impl Fn(RunEvent) -> T) {
         loop {
-            let mut lines = Vec::new();
-            let n = self
-                .tail
-                .read_some(&mut |line| lines.push(line))
-                .await
-                .unwrap_or(0);
-            for line in lines {
-                if let Some(event) = self.take(line) {
-                    let _ = tx.send(wrap(RunEvent::Line(event))).await;
-                }
+            let (events, n) = self.read_some().await;
+            for event in events {
+                let _ = tx.send(wrap(RunEvent::Line(event))).await;
             }
             if n == 0 {
                 break;

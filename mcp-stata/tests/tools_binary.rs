@@ -27,6 +27,19 @@ async fn start(dir: &Path, stata: &Path, mark: &str) -> StdioClient {
     connect(command).await.unwrap()
 }
 
+/// Sends `signal` to the server and waits (bounded) for it to exit.
+async fn signal_and_wait(
+    server: &mut StdioClient,
+    signal: nix::sys::signal::Signal,
+) -> std::process::ExitStatus {
+    let pid = server.process().id().unwrap();
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), signal).unwrap();
+    tokio::time::timeout(PATIENCE, server.process_mut().wait())
+        .await
+        .unwrap()
+        .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_binary_streams_a_run_in_lockstep_over_stdio() {
     let tmp = tempfile::tempdir().unwrap();
@@ -111,15 +124,7 @@ async fn sigterm_ends_the_server_and_its_sessions() {
         "the session's Stata: {pids:?}"
     );
     assert!(pids.contains(&pid));
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(pid as i32),
-        nix::sys::signal::Signal::SIGTERM,
-    )
-    .unwrap();
-    let status = tokio::time::timeout(PATIENCE, server.process_mut().wait())
-        .await
-        .unwrap()
-        .unwrap();
+    let status = signal_and_wait(&mut server, nix::sys::signal::Signal::SIGTERM).await;
     assert!(status.success(), "{status:?}");
     assert_gone(&pids).await;
 }
@@ -160,15 +165,7 @@ async fn sigkill_of_the_server_mid_run_leaves_no_stata() {
         .into_iter()
         .filter(|&p| p != server_pid)
         .collect();
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(server_pid as i32),
-        nix::sys::signal::Signal::SIGKILL,
-    )
-    .unwrap();
-    let status = tokio::time::timeout(PATIENCE, server.process_mut().wait())
-        .await
-        .unwrap()
-        .unwrap();
+    let status = signal_and_wait(&mut server, nix::sys::signal::Signal::SIGKILL).await;
     assert!(!status.success());
     assert_gone(&pids).await;
     assert!(marked_pids(&mark).is_empty());

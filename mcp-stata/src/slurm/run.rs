@@ -44,16 +44,7 @@ impl SlurmRun {
     ) -> Result<SlurmRun, RunError> {
         let dir = job_dir(&stata.jobs_dir, "slurm")?;
         let job = JobSource::file(do_file, options.working_dir.clone(), &dir).await?;
-        let file = submit(
-            stata,
-            slurm,
-            &dir,
-            &job,
-            std::slice::from_ref(&options.args),
-            None,
-        )
-        .await?;
-        Ok(SlurmRun::follow(stata, slurm, dir, file, options.timeout))
+        SlurmRun::submit(stata, slurm, dir, &job, options).await
     }
 
     /// Submits `code` (do-file lines).
@@ -65,15 +56,18 @@ impl SlurmRun {
     ) -> Result<SlurmRun, RunError> {
         let dir = job_dir(&stata.jobs_dir, "slurm")?;
         let job = JobSource::code(code, options.working_dir.clone(), &dir)?;
-        let file = submit(
-            stata,
-            slurm,
-            &dir,
-            &job,
-            std::slice::from_ref(&options.args),
-            None,
-        )
-        .await?;
+        SlurmRun::submit(stata, slurm, dir, &job, options).await
+    }
+
+    async fn submit(
+        stata: &StataConfig,
+        slurm: &SlurmConfig,
+        dir: PathBuf,
+        job: &JobSource,
+        options: BatchOptions,
+    ) -> Result<SlurmRun, RunError> {
+        let sets = std::slice::from_ref(&options.args);
+        let file = submit(stata, slurm, &dir, job, sets, None).await?;
         Ok(SlurmRun::follow(stata, slurm, dir, file, options.timeout))
     }
 

@@ -60,14 +60,8 @@ impl StataTools {
         timeout: Option<Duration>,
     ) -> Result<CallToolResult, ToolError> {
         let stata = self.stata()?;
-        let mut file = self.resolve(path);
-        if !file.exists() && file.extension().is_none() {
-            file.set_extension("do");
-        }
-        let working_dir = match working_dir.filter(|d| !d.trim().is_empty()) {
-            Some(dir) => Some(self.working_dir_for(Some(dir))?),
-            None => None,
-        };
+        let file = self.do_file(path);
+        let working_dir = self.chosen_working_dir(working_dir)?;
         let options = ArrayOptions {
             working_dir,
             timeout,

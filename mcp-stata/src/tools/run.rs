@@ -61,6 +61,27 @@ impl StataTools {
         Ok(dir)
     }
 
+    /// The do-file at `path`, made absolute; `.do` added to a name without an extension when
+    /// only that exists (as Stata does).
+    pub(crate) fn do_file(&self, path: &str) -> PathBuf {
+        let mut file = self.resolve(path);
+        if !file.exists() && file.extension().is_none() {
+            file.set_extension("do");
+        }
+        file
+    }
+
+    /// The working directory a call names, if it names one (checked to be a directory).
+    pub(crate) fn chosen_working_dir(
+        &self,
+        dir: Option<&str>,
+    ) -> Result<Option<PathBuf>, ToolError> {
+        match dir.filter(|d| !d.trim().is_empty()) {
+            Some(dir) => Ok(Some(self.working_dir_for(Some(dir))?)),
+            None => Ok(None),
+        }
+    }
+
     /// The call's timeout: `seconds` if given, else the server's.
     pub(crate) fn timeout_for(&self, seconds: Option<f64>) -> Result<Option<Duration>, ToolError> {
         match seconds {
@@ -96,15 +117,8 @@ impl StataTools {
         timeout: Option<Duration>,
     ) -> Result<RunOutcome, ToolError> {
         let stata = self.stata()?;
-        let mut file = self.resolve(path);
-        if !file.exists() && file.extension().is_none() {
-            // Stata adds `.do` to a do-file named without an extension.
-            file.set_extension("do");
-        }
-        let working_dir = match working_dir.filter(|d| !d.trim().is_empty()) {
-            Some(dir) => Some(self.working_dir_for(Some(dir))?),
-            None => None,
-        };
+        let file = self.do_file(path);
+        let working_dir = self.chosen_working_dir(working_dir)?;
         let options = BatchOptions {
             working_dir,
             args,
