@@ -97,19 +97,7 @@ impl SlurmRun {
         file: JobFile,
         timeout: Option<Duration>,
     ) -> SlurmRun {
-        let (tx, events) = mpsc::channel(64);
-        let cancel = CancellationToken::new();
-        let job_id = file.job_id.clone();
-        let watch = Watch::new(
-            stata,
-            slurm,
-            file,
-            tx,
-            cancel.clone(),
-            timeout.map(|t| Instant::now() + t),
-        );
-        let total = watch.total(0);
-        tokio::spawn(watch.run());
+        let (events, cancel, job_id, total) = spawn_watch(stata, slurm, file, timeout);
         SlurmRun {
             events,
             cancel,
@@ -162,6 +150,29 @@ impl SlurmRun {
     }
 }
 
+/// Starts following `file`'s job: its events, the token that cancels it, its id, and how many
+/// commands its do-file holds.
+fn spawn_watch(
+    stata: &StataConfig,
+    slurm: &SlurmConfig,
+    file: JobFile,
+    timeout: Option<Duration>,
+) -> (
+    mpsc::Receiver<(usize, RunEvent)>,
+    CancellationToken,
+    String,
+    usize,
+) {
+    let (tx, events) = mpsc::channel(64);
+    let cancel = CancellationToken::new();
+    let job_id = file.job_id.clone();
+    let deadline = timeout.map(|t| Instant::now() + t);
+    let watch = Watch::new(stata, slurm, file, tx, cancel.clone(), deadline);
+    let total = watch.total(0);
+    tokio::spawn(watch.run());
+    (events, cancel, job_id, total)
+}
+
 impl Stream for SlurmRun {
     type Item = RunEvent;
 
@@ -207,18 +218,7 @@ impl SlurmArray {
         let dir = job_dir(&stata.jobs_dir, "slurm")?;
         let job = JobSource::file(do_file, options.working_dir.clone(), &dir).await?;
         let file = submit(stata, slurm, &dir, &job, sets, Some(options.max_parallel)).await?;
-        let (tx, events) = mpsc::channel(64);
-        let cancel = CancellationToken::new();
-        let job_id = file.job_id.clone();
-        let watch = Watch::new(
-            stata,
-            slurm,
-            file,
-            tx,
-            cancel.clone(),
-            options.timeout.map(|t| Instant::now() + t),
-        );
-        tokio::spawn(watch.run());
+        let (events, cancel, job_id, _) = spawn_watch(stata, slurm, file, options.timeout);
         Ok(SlurmArray {
             events,
             cancel,
