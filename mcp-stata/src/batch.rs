@@ -254,6 +254,8 @@ impl Driver {
         let stop = self.watch().await;
         let (forced, exit) = match stop {
             Stop::Exited(status) => {
+                // The rest of the log first: the client need not wait for the group's end.
+                self.follower.drain(&self.tx, |e| e).await;
                 self.group.reap_leftovers(self.grace).await;
                 (None, Ok(status))
             }

@@ -163,6 +163,8 @@ pub(crate) enum Sig {
 pub(crate) struct ProcessGroup {
     pgid: Option<u32>,
     armed: bool,
+    /// The live members seen last (see [`ProcessGroup::alive`]).
+    members: std::sync::Mutex<Vec<u32>>,
 }
 
 impl ProcessGroup {
@@ -171,6 +173,7 @@ impl ProcessGroup {
         ProcessGroup {
             pgid: child.id(),
             armed: true,
+            members: std::sync::Mutex::new(Vec::new()),
         }
     }
 
@@ -200,10 +203,17 @@ impl ProcessGroup {
         }
     }
 
-    /// Whether a live (not zombie) process is still in the group.
+    /// Whether a live (not zombie) process is still in the group. The members seen last time
+    /// are looked at first (a few files); only when they are all gone is the whole process
+    /// table read again, in case one of them left a child behind.
     pub(crate) fn alive(&self) -> bool {
         let Some(pgid) = self.pgid else { return false };
-        group_alive(pgid)
+        let mut known = self.members.lock().unwrap_or_else(|e| e.into_inner());
+        known.retain(|&pid| member_live(pid, pgid));
+        if known.is_empty() {
+            *known = group_members(pgid);
+        }
+        !known.is_empty()
     }
 
     /// Ends the group: SIGTERM, up to `grace` for it to go, then SIGKILL; waits for the leader
@@ -217,9 +227,7 @@ impl ProcessGroup {
             .await
             .ok()
             .and_then(Result::ok);
-        while self.alive() && Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        self.wait_gone_until(deadline).await;
         if status.is_none() || self.alive() {
             self.signal(Sig::Kill);
             let _ = child.start_kill();
@@ -236,10 +244,7 @@ impl ProcessGroup {
     pub(crate) async fn reap_leftovers(&mut self, grace: Duration) {
         if self.alive() {
             self.signal(Sig::Terminate);
-            let deadline = Instant::now() + grace;
-            while self.alive() && Instant::now() < deadline {
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
+            self.wait_gone_until(Instant::now() + grace).await;
             if self.alive() {
                 self.signal(Sig::Kill);
             }
@@ -248,12 +253,25 @@ impl ProcessGroup {
         self.armed = false;
     }
 
+    /// Waits until no live process is left in the group, or `deadline`. Processes that were
+    /// just signalled usually go within a millisecond or two: the pause between looks starts
+    /// at 1 ms and doubles up to 10 ms.
+    async fn wait_gone_until(&self, deadline: Instant) {
+        let mut pause = Duration::from_millis(1);
+        while self.alive() && Instant::now() < deadline {
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_millis(10));
+        }
+    }
+
     /// Waits (a bounded time) until no live process is left in the group after SIGKILL.
     async fn wait_empty(&self) {
         let deadline = Instant::now() + Duration::from_secs(10);
+        let mut pause = Duration::from_millis(1);
         while self.alive() && Instant::now() < deadline {
             self.signal(Sig::Kill);
-            tokio::time::sleep(Duration::from_millis(5)).await;
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_millis(5));
         }
     }
 }
@@ -279,34 +297,58 @@ fn killed_status() -> ExitStatus {
     }
 }
 
-/// Whether a live process is in group `pgid`: on Linux from `/proc` (zombies do not count),
-/// elsewhere by signal 0.
-fn group_alive(pgid: u32) -> bool {
+/// The live (not zombie) processes of group `pgid`: on Linux from `/proc`; elsewhere, by signal
+/// 0, the group id itself while any process (zombies included) is in the group.
+fn group_members(pgid: u32) -> Vec<u32> {
+    #[cfg(unix)]
+    {
+        // No process at all in the group (not even a zombie): the cheap answer.
+        use nix::sys::signal::killpg;
+        use nix::unistd::Pid;
+        if killpg(Pid::from_raw(pgid as i32), None) == Err(nix::errno::Errno::ESRCH) {
+            return Vec::new();
+        }
+    }
     #[cfg(target_os = "linux")]
     {
         if let Ok(entries) = std::fs::read_dir("/proc") {
-            return entries.flatten().any(|entry| {
-                let name = entry.file_name();
-                let Some(pid) = name.to_str().filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
-                else {
-                    return false;
-                };
-                let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-                    return false;
-                };
-                matches!(parse_stat(&stat), Some((state, group)) if group == pgid && state != 'Z' && state != 'X')
-            });
+            return entries
+                .flatten()
+                .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+                .filter(|&pid| member_live(pid, pgid))
+                .collect();
         }
     }
     #[cfg(unix)]
     {
+        vec![pgid]
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = pgid;
+        Vec::new()
+    }
+}
+
+/// Whether `pid` is still a live member of group `pgid`.
+fn member_live(pid: u32, pgid: u32) -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            return false;
+        };
+        matches!(parse_stat(&stat), Some((state, group)) if group == pgid && state != 'Z' && state != 'X')
+    }
+    #[cfg(all(unix, not(target_os = "linux")))]
+    {
+        let _ = pid;
         use nix::sys::signal::killpg;
         use nix::unistd::Pid;
         killpg(Pid::from_raw(pgid as i32), None).is_ok()
     }
     #[cfg(not(unix))]
     {
-        let _ = pgid;
+        let _ = (pid, pgid);
         false
     }
 }
