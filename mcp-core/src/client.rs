@@ -22,11 +22,13 @@ use crate::peer::{Pending, Reply};
 
 mod router;
 use crate::protocol::{
-    CallToolParams, CallToolResult, CancelledParams, ClientCapabilities, GetPromptParams,
+    CallToolParams, CallToolResult, CancelledParams, ClientCapabilities, CompleteParams,
+    CompleteResult, Completion, CompletionArgument, CompletionRef, GetPromptParams,
     GetPromptResult, Implementation, InitializeParams, InitializeResult, ListPromptsResult,
-    ListResourcesResult, ListToolsResult, LoggingLevel, LoggingMessageParams, PaginatedParams,
-    ProgressParams, ProgressToken, Prompt, ProtocolVersion, ReadResourceResult, Resource,
-    ResourceUriParams, SetLevelParams, Tool, methods,
+    ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, LoggingLevel,
+    LoggingMessageParams, PaginatedParams, ProgressParams, ProgressToken, PromptDefinition,
+    ProtocolVersion, ReadResourceResult, Resource, ResourceTemplate, ResourceUriParams,
+    SetLevelParams, ToolDefinition, methods,
 };
 
 /// The two ends a client transport provides.
@@ -250,7 +252,7 @@ impl Client {
     }
 
     /// Every tool, following `nextCursor` through all pages.
-    pub async fn list_tools(&self) -> Result<Vec<Tool>, RequestError> {
+    pub async fn list_tools(&self) -> Result<Vec<ToolDefinition>, RequestError> {
         self.list_all(methods::TOOLS_LIST, |p: ListToolsResult| {
             (p.tools, p.next_cursor)
         })
@@ -258,7 +260,7 @@ impl Client {
     }
 
     /// Every prompt, following `nextCursor` through all pages.
-    pub async fn list_prompts(&self) -> Result<Vec<Prompt>, RequestError> {
+    pub async fn list_prompts(&self) -> Result<Vec<PromptDefinition>, RequestError> {
         self.list_all(methods::PROMPTS_LIST, |p: ListPromptsResult| {
             (p.prompts, p.next_cursor)
         })
@@ -286,6 +288,50 @@ impl Client {
             (p.resources, p.next_cursor)
         })
         .await
+    }
+
+    /// Every resource template, following `nextCursor` through all pages.
+    pub async fn list_resource_templates(&self) -> Result<Vec<ResourceTemplate>, RequestError> {
+        self.list_all(
+            methods::RESOURCES_TEMPLATES_LIST,
+            |p: ListResourceTemplatesResult| (p.resource_templates, p.next_cursor),
+        )
+        .await
+    }
+
+    /// Asks for suggestions for an argument of a prompt or a variable of a resource template
+    /// (`completion/complete`), given what has been typed so far.
+    pub async fn complete(
+        &self,
+        reference: CompletionRef,
+        argument: &str,
+        value: &str,
+    ) -> Result<Completion, RequestError> {
+        let params = CompleteParams {
+            reference,
+            argument: CompletionArgument {
+                name: argument.to_owned(),
+                value: value.to_owned(),
+            },
+            context: None,
+            meta: None,
+        };
+        let result: CompleteResult = self
+            .request_typed(methods::COMPLETE, Some(to_object(&params)))
+            .await?;
+        Ok(result.completion)
+    }
+
+    /// Subscribes to updates of a resource (`notifications/resources/updated`, delivered by
+    /// [`notifications`](Self::notifications)).
+    pub async fn subscribe_resource(&self, uri: &str) -> Result<(), RequestError> {
+        let params = ResourceUriParams {
+            uri: uri.to_owned(),
+            meta: None,
+        };
+        self.request(methods::RESOURCES_SUBSCRIBE, Some(to_object(&params)))
+            .await
+            .map(drop)
     }
 
     /// Reads a resource.

@@ -324,6 +324,17 @@ impl Context {
             .map_err(|source| RequestError::Decode { id, source })
     }
 
+    /// Tells every session subscribed to `uri` that the resource changed
+    /// (`notifications/resources/updated`), as [`Server::notify_resource_updated`] does: a
+    /// tool that changes a resource announces it here. Does nothing on a detached context.
+    ///
+    /// [`Server::notify_resource_updated`]: crate::Server::notify_resource_updated
+    pub async fn notify_resource_updated(&self, uri: &str) {
+        if let Some(server) = self.inner.session.server() {
+            server.notify_resource_updated(uri).await;
+        }
+    }
+
     /// Whether the client cancelled this request.
     pub fn is_cancelled(&self) -> bool {
         self.inner.cancel.is_cancelled()

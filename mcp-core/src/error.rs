@@ -85,6 +85,15 @@ impl RpcError {
         RpcError::new(ErrorCode::INTERNAL_ERROR, format!("Internal error: {why}"))
     }
 
+    /// `-32002`: no resource has `uri` (with the URI as data, as the spec's example shows).
+    pub fn resource_not_found(uri: &str) -> Self {
+        RpcError::new(
+            ErrorCode::RESOURCE_NOT_FOUND,
+            format!("Resource not found: {uri}"),
+        )
+        .with_data(serde_json::json!({ "uri": uri }))
+    }
+
     /// Converts to the wire form.
     pub fn into_object(self) -> ErrorObject {
         ErrorObject {

@@ -1,11 +1,16 @@
 //! The [`Prompt`] trait: templates that expand into messages.
+//!
+//! Most prompts are written with `#[prompt]` (see [`macro@crate::prompt`]); this module is what
+//! the macro expands to, and what a hand-written prompt implements.
 
 use std::collections::HashMap;
+use std::fmt::Display;
 use std::future::Future;
+use std::str::FromStr;
 
 use crate::context::Context;
 use crate::error::RpcError;
-use crate::protocol::{Completion, GetPromptResult, Prompt as PromptDefinition};
+use crate::protocol::{Completion, Content, GetPromptResult, PromptDefinition, PromptMessage};
 use crate::tool::BoxFuture;
 
 /// A prompt a server offers.
@@ -25,6 +30,30 @@ pub trait Prompt: Send + Sync + 'static {
     fn complete(&self, argument: &str, value: &str) -> Completion {
         let _ = (argument, value);
         Completion::default()
+    }
+}
+
+/// A function returning a prompt is a prompt: `#[prompt] async fn review(..)` becomes
+/// `fn review() -> impl Prompt`, so a server registers it as `.prompt(review)`.
+impl<F, P> Prompt for F
+where
+    F: Fn() -> P + Send + Sync + 'static,
+    P: Prompt,
+{
+    fn definition(&self) -> PromptDefinition {
+        self().definition()
+    }
+
+    fn get(
+        &self,
+        ctx: Context,
+        arguments: HashMap<String, String>,
+    ) -> BoxFuture<Result<GetPromptResult, RpcError>> {
+        self().get(ctx, arguments)
+    }
+
+    fn complete(&self, argument: &str, value: &str) -> Completion {
+        self().complete(argument, value)
     }
 }
 
@@ -60,22 +89,192 @@ where
         ctx: Context,
         arguments: HashMap<String, String>,
     ) -> BoxFuture<Result<GetPromptResult, RpcError>> {
-        let missing: Vec<&str> = self
+        let required: Vec<&str> = self
             .definition
             .arguments
             .iter()
             .flatten()
-            .filter(|a| a.required == Some(true) && !arguments.contains_key(&a.name))
+            .filter(|a| a.required == Some(true))
             .map(|a| a.name.as_str())
             .collect();
-        if !missing.is_empty() {
-            let e = RpcError::invalid_params(format!(
-                "prompt `{}` needs the argument(s) {}",
-                self.definition.name,
-                missing.join(", ")
-            ));
+        if let Err(e) = check_required(&self.definition.name, &arguments, &required) {
             return Box::pin(async move { Err(e) });
         }
         Box::pin((self.f)(ctx, arguments))
+    }
+}
+
+/// What a prompt's body may return: text (one user message), content (one user message), a
+/// message, several messages, or a whole result.
+#[diagnostic::on_unimplemented(
+    message = "a prompt returns text (`String`), `Content`, a `PromptMessage`, a `Vec<PromptMessage>` or a `GetPromptResult` (or a `Result` of one), not `{Self}`",
+    label = "not a prompt's result"
+)]
+pub trait IntoGetPromptResult {
+    /// Converts into the result of `prompts/get`.
+    fn into_get_prompt_result(self) -> Result<GetPromptResult, RpcError>;
+}
+
+impl IntoGetPromptResult for GetPromptResult {
+    fn into_get_prompt_result(self) -> Result<GetPromptResult, RpcError> {
+        Ok(self)
+    }
+}
+
+impl IntoGetPromptResult for Vec<PromptMessage> {
+    fn into_get_prompt_result(self) -> Result<GetPromptResult, RpcError> {
+        Ok(GetPromptResult::new(self))
+    }
+}
+
+impl IntoGetPromptResult for PromptMessage {
+    fn into_get_prompt_result(self) -> Result<GetPromptResult, RpcError> {
+        Ok(GetPromptResult::new(vec![self]))
+    }
+}
+
+impl IntoGetPromptResult for Content {
+    fn into_get_prompt_result(self) -> Result<GetPromptResult, RpcError> {
+        PromptMessage::user(self).into_get_prompt_result()
+    }
+}
+
+impl IntoGetPromptResult for String {
+    fn into_get_prompt_result(self) -> Result<GetPromptResult, RpcError> {
+        PromptMessage::user(self).into_get_prompt_result()
+    }
+}
+
+impl IntoGetPromptResult for &'static str {
+    fn into_get_prompt_result(self) -> Result<GetPromptResult, RpcError> {
+        PromptMessage::user(self).into_get_prompt_result()
+    }
+}
+
+/// `Err(e)` answers `prompts/get` with a JSON-RPC internal error (`-32603`) whose message is
+/// the text of `e`. (`#[prompt]` passes an `RpcError` through as it is, code included.)
+impl<T: IntoGetPromptResult, E: Display> IntoGetPromptResult for Result<T, E> {
+    fn into_get_prompt_result(self) -> Result<GetPromptResult, RpcError> {
+        match self {
+            Ok(value) => value.into_get_prompt_result(),
+            Err(e) => Err(RpcError::internal(format!("{e:#}"))),
+        }
+    }
+}
+
+/// What a completion function may return: the suggestions as strings, or a whole
+/// [`Completion`].
+pub trait IntoCompletion {
+    /// Converts into the suggestions sent to the client.
+    fn into_completion(self) -> Completion;
+}
+
+impl IntoCompletion for Completion {
+    fn into_completion(self) -> Completion {
+        self
+    }
+}
+
+impl<S: Into<String>> IntoCompletion for Vec<S> {
+    fn into_completion(self) -> Completion {
+        Completion::new(self)
+    }
+}
+
+/// Fails with `-32602` naming every argument of `required` that `arguments` lacks.
+pub fn check_required(
+    prompt: &str,
+    arguments: &HashMap<String, String>,
+    required: &[&str],
+) -> Result<(), RpcError> {
+    let missing: Vec<String> = required
+        .iter()
+        .filter(|name| !arguments.contains_key(**name))
+        .map(|name| format!("`{name}`"))
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(RpcError::invalid_params(format!(
+            "prompt `{prompt}` needs the argument{} {}",
+            if missing.len() == 1 { "" } else { "s" },
+            missing.join(", ")
+        )))
+    }
+}
+
+/// Parses the argument `name` from its text, if given: `Ok(None)` when absent, `-32602`
+/// naming the argument when it does not parse.
+pub fn parse_argument<T>(
+    prompt: &str,
+    arguments: &HashMap<String, String>,
+    name: &str,
+) -> Result<Option<T>, RpcError>
+where
+    T: FromStr,
+    T::Err: Display,
+{
+    match arguments.get(name) {
+        None => Ok(None),
+        Some(text) => text.parse().map(Some).map_err(|e| {
+            RpcError::invalid_params(format!(
+                "argument `{name}` of prompt `{prompt}` is not valid: {e}"
+            ))
+        }),
+    }
+}
+
+/// Parses the required argument `name`: `-32602` naming it when it is absent or does not
+/// parse.
+pub fn required_argument<T>(
+    prompt: &str,
+    arguments: &HashMap<String, String>,
+    name: &str,
+) -> Result<T, RpcError>
+where
+    T: FromStr,
+    T::Err: Display,
+{
+    parse_argument(prompt, arguments, name)?.ok_or_else(|| {
+        RpcError::invalid_params(format!("prompt `{prompt}` needs the argument `{name}`"))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn missing_arguments_are_all_named() {
+        let e = check_required("p", &args(&[("a", "1")]), &["a", "b", "c"]).unwrap_err();
+        assert_eq!(e.code, crate::ErrorCode::INVALID_PARAMS);
+        assert!(e.message.contains("arguments `b`, `c`"), "{}", e.message);
+        assert!(check_required("p", &args(&[("a", "1")]), &["a"]).is_ok());
+    }
+
+    #[test]
+    fn arguments_parse_from_text() {
+        let a = args(&[("n", "12"), ("bad", "x")]);
+        assert_eq!(parse_argument::<u32>("p", &a, "n").unwrap(), Some(12));
+        assert_eq!(parse_argument::<u32>("p", &a, "absent").unwrap(), None);
+        let e = parse_argument::<u32>("p", &a, "bad").unwrap_err();
+        assert!(e.message.contains("argument `bad` of prompt `p`"), "{e}");
+    }
+
+    #[test]
+    fn results_convert() {
+        let r = "hello".into_get_prompt_result().unwrap();
+        assert_eq!(r.messages.len(), 1);
+        let r: Result<String, &str> = Err("no such language");
+        let e = r.into_get_prompt_result().unwrap_err();
+        assert_eq!(e.code, crate::ErrorCode::INTERNAL_ERROR);
+        assert!(e.message.contains("no such language"));
     }
 }

@@ -3,6 +3,13 @@
 //! Most tools are written with `#[tool]` (see the crate docs); this module is what the macro
 //! expands to, and what a hand-written tool implements.
 
+mod constraints;
+
+pub use constraints::{
+    ArgConstraints, LengthArgument, NumberArgument, PatternArgument, apply_constraints,
+    check_constraints,
+};
+
 use std::fmt::Display;
 use std::future::Future;
 use std::pin::Pin;
@@ -15,7 +22,9 @@ use serde_json::Value;
 
 use crate::context::Context;
 use crate::jsonrpc::JsonObject;
-use crate::protocol::{CallToolResult, Content, Tool as ToolDefinition};
+use crate::prompt::Prompt;
+use crate::protocol::{CallToolResult, Content, ToolDefinition};
+use crate::resource::ResourceProvider;
 
 /// A boxed, sendable future.
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
@@ -48,14 +57,34 @@ where
     }
 }
 
-/// A set of tools that share state: a server type whose methods are tools.
+/// A set of tools, prompts and resources that share state: a server type whose methods are
+/// tools (`#[tool]`), prompts (`#[prompt]`) and resources (`#[resource]`).
 ///
-/// `#[tools]` on an `impl` block implements this for the type.
+/// `#[tools]` on an `impl` block implements this for the type; `ServerBuilder::tools` adds
+/// all three kinds.
 pub trait ToolBox: Send + Sync + 'static {
     /// The tools, each holding a clone of `this`.
     fn tools(this: &Arc<Self>) -> Vec<Arc<dyn Tool>>
     where
         Self: Sized;
+
+    /// The prompts, each holding a clone of `this`. None by default.
+    fn prompts(this: &Arc<Self>) -> Vec<Arc<dyn Prompt>>
+    where
+        Self: Sized,
+    {
+        let _ = this;
+        Vec::new()
+    }
+
+    /// The resources and resource templates, each holding a clone of `this`. None by default.
+    fn resources(this: &Arc<Self>) -> Vec<Arc<dyn ResourceProvider>>
+    where
+        Self: Sized,
+    {
+        let _ = this;
+        Vec::new()
+    }
 }
 
 /// A value a tool body may return. Implemented for text, content blocks, complete results,

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use mcp_core::protocol::{LoggingLevel, Tool as ToolDef};
+use mcp_core::protocol::{LoggingLevel, ToolDefinition as ToolDef};
 use mcp_core::tool::FnTool;
 use mcp_core::{CallEvent, CallToolResult, IntoCallToolResult, Progress, Server, memory};
 use serde_json::json;

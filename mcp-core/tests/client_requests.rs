@@ -10,7 +10,7 @@ use std::time::Duration;
 use mcp_core::client::{ClientOptions, RequestHandler};
 use mcp_core::jsonrpc::{Message, Request};
 use mcp_core::protocol::{
-    ClientCapabilities, CreateMessageParams, ElicitAction, SamplingMessage, Tool as ToolDefinition,
+    ClientCapabilities, CreateMessageParams, ElicitAction, SamplingMessage, ToolDefinition,
 };
 use mcp_core::tool::FnTool;
 use mcp_core::{CallToolResult, Client, Content, JsonObject, RequestError, Server, memory};

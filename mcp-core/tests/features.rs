@@ -5,7 +5,8 @@ mod common;
 use std::time::Duration;
 
 use mcp_core::protocol::{
-    Completion, GetPromptResult, Prompt as PromptDef, PromptMessage, Resource, ResourceTemplate,
+    Completion, GetPromptResult, PromptDefinition as PromptDef, PromptMessage, Resource,
+    ResourceTemplate,
 };
 use mcp_core::tool::BoxFuture;
 use mcp_core::{

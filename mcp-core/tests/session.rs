@@ -5,7 +5,7 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use mcp_core::protocol::Tool as ToolDef;
+use mcp_core::protocol::ToolDefinition as ToolDef;
 use mcp_core::tool::FnTool;
 use mcp_core::{CallToolResult, Message, Outbound, Outbox, Server, ServerSession};
 use serde_json::{Value, json};

@@ -15,7 +15,7 @@ use syn::spanned::Spanned;
 use syn::visit_mut::{self, VisitMut};
 use syn::{Block, Expr, Item, Macro, Stmt, Token};
 
-use crate::attr::is_named;
+use crate::attr::{Kind, is_named};
 use crate::errors::Errors;
 
 /// Rewrites every `yield_!` directly in `block`; `ctx` is a binding of type `&Context`.
@@ -91,11 +91,7 @@ impl VisitMut for Rewriter<'_> {
             Expr::Const(_) => "inside a const block",
             _ => return visit_mut::visit_expr_mut(self, expr),
         };
-        Misplaced {
-            place,
-            errors: self.errors,
-        }
-        .visit_expr_mut(expr);
+        Misplaced::at(place, self.errors).visit_expr_mut(expr);
     }
 
     fn visit_stmt_mut(&mut self, stmt: &mut Stmt) {
@@ -116,29 +112,41 @@ impl VisitMut for Rewriter<'_> {
         {
             return;
         }
-        Misplaced {
-            place: "inside a nested function or item",
-            errors: self.errors,
-        }
-        .visit_item_mut(item);
+        Misplaced::at("inside a nested function or item", self.errors).visit_item_mut(item);
     }
+}
+
+/// Reports every `yield_!` in the body of a prompt or a resource, which do not stream.
+pub(crate) fn forbid_yields(block: &mut Block, kind: Kind, errors: &mut Errors) {
+    let noun = kind.name();
+    Misplaced {
+        message: format!(
+            "`yield_!` reports a tool's progress, and a {noun} does not stream: compute the {noun}'s value and return it"
+        ),
+        errors,
+    }
+    .visit_block_mut(block);
 }
 
 /// Reports every `yield_!` in a part of the body where it cannot be rewritten.
 struct Misplaced<'a> {
-    place: &'static str,
+    message: String,
     errors: &'a mut Errors,
 }
 
-impl Misplaced<'_> {
-    fn report(&mut self, mac: &Macro) {
-        self.errors.at(
-            mac,
-            format!(
-                "`yield_!` works directly in the body of a `#[tool]` function, not {}: take a `ctx: Context` parameter and write `ctx.progress(item).await` where the tool can await it",
-                self.place
+impl<'a> Misplaced<'a> {
+    /// Reports `yield_!` in a tool's body where it cannot be rewritten (`place`).
+    fn at(place: &str, errors: &'a mut Errors) -> Self {
+        Misplaced {
+            message: format!(
+                "`yield_!` works directly in the body of a `#[tool]` function, not {place}: take a `ctx: Context` parameter and write `ctx.progress(item).await` where the tool can await it"
             ),
-        );
+            errors,
+        }
+    }
+
+    fn report(&mut self, mac: &Macro) {
+        self.errors.at(mac, &self.message);
     }
 }
 

@@ -75,6 +75,22 @@ async fn r#loop(mut text: String) -> String {
     (text.chars().count() - 1).to_string()
 }
 
+/// Reports the lines of a file,
+/// one progress event per line,
+/// and returns how many there were.
+///
+/// - wrapped list items
+///   stay one item;
+/// - each item its own line.
+#[tool]
+async fn wrapped_docs(
+    /// The file to read, relative to
+    /// the working directory.
+    path: String,
+) -> String {
+    path
+}
+
 /// Takes an argument whose name is a keyword.
 #[tool]
 async fn keyword_args(r#type: String, r#async: Option<bool>) -> String {
@@ -94,6 +110,7 @@ fn server() -> Server {
         .tool(r#loop)
         .tool(keyword_args)
         .tool(attribute_description)
+        .tool(wrapped_docs)
         .build()
         .expect("server builds")
 }
@@ -130,6 +147,25 @@ async fn required_arguments_with_descriptions() {
     assert!(!result.is_error());
     assert_eq!(result.text(), "42");
     assert!(result.structured_content.is_none());
+}
+
+#[tokio::test]
+async fn wrapped_doc_comments_become_paragraphs() {
+    let client = connect(&server()).await;
+    let tools = list(&client).await;
+    let tool = find(&tools, "wrapped_docs");
+    assert_eq!(
+        tool.description.as_deref(),
+        Some(
+            "Reports the lines of a file, one progress event per line, and returns how many there were.\n\n\
+             - wrapped list items stay one item;\n\
+             - each item its own line."
+        )
+    );
+    assert_eq!(
+        tool.input_schema["properties"]["path"]["description"],
+        "The file to read, relative to the working directory."
+    );
 }
 
 #[tokio::test]

@@ -23,7 +23,7 @@ use hyper::server::conn::http1 as server_http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
-use mcp_core::protocol::Tool as ToolDef;
+use mcp_core::protocol::ToolDefinition as ToolDef;
 use mcp_core::tool::FnTool;
 use mcp_core::{CallEvent, CallToolResult, Client, IntoCallToolResult, Progress, Server};
 use mcp_transport::http::{HttpConfig, ResponseMode, serve};

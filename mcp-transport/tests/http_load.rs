@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use http::StatusCode;
 use http_support::*;
-use mcp_core::protocol::Tool as ToolDef;
+use mcp_core::protocol::ToolDefinition as ToolDef;
 use mcp_core::tool::FnTool;
 use mcp_core::{CallToolResult, Content, Server};
 use mcp_transport::http::{Bind, HttpConfig, serve};

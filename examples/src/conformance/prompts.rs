@@ -4,8 +4,8 @@ use std::collections::HashMap;
 
 use mcp_core::error::RpcError;
 use mcp_core::protocol::{
-    Completion, Content, EmbeddedResource, GetPromptResult, Prompt as PromptDefinition,
-    PromptArgument, PromptMessage, ResourceContents, TextResourceContents,
+    Completion, Content, EmbeddedResource, GetPromptResult, PromptArgument, PromptDefinition,
+    PromptMessage, ResourceContents, TextResourceContents,
 };
 use mcp_core::tool::BoxFuture;
 use mcp_core::{Context, FnPrompt, Prompt, ServerBuilder};

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use mcp_core::protocol::{
     CallToolResult, Content, CreateMessageParams, ElicitResult, EmbeddedResource, ResourceContents,
-    SamplingMessage, TextResourceContents, Tool as ToolDefinition,
+    SamplingMessage, TextResourceContents, ToolDefinition,
 };
 use mcp_core::tool::FnTool;
 use mcp_core::{Context, JsonObject, Progress, RequestError, Server, ServerBuilder, tool};

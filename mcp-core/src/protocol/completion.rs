@@ -71,6 +71,46 @@ pub struct Completion {
     pub has_more: Option<bool>,
 }
 
+impl Completion {
+    /// The given suggestions (at most 100 are sent; the server notes when there were more).
+    pub fn new<I>(values: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        Completion {
+            values: values.into_iter().map(Into::into).collect(),
+            ..Completion::default()
+        }
+    }
+
+    /// The candidates that start with `prefix` (what has been typed so far).
+    ///
+    /// ```
+    /// use mcp_core::protocol::Completion;
+    /// let c = Completion::matching(["python", "perl", "rust"], "p");
+    /// assert_eq!(c.values, ["python", "perl"]);
+    /// ```
+    pub fn matching<I>(candidates: I, prefix: &str) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        Completion::new(
+            candidates
+                .into_iter()
+                .map(Into::into)
+                .filter(|c: &String| c.starts_with(prefix)),
+        )
+    }
+}
+
+impl<S: Into<String>> FromIterator<S> for Completion {
+    fn from_iter<I: IntoIterator<Item = S>>(values: I) -> Self {
+        Completion::new(values)
+    }
+}
+
 /// Result of `completion/complete`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CompleteResult {

@@ -103,7 +103,7 @@ pub struct ResourceLink {
 }
 
 /// Text contents of a resource.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TextResourceContents {
     /// The resource's URI.
@@ -119,7 +119,7 @@ pub struct TextResourceContents {
 }
 
 /// Binary contents of a resource, base64-encoded.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BlobResourceContents {
     /// The resource's URI.
@@ -142,6 +142,53 @@ pub enum ResourceContents {
     Text(TextResourceContents),
     /// Binary.
     Blob(BlobResourceContents),
+}
+
+impl ResourceContents {
+    /// Text contents of `uri`, without a MIME type.
+    pub fn text(uri: impl Into<String>, text: impl Into<String>) -> Self {
+        ResourceContents::Text(TextResourceContents {
+            uri: uri.into(),
+            text: text.into(),
+            ..TextResourceContents::default()
+        })
+    }
+
+    /// Binary contents of `uri`, given as base64, without a MIME type.
+    pub fn blob(uri: impl Into<String>, base64: impl Into<String>) -> Self {
+        ResourceContents::Blob(BlobResourceContents {
+            uri: uri.into(),
+            blob: base64.into(),
+            ..BlobResourceContents::default()
+        })
+    }
+
+    /// Sets the MIME type.
+    #[must_use]
+    pub fn mime_type(mut self, mime_type: impl Into<String>) -> Self {
+        let slot = match &mut self {
+            ResourceContents::Text(t) => &mut t.mime_type,
+            ResourceContents::Blob(b) => &mut b.mime_type,
+        };
+        *slot = Some(mime_type.into());
+        self
+    }
+
+    /// The URI these are the contents of.
+    pub fn uri(&self) -> &str {
+        match self {
+            ResourceContents::Text(t) => &t.uri,
+            ResourceContents::Blob(b) => &b.uri,
+        }
+    }
+
+    /// The text, for text contents.
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            ResourceContents::Text(t) => Some(&t.text),
+            ResourceContents::Blob(_) => None,
+        }
+    }
 }
 
 /// A resource embedded in a result.
@@ -206,13 +253,13 @@ impl Content {
 
     /// An embedded text resource.
     pub fn embedded_text(uri: impl Into<String>, text: impl Into<String>) -> Self {
+        Content::resource(ResourceContents::text(uri, text).mime_type("text/plain"))
+    }
+
+    /// An embedded resource.
+    pub fn resource(contents: ResourceContents) -> Self {
         Content::Resource(EmbeddedResource {
-            resource: ResourceContents::Text(TextResourceContents {
-                uri: uri.into(),
-                mime_type: Some("text/plain".into()),
-                text: text.into(),
-                meta: None,
-            }),
+            resource: contents,
             annotations: None,
             meta: None,
         })

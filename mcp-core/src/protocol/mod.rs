@@ -31,7 +31,8 @@ pub use initialize::{
 pub use logging::{LoggingLevel, LoggingMessageParams, SetLevelParams};
 pub use notifications::{CancelledParams, ProgressParams, ProgressToken};
 pub use prompts::{
-    GetPromptParams, GetPromptResult, ListPromptsResult, Prompt, PromptArgument, PromptMessage,
+    GetPromptParams, GetPromptResult, ListPromptsResult, PromptArgument, PromptDefinition,
+    PromptMessage,
 };
 pub use resources::{
     ListResourceTemplatesResult, ListResourcesResult, ReadResourceResult, Resource,
@@ -42,7 +43,8 @@ pub use sampling::{
     SamplingMessage,
 };
 pub use tools::{
-    CallToolParams, CallToolResult, ListToolsResult, PaginatedParams, Tool, ToolAnnotations,
+    CallToolParams, CallToolResult, ListToolsResult, PaginatedParams, ToolAnnotations,
+    ToolDefinition,
 };
 pub use version::{ProtocolVersion, UnsupportedVersion};
 

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::{Content, Meta, Role};
 
 /// One argument a prompt accepts.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PromptArgument {
     /// The argument's name.
     pub name: String,
@@ -22,9 +22,50 @@ pub struct PromptArgument {
     pub required: Option<bool>,
 }
 
-/// A prompt, as listed by `prompts/list`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Prompt {
+impl PromptArgument {
+    /// An optional argument with a name.
+    pub fn new(name: impl Into<String>) -> Self {
+        PromptArgument {
+            name: name.into(),
+            ..PromptArgument::default()
+        }
+    }
+
+    /// Sets what the argument means.
+    #[must_use]
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+
+    /// Sets the display title.
+    #[must_use]
+    pub fn title(mut self, title: impl Into<String>) -> Self {
+        self.title = Some(title.into());
+        self
+    }
+
+    /// Sets whether the argument must be given.
+    #[must_use]
+    pub fn required(mut self, required: bool) -> Self {
+        self.required = Some(required);
+        self
+    }
+}
+
+/// A prompt, as listed by `prompts/list` (the schema's `Prompt`; named apart from the
+/// [`Prompt`](crate::Prompt) trait).
+///
+/// ```
+/// use mcp_core::protocol::{PromptArgument, PromptDefinition};
+///
+/// let definition = PromptDefinition::new("review")
+///     .description("Reviews a piece of code.")
+///     .argument(PromptArgument::new("code").description("The code.").required(true));
+/// assert_eq!(definition.arguments.unwrap()[0].name, "code");
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PromptDefinition {
     /// The prompt's name, unique within the server.
     pub name: String,
     /// A display title.
@@ -41,12 +82,43 @@ pub struct Prompt {
     pub meta: Option<Meta>,
 }
 
+impl PromptDefinition {
+    /// A prompt with a name and nothing else.
+    pub fn new(name: impl Into<String>) -> Self {
+        PromptDefinition {
+            name: name.into(),
+            ..PromptDefinition::default()
+        }
+    }
+
+    /// Sets the display title.
+    #[must_use]
+    pub fn title(mut self, title: impl Into<String>) -> Self {
+        self.title = Some(title.into());
+        self
+    }
+
+    /// Sets what the prompt does.
+    #[must_use]
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+
+    /// Adds an argument.
+    #[must_use]
+    pub fn argument(mut self, argument: PromptArgument) -> Self {
+        self.arguments.get_or_insert_with(Vec::new).push(argument);
+        self
+    }
+}
+
 /// Result of `prompts/list`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ListPromptsResult {
     /// One page of prompts.
-    pub prompts: Vec<Prompt>,
+    pub prompts: Vec<PromptDefinition>,
     /// Present when more pages follow.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
@@ -93,7 +165,7 @@ impl PromptMessage {
 }
 
 /// Result of `prompts/get`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetPromptResult {
     /// A description of the expanded prompt.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -103,4 +175,27 @@ pub struct GetPromptResult {
     /// Extra metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
     pub meta: Option<Meta>,
+}
+
+impl GetPromptResult {
+    /// A result holding `messages`.
+    pub fn new(messages: Vec<PromptMessage>) -> Self {
+        GetPromptResult {
+            messages,
+            ..GetPromptResult::default()
+        }
+    }
+
+    /// Sets the description of the expanded prompt.
+    #[must_use]
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+}
+
+impl From<Vec<PromptMessage>> for GetPromptResult {
+    fn from(messages: Vec<PromptMessage>) -> Self {
+        GetPromptResult::new(messages)
+    }
 }

@@ -5,7 +5,15 @@ use serde::{Deserialize, Serialize};
 use super::{Annotations, Meta, ResourceContents};
 
 /// A resource, as listed by `resources/list`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// ```
+/// use mcp_core::protocol::Resource;
+///
+/// let readme = Resource::new("docs://readme", "readme", "text/markdown")
+///     .description("The project's README");
+/// assert_eq!(readme.mime_type.as_deref(), Some("text/markdown"));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Resource {
     /// Its URI.
@@ -42,18 +50,42 @@ impl Resource {
         Resource {
             uri: uri.into(),
             name: name.into(),
-            title: None,
-            description: None,
             mime_type: Some(mime_type.into()),
-            size: None,
-            annotations: None,
-            meta: None,
+            ..Resource::default()
         }
+    }
+
+    /// Sets the display title.
+    #[must_use]
+    pub fn title(mut self, title: impl Into<String>) -> Self {
+        self.title = Some(title.into());
+        self
+    }
+
+    /// Sets what the resource is.
+    #[must_use]
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+
+    /// Sets the size in bytes.
+    #[must_use]
+    pub fn size(mut self, bytes: u64) -> Self {
+        self.size = Some(bytes);
+        self
+    }
+
+    /// Sets the hints for the client.
+    #[must_use]
+    pub fn annotations(mut self, annotations: Annotations) -> Self {
+        self.annotations = Some(annotations);
+        self
     }
 }
 
 /// A family of resources whose URIs follow an RFC 6570 template.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ResourceTemplate {
     /// The URI template, such as `file:///{path}`.
@@ -75,6 +107,38 @@ pub struct ResourceTemplate {
     /// Extra metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
     pub meta: Option<Meta>,
+}
+
+impl ResourceTemplate {
+    /// A template with a URI template (such as `file:///{path}`) and a name.
+    pub fn new(uri_template: impl Into<String>, name: impl Into<String>) -> Self {
+        ResourceTemplate {
+            uri_template: uri_template.into(),
+            name: name.into(),
+            ..ResourceTemplate::default()
+        }
+    }
+
+    /// Sets the display title.
+    #[must_use]
+    pub fn title(mut self, title: impl Into<String>) -> Self {
+        self.title = Some(title.into());
+        self
+    }
+
+    /// Sets what its resources are.
+    #[must_use]
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+
+    /// Sets the MIME type of its resources.
+    #[must_use]
+    pub fn mime_type(mut self, mime_type: impl Into<String>) -> Self {
+        self.mime_type = Some(mime_type.into());
+        self
+    }
 }
 
 /// Result of `resources/list`.
@@ -111,11 +175,33 @@ pub struct ResourceUriParams {
 }
 
 /// Result of `resources/read`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ReadResourceResult {
     /// The contents (one resource may have several parts).
     pub contents: Vec<ResourceContents>,
     /// Extra metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
     pub meta: Option<Meta>,
+}
+
+impl ReadResourceResult {
+    /// A result holding `contents`.
+    pub fn new(contents: Vec<ResourceContents>) -> Self {
+        ReadResourceResult {
+            contents,
+            meta: None,
+        }
+    }
+}
+
+impl From<ResourceContents> for ReadResourceResult {
+    fn from(contents: ResourceContents) -> Self {
+        ReadResourceResult::new(vec![contents])
+    }
+}
+
+impl From<Vec<ResourceContents>> for ReadResourceResult {
+    fn from(contents: Vec<ResourceContents>) -> Self {
+        ReadResourceResult::new(contents)
+    }
 }

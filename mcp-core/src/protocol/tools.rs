@@ -28,10 +28,23 @@ pub struct ToolAnnotations {
     pub open_world_hint: Option<bool>,
 }
 
-/// The definition of a tool, as listed by `tools/list`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The definition of a tool, as listed by `tools/list` (the schema's `Tool`; named apart from
+/// the [`Tool`](crate::Tool) trait).
+///
+/// ```
+/// use mcp_core::JsonObject;
+/// use mcp_core::protocol::ToolDefinition;
+///
+/// let mut schema = JsonObject::new();
+/// schema.insert("type".into(), "object".into());
+/// let definition = ToolDefinition::new("ping_all", schema)
+///     .description("Pings every host.")
+///     .title("Ping all");
+/// assert_eq!(definition.title.as_deref(), Some("Ping all"));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Tool {
+pub struct ToolDefinition {
     /// The tool's name, unique within the server.
     pub name: String,
     /// A display title (2025-06-18 and later).
@@ -53,6 +66,45 @@ pub struct Tool {
     pub meta: Option<Meta>,
 }
 
+impl ToolDefinition {
+    /// A tool with a name and an input schema (an object schema), and nothing else.
+    pub fn new(name: impl Into<String>, input_schema: JsonObject) -> Self {
+        ToolDefinition {
+            name: name.into(),
+            input_schema,
+            ..ToolDefinition::default()
+        }
+    }
+
+    /// Sets the display title.
+    #[must_use]
+    pub fn title(mut self, title: impl Into<String>) -> Self {
+        self.title = Some(title.into());
+        self
+    }
+
+    /// Sets the description the model reads.
+    #[must_use]
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+
+    /// Sets the schema of `structuredContent`.
+    #[must_use]
+    pub fn output_schema(mut self, schema: JsonObject) -> Self {
+        self.output_schema = Some(schema);
+        self
+    }
+
+    /// Sets the behaviour hints.
+    #[must_use]
+    pub fn annotations(mut self, annotations: ToolAnnotations) -> Self {
+        self.annotations = Some(annotations);
+        self
+    }
+}
+
 /// Params of a paginated list request.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PaginatedParams {
@@ -69,7 +121,7 @@ pub struct PaginatedParams {
 #[serde(rename_all = "camelCase")]
 pub struct ListToolsResult {
     /// One page of tools.
-    pub tools: Vec<Tool>,
+    pub tools: Vec<ToolDefinition>,
     /// Present when more pages follow.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,

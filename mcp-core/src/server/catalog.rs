@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::Server;
 use crate::context::Context;
-use crate::error::{ErrorCode, RpcError};
+use crate::error::RpcError;
 use crate::jsonrpc::JsonObject;
 use crate::protocol::{
     CompleteParams, CompleteResult, CompletionRef, GetPromptParams, ListPromptsResult,
@@ -117,11 +117,7 @@ pub(super) fn read_resource(
             return Ok(Box::pin(async move { future.await.map(|r| to_object(&r)) }));
         }
     }
-    Err(RpcError::new(
-        ErrorCode::RESOURCE_NOT_FOUND,
-        format!("Resource not found: {}", params.uri),
-    )
-    .with_data(serde_json::json!({ "uri": params.uri })))
+    Err(RpcError::resource_not_found(&params.uri))
 }
 
 pub(super) fn complete(server: &Server, params: CompleteParams) -> Result<JsonObject, RpcError> {

@@ -116,6 +116,7 @@ impl Server {
     }
 
     pub(crate) fn register_session(&self, state: &Arc<SessionState>) {
+        state.set_server(self);
         let mut list = self
             .inner
             .sessions
@@ -152,6 +153,9 @@ pub enum BuildError {
     /// Two prompts share a name.
     #[error("two prompts are named `{0}`: prompt names must be unique")]
     DuplicatePrompt(String),
+    /// Two resources share a URI, or two resource templates share a template.
+    #[error("two resources are at `{0}`: resource URIs and templates must be unique")]
+    DuplicateResource(String),
     /// A page size of zero.
     #[error("the page size must be at least 1")]
     ZeroPageSize,
@@ -177,7 +181,12 @@ impl ServerBuilder {
         self
     }
 
-    /// Adds a source of resources.
+    /// Adds a resource or a resource template: a `#[resource]` function's name.
+    pub fn resource(self, resource: impl ResourceProvider) -> Self {
+        self.resources(resource)
+    }
+
+    /// Adds a source of resources: any [`ResourceProvider`].
     pub fn resources(mut self, provider: impl ResourceProvider) -> Self {
         self.resources.push(Arc::new(provider));
         self
@@ -207,14 +216,17 @@ impl ServerBuilder {
         self
     }
 
-    /// Adds every tool of a type whose `impl` block carries `#[tools]`.
+    /// Adds every tool, prompt and resource of a type whose `impl` block carries `#[tools]`.
     pub fn tools<T: ToolBox>(self, toolbox: T) -> Self {
         self.tools_shared(Arc::new(toolbox))
     }
 
-    /// Adds every tool of a shared value whose type's `impl` block carries `#[tools]`.
+    /// Adds every tool, prompt and resource of a shared value whose type's `impl` block
+    /// carries `#[tools]`.
     pub fn tools_shared<T: ToolBox>(mut self, toolbox: Arc<T>) -> Self {
         self.tools.extend(T::tools(&toolbox));
+        self.prompts.extend(T::prompts(&toolbox));
+        self.resources.extend(T::resources(&toolbox));
         self
     }
 
@@ -261,6 +273,16 @@ impl ServerBuilder {
             let name = prompt.definition().name;
             if !prompt_names.insert(name.clone()) {
                 return Err(BuildError::DuplicatePrompt(name));
+            }
+        }
+        let mut uris = std::collections::HashSet::new();
+        for provider in &self.resources {
+            let listed = provider.resources().into_iter().map(|r| r.uri);
+            let templates = provider.templates().into_iter().map(|t| t.uri_template);
+            for uri in listed.chain(templates) {
+                if !uris.insert(uri.clone()) {
+                    return Err(BuildError::DuplicateResource(uri));
+                }
             }
         }
         Ok(Server {

@@ -6,13 +6,15 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use syn::{FnArg, Signature};
 
-use crate::ast::ToolModel;
-use crate::attr::is_named;
+use super::{hidden_ident, trait_path};
+use crate::ast::FnModel;
+use crate::attr::{Kind, is_named};
 use crate::errors::Errors;
 
-/// The fallback of `#[tool]` on a free function: the function returning `impl Tool`, backed
-/// by a `Tool` impl that never runs. On a method (a `self` receiver without `#[tools]`), the method with an empty body.
-pub(crate) fn free(func: &syn::ItemFn, model: &ToolModel, errors: &Errors) -> TokenStream {
+/// The fallback of `#[tool]` (or `#[prompt]`, `#[resource]`) on a free function: the function
+/// returning `impl Tool` (or its kind's trait), backed by an impl that never runs. On a method
+/// (a `self` receiver without `#[tools]`), the method with an empty body.
+pub(crate) fn free(func: &syn::ItemFn, model: &FnModel, errors: &Errors) -> TokenStream {
     let compile_errors = errors.to_compile_errors();
     if func.sig.receiver().is_some() {
         let stub = stub_method(&func.attrs, &func.vis, &func.sig);
@@ -21,7 +23,9 @@ pub(crate) fn free(func: &syn::ItemFn, model: &ToolModel, errors: &Errors) -> To
     let krate = &model.krate;
     let vis = &func.vis;
     let ident = &func.sig.ident;
-    let hidden = super::free::hidden_ident(ident);
+    let hidden = hidden_ident(model.kind, ident);
+    let trait_path = trait_path(model.kind, krate);
+    let never = never_impl(model.kind, krate);
     let docs = &model.attrs.docs;
     let cfgs = &model.attrs.cfgs;
     // The signature, in a function nothing calls: the names it uses stay used (no
@@ -44,13 +48,24 @@ pub(crate) fn free(func: &syn::ItemFn, model: &ToolModel, errors: &Errors) -> To
 
         #(#docs)*
         #(#cfgs)*
-        #vis fn #ident() -> impl #krate::Tool {
+        #vis fn #ident() -> impl #trait_path {
             #hidden
         }
 
         #(#cfgs)*
-        impl #krate::Tool for #hidden {
-            fn definition(&self) -> #krate::protocol::Tool {
+        impl #trait_path for #hidden {
+            #never
+        }
+
+        #compile_errors
+    }
+}
+
+/// The required methods of a kind's trait, none of which ever runs.
+fn never_impl(kind: Kind, krate: &syn::Path) -> TokenStream {
+    match kind {
+        Kind::Tool => quote! {
+            fn definition(&self) -> #krate::protocol::ToolDefinition {
                 ::core::unreachable!()
             }
             fn call(
@@ -60,9 +75,35 @@ pub(crate) fn free(func: &syn::ItemFn, model: &ToolModel, errors: &Errors) -> To
             ) -> #krate::tool::BoxFuture<#krate::CallToolResult> {
                 ::core::unreachable!()
             }
-        }
-
-        #compile_errors
+        },
+        Kind::Prompt => quote! {
+            fn definition(&self) -> #krate::protocol::PromptDefinition {
+                ::core::unreachable!()
+            }
+            fn get(
+                &self,
+                _: #krate::Context,
+                _: ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+            ) -> #krate::tool::BoxFuture<
+                ::core::result::Result<#krate::protocol::GetPromptResult, #krate::RpcError>,
+            > {
+                ::core::unreachable!()
+            }
+        },
+        Kind::Resource => quote! {
+            fn resources(&self) -> ::std::vec::Vec<#krate::protocol::Resource> {
+                ::core::unreachable!()
+            }
+            fn read(
+                &self,
+                _: #krate::Context,
+                _: &str,
+            ) -> ::core::option::Option<#krate::tool::BoxFuture<
+                ::core::result::Result<#krate::protocol::ReadResourceResult, #krate::RpcError>,
+            >> {
+                ::core::unreachable!()
+            }
+        },
     }
 }
 
@@ -74,7 +115,7 @@ pub(crate) fn stub_method(
 ) -> TokenStream {
     let mut sig = sig.clone();
     strip_param_attrs(&mut sig);
-    let attrs = attrs.iter().filter(|a| !is_named(a, "tool"));
+    let attrs = attrs.iter().filter(|a| Kind::of(a).is_none());
     quote! {
         #(#attrs)*
         #[allow(unused)]

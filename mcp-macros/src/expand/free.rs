@@ -1,28 +1,30 @@
-//! `#[tool]` on a free `async fn`: a function of the same name returning `impl Tool`, backed
-//! by a hidden unit struct. (A function, not a struct of that name: a unit struct would turn
-//! every `let count = ...` in the module into a pattern match against it.)
+//! `#[tool]`, `#[prompt]` or `#[resource]` on a free `async fn`: a function of the same name
+//! returning `impl Tool` (or `impl Prompt`, `impl ResourceProvider`), backed by a hidden unit
+//! struct. (A function, not a struct of that name: a unit struct would turn every
+//! `let count = ...` in the module into a pattern match against it.)
 
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 use syn::Item;
 
-use super::{Idents, fallback, tool_items};
-use crate::ast::{Param, Site, ToolModel};
-use crate::attr::ToolAttr;
+use super::{Idents, fallback, hidden_ident, items, trait_path};
+use crate::ast::{FnModel, Param, Site};
+use crate::attr::{ItemAttr, Kind};
 use crate::check::check;
 use crate::errors::{Errors, head_span};
-use crate::rewrite::rewrite_yields;
+use crate::rewrite::{forbid_yields, rewrite_yields};
 
-/// Expands `#[tool(attr)] item`.
-pub(crate) fn expand_free(attr: TokenStream, item: TokenStream) -> TokenStream {
+/// Expands `#[tool(attr)] item` (or `#[prompt]`, `#[resource]`, as `kind` says).
+pub(crate) fn expand_free(kind: Kind, attr: TokenStream, item: TokenStream) -> TokenStream {
     let mut errors = Errors::default();
-    let tool_attr = ToolAttr::parse(attr, &mut errors);
+    let item_attr = ItemAttr::parse(kind, attr, Span::call_site(), &mut errors);
+    let noun = kind.name();
     let func = match syn::parse2::<Item>(item.clone()) {
         Ok(Item::Fn(func)) => func,
         Ok(_) => {
             errors.at_span(
                 head_span(&item),
-                "`#[tool]` goes on an `async fn` (or on a method in an impl block marked `#[tools]`)",
+                format!("`#[{noun}]` goes on an `async fn` (or on a method in an impl block marked `#[tools]`)"),
             );
             return with_errors(item, &errors);
         }
@@ -31,8 +33,8 @@ pub(crate) fn expand_free(attr: TokenStream, item: TokenStream) -> TokenStream {
             return with_errors(item, &errors);
         }
     };
-    let model = ToolModel::parse(
-        tool_attr,
+    let model = FnModel::parse(
+        item_attr,
         None,
         &func.attrs,
         &func.sig,
@@ -44,12 +46,15 @@ pub(crate) fn expand_free(attr: TokenStream, item: TokenStream) -> TokenStream {
     for other in &model.attrs.others {
         errors.at(
             other,
-            "`#[tool]` turns the function into a struct, which cannot carry this attribute: remove it, or move it into the body",
+            format!("`#[{noun}]` turns the function into a struct, which cannot carry this attribute: remove it, or move it into the body"),
         );
     }
     let ids = Idents::new();
     let mut block = (*func.block).clone();
-    rewrite_yields(&mut block, &ids.ctx, &model.krate, &mut errors);
+    match kind {
+        Kind::Tool => rewrite_yields(&mut block, &ids.ctx, &model.krate, &mut errors),
+        Kind::Prompt | Kind::Resource => forbid_yields(&mut block, kind, &mut errors),
+    }
     if !errors.is_empty() {
         return fallback::free(&func, &model, &errors);
     }
@@ -61,7 +66,10 @@ pub(crate) fn expand_free(attr: TokenStream, item: TokenStream) -> TokenStream {
     let lints = &model.attrs.lints;
     // Without a doc comment, the description documents the struct (for `missing_docs`).
     let docs = if model.attrs.docs.is_empty() {
-        let description = &model.description;
+        let description = model.description.as_ref().map_or_else(
+            || format!("The resource at {}.", uri_of(&model)),
+            |d| d.value(),
+        );
         quote!(#[doc = #description])
     } else {
         let docs = &model.attrs.docs;
@@ -105,8 +113,11 @@ pub(crate) fn expand_free(attr: TokenStream, item: TokenStream) -> TokenStream {
         }
         .await;
     };
-    let hidden = hidden_ident(ident);
-    let items = tool_items(&model, &ids, &quote!(#hidden), &TokenStream::new(), &run);
+    let hidden = hidden_ident(kind, ident);
+    let generated = items(&model, &ids, &quote!(#hidden), &TokenStream::new(), &run);
+    let trait_path = trait_path(kind, krate);
+    let must_use =
+        format!("a {noun} does nothing until it is added to a server with `.{noun}(...)`");
     quote! {
         #(#cfgs)*
         #[doc(hidden)]
@@ -121,21 +132,23 @@ pub(crate) fn expand_free(attr: TokenStream, item: TokenStream) -> TokenStream {
 
         #docs
         #(#cfgs)*
-        #[must_use = "a tool does nothing until it is added to a server with `.tool(...)`"]
-        #vis fn #ident() -> impl #krate::Tool {
+        #[must_use = #must_use]
+        #vis fn #ident() -> impl #trait_path {
             #hidden
         }
 
         #(#cfgs)*
         #(#lints)*
-        #items
+        #generated
     }
 }
 
-/// The name of the struct behind a free tool function.
-pub(crate) fn hidden_ident(ident: &Ident) -> Ident {
-    use syn::ext::IdentExt;
-    Ident::new(&format!("__mcp_tool_{}", ident.unraw()), ident.span())
+/// The URI of a resource, for its generated documentation.
+fn uri_of(model: &FnModel) -> String {
+    model
+        .resource
+        .as_ref()
+        .map_or_else(String::new, |r| format!("`{}`", r.uri.value()))
 }
 
 fn with_errors(item: TokenStream, errors: &Errors) -> TokenStream {

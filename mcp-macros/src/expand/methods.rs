@@ -1,10 +1,11 @@
-//! `#[tools]` on an inherent impl block: each `#[tool]` method becomes a hidden tool struct
-//! holding an `Arc` of the server, and the type implements `ToolBox`.
+//! `#[tools]` on an inherent impl block: each `#[tool]`, `#[prompt]` and `#[resource]` method
+//! becomes a hidden struct holding an `Arc` of the server, and the type implements `ToolBox`.
 //!
-//! The method itself stays callable with the signature the user wrote. Its body moves into a
+//! A tool method stays callable with the signature the user wrote. Its body moves into a
 //! hidden method that also takes the call's `&Context` (which rewritten `yield_!`s report
 //! to); the visible method forwards to it with its own `Context` parameter, or with a detached
-//! context (progress goes nowhere) when it has none.
+//! context (progress goes nowhere) when it has none. Prompt and resource methods do not stream:
+//! they stay as written, and their structs call them.
 
 use std::collections::HashMap;
 
@@ -13,12 +14,20 @@ use quote::{ToTokens, format_ident, quote};
 use syn::ext::IdentExt;
 use syn::{FnArg, ImplItem, ImplItemFn, Item, ItemImpl, Pat};
 
-use super::{Idents, fallback, tool_items};
-use crate::ast::{Param, Site, ToolModel};
-use crate::attr::{ToolAttr, ToolsAttr, is_named};
+use super::{Idents, fallback, items};
+use crate::ast::{FnModel, Param, Site};
+use crate::attr::{ItemAttr, Kind, ToolsAttr};
 use crate::check::check;
 use crate::errors::{Errors, head_span};
-use crate::rewrite::rewrite_yields;
+use crate::rewrite::{forbid_yields, rewrite_yields};
+
+/// One attributed method, read.
+struct Method {
+    method: ImplItemFn,
+    /// The method's attributes without the kind's attribute.
+    attrs: Vec<syn::Attribute>,
+    model: FnModel,
+}
 
 /// Expands `#[tools(attr)] item`.
 pub(crate) fn expand_impl(attr: TokenStream, item: TokenStream) -> TokenStream {
@@ -49,7 +58,7 @@ pub(crate) fn expand_impl(attr: TokenStream, item: TokenStream) -> TokenStream {
             path,
             "`#[tools]` goes on an inherent impl block (`impl MyServer { ... }`), not on a trait impl: put the tool methods in an `impl` block of their own",
         );
-        remove_tool_attrs(&mut imp);
+        remove_kind_attrs(&mut imp);
         let compile_errors = errors.to_compile_errors();
         return quote!(#imp #compile_errors);
     }
@@ -62,31 +71,43 @@ pub(crate) fn expand_impl(attr: TokenStream, item: TokenStream) -> TokenStream {
     }
 
     let self_ty = (*imp.self_ty).clone();
-    let mut tools = Vec::new();
-    let mut items = Vec::new();
-    let mut names: HashMap<String, Ident> = HashMap::new();
+    let mut methods = Vec::new();
+    let mut items_out = Vec::new();
+    let mut names: HashMap<(Kind, String), Ident> = HashMap::new();
     for item in std::mem::take(&mut imp.items) {
         let ImplItem::Fn(method) = item else {
-            items.push(item.into_token_stream());
+            items_out.push(item.into_token_stream());
             continue;
         };
-        let mut tool_attrs = method.attrs.iter().filter(|a| is_named(a, "tool"));
-        let Some(first) = tool_attrs.next() else {
-            items.push(method.into_token_stream());
+        let mut marked = method.attrs.iter().filter_map(|a| Some((Kind::of(a)?, a)));
+        let Some((kind, first)) = marked.next() else {
+            items_out.push(method.into_token_stream());
             continue;
         };
-        for again in tool_attrs {
-            errors.at(again, "`#[tool]` is written twice on this method; keep one");
+        for (again, attribute) in marked {
+            let message = if again == kind {
+                format!(
+                    "`#[{}]` is written twice on this method; keep one",
+                    kind.name()
+                )
+            } else {
+                format!(
+                    "a method is one of a tool, a prompt or a resource: it is already a {}, so remove `#[{}]`",
+                    kind.name(),
+                    again.name()
+                )
+            };
+            errors.at(attribute, message);
         }
-        let tool_attr = ToolAttr::from_attribute(first, &mut errors);
+        let item_attr = ItemAttr::from_attribute(kind, first, &mut errors);
         let attrs: Vec<_> = method
             .attrs
             .iter()
-            .filter(|a| !is_named(a, "tool"))
+            .filter(|a| Kind::of(a).is_none())
             .cloned()
             .collect();
-        let model = ToolModel::parse(
-            tool_attr,
+        let model = FnModel::parse(
+            item_attr,
             Some(&krate),
             &attrs,
             &method.sig,
@@ -95,34 +116,65 @@ pub(crate) fn expand_impl(attr: TokenStream, item: TokenStream) -> TokenStream {
             &mut errors,
         );
         check(&model, &mut errors);
-        if let Some(earlier) = names.insert(model.name.value(), model.ident.clone()) {
-            errors.at(
-                &model.name,
-                format!(
-                    "two tools are named `{}` (`{earlier}` and this one): rename a method or set `#[tool(name = \"...\")]`",
-                    model.name.value()
+        let key = match &model.resource {
+            Some(r) => r.uri.value(),
+            None => model.name.value(),
+        };
+        if let Some(earlier) = names.insert((kind, key.clone()), model.ident.clone()) {
+            let message = match kind {
+                Kind::Tool => format!(
+                    "two tools are named `{key}` (`{earlier}` and this one): rename a method or set `#[tool(name = \"...\")]`"
                 ),
-            );
+                Kind::Prompt => format!(
+                    "two prompts are named `{key}` (`{earlier}` and this one): rename a method or set `#[prompt(name = \"...\")]`"
+                ),
+                Kind::Resource => format!(
+                    "two resources are at `{key}` (`{earlier}` and this one): give each its own URI"
+                ),
+            };
+            let at = match &model.resource {
+                Some(r) => r.uri.clone(),
+                None => model.name.clone(),
+            };
+            errors.at(&at, message);
         }
-        tools.push((method, attrs, model));
+        methods.push(Method {
+            method,
+            attrs,
+            model,
+        });
     }
 
     let ids = Idents::new();
     let mut generated = Vec::new();
-    let mut structs = Vec::new();
-    for (method, attrs, model) in &tools {
-        let mut block = method.block.clone();
-        rewrite_yields(&mut block, &ids.ctx, &model.krate, &mut errors);
+    let mut structs: Vec<(Kind, Ident, Vec<syn::Attribute>)> = Vec::new();
+    for m in &methods {
+        let mut block = m.method.block.clone();
+        match m.model.kind {
+            Kind::Tool => rewrite_yields(&mut block, &ids.ctx, &m.model.krate, &mut errors),
+            kind => forbid_yields(&mut block, kind, &mut errors),
+        }
         if errors.is_empty() {
-            let (methods, tool) = expand_method(method, attrs, model, &block, &ids);
-            items.push(methods);
-            generated.push(tool);
-            structs.push((tool_struct(model), model.attrs.cfgs.clone()));
+            let (method_items, trait_items) = match m.model.kind {
+                Kind::Tool => expand_tool_method(m, &block, &ids),
+                _ => expand_plain_method(m, &ids),
+            };
+            items_out.push(method_items);
+            generated.push(trait_items);
+            structs.push((
+                m.model.kind,
+                struct_ident(&m.model),
+                m.model.attrs.cfgs.clone(),
+            ));
         }
     }
     if !errors.is_empty() {
-        for (method, attrs, _) in &tools {
-            items.push(fallback::stub_method(attrs, &method.vis, &method.sig));
+        for m in &methods {
+            items_out.push(fallback::stub_method(
+                &m.attrs,
+                &m.method.vis,
+                &m.method.sig,
+            ));
         }
         let impl_attrs = &imp.attrs;
         let (unsafety, impl_token, self_ty) = (&imp.unsafety, &imp.impl_token, &imp.self_ty);
@@ -136,7 +188,7 @@ pub(crate) fn expand_impl(attr: TokenStream, item: TokenStream) -> TokenStream {
         return quote! {
             #(#impl_attrs)*
             #unsafety #impl_token #self_ty {
-                #(#items)*
+                #(#items_out)*
             }
             #toolbox
             #compile_errors
@@ -146,16 +198,34 @@ pub(crate) fn expand_impl(attr: TokenStream, item: TokenStream) -> TokenStream {
     let impl_attrs = &imp.attrs;
     let (unsafety, impl_token) = (&imp.unsafety, &imp.impl_token);
     let this = Ident::new("this", Span::mixed_site());
-    let list = Ident::new("__mcp_tools", Span::mixed_site());
-    let count = structs.len();
-    let pushes = structs.iter().map(|(s, cfgs)| {
+    let list_fn = |kind: Kind, method: &str, trait_name: &str| {
+        let method = Ident::new(method, Span::call_site());
+        let trait_name = Ident::new(trait_name, Span::call_site());
+        let list = Ident::new("__mcp_list", Span::mixed_site());
+        let of_kind: Vec<_> = structs.iter().filter(|(k, ..)| *k == kind).collect();
+        let count = of_kind.len();
+        let pushes = of_kind.iter().map(|(_, s, cfgs)| {
+            quote! {
+                #(#cfgs)*
+                #list.push(::std::sync::Arc::new(#s(::std::sync::Arc::clone(#this)))
+                    as ::std::sync::Arc<dyn #krate::#trait_name>);
+            }
+        });
         quote! {
-            #(#cfgs)*
-            #list.push(::std::sync::Arc::new(#s(::std::sync::Arc::clone(#this)))
-                as ::std::sync::Arc<dyn #krate::Tool>);
+            fn #method(
+                #this: &::std::sync::Arc<Self>,
+            ) -> ::std::vec::Vec<::std::sync::Arc<dyn #krate::#trait_name>> {
+                let mut #list: ::std::vec::Vec<::std::sync::Arc<dyn #krate::#trait_name>> =
+                    ::std::vec::Vec::with_capacity(#count);
+                #(#pushes)*
+                #list
+            }
         }
-    });
-    let struct_defs = structs.iter().map(|(s, cfgs)| {
+    };
+    let tools = list_fn(Kind::Tool, "tools", "Tool");
+    let prompts = list_fn(Kind::Prompt, "prompts", "Prompt");
+    let resources = list_fn(Kind::Resource, "resources", "ResourceProvider");
+    let struct_defs = structs.iter().map(|(_, s, cfgs)| {
         quote! {
             #(#cfgs)*
             #[allow(non_camel_case_types)]
@@ -165,7 +235,7 @@ pub(crate) fn expand_impl(attr: TokenStream, item: TokenStream) -> TokenStream {
     quote! {
         #(#impl_attrs)*
         #unsafety #impl_token #self_ty {
-            #(#items)*
+            #(#items_out)*
         }
 
         const _: () = {
@@ -173,35 +243,69 @@ pub(crate) fn expand_impl(attr: TokenStream, item: TokenStream) -> TokenStream {
             #(#generated)*
 
             impl #krate::ToolBox for #self_ty {
-                fn tools(
-                    #this: &::std::sync::Arc<Self>,
-                ) -> ::std::vec::Vec<::std::sync::Arc<dyn #krate::Tool>> {
-                    let mut #list: ::std::vec::Vec<::std::sync::Arc<dyn #krate::Tool>> =
-                        ::std::vec::Vec::with_capacity(#count);
-                    #(#pushes)*
-                    #list
-                }
+                #tools
+                #prompts
+                #resources
             }
         };
     }
 }
 
-fn tool_struct(model: &ToolModel) -> Ident {
-    format_ident!("__McpTool_{}", model.ident.unraw())
+fn struct_ident(model: &FnModel) -> Ident {
+    let kind = match model.kind {
+        Kind::Tool => "Tool",
+        Kind::Prompt => "Prompt",
+        Kind::Resource => "Resource",
+    };
+    format_ident!("__Mcp{}_{}", kind, model.ident.unraw())
 }
 
-fn hidden_method(model: &ToolModel) -> Ident {
+fn hidden_method(model: &FnModel) -> Ident {
     format_ident!("__mcp_tool_{}", model.ident.unraw())
 }
 
+/// A prompt or resource method: kept as written, and a struct whose trait impl calls it.
+fn expand_plain_method(m: &Method, ids: &Idents) -> (TokenStream, TokenStream) {
+    let model = &m.model;
+    let mut sig = m.method.sig.clone();
+    fallback::strip_param_attrs(&mut sig);
+    let (attrs, vis, block) = (&m.attrs, &m.method.vis, &m.method.block);
+    let method = quote! {
+        #(#attrs)*
+        #vis #sig #block
+    };
+    let this = Ident::new("__mcp_this", Span::mixed_site());
+    let out = &ids.out;
+    let call_args = call_args(model, ids);
+    let ident = &model.ident;
+    let prelude = quote!(let #this = ::std::sync::Arc::clone(&self.0););
+    let run = quote! {
+        let #out = #this.#ident(#(#call_args),*).await;
+    };
+    let ty = struct_ident(model).into_token_stream();
+    let cfgs = &model.attrs.cfgs;
+    let generated = items(model, ids, &ty, &prelude, &run);
+    (method, quote!(#(#cfgs)* #generated))
+}
+
+/// The arguments a generated struct passes to the user's method, in the method's order.
+fn call_args<'a>(model: &'a FnModel, ids: &'a Idents) -> impl Iterator<Item = TokenStream> + 'a {
+    let Idents {
+        ctx_owned, args, ..
+    } = ids;
+    model.params.iter().map(move |p| match p {
+        Param::Arg(a) => {
+            let ident = &a.ident;
+            quote!(#args.#ident)
+        }
+        Param::Context(c) if c.by_ref => quote!(&#ctx_owned),
+        Param::Context(_) => quote!(::core::clone::Clone::clone(&#ctx_owned)),
+    })
+}
+
 /// The visible method, the hidden one holding the body, and the tool's items.
-fn expand_method(
-    method: &ImplItemFn,
-    attrs: &[syn::Attribute],
-    model: &ToolModel,
-    block: &syn::Block,
-    ids: &Idents,
-) -> (TokenStream, TokenStream) {
+fn expand_tool_method(m: &Method, block: &syn::Block, ids: &Idents) -> (TokenStream, TokenStream) {
+    let (method, attrs, model) = (&m.method, &m.attrs, &m.model);
     let krate = &model.krate;
     let hidden = hidden_method(model);
     let ctx = &ids.ctx;
@@ -271,37 +375,25 @@ fn expand_method(
 
     // The tool: decode the arguments, call the hidden method on the shared server.
     let this = Ident::new("__mcp_this", Span::mixed_site());
-    let Idents {
-        ctx_owned,
-        args,
-        out,
-        ..
-    } = ids;
-    let call_args = model.params.iter().map(|p| match p {
-        Param::Arg(a) => {
-            let ident = &a.ident;
-            quote!(#args.#ident)
-        }
-        Param::Context(c) if c.by_ref => quote!(&#ctx_owned),
-        Param::Context(_) => quote!(::core::clone::Clone::clone(&#ctx_owned)),
-    });
+    let Idents { ctx_owned, out, .. } = ids;
+    let call_args = call_args(model, ids);
     let prelude = quote!(let #this = ::std::sync::Arc::clone(&self.0););
     let run = quote! {
         let #out = #this.#hidden(&#ctx_owned, #(#call_args),*).await;
     };
-    let tool_ty = tool_struct(model).into_token_stream();
-    let items = tool_items(model, ids, &tool_ty, &prelude, &run);
+    let tool_ty = struct_ident(model).into_token_stream();
+    let generated = items(model, ids, &tool_ty, &prelude, &run);
     let tool = quote! {
         #(#cfgs)*
-        #items
+        #generated
     };
     (methods, tool)
 }
 
-fn remove_tool_attrs(imp: &mut ItemImpl) {
+fn remove_kind_attrs(imp: &mut ItemImpl) {
     for item in &mut imp.items {
         if let ImplItem::Fn(f) = item {
-            f.attrs.retain(|a| !is_named(a, "tool"));
+            f.attrs.retain(|a| Kind::of(a).is_none());
         }
     }
 }

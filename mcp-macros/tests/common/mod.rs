@@ -5,7 +5,7 @@
 use std::future::Future;
 use std::time::Duration;
 
-use mcp_core::protocol::Tool;
+use mcp_core::protocol::ToolDefinition as Tool;
 use mcp_core::{Client, Server};
 use serde_json::Value;
 

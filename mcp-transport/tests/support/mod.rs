@@ -12,7 +12,7 @@ use std::time::Duration;
 
 pub use nginx_proc::Nginx;
 
-use mcp_core::protocol::Tool as ToolDef;
+use mcp_core::protocol::ToolDefinition as ToolDef;
 use mcp_core::tool::FnTool;
 use mcp_core::{CallEvent, IntoCallToolResult, Progress, Server, ToolCall};
 use serde_json::json;
