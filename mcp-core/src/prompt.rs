@@ -203,20 +203,36 @@ pub fn check_required(
     }
 }
 
-/// Parses the argument `name` from its text, if given: `Ok(None)` when absent, `-32602`
-/// naming the argument when it does not parse.
-pub fn parse_argument<T>(
-    prompt: &str,
-    arguments: &HashMap<String, String>,
-    name: &str,
-) -> Result<Option<T>, RpcError>
+/// Parses a value from text with its `FromStr` impl, the error as text: the `parse` function
+/// of [`parse_argument`], [`required_argument`] and [`variable`](crate::resource::variable)
+/// for any `FromStr` type.
+pub fn from_str<T>(text: &str) -> Result<T, String>
 where
     T: FromStr,
     T::Err: Display,
 {
+    text.parse().map_err(|e: T::Err| e.to_string())
+}
+
+/// Parses the argument `name` with `parse`, if given: `Ok(None)` when absent, `-32602` naming
+/// the argument when it does not parse.
+///
+/// ```
+/// use std::collections::HashMap;
+/// use mcp_core::prompt::{from_str, parse_argument};
+///
+/// let args = HashMap::from([("n".to_owned(), "12".to_owned())]);
+/// assert_eq!(parse_argument("p", &args, "n", from_str::<u32>).unwrap(), Some(12));
+/// ```
+pub fn parse_argument<T>(
+    prompt: &str,
+    arguments: &HashMap<String, String>,
+    name: &str,
+    parse: impl FnOnce(&str) -> Result<T, String>,
+) -> Result<Option<T>, RpcError> {
     match arguments.get(name) {
         None => Ok(None),
-        Some(text) => text.parse().map(Some).map_err(|e| {
+        Some(text) => parse(text).map(Some).map_err(|e| {
             RpcError::invalid_params(format!(
                 "argument `{name}` of prompt `{prompt}` is not valid: {e}"
             ))
@@ -224,18 +240,15 @@ where
     }
 }
 
-/// Parses the required argument `name`: `-32602` naming it when it is absent or does not
-/// parse.
+/// Parses the required argument `name` with `parse`: `-32602` naming it when it is absent or
+/// does not parse.
 pub fn required_argument<T>(
     prompt: &str,
     arguments: &HashMap<String, String>,
     name: &str,
-) -> Result<T, RpcError>
-where
-    T: FromStr,
-    T::Err: Display,
-{
-    parse_argument(prompt, arguments, name)?.ok_or_else(|| {
+    parse: impl FnOnce(&str) -> Result<T, String>,
+) -> Result<T, RpcError> {
+    parse_argument(prompt, arguments, name, parse)?.ok_or_else(|| {
         RpcError::invalid_params(format!("prompt `{prompt}` needs the argument `{name}`"))
     })
 }
@@ -262,10 +275,18 @@ mod tests {
     #[test]
     fn arguments_parse_from_text() {
         let a = args(&[("n", "12"), ("bad", "x")]);
-        assert_eq!(parse_argument::<u32>("p", &a, "n").unwrap(), Some(12));
-        assert_eq!(parse_argument::<u32>("p", &a, "absent").unwrap(), None);
-        let e = parse_argument::<u32>("p", &a, "bad").unwrap_err();
+        assert_eq!(
+            parse_argument("p", &a, "n", from_str::<u32>).unwrap(),
+            Some(12)
+        );
+        assert_eq!(
+            parse_argument("p", &a, "absent", from_str::<u32>).unwrap(),
+            None
+        );
+        let e = parse_argument("p", &a, "bad", from_str::<u32>).unwrap_err();
         assert!(e.message.contains("argument `bad` of prompt `p`"), "{e}");
+        let e = required_argument("p", &a, "absent", from_str::<u32>).unwrap_err();
+        assert!(e.message.contains("needs the argument `absent`"), "{e}");
     }
 
     #[test]

@@ -219,6 +219,7 @@ impl FnModel {
 fn resource_uri(attr: &ItemAttr, errors: &mut Errors) -> ResourceUri {
     let uri = match &attr.uri {
         Some(uri) => uri.clone(),
+        None if attr.uri_written => LitStr::new("missing://uri", attr.span),
         None => {
             errors.at_span(
                 attr.span,
@@ -298,10 +299,14 @@ fn check_signature(kind: Kind, sig: &Signature, site: Site, errors: &mut Errors)
         (Site::Method, Some(r)) => {
             let by_shared_ref = r.reference.is_some() && r.mutability.is_none();
             if r.colon_token.is_some() || !by_shared_ref {
+                let calls = match kind {
+                    Kind::Tool => "tool calls",
+                    Kind::Prompt | Kind::Resource => "requests",
+                };
                 let message = if r.mutability.is_some() && r.reference.is_some() {
-                    format!("write `&self`, not `&mut self`: {noun} calls run concurrently on one shared server, so keep mutable state behind a `Mutex` or an atomic")
+                    format!("write `&self`, not `&mut self`: {calls} run concurrently on one shared server, so keep mutable state behind a `Mutex` or an atomic")
                 } else {
-                    format!("write `&self`: {noun} calls run concurrently on one server shared through an `Arc`, so a {noun} method cannot take it by value")
+                    format!("write `&self`: {calls} run concurrently on one server shared through an `Arc`, so a {noun} method cannot take it by value")
                 };
                 errors.at(r, message);
             }

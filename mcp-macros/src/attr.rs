@@ -103,6 +103,8 @@ pub(crate) struct ItemAttr {
     pub(crate) mime_type: Option<LitStr>,
     /// Where the attribute is, for "missing URI".
     pub(crate) span: Span,
+    /// Whether a URI was written, even an invalid one (which has its own error).
+    pub(crate) uri_written: bool,
 }
 
 /// One element of `#[resource(...)]`: the URI as a bare string, or a key.
@@ -136,6 +138,7 @@ impl ItemAttr {
             uri: None,
             mime_type: None,
             span,
+            uri_written: false,
         }
     }
 
@@ -157,7 +160,10 @@ impl ItemAttr {
                         &uri,
                         "the URI is given twice; keep one: `#[resource(\"scheme://path\")]`",
                     ),
-                    ResourceArg::Uri(uri) => attr.uri = Some(uri),
+                    ResourceArg::Uri(uri) => {
+                        attr.uri_written = true;
+                        attr.uri = Some(uri);
+                    }
                     ResourceArg::Key(meta) => metas.push(meta),
                 }
             }
@@ -173,6 +179,9 @@ impl ItemAttr {
 
     fn key(&mut self, meta: &Meta, errors: &mut Errors) {
         let key = key_of(meta);
+        if key == "uri" {
+            self.uri_written = true;
+        }
         if !self.kind.keys().contains(&key.as_str()) {
             errors.push(unknown(meta, &key, self.kind.name(), self.kind.keys()));
             return;
@@ -184,6 +193,7 @@ impl ItemAttr {
                 lit_str(meta, &key).map(|v| set(&mut self.description, v, meta, errors))
             }
             "uri" => lit_str(meta, &key).map(|v| {
+                self.uri_written = true;
                 if self.uri.is_some() {
                     errors.at(
                         meta.path(),

@@ -4,9 +4,6 @@
 //! [`macro@crate::resource`]); this module is what the macro expands to ([`UriTemplate`],
 //! [`ResourceBody`]), and what a hand-written provider implements.
 
-use std::fmt::Display;
-use std::str::FromStr;
-
 mod body;
 mod template;
 
@@ -77,19 +74,21 @@ where
 }
 
 /// The value of the template variable `name` among `variables` (from
-/// [`UriTemplate::matches`]), parsed; `-32002` for `uri` when it does not parse (no resource
-/// has that URI), with the reason.
-pub fn variable<T>(uri: &str, variables: &[(&str, String)], name: &str) -> Result<T, RpcError>
-where
-    T: FromStr,
-    T::Err: Display,
-{
+/// [`UriTemplate::matches`]), parsed with `parse` (such as
+/// [`from_str`](crate::prompt::from_str)); `-32002` for `uri` when it does not parse (no
+/// resource has that URI), with the reason.
+pub fn variable<T>(
+    uri: &str,
+    variables: &[(&str, String)],
+    name: &str,
+    parse: impl FnOnce(&str) -> Result<T, String>,
+) -> Result<T, RpcError> {
     let text = variables
         .iter()
         .find(|(n, _)| *n == name)
         .map(|(_, v)| v.as_str())
         .ok_or_else(|| RpcError::resource_not_found(uri))?;
-    text.parse().map_err(|e| {
+    parse(text).map_err(|e| {
         let mut error = RpcError::resource_not_found(uri);
         error.message = format!("{} (`{name}`: {e})", error.message);
         error

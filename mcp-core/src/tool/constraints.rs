@@ -236,7 +236,8 @@ macro_rules! mark {
 
 mark!(NumberArgument: u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize, f32, f64);
 mark!(LengthArgument: String, std::path::PathBuf);
-mark!(PatternArgument: String, std::path::PathBuf);
+impl PatternArgument for String {}
+impl PatternArgument for std::path::PathBuf {}
 impl<T: NumberArgument> NumberArgument for Option<T> {}
 impl<T: LengthArgument> LengthArgument for Option<T> {}
 impl<T: PatternArgument> PatternArgument for Option<T> {}

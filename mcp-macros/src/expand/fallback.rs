@@ -32,6 +32,7 @@ pub(crate) fn free(func: &syn::ItemFn, model: &FnModel, errors: &Errors) -> Toke
     // "unused import" on top of the errors) and rustc still checks its types.
     let mut sig = func.sig.clone();
     strip_param_attrs(&mut sig);
+    neutral_output(&mut sig);
     quote! {
         #(#cfgs)*
         const _: () = {
@@ -115,6 +116,7 @@ pub(crate) fn stub_method(
 ) -> TokenStream {
     let mut sig = sig.clone();
     strip_param_attrs(&mut sig);
+    neutral_output(&mut sig);
     let attrs = attrs.iter().filter(|a| Kind::of(a).is_none());
     quote! {
         #(#attrs)*
@@ -135,6 +137,15 @@ pub(crate) fn toolbox(krate: &syn::Path, self_ty: &syn::Type) -> TokenStream {
                 ::core::unreachable!()
             }
         }
+    }
+}
+
+/// A return type of `impl Trait` becomes `()`: a body that never runs cannot produce one.
+fn neutral_output(sig: &mut Signature) {
+    if let syn::ReturnType::Type(_, ty) = &sig.output
+        && matches!(**ty, syn::Type::ImplTrait(_))
+    {
+        sig.output = syn::ReturnType::Default;
     }
 }
 

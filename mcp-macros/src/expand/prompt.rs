@@ -2,7 +2,8 @@
 //! completion, and the trait assertions.
 
 use proc_macro2::{Ident, Span, TokenStream};
-use quote::{quote, quote_spanned};
+use quote::{format_ident, quote, quote_spanned};
+use syn::Type;
 use syn::spanned::Spanned;
 
 use super::{Idents, convert_fallible, error_text_fn, opt_string};
@@ -33,28 +34,24 @@ pub(crate) fn items(
         .filter(|a| is_required(a))
         .map(Arg::wire_name)
         .collect();
-    let fields = model.args().map(|a| {
+    let parsers = text_parsers(model);
+    let fields = model.args().enumerate().map(|(index, a)| {
         let ident = &a.ident;
         let wire = a.wire_name();
+        let parse = parser_ident(index);
         let value = match (a.option_inner(), a.arg.default.as_ref().map(|d| &d.value)) {
-            (Some(inner), _) => quote_spanned!(inner.span()=>
-                #krate::prompt::parse_argument::<#inner>(#name, &#map, #wire)?),
+            (Some(_), _) => quote!(#krate::prompt::parse_argument(#name, &#map, #wire, #parse)?),
             (None, None) => {
-                let ty = &a.ty;
-                quote_spanned!(ty.span()=>
-                    #krate::prompt::required_argument::<#ty>(#name, &#map, #wire)?)
+                quote!(#krate::prompt::required_argument(#name, &#map, #wire, #parse)?)
             }
-            (None, Some(ArgDefault::Trait)) => {
-                let ty = &a.ty;
-                quote_spanned!(ty.span()=>
-                    #krate::prompt::parse_argument::<#ty>(#name, &#map, #wire)?
-                        .unwrap_or_default())
-            }
+            (None, Some(ArgDefault::Trait)) => quote!(
+                #krate::prompt::parse_argument(#name, &#map, #wire, #parse)?.unwrap_or_default()
+            ),
             (None, Some(ArgDefault::Expr(expr))) => {
                 let ty = &a.ty;
-                quote_spanned!(ty.span()=>
-                    #krate::prompt::parse_argument::<#ty>(#name, &#map, #wire)?
-                        .unwrap_or_else(|| #expr))
+                quote_spanned!(expr.span()=>
+                    #krate::prompt::parse_argument(#name, &#map, #wire, #parse)?
+                        .unwrap_or_else(|| -> #ty { #expr }))
             }
         };
         quote!(#ident: #value,)
@@ -74,13 +71,27 @@ pub(crate) fn items(
         quote!(#out),
         krate,
         model.output.ty.span(),
-        &|_, value| quote!(#krate::IntoGetPromptResult::into_get_prompt_result(#value)),
+        &|_, value| quote!(__MCP_OUTPUT(#value)),
     );
+    let (leaf, _) = leaf(&model.output.shape, &model.output.ty);
+    let output = quote_spanned! {leaf.span()=>
+        const __MCP_OUTPUT: fn(#leaf) -> ::core::result::Result<
+            #krate::protocol::GetPromptResult,
+            #krate::RpcError,
+        > = __mcp_prompt_output::<#leaf>;
+    };
     quote! {
         const _: () = {
             #args_struct
+            #parsers
             #assertions
             #error_text
+            fn __mcp_prompt_output<T: #krate::IntoGetPromptResult>(
+                value: T,
+            ) -> ::core::result::Result<#krate::protocol::GetPromptResult, #krate::RpcError> {
+                #krate::IntoGetPromptResult::into_get_prompt_result(value)
+            }
+            #output
 
             impl #krate::Prompt for #ty {
                 fn definition(&self) -> #krate::protocol::PromptDefinition {
@@ -177,21 +188,15 @@ fn definition(model: &FnModel) -> TokenStream {
     }
 }
 
-/// Trait checks at the user's types: arguments parse from text, the output converts.
-fn assertions(model: &FnModel) -> TokenStream {
-    let krate = &model.krate;
-    let mut checks = text_argument_checks(model);
-    output_checks(&model.output.shape, &mut checks);
+/// Trait checks at the user's types: arguments can move into the future.
+pub(super) fn assertions(model: &FnModel) -> TokenStream {
+    let checks = model.args().map(|a| {
+        let ty = &a.ty;
+        quote_spanned!(ty.span()=> __mcp_assert_argument::<#ty>();)
+    });
     quote! {
         #[allow(dead_code)]
-        fn __mcp_assert_text_argument<T>()
-        where
-            T: ::core::str::FromStr + ::core::marker::Send + 'static,
-            <T as ::core::str::FromStr>::Err: ::core::fmt::Display,
-        {
-        }
-        #[allow(dead_code)]
-        fn __mcp_assert_output<T: #krate::IntoGetPromptResult>() {}
+        fn __mcp_assert_argument<T: ::core::marker::Send + 'static>() {}
         #[allow(dead_code)]
         fn __mcp_assertions() {
             #(#checks)*
@@ -199,23 +204,37 @@ fn assertions(model: &FnModel) -> TokenStream {
     }
 }
 
-fn output_checks(shape: &Shape, checks: &mut Vec<TokenStream>) {
-    match shape {
-        Shape::AsIs(ty) | Shape::Structured(ty) => {
-            checks.push(quote_spanned!(ty.span()=> __mcp_assert_output::<#ty>();));
-        }
-        Shape::Result(ok, _) => output_checks(ok, checks),
-        Shape::Opaque => {}
-    }
+/// The name of the function that parses the argument at `index`.
+pub(super) fn parser_ident(index: usize) -> Ident {
+    format_ident!("__mcp_parse_{index}")
 }
 
-/// `__mcp_assert_text_argument::<T>()` for each argument (`T` inside an `Option`).
-pub(super) fn text_argument_checks(model: &FnModel) -> Vec<TokenStream> {
-    model
-        .args()
-        .map(|a| {
-            let ty = a.option_inner().unwrap_or(&a.ty);
-            quote_spanned!(ty.span()=> __mcp_assert_text_argument::<#ty>();)
-        })
-        .collect()
+/// One function per argument that parses its text into its type (`T` inside an `Option`).
+/// Its body names the type with the user's span, so a type that is not `FromStr` (or whose
+/// error is not `Display`) is reported once, on the parameter.
+pub(super) fn text_parsers(model: &FnModel) -> TokenStream {
+    let functions = model.args().enumerate().map(|(index, a)| {
+        let ty = a.option_inner().unwrap_or(&a.ty);
+        let name = parser_ident(index);
+        let parse = quote_spanned! {ty.span()=>
+            <#ty as ::core::str::FromStr>::from_str(text)
+                .map_err(|e| ::std::string::ToString::to_string(&e))
+        };
+        quote! {
+            fn #name(text: &str) -> ::core::result::Result<#ty, ::std::string::String> {
+                #parse
+            }
+        }
+    });
+    quote!(#(#functions)*)
+}
+
+/// The type a successful value has once `Result`s are unwrapped, and whether it is structured.
+pub(super) fn leaf<'a>(shape: &'a Shape, output: &'a Type) -> (&'a Type, bool) {
+    match shape {
+        Shape::AsIs(ty) => (ty, false),
+        Shape::Structured(ty) => (ty, true),
+        Shape::Result(ok, _) => leaf(ok, output),
+        Shape::Opaque => (output, false),
+    }
 }

@@ -5,9 +5,9 @@ use proc_macro2::{Ident, Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use super::prompt::{args_struct, text_argument_checks};
+use super::prompt::{args_struct, assertions, leaf, parser_ident, text_parsers};
 use super::{Idents, convert_fallible, error_text_fn, opt_string};
-use crate::ast::{FnModel, Shape};
+use crate::ast::FnModel;
 use crate::template::Part;
 
 /// The `ResourceProvider` impl for `ty` and what it needs (see [`super::items`]).
@@ -38,10 +38,7 @@ pub(crate) fn items(
     let description = opt_string(&model.description);
     let mime = match &resource.mime_type {
         Some(m) => quote!(::core::option::Option::Some(#m)),
-        None => {
-            let body = body_type(&model.output.shape, krate);
-            quote!(<#body as #krate::ResourceBody>::default_mime_type())
-        }
+        None => quote!((__MCP_OUTPUT.mime)()),
     };
     let requested = Ident::new("__mcp_uri", Span::mixed_site());
     let vars = Ident::new("__mcp_vars", Span::mixed_site());
@@ -54,21 +51,22 @@ pub(crate) fn items(
         quote!(#out),
         krate,
         model.output.ty.span(),
-        &|shape, value| {
-            let value = match shape {
-                Shape::Structured(_) => quote!(#krate::Json(#value)),
-                _ => value,
-            };
-            quote!(#krate::ResourceBody::into_read_result(#value, &#owned_uri, #mime))
-        },
+        &|_, value| quote!((__MCP_OUTPUT.convert)(#value, &#owned_uri, #mime)),
     );
-    let fields = model.args().map(|a| {
-        let (ident, ty) = (&a.ident, &a.ty);
-        let variable = ident.to_string();
-        let variable = variable.trim_start_matches("r#");
-        quote_spanned!(ty.span()=>
-            #ident: #krate::resource::variable::<#ty>(&#owned_uri, &#vars, #variable)?,)
+    let parsers = text_parsers(model);
+    let fields = model.args().enumerate().map(|(index, a)| {
+        let ident = &a.ident;
+        let variable = a.wire_name();
+        let parse = parser_ident(index);
+        quote!(#ident: #krate::resource::variable(&#owned_uri, &#vars, #variable, #parse)?,)
     });
+    let (leaf_ty, structured) = leaf(&model.output.shape, &model.output.ty);
+    let witness = if structured {
+        quote_spanned!(leaf_ty.span()=> __mcp_json::<#leaf_ty>())
+    } else {
+        quote_spanned!(leaf_ty.span()=> __mcp_body::<#leaf_ty>())
+    };
+    let output = output_fns(krate, leaf_ty, &witness);
     let read_body = quote! {
         let #owned_uri: ::std::string::String = ::std::string::ToString::to_string(#requested);
         #prelude
@@ -171,8 +169,10 @@ pub(crate) fn items(
     quote! {
         const _: () = {
             #args_struct
+            #parsers
             #assertions
             #error_text
+            #output
 
             impl #krate::ResourceProvider for #ty {
                 #listing
@@ -181,47 +181,39 @@ pub(crate) fn items(
     }
 }
 
-/// The type whose `ResourceBody` impl gives the default MIME type.
-fn body_type(shape: &Shape, krate: &syn::Path) -> TokenStream {
-    match shape {
-        Shape::AsIs(ty) => quote!(#ty),
-        Shape::Structured(ty) => quote!(#krate::Json<#ty>),
-        Shape::Result(ok, _) => body_type(ok, krate),
-        Shape::Opaque => quote!(()),
-    }
-}
-
-/// Trait checks at the user's types: variables parse from text, the output converts.
-fn assertions(model: &FnModel) -> TokenStream {
-    let krate = &model.krate;
-    let mut checks = text_argument_checks(model);
-    output_checks(&model.output.shape, &mut checks);
+/// The output's conversion and default MIME type, checked in one place: the constant
+/// `__MCP_OUTPUT` holds them as plain function pointers, so the code using them adds no error
+/// of its own when the type is not a resource's contents (or, structured, not `Serialize`).
+fn output_fns(krate: &syn::Path, leaf: &syn::Type, witness: &TokenStream) -> TokenStream {
+    let result =
+        quote!(::core::result::Result<#krate::protocol::ReadResourceResult, #krate::RpcError>);
     quote! {
-        #[allow(dead_code)]
-        fn __mcp_assert_text_argument<T>()
-        where
-            T: ::core::str::FromStr + ::core::marker::Send + 'static,
-            <T as ::core::str::FromStr>::Err: ::core::fmt::Display,
-        {
+        struct __McpOutput<T> {
+            convert: fn(T, &str, ::core::option::Option<&str>) -> #result,
+            mime: fn() -> ::core::option::Option<&'static str>,
         }
         #[allow(dead_code)]
-        fn __mcp_assert_body<T: #krate::ResourceBody>() {}
-        #[allow(dead_code)]
-        fn __mcp_assert_json<T: #krate::__private::serde::Serialize>() {}
-        #[allow(dead_code)]
-        fn __mcp_assertions() {
-            #(#checks)*
+        const fn __mcp_body<T: #krate::ResourceBody>() -> __McpOutput<T> {
+            __McpOutput {
+                convert: <T as #krate::ResourceBody>::into_read_result,
+                mime: <T as #krate::ResourceBody>::default_mime_type,
+            }
         }
-    }
-}
-
-fn output_checks(shape: &Shape, checks: &mut Vec<TokenStream>) {
-    match shape {
-        Shape::AsIs(ty) => checks.push(quote_spanned!(ty.span()=> __mcp_assert_body::<#ty>();)),
-        Shape::Structured(ty) => {
-            checks.push(quote_spanned!(ty.span()=> __mcp_assert_json::<#ty>();));
+        #[allow(dead_code)]
+        fn __mcp_json_convert<T: #krate::__private::serde::Serialize>(
+            value: T,
+            uri: &str,
+            mime: ::core::option::Option<&str>,
+        ) -> #result {
+            #krate::ResourceBody::into_read_result(#krate::Json(value), uri, mime)
         }
-        Shape::Result(ok, _) => output_checks(ok, checks),
-        Shape::Opaque => {}
+        #[allow(dead_code)]
+        const fn __mcp_json<T: #krate::__private::serde::Serialize>() -> __McpOutput<T> {
+            __McpOutput {
+                convert: __mcp_json_convert::<T>,
+                mime: <#krate::Json<()> as #krate::ResourceBody>::default_mime_type,
+            }
+        }
+        const __MCP_OUTPUT: __McpOutput<#leaf> = #witness;
     }
 }
