@@ -1,5 +1,9 @@
-//! MCP transports.
+//! MCP transports: stdio, streamable HTTP and legacy HTTP+SSE, server and client side, and the
+//! serving call every binary uses ([`serve`], [`ServeArgs`]).
 
+pub mod cli;
 pub mod http;
 pub mod http_client;
 pub mod stdio;
+
+pub use cli::{ServeArgs, serve};

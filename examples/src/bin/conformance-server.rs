@@ -4,17 +4,21 @@
 //! `scripts/conformance.sh` starts it on a free loopback port and runs the suite against
 //! `http://127.0.0.1:PORT/mcp`.
 
-/// The fixture server of the MCP conformance suite.
-#[derive(Debug, clap::Parser)]
+use clap::Parser;
+use mcp_transport::ServeArgs;
+
+/// The "everything" server that the official MCP conformance suite tests.
+#[derive(Debug, Parser)]
+#[command(version)]
 struct Args {
     #[command(flatten)]
-    serve: examples::ServeArgs,
+    serve: ServeArgs,
 }
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    examples::init_logging();
-    let args = <Args as clap::Parser>::parse();
+    let args = Args::parse();
     let server = examples::conformance::server()?;
-    examples::serve(&server, &args.serve).await
+    args.serve.run(&server).await?;
+    Ok(())
 }

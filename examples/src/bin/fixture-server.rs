@@ -15,7 +15,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use clap::Parser;
 use mcp_core::{Progress, Server, tool};
+use mcp_transport::ServeArgs;
 
 /// How often `lockstep` looks for its acknowledgement file.
 const POLL: Duration = Duration::from_millis(2);
@@ -80,22 +82,23 @@ async fn echo(
     text
 }
 
-/// A server whose tools exist to be tested.
-#[derive(Debug, clap::Parser)]
+/// A server whose tools exist to be tested: lockstep, hang, panic and echo.
+#[derive(Debug, Parser)]
+#[command(version)]
 struct Args {
     #[command(flatten)]
-    serve: examples::ServeArgs,
+    serve: ServeArgs,
 }
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    examples::init_logging();
-    let args = <Args as clap::Parser>::parse();
+    let args = Args::parse();
     let server = Server::builder("fixture-server", env!("CARGO_PKG_VERSION"))
         .tool(lockstep)
         .tool(hang)
         .tool(panic)
         .tool(echo)
         .build()?;
-    examples::serve(&server, &args.serve).await
+    args.serve.run(&server).await?;
+    Ok(())
 }

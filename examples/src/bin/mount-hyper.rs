@@ -4,6 +4,7 @@
 //! server beside them: `McpService` is a plain hyper service, so any router can hand it the
 //! requests it should answer (streamable HTTP at `/mcp`, legacy HTTP+SSE at `/sse`).
 
+// ANCHOR: all
 use std::convert::Infallible;
 use std::net::SocketAddr;
 
@@ -15,6 +16,7 @@ use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use mcp_core::{Server, tool};
+use mcp_transport::cli::LogArgs;
 use mcp_transport::http::{HttpConfig, McpBody, McpService};
 
 /// Says hello to `name`.
@@ -28,13 +30,16 @@ async fn hello(
 
 /// A hyper application with its own routes and an MCP server mounted beside them.
 #[derive(Debug, Parser)]
+#[command(version)]
 struct Args {
     /// The address to listen on.
     #[arg(long, default_value = "127.0.0.1:8000")]
     bind: SocketAddr,
+    /// Logging, as every server of the project does it.
+    #[command(flatten)]
+    log: LogArgs,
 }
 
-// ANCHOR: mount
 /// The application's router: its own `/health`, and everything else to the MCP service.
 async fn route(
     mcp: McpService,
@@ -50,8 +55,8 @@ async fn route(
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    examples::init_logging();
     let args = Args::parse();
+    args.log.init()?;
     let server = Server::builder("mount-hyper", env!("CARGO_PKG_VERSION"))
         .tool(hello)
         .build()?;
@@ -73,4 +78,4 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         });
     }
 }
-// ANCHOR_END: mount
+// ANCHOR_END: all

@@ -1,106 +1,64 @@
-//! Run with: cargo run -p examples --bin streaming-client
+//! Run with: cargo run --release -p examples --bin streaming-client
+//! (after `cargo build --release -p examples`, which builds the server it starts)
 //!
-//! Starts the `streaming-demo` server over stdio (or, with `--url`, connects to one over
-//! HTTP), calls its `count` tool, and prints each progress event the moment it arrives, then
-//! the result.
+//! A client of `streaming-demo`, written with the client library: it starts the server over
+//! stdio (or, with `--url`, connects to one over HTTP), calls its `count` tool and prints each
+//! progress event the moment it arrives, then the result. For any other server and tool, use
+//! `mcp-probe`.
 
+// ANCHOR: all
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
 use mcp_core::{CallEvent, Client};
-use mcp_transport::http_client::HttpClientOptions;
-use mcp_transport::stdio::{StdioClient, StdioClientOptions};
+use mcp_transport::http_client::{self, HttpClientOptions};
+use mcp_transport::stdio::{self, StdioClient};
 use serde_json::json;
 use tokio::process::Command;
 
 /// Calls `count` on a streaming-demo server and prints its progress as it streams in.
 #[derive(Debug, Parser)]
-#[command(version, about)]
+#[command(version)]
 struct Args {
     /// The server program (default: the `streaming-demo` next to this program).
     server: Option<PathBuf>,
+    /// Connect over HTTP instead: `http://127.0.0.1:8000/mcp` (streamable HTTP) or
+    /// `http://127.0.0.1:8000/sse` (legacy HTTP+SSE).
+    #[arg(long, conflicts_with = "server")]
+    url: Option<String>,
     /// How far to count.
     #[arg(long, default_value_t = 5)]
     to: u64,
     /// How long each step takes, in milliseconds.
     #[arg(long, default_value_t = 100)]
     delay_ms: u64,
-    /// Connect over HTTP instead, such as `http://127.0.0.1:8000/mcp` (streamable HTTP, with
-    /// a fallback to legacy HTTP+SSE) or `http://127.0.0.1:8000/sse`.
-    #[arg(long, conflicts_with = "server")]
-    url: Option<String>,
-}
-
-/// How to start the server: the program given, else the `streaming-demo` built beside this
-/// program, else (under `cargo run`, before it was ever built) `cargo run` of it.
-fn server_command(program: Option<PathBuf>) -> std::io::Result<Command> {
-    let program = match program {
-        Some(program) => program,
-        None => {
-            let me = std::env::current_exe()?;
-            let sibling =
-                me.with_file_name(format!("streaming-demo{}", std::env::consts::EXE_SUFFIX));
-            match std::env::var_os("CARGO") {
-                Some(cargo) if !sibling.exists() => {
-                    let mut command = Command::new(cargo);
-                    command.args(["run", "--quiet", "--package", "examples"]);
-                    command.args(["--bin", "streaming-demo", "--", "--transport", "stdio"]);
-                    return Ok(command);
-                }
-                _ => sibling,
-            }
-        }
-    };
-    let mut command = Command::new(program);
-    command.args(["--transport", "stdio"]);
-    Ok(command)
 }
 
 #[tokio::main]
-async fn main() -> ExitCode {
-    examples::init_logging();
-    match run(Args::parse()).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("streaming-client: {error}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
-    // ANCHOR: connect
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args = Args::parse();
     // Over HTTP the client is all there is; over stdio it also owns the server's process.
-    let (server, child): (Client, Option<StdioClient>) = match &args.url {
+    let (client, child): (Client, Option<StdioClient>) = match &args.url {
         Some(url) => {
-            let options = HttpClientOptions::default();
-            (
-                mcp_transport::http_client::connect(url, options).await?,
-                None,
-            )
+            let client = http_client::connect(url, HttpClientOptions::default()).await?;
+            (client, None)
         }
         None => {
-            let command = server_command(args.server.clone())?;
-            let options = StdioClientOptions {
-                // Generous: under `cargo run` the server may first have to be built.
-                connect_timeout: Duration::from_secs(300),
-                ..Default::default()
+            let program = match args.server {
+                Some(program) => program,
+                None => std::env::current_exe()?.with_file_name("streaming-demo"),
             };
-            let child = mcp_transport::stdio::connect_with(command, options).await?;
+            let child = stdio::connect(Command::new(program)).await?;
             (child.client().clone(), Some(child))
         }
     };
-    // ANCHOR_END: connect
-    let info = &server.server().server_info;
+    let info = &client.server().server_info;
     println!("connected to {} {}", info.name, info.version);
 
-    // ANCHOR: client
     let started = Instant::now();
-    let mut call = server
-        .call_tool_streaming("count", json!({"to": args.to, "delay_ms": args.delay_ms}))
-        .await?;
+    let arguments = json!({"to": args.to, "delay_ms": args.delay_ms});
+    let mut call = client.call_tool_streaming("count", arguments).await?;
     while let Some(event) = call.next_event().await {
         let ms = started.elapsed().as_millis();
         match event {
@@ -109,16 +67,13 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
                 let message = p.message.unwrap_or_default();
                 println!("[{ms:>6} ms] progress {}{total}: {message}", p.progress);
             }
-            CallEvent::Done(result) => {
-                let result = result?;
-                println!("[{ms:>6} ms] result: {}", result.text());
-            }
+            CallEvent::Done(result) => println!("[{ms:>6} ms] result: {}", result?.text()),
         }
     }
-    // ANCHOR_END: client
 
     if let Some(child) = child {
         child.shutdown(Duration::from_secs(5)).await?;
     }
     Ok(())
 }
+// ANCHOR_END: all

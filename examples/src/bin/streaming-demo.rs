@@ -1,24 +1,24 @@
-//! Run with: cargo run -p examples --bin streaming-demo
+//! Run with: cargo run --release -p examples --bin streaming-demo -- --transport http
 //!
 //! An MCP server with one tool, `count`, that reports every step as progress while it runs.
-//! It speaks stdio by default: start it from an MCP client (or `streaming-client`), or type
-//! JSON-RPC lines at it by hand. With `--transport http` it listens on `--bind`
-//! (default `127.0.0.1:8000`): streamable HTTP at `/mcp`, legacy HTTP+SSE at `/sse`.
+//! It speaks stdio by default: start it from an MCP client (or `mcp-probe`), or type JSON-RPC
+//! lines at it by hand. With `--transport http` it listens on `--bind` (default
+//! `127.0.0.1:8000`): streamable HTTP at `/mcp`, legacy HTTP+SSE at `/sse`.
 
+// ANCHOR: all
 use std::time::Duration;
 
 use clap::Parser;
-use examples::ServeArgs;
 use mcp_core::{Progress, Server, tool};
+use mcp_transport::ServeArgs;
 
-// ANCHOR: tool
 /// Counts to `to`, reporting each step as progress while it runs.
 #[tool]
 async fn count(
     /// How far to count.
     to: u64,
     /// How long each step takes, in milliseconds.
-    #[arg(default = 100)]
+    #[arg(default = 100, max = 60_000)]
     delay_ms: u64,
 ) -> String {
     for i in 1..=to {
@@ -28,26 +28,26 @@ async fn count(
     }
     format!("counted to {to}")
 }
-// ANCHOR_END: tool
 
-/// A streaming MCP server with one tool, `count`.
+/// A streaming MCP server with one tool, `count`, that reports each step as progress while
+/// it runs.
 #[derive(Debug, Parser)]
-#[command(version, about)]
+#[command(version)]
 struct Args {
+    /// Transport, address, limits and logging: the flags every server shares.
     #[command(flatten)]
     serve: ServeArgs,
 }
 
-// ANCHOR: main
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    // Logs go to stderr: on stdio, stdout carries the protocol.
-    examples::init_logging();
     let args = Args::parse();
     let server = Server::builder("streaming-demo", env!("CARGO_PKG_VERSION"))
         .tool(count)
         .build()?;
-    // stdio, or HTTP (streamable at /mcp, legacy SSE at /sse) on --bind.
-    examples::serve(&server, &args.serve).await
+    // stdio, or HTTP (streamable at /mcp, legacy SSE at /sse) on --bind; logs on stderr;
+    // a graceful stop on SIGINT or SIGTERM.
+    args.serve.run(&server).await?;
+    Ok(())
 }
-// ANCHOR_END: main
+// ANCHOR_END: all

@@ -21,8 +21,6 @@ mod prompts;
 mod resources;
 mod tools;
 
-use std::sync::{Arc, OnceLock};
-
 use mcp_core::{BuildError, Server};
 
 /// A 1x1 red PNG, base64.
@@ -37,17 +35,17 @@ pub const WATCHED_URI: &str = "test://watched-resource";
 
 /// Builds the conformance server.
 pub fn server() -> Result<Server, BuildError> {
-    // `update_watched_resource` notifies through the server that holds it: it gets the
-    // server once built. That makes a reference cycle (the server is never freed), which is
-    // fine for a fixture that lives as long as its process.
-    let handle = Arc::new(OnceLock::new());
-    let watched = Arc::new(resources::Watched::default());
     let builder = Server::builder("mcp-streaming-conformance", env!("CARGO_PKG_VERSION"))
         .instructions("The fixture server of the MCP conformance suite.")
         .resource_subscriptions(true);
-    let builder = tools::register(builder, watched.clone(), handle.clone());
-    let builder = resources::register(builder, watched);
-    let server = prompts::register(builder).build()?;
-    let _ = handle.set(server.clone());
-    Ok(server)
+    tools::register(builder)
+        .prompt(prompts::test_simple_prompt)
+        .prompt(prompts::test_prompt_with_arguments)
+        .prompt(prompts::test_prompt_with_embedded_resource)
+        .prompt(prompts::test_prompt_with_image)
+        .resource(resources::static_text)
+        .resource(resources::static_binary)
+        .resource(resources::template_data)
+        .tools(resources::Watched::default())
+        .build()
 }

@@ -1,6 +1,5 @@
 //! The conformance server's tools.
 
-use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use mcp_core::protocol::{
@@ -8,11 +7,10 @@ use mcp_core::protocol::{
     SamplingMessage, TextResourceContents, ToolDefinition,
 };
 use mcp_core::tool::FnTool;
-use mcp_core::{Context, JsonObject, Progress, RequestError, Server, ServerBuilder, tool};
+use mcp_core::{Context, JsonObject, Progress, RequestError, ServerBuilder, tool};
 use serde_json::{Value, json};
 
-use super::resources::Watched;
-use super::{PNG, WATCHED_URI, WAV};
+use super::{PNG, WAV};
 
 /// The pause between the steps of the logging and progress tools.
 const STEP: Duration = Duration::from_millis(50);
@@ -246,44 +244,8 @@ fn json_schema_2020_12_tool() -> impl mcp_core::Tool {
     })
 }
 
-/// Changes `test://watched-resource` and tells its subscribers
-/// (`notifications/resources/updated`).
-fn update_watched_resource(
-    watched: Arc<Watched>,
-    server: Arc<OnceLock<Server>>,
-) -> impl mcp_core::Tool {
-    let definition = ToolDefinition {
-        name: "update_watched_resource".into(),
-        title: None,
-        description: Some(format!(
-            "Changes {WATCHED_URI} and notifies the sessions subscribed to it."
-        )),
-        input_schema: object(json!({"type": "object", "properties": {}})),
-        output_schema: None,
-        annotations: None,
-        meta: None,
-    };
-    FnTool::new(definition, move |_ctx, _arguments| {
-        let watched = watched.clone();
-        let server = server.clone();
-        async move {
-            let revision = watched.bump();
-            if let Some(server) = server.get() {
-                server.notify_resource_updated(WATCHED_URI).await;
-            }
-            CallToolResult::success(vec![Content::text(format!(
-                "{WATCHED_URI} is now at revision {revision}"
-            ))])
-        }
-    })
-}
-
 /// Adds every tool to `builder`.
-pub(super) fn register(
-    builder: ServerBuilder,
-    watched: Arc<Watched>,
-    server: Arc<OnceLock<Server>>,
-) -> ServerBuilder {
+pub(super) fn register(builder: ServerBuilder) -> ServerBuilder {
     builder
         .tool(test_simple_text)
         .tool(test_image_content)
@@ -298,5 +260,4 @@ pub(super) fn register(
         .tool(test_elicitation_sep1034_defaults)
         .tool(test_elicitation_sep1330_enums)
         .tool(json_schema_2020_12_tool())
-        .tool(update_watched_resource(watched, server))
 }

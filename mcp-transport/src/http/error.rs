@@ -38,6 +38,14 @@ pub enum ServeError {
         /// What the OS said.
         source: io::Error,
     },
+    /// The `host:port` could not be resolved or bound.
+    #[error("cannot bind {host}: {source}")]
+    BindHost {
+        /// The address as given.
+        host: String,
+        /// What the resolver or the OS said.
+        source: io::Error,
+    },
     /// The listener's local address could not be read.
     #[error("cannot read the listener's local address: {0}")]
     LocalAddr(#[source] io::Error),
@@ -51,7 +59,7 @@ impl ServeError {
 
     /// Whether binding the socket failed (address in use, permission denied, ...).
     pub fn is_bind(&self) -> bool {
-        matches!(self, ServeError::Bind { .. })
+        matches!(self, ServeError::Bind { .. } | ServeError::BindHost { .. })
     }
 }
 

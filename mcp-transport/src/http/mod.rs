@@ -10,8 +10,7 @@
 //! use mcp_transport::http::{serve, HttpConfig};
 //!
 //! let server = Server::builder("demo", "1.0").build()?;
-//! let addr: std::net::SocketAddr = "127.0.0.1:8080".parse()?;
-//! let running = serve(addr, &server, HttpConfig::default()).await?;
+//! let running = serve("127.0.0.1:8080", &server, HttpConfig::default()).await?;
 //! running.wait().await;
 //! # Ok(()) }
 //! ```

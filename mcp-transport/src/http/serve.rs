@@ -16,12 +16,40 @@ use super::error::ServeError;
 use super::service::McpService;
 
 /// Where to listen: an already bound listener, or an address to bind.
+///
+/// Anything that converts into it works as the first argument of [`serve`]: a
+/// [`SocketAddr`], a `(ip, port)` pair, a [`TcpListener`], or a string (`"127.0.0.1:8000"`,
+/// `"localhost:8000"`, `"[::1]:0"`).
 #[derive(Debug)]
 pub enum Bind {
     /// A listener bound by the caller.
     Listener(TcpListener),
     /// An address to bind (port 0 picks a free port; see [`RunningServer::local_addr`]).
     Addr(SocketAddr),
+    /// A `host:port` to resolve, then bind (the first address that binds is used).
+    Host(String),
+}
+
+impl From<&str> for Bind {
+    /// An address (`127.0.0.1:8000`), or a name to resolve (`localhost:8000`).
+    fn from(text: &str) -> Self {
+        match text.parse::<SocketAddr>() {
+            Ok(addr) => Bind::Addr(addr),
+            Err(_) => Bind::Host(text.to_owned()),
+        }
+    }
+}
+
+impl From<String> for Bind {
+    fn from(text: String) -> Self {
+        Bind::from(text.as_str())
+    }
+}
+
+impl From<&String> for Bind {
+    fn from(text: &String) -> Self {
+        Bind::from(text.as_str())
+    }
 }
 
 impl From<TcpListener> for Bind {
@@ -120,8 +148,7 @@ impl RunningServer {
 /// # async fn run(server: mcp_core::Server) -> Result<(), mcp_transport::http::ServeError> {
 /// use mcp_transport::http::{serve, HttpConfig};
 ///
-/// let addr: std::net::SocketAddr = "127.0.0.1:8080".parse().unwrap();
-/// let running = serve(addr, &server, HttpConfig::default()).await?;
+/// let running = serve("127.0.0.1:8080", &server, HttpConfig::default()).await?;
 /// println!("listening on http://{}/mcp", running.local_addr());
 /// let stop = running.shutdown_handle();
 /// tokio::spawn(async move {
@@ -142,6 +169,9 @@ pub async fn serve(
         Bind::Addr(addr) => TcpListener::bind(addr)
             .await
             .map_err(|source| ServeError::Bind { addr, source })?,
+        Bind::Host(host) => TcpListener::bind(host.as_str())
+            .await
+            .map_err(|source| ServeError::BindHost { host, source })?,
     };
     let local_addr = listener.local_addr().map_err(ServeError::LocalAddr)?;
     let mut http = http1::Builder::new();

@@ -15,7 +15,8 @@
 //! ```
 //!
 //! [`serve_io`] does the same on any `AsyncRead`/`AsyncWrite` pair, and [`StdioServer`] sets
-//! the line limit. An unreadable line is answered with `-32700` or `-32600` (no id when none
+//! the line limit and can stop on a signal ([`StdioServer::serve_until`]); the serving call
+//! of [`crate::cli`] uses it. An unreadable line is answered with `-32700` or `-32600` (no id when none
 //! could be read), a line over the limit with `-32600`, and the server keeps serving.
 //!
 //! # Connecting to a server process
@@ -34,6 +35,7 @@ mod error;
 mod framing;
 mod process;
 mod server;
+mod stdin;
 
 pub use client::{ChannelOptions, client_channel, client_channel_with};
 pub use error::{StdioClientError, StdioError};

@@ -1,5 +1,6 @@
 //! The server side: one session on a pair of byte streams (the process's stdin and stdout).
 
+use std::future::Future;
 use std::io;
 use std::time::Duration;
 
@@ -78,7 +79,18 @@ impl StdioServer {
 
     /// Serves on the process's stdin and stdout until stdin ends.
     pub async fn serve(self) -> Result<(), StdioError> {
-        self.serve_io(tokio::io::stdin(), tokio::io::stdout()).await
+        self.serve_until(std::future::pending()).await
+    }
+
+    /// Serves on the process's stdin and stdout until stdin ends or `stop` completes (a
+    /// signal, for instance); either way it then ends as at end of input: running calls are
+    /// cancelled and what is queued is written within the shutdown grace.
+    ///
+    /// Stdin is read on a thread of its own, which does not keep the process alive: a server
+    /// stopped while its client still holds stdin open exits once its `main` returns.
+    pub async fn serve_until(self, stop: impl Future<Output = ()>) -> Result<(), StdioError> {
+        let stdin = super::stdin::ThreadStdin::spawn().map_err(StdioError::Read)?;
+        self.serve_io_until(stdin, tokio::io::stdout(), stop).await
     }
 
     /// Serves on `reader` and `writer` until `reader` ends or `writer` fails.
@@ -87,6 +99,22 @@ impl StdioServer {
     /// request, and a slow reader of the output pushes back on the tools through the
     /// session's bounded outbox.
     pub async fn serve_io<R, W>(self, reader: R, writer: W) -> Result<(), StdioError>
+    where
+        R: AsyncRead + Unpin,
+        W: AsyncWrite + Unpin,
+    {
+        self.serve_io_until(reader, writer, std::future::pending())
+            .await
+    }
+
+    /// [`serve_io`](Self::serve_io), also ending (as at end of input) when `shutdown`
+    /// completes.
+    pub async fn serve_io_until<R, W>(
+        self,
+        reader: R,
+        writer: W,
+        shutdown: impl Future<Output = ()>,
+    ) -> Result<(), StdioError>
     where
         R: AsyncRead + Unpin,
         W: AsyncWrite + Unpin,
@@ -101,9 +129,14 @@ impl StdioServer {
             let mut frames = FrameReader::new(reader, self.max_line_bytes);
             let read = read_loop(&session, outbox, &mut frames);
             tokio::pin!(read);
+            tokio::pin!(shutdown);
             tokio::select! {
                 read = &mut read => Ended::Input(read),
                 written = &mut write => Ended::Output(written),
+                () = &mut shutdown => {
+                    tracing::debug!("stopping: no more input is read");
+                    Ended::Input(Ok(()))
+                }
             }
             // The read loop, and with it its outbox, is dropped here.
         };

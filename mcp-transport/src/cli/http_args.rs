@@ -1,0 +1,150 @@
+//! The HTTP flags: where to listen, who may connect, and the limits and timeouts of
+//! [`HttpConfig`].
+
+use std::time::Duration;
+
+use super::{ServeError, duration};
+use crate::http::{HostPolicy, HttpConfig, ResponseMode};
+
+/// The flags of the HTTP transports (`--transport http` or `sse`). Each maps to a setting of
+/// [`HttpConfig`], whose defaults they share.
+#[derive(Debug, Clone, clap::Args)]
+#[non_exhaustive]
+#[command(next_help_heading = "HTTP (with --transport http or sse)")]
+pub struct HttpArgs {
+    /// The address to listen on, `host:port` (port 0 picks a free port, which the log names).
+    #[arg(
+        long,
+        env = "MCP_BIND",
+        default_value = "127.0.0.1:8000",
+        value_name = "ADDR"
+    )]
+    pub bind: String,
+
+    /// The host names accepted in `Host` and `Origin` headers (the defence against DNS
+    /// rebinding), comma-separated; `name:port` allows one port only, `*` accepts any.
+    /// Default: `localhost`, `127.0.0.1` and `[::1]` on a loopback address, any otherwise.
+    #[arg(
+        long,
+        env = "MCP_ALLOWED_HOSTS",
+        value_delimiter = ',',
+        value_name = "HOSTS"
+    )]
+    pub allowed_hosts: Vec<String>,
+
+    /// Require `Authorization: Bearer TOKEN` on every request. Prefer the environment
+    /// variable: other users of the machine can read a command line.
+    #[arg(
+        long,
+        env = "MCP_BEARER_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub bearer_token: Option<String>,
+
+    /// The path of the streamable HTTP endpoint.
+    #[arg(
+        long,
+        env = "MCP_ENDPOINT",
+        default_value = "/mcp",
+        value_name = "PATH"
+    )]
+    pub endpoint: String,
+
+    /// Turn off the legacy HTTP+SSE transport (`/sse` and `/messages`).
+    #[arg(long, env = "MCP_NO_LEGACY_SSE")]
+    pub no_legacy_sse: bool,
+
+    /// Answer each request with one JSON body instead of an SSE stream. Progress is then
+    /// lost: only for clients that cannot read SSE.
+    #[arg(long, env = "MCP_JSON_RESPONSE")]
+    pub json_response: bool,
+
+    /// The largest request body accepted, in bytes (larger ones get 413).
+    #[arg(long, env = "MCP_MAX_BODY_BYTES", default_value_t = 4 * 1024 * 1024, value_name = "BYTES")]
+    pub max_body_bytes: usize,
+
+    /// How many sessions may exist at once (an `initialize` beyond gets 503).
+    #[arg(
+        long,
+        env = "MCP_MAX_SESSIONS",
+        default_value_t = 1024,
+        value_name = "N"
+    )]
+    pub max_sessions: usize,
+
+    /// How long a session may stay unused before it ends (`0`: never). Durations are written
+    /// `500ms`, `30s`, `15m` or `2h`.
+    #[arg(long, env = "MCP_IDLE_TIMEOUT", default_value = "30m", value_parser = duration::parse, value_name = "DURATION")]
+    pub idle_timeout: Duration,
+
+    /// How long a stream may stay silent before a keep-alive comment (`0`: never).
+    #[arg(long, env = "MCP_KEEP_ALIVE", default_value = "15s", value_parser = duration::parse, value_name = "DURATION")]
+    pub keep_alive: Duration,
+
+    /// How long a connection may take to send a request's headers.
+    #[arg(long, env = "MCP_HEADER_READ_TIMEOUT", default_value = "30s", value_parser = duration::parse, value_name = "DURATION")]
+    pub header_read_timeout: Duration,
+
+    /// On SIGINT or SIGTERM, how long running calls get to finish before the server closes
+    /// (on stdio: how long it waits for cancelled calls to let go of the output).
+    #[arg(long, env = "MCP_SHUTDOWN_TIMEOUT", default_value = "10s", value_parser = duration::parse, value_name = "DURATION")]
+    pub shutdown_timeout: Duration,
+}
+
+impl HttpArgs {
+    /// The [`HttpConfig`] these flags describe.
+    pub fn config(&self) -> Result<HttpConfig, ServeError> {
+        let mut config = HttpConfig::default()
+            .endpoint(self.endpoint.clone())
+            .max_body_bytes(self.max_body_bytes)
+            .max_sessions(self.max_sessions)
+            .idle_timeout(Some(self.idle_timeout))
+            .keep_alive(Some(self.keep_alive))
+            .header_read_timeout(self.header_read_timeout)
+            .shutdown_timeout(self.shutdown_timeout)
+            .hosts(self.host_policy()?);
+        if self.no_legacy_sse {
+            config = config.legacy_sse(None);
+        }
+        if self.json_response {
+            config = config.response_mode(ResponseMode::Json);
+        }
+        if let Some(token) = &self.bearer_token {
+            if token.trim().is_empty() {
+                return Err(ServeError::Config(
+                    "--bearer-token (MCP_BEARER_TOKEN) is empty: give a token, or unset it".into(),
+                ));
+            }
+            config = config.bearer_token(token);
+        }
+        Ok(config)
+    }
+
+    fn host_policy(&self) -> Result<HostPolicy, ServeError> {
+        let hosts: Vec<String> = self
+            .allowed_hosts
+            .iter()
+            .map(|h| h.trim().to_owned())
+            .filter(|h| !h.is_empty())
+            .collect();
+        if hosts.iter().any(|h| h == "*") {
+            if hosts.len() > 1 {
+                return Err(ServeError::Config(
+                    "--allowed-hosts: `*` accepts every host, so list nothing beside it".into(),
+                ));
+            }
+            return Ok(HostPolicy::Any);
+        }
+        if let Some(bad) = hosts.iter().find(|h| h.contains(['/', ' ', '@'])) {
+            return Err(ServeError::Config(format!(
+                "--allowed-hosts: `{bad}` is not a host name (write `example.com` or `example.com:8443`)"
+            )));
+        }
+        Ok(if hosts.is_empty() {
+            HostPolicy::Auto
+        } else {
+            HostPolicy::AllowList(hosts)
+        })
+    }
+}

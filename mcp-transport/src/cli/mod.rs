@@ -1,0 +1,293 @@
+//! Serving from the command line: one call that serves a [`Server`] on the transport the
+//! flags (or the environment) choose, logs to stderr, and shuts down gracefully on SIGINT and
+//! SIGTERM. Every binary of this project serves through it.
+//!
+//! The shortest form reads the flags itself, naming the program after the server:
+//!
+//! ```no_run
+//! use mcp_core::{Server, tool};
+//!
+//! /// Says hello.
+//! #[tool]
+//! async fn hello(name: String) -> String {
+//!     format!("Hello, {name}!")
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     let server = Server::builder("hello", "1.0").tool(hello).build()?;
+//!     // `hello --transport http --bind 127.0.0.1:8000`, `hello --help`, ...
+//!     mcp_transport::serve(&server).await?;
+//!     Ok(())
+//! }
+//! ```
+//!
+//! A program with flags of its own flattens [`ServeArgs`] into its clap parser and calls
+//! [`ServeArgs::run`]:
+//!
+//! ```no_run
+//! use clap::Parser;
+//! use mcp_transport::ServeArgs;
+//!
+//! /// A server with a flag of its own.
+//! #[derive(Parser)]
+//! struct Args {
+//!     /// Where the data is.
+//!     #[arg(long)]
+//!     data: std::path::PathBuf,
+//!     #[command(flatten)]
+//!     serve: ServeArgs,
+//! }
+//!
+//! # async fn run(server: mcp_core::Server) -> Result<(), mcp_transport::cli::ServeError> {
+//! let args = Args::parse();
+//! args.serve.run(&server).await
+//! # }
+//! ```
+//!
+//! # The flags
+//!
+//! | flag | environment | default |
+//! | --- | --- | --- |
+//! | `--transport stdio\|http\|sse` | `MCP_TRANSPORT` | `stdio` |
+//! | `--bind ADDR` | `MCP_BIND` | `127.0.0.1:8000` |
+//! | `--allowed-hosts HOSTS` | `MCP_ALLOWED_HOSTS` | localhost names on a loopback address |
+//! | `--bearer-token TOKEN` | `MCP_BEARER_TOKEN` | none |
+//! | `--endpoint PATH` | `MCP_ENDPOINT` | `/mcp` |
+//! | `--no-legacy-sse` | `MCP_NO_LEGACY_SSE` | legacy HTTP+SSE on |
+//! | `--json-response` | `MCP_JSON_RESPONSE` | SSE responses |
+//! | `--max-body-bytes BYTES` | `MCP_MAX_BODY_BYTES` | 4 MiB |
+//! | `--max-sessions N` | `MCP_MAX_SESSIONS` | 1024 |
+//! | `--idle-timeout DURATION` | `MCP_IDLE_TIMEOUT` | `30m` |
+//! | `--keep-alive DURATION` | `MCP_KEEP_ALIVE` | `15s` |
+//! | `--header-read-timeout DURATION` | `MCP_HEADER_READ_TIMEOUT` | `30s` |
+//! | `--shutdown-timeout DURATION` | `MCP_SHUTDOWN_TIMEOUT` | `10s` |
+//! | `--log-level FILTER` | `RUST_LOG` | `info` |
+//!
+//! # Stopping
+//!
+//! The first SIGINT or SIGTERM stops the server gracefully: over HTTP it stops accepting,
+//! lets running calls finish within `--shutdown-timeout`, then closes; over stdio it stops
+//! reading and ends as at end of input (running calls are cancelled). A second signal stops
+//! waiting. Over stdio the server also ends when its client closes stdin.
+
+mod duration;
+mod error;
+mod http_args;
+mod log;
+mod shutdown;
+
+pub use error::ServeError;
+pub use http_args::HttpArgs;
+pub use log::LogArgs;
+
+use clap::{Args as _, FromArgMatches as _};
+use mcp_core::Server;
+
+use crate::http;
+use crate::stdio::StdioServer;
+use shutdown::Signals;
+
+/// How clients reach the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[non_exhaustive]
+pub enum Transport {
+    /// Newline-delimited JSON-RPC on stdin and stdout: the client starts the server.
+    Stdio,
+    /// HTTP on `--bind`: streamable HTTP at `--endpoint` and legacy HTTP+SSE at `/sse`.
+    Http,
+    /// The same HTTP listener, announced by its legacy HTTP+SSE address (`/sse`).
+    Sse,
+}
+
+/// Every flag of the serving call: the transport, the HTTP settings and the log level. A
+/// `clap::Args`: flatten it into a parser of your own (`#[command(flatten)]`), or let
+/// [`serve`] parse the command line.
+#[derive(Debug, Clone, clap::Args)]
+#[non_exhaustive]
+#[command(next_help_heading = "Serving")]
+pub struct ServeArgs {
+    /// How clients reach the server: `stdio` (the client starts this program and speaks on its
+    /// stdin and stdout), `http` (streamable HTTP at --endpoint and legacy HTTP+SSE at /sse, on
+    /// --bind) or `sse` (the same listener, announced by its legacy address).
+    #[arg(long, value_enum, env = "MCP_TRANSPORT", default_value_t = Transport::Stdio)]
+    pub transport: Transport,
+
+    /// The HTTP flags.
+    #[command(flatten)]
+    pub http: HttpArgs,
+
+    /// The logging flag.
+    #[command(flatten)]
+    pub log: LogArgs,
+}
+
+impl ServeArgs {
+    /// Parses the flags from `args` (the first item is the program's name); unset flags still
+    /// come from the environment.
+    pub fn try_from_args<I, T>(args: I) -> Result<Self, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        let matches =
+            ServeArgs::augment_args(clap::Command::new("serve")).try_get_matches_from(args)?;
+        ServeArgs::from_arg_matches(&matches)
+    }
+
+    /// Sends logs to stderr, filtered by `--log-level`; [`run`](Self::run) does this first.
+    /// Call it earlier to see logs from building the server.
+    pub fn init_logging(&self) -> Result<(), ServeError> {
+        self.log.init()
+    }
+
+    /// Serves `server` as the flags say, until the client goes (stdio) or a signal stops the
+    /// server (see the [module docs](self)).
+    pub async fn run(&self, server: &Server) -> Result<(), ServeError> {
+        self.init_logging()?;
+        // Listen before serving: a signal during start-up is not lost.
+        let mut signals = Signals::listen();
+        match self.transport {
+            Transport::Stdio => {
+                tracing::info!(server = %server.info().name, "serving on stdio");
+                StdioServer::new(server)
+                    .shutdown_grace(self.http.shutdown_timeout)
+                    .serve_until(signals.nth(1))
+                    .await?;
+            }
+            Transport::Http | Transport::Sse => {
+                if self.transport == Transport::Sse && self.http.no_legacy_sse {
+                    return Err(ServeError::Config(
+                        "--transport sse serves the legacy HTTP+SSE transport: drop --no-legacy-sse".into(),
+                    ));
+                }
+                let config = self.http.config()?;
+                let running = http::serve(self.http.bind.as_str(), server, config).await?;
+                self.announce(running.local_addr());
+                signals.nth(1).await;
+                tracing::info!(
+                    "shutting down: running calls get up to {} to finish",
+                    duration::format(self.http.shutdown_timeout)
+                );
+                tokio::select! {
+                    () = running.shutdown() => {}
+                    () = signals.nth(2) => tracing::warn!("second signal: stopping now"),
+                }
+            }
+        }
+        tracing::info!("stopped");
+        Ok(())
+    }
+
+    /// Logs where clients connect and which hosts may.
+    fn announce(&self, addr: std::net::SocketAddr) {
+        let http = &self.http;
+        let legacy = if http.no_legacy_sse {
+            "legacy HTTP+SSE off".to_owned()
+        } else {
+            "legacy HTTP+SSE at /sse".to_owned()
+        };
+        match self.transport {
+            Transport::Sse => tracing::info!(
+                "serving legacy HTTP+SSE at http://{addr}/sse (streamable HTTP at {})",
+                http.endpoint
+            ),
+            _ => tracing::info!(
+                "serving streamable HTTP at http://{addr}{} ({legacy})",
+                http.endpoint
+            ),
+        }
+        let hosts = if http.allowed_hosts.iter().any(|h| h == "*") {
+            "any (no DNS-rebinding check)".to_owned()
+        } else if !http.allowed_hosts.is_empty() {
+            http.allowed_hosts.join(", ")
+        } else if addr.ip().is_loopback() {
+            "localhost, 127.0.0.1 and [::1]".to_owned()
+        } else {
+            "any (no DNS-rebinding check on a non-loopback address: set --allowed-hosts)".to_owned()
+        };
+        let auth = if http.bearer_token.is_some() {
+            "a bearer token"
+        } else {
+            "no authentication"
+        };
+        tracing::info!("accepting Host/Origin: {hosts}; {auth}");
+    }
+}
+
+/// Serves `server` with the flags of the command line (see [`ServeArgs`]): the one-line
+/// `main` of a server. `--help` and `--version` name the program after the server's name and
+/// version; a wrong flag prints the usage and exits with status 2.
+pub async fn serve(server: &Server) -> Result<(), ServeError> {
+    let info = server.info();
+    let mut command = clap::Command::new(info.name.clone()).version(info.version.clone());
+    if let Some(title) = &info.title {
+        command = command.about(title.clone());
+    }
+    let matches = ServeArgs::augment_args(command).get_matches();
+    let args = ServeArgs::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    args.run(server).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_defaults_are_those_of_http_config() {
+        let args = ServeArgs::try_from_args(["serve"]).unwrap();
+        assert_eq!(args.transport, Transport::Stdio);
+        let config = args.http.config().unwrap();
+        assert_eq!(
+            format!("{config:?}"),
+            format!("{:?}", crate::http::HttpConfig::default())
+        );
+    }
+
+    #[test]
+    fn flags_reach_the_config() {
+        let args = ServeArgs::try_from_args([
+            "serve",
+            "--transport",
+            "http",
+            "--allowed-hosts",
+            "example.com,example.com:8443",
+            "--bearer-token",
+            "s3cret",
+            "--idle-timeout",
+            "0",
+            "--keep-alive",
+            "500ms",
+            "--max-sessions",
+            "3",
+            "--no-legacy-sse",
+            "--json-response",
+        ])
+        .unwrap();
+        assert_eq!(args.transport, Transport::Http);
+        let config = format!("{:?}", args.http.config().unwrap());
+        for part in [
+            "legacy: None",
+            "response_mode: Json",
+            "keep_alive: Some(500ms)",
+            "max_sessions: 3",
+            "idle_timeout: None",
+            "bearer_token: Some(\"<redacted>\")",
+            "AllowList([\"example.com\", \"example.com:8443\"])",
+        ] {
+            assert!(config.contains(part), "{part} not in {config}");
+        }
+    }
+
+    #[test]
+    fn contradictions_are_refused() {
+        let any = ServeArgs::try_from_args(["serve", "--allowed-hosts", "*"]).unwrap();
+        assert!(format!("{:?}", any.http.config().unwrap()).contains("hosts: Any"));
+        let mixed = ServeArgs::try_from_args(["serve", "--allowed-hosts", "*,a"]).unwrap();
+        assert!(mixed.http.config().is_err());
+        let empty = ServeArgs::try_from_args(["serve", "--bearer-token", " "]).unwrap();
+        assert!(empty.http.config().is_err());
+        let bad = ServeArgs::try_from_args(["serve", "--idle-timeout", "soon"]).unwrap_err();
+        assert!(bad.to_string().contains("not a duration"), "{bad}");
+    }
+}
