@@ -1,0 +1,221 @@
+//! `mcp-probe` against the project's servers: `streaming-demo` over stdio, streamable HTTP
+//! and legacy SSE, and `mcp-stata` with the Stata stand-in. Each shows every progress event
+//! with its arrival time and judges the stream live.
+
+mod common;
+
+use common::{event_lines, probe, sibling, start_http, stdout};
+
+/// Checks the text output of a `count` call to 5: five events, in order, then the result,
+/// then the verdict.
+fn assert_counted_live(output: &std::process::Output) {
+    let text = stdout(output);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{text}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let events = event_lines(&text);
+    assert_eq!(events.len(), 5, "{text}");
+    for (i, line) in events.iter().enumerate() {
+        let step = i + 1;
+        assert!(
+            line.ends_with(&format!("{step}/5  step {step} of 5")),
+            "{line}"
+        );
+    }
+    assert!(text.contains("result:\ncounted to 5\n"), "{text}");
+    assert!(text.contains("verdict: live"), "{text}");
+}
+
+#[tokio::test]
+async fn streaming_demo_over_stdio_is_live() {
+    let demo = sibling("streaming-demo");
+    let output = probe(&[
+        "call",
+        "count",
+        "--args",
+        r#"{"to":5}"#,
+        "--require-live",
+        "--",
+        demo.to_str().unwrap(),
+    ])
+    .await;
+    assert_counted_live(&output);
+    assert!(stdout(&output).contains("over stdio"));
+}
+
+#[tokio::test]
+async fn streaming_demo_over_streamable_http_and_legacy_sse_is_live() {
+    let server = start_http(&sibling("streaming-demo"), &[]).await;
+    for path in ["/mcp", "/sse"] {
+        let url = format!("{}{path}", server.base);
+        let output = probe(&[
+            "call",
+            "count",
+            "-a",
+            "to=5",
+            "-a",
+            "delay_ms=60",
+            "--require-live",
+            "--url",
+            &url,
+        ])
+        .await;
+        assert_counted_live(&output);
+    }
+}
+
+#[tokio::test]
+async fn json_output_carries_each_arrival_time_and_the_verdict() {
+    let demo = sibling("streaming-demo");
+    let output = probe(&[
+        "call",
+        "count",
+        "--args",
+        r#"{"to":3,"delay_ms":50}"#,
+        "--json",
+        "--",
+        demo.to_str().unwrap(),
+    ])
+    .await;
+    assert_eq!(output.status.code(), Some(0));
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(document["verdict"], "live");
+    assert_eq!(document["tool"], "count");
+    assert_eq!(document["result"]["content"][0]["text"], "counted to 3");
+    let events = document["events"].as_array().expect("events");
+    assert_eq!(events.len(), 3);
+    let times: Vec<f64> = events.iter().map(|e| e["ms"].as_f64().unwrap()).collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+    assert!(times[2] <= document["resultMs"].as_f64().unwrap());
+    assert_eq!(events[2]["message"], "step 3 of 3");
+}
+
+#[tokio::test]
+async fn mcp_stata_with_the_stand_in_streams_its_log_live() {
+    let stata = sibling("mcp-stata");
+    let standin = sibling("stata-standin");
+    let work = std::env::temp_dir().join(format!("mcp-probe-stata-{}", std::process::id()));
+    std::fs::create_dir_all(&work).unwrap();
+    let code = "display \"one\"\nsleep 100\ndisplay \"two\"\nsleep 100\ndisplay \"three\"";
+    let args = serde_json::json!({ "code": code }).to_string();
+    let mut command = tokio::process::Command::new(common::PROBE);
+    command
+        .args([
+            "call",
+            "stata_run_code",
+            "--args",
+            &args,
+            "--require-live",
+            "--",
+        ])
+        .arg(&stata)
+        .env("STATA_PATH", &standin)
+        .env("MCP_STATA_WORKDIR", &work)
+        .env("MCP_STATA_JOBS_DIR", work.join("jobs"));
+    let output = common::within("mcp-probe against mcp-stata", command.output())
+        .await
+        .expect("mcp-probe runs");
+    let _ = std::fs::remove_dir_all(&work);
+    let text = stdout(&output);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{text}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // The log's lines arrive as progress, in order, before the result.
+    let result = text.find("result:").expect("a result");
+    let (one, three) = (text.find(" one\n"), text.find(" three\n"));
+    assert!(
+        one.is_some() && one < three && three < Some(result),
+        "{text}"
+    );
+    assert!(event_lines(&text).len() >= 3, "{text}");
+    assert!(text.contains("verdict: live"), "{text}");
+}
+
+#[tokio::test]
+async fn list_shows_tools_prompts_resources_and_templates() {
+    let conformance = sibling("conformance-server");
+    let output = probe(&["list", "--", conformance.to_str().unwrap()]).await;
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    for expected in [
+        "tools (14):",
+        "  test_sampling(prompt)",
+        "prompts (4):",
+        "  test_prompt_with_arguments(arg1, arg2)",
+        "resources (3):",
+        "  test://static-text (static-text, text/plain)",
+        "resource templates (1):",
+        "  test://template/{id}/data (template-data, application/json)",
+    ] {
+        assert!(text.contains(expected), "{expected:?} not in\n{text}");
+    }
+    let output = probe(&[
+        "prompt",
+        "test_prompt_with_arguments",
+        "-a",
+        "arg1=a",
+        "-a",
+        "arg2=b",
+        "--",
+        conformance.to_str().unwrap(),
+    ])
+    .await;
+    assert_eq!(
+        stdout(&output),
+        "[user] Prompt with arguments: arg1='a', arg2='b'\n"
+    );
+    let output = probe(&[
+        "read",
+        "test://template/7/data",
+        "--",
+        conformance.to_str().unwrap(),
+    ])
+    .await;
+    assert!(
+        stdout(&output).contains("Data for ID: 7"),
+        "{}",
+        stdout(&output)
+    );
+}
+
+#[tokio::test]
+async fn errors_exit_non_zero_with_an_explanation() {
+    let demo = sibling("streaming-demo");
+    let demo = demo.to_str().unwrap();
+    // An unknown tool names the ones that exist.
+    let output = probe(&["call", "nope", "--", demo]).await;
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("no tool `nope`; it has: count"), "{stderr}");
+    // A tool error is exit status 3, with the tool's explanation.
+    let output = probe(&[
+        "call",
+        "count",
+        "-a",
+        "to=1",
+        "-a",
+        "delay_ms=99999999",
+        "--",
+        demo,
+    ])
+    .await;
+    assert_eq!(output.status.code(), Some(3));
+    assert!(
+        stdout(&output).contains("must be at most 60000"),
+        "{}",
+        stdout(&output)
+    );
+    // A server that cannot be reached.
+    let output = probe(&["list", "--url", "http://127.0.0.1:9/mcp"]).await;
+    assert_eq!(output.status.code(), Some(1));
+    // No server at all is wrong usage of a kind clap cannot see: exit 1, with what to write.
+    let output = probe(&["list"]).await;
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("say which server"));
+}
