@@ -15,4 +15,5 @@
 //! - [`tour`]: the tools of the guide's chapter on writing tools.
 
 pub mod conformance;
+pub mod notes;
 pub mod tour;

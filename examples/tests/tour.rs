@@ -109,7 +109,11 @@ async fn streaming_with_total_logs_and_question_mark() {
         .call_tool("measure_files", json!({"paths": ["/no/such/file"]}))
         .await
         .unwrap();
-    assert!(r.is_error() && r.text().contains("No such file"), "{r:?}");
+    // The error names the file, not only the operating system's reason.
+    assert!(
+        r.is_error() && r.text().contains("cannot read /no/such/file: No such file"),
+        "{r:?}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -150,4 +154,53 @@ async fn content_blocks_and_methods() {
     assert_eq!(r.text(), "2 notes");
     let r = client.call_tool("list_notes", json!({})).await.unwrap();
     assert_eq!(r.text(), "one\ntwo");
+}
+
+#[tokio::test]
+async fn out_of_range_arguments_fail_before_the_body_runs() {
+    let client = memory::connect(&examples::tour::server().unwrap())
+        .await
+        .unwrap();
+    let tools = client.list_tools().await.unwrap();
+    let repeat = tools.iter().find(|t| t.name == "repeat").unwrap();
+    let props = &repeat.input_schema["properties"];
+    assert_eq!(
+        (&props["times"]["minimum"], &props["times"]["maximum"]),
+        (&json!(1), &json!(10))
+    );
+    assert_eq!(props["word"]["pattern"], "^[a-z]+$");
+
+    // The body reports progress as its first act: a call that ran it would show some.
+    let mut call = client
+        .call_tool_streaming("repeat", json!({"word": "Hello", "times": 11}))
+        .await
+        .unwrap();
+    let mut progress = 0;
+    let result = loop {
+        match tokio::time::timeout(LIMIT, call.next_event())
+            .await
+            .unwrap()
+        {
+            Some(CallEvent::Progress(_)) => progress += 1,
+            Some(CallEvent::Done(result)) => break result.unwrap(),
+            None => panic!("the call ended without a result"),
+        }
+    };
+    assert_eq!(progress, 0, "the body ran");
+    assert!(result.is_error());
+    assert_eq!(
+        result.text(),
+        "Invalid arguments for tool `repeat`: `word` must match the pattern `^[a-z]+$` (got \"Hello\"); \
+         `times` must be at most 10 (got 11)"
+    );
+
+    let r = client
+        .call_tool_streaming("repeat", json!({"word": "ok", "times": 2}))
+        .await
+        .unwrap();
+    let r = tokio::time::timeout(LIMIT, r.result())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(r.text(), "ok ok");
 }

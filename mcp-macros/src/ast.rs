@@ -67,7 +67,8 @@ pub(crate) struct FnAttrs {
     pub(crate) others: Vec<Attribute>,
 }
 
-/// A parameter of the function.
+/// A parameter of the function. (A handful exist per macro call: their size does not matter.)
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Param {
     /// An argument: a property of the input schema, a prompt's argument, a template's variable.
     Arg(Arg),

@@ -110,7 +110,7 @@ pub(crate) struct ItemAttr {
 /// One element of `#[resource(...)]`: the URI as a bare string, or a key.
 enum ResourceArg {
     Uri(LitStr),
-    Key(Meta),
+    Key(Box<Meta>),
 }
 
 impl Parse for ResourceArg {
@@ -118,7 +118,7 @@ impl Parse for ResourceArg {
         if input.peek(LitStr) {
             input.parse().map(ResourceArg::Uri)
         } else {
-            input.parse().map(ResourceArg::Key)
+            input.parse().map(|meta| ResourceArg::Key(Box::new(meta)))
         }
     }
 }
@@ -164,7 +164,7 @@ impl ItemAttr {
                         attr.uri_written = true;
                         attr.uri = Some(uri);
                     }
-                    ResourceArg::Key(meta) => metas.push(meta),
+                    ResourceArg::Key(meta) => metas.push(*meta),
                 }
             }
             metas

@@ -93,16 +93,19 @@ pub fn apply_constraints(schema: &mut JsonObject, constraints: &[ArgConstraints]
         if let Some(max) = c.max {
             set("maximum", number(max));
         }
-        if strings {
-            c.min_len.map(|n| set("minLength", n.into()));
-            c.max_len.map(|n| set("maxLength", n.into()));
-            if let Some(p) = c.pattern {
-                set("pattern", p.into());
+        let lengths = [
+            (strings, "minLength", c.min_len),
+            (strings, "maxLength", c.max_len),
+            (arrays, "minItems", c.min_len),
+            (arrays, "maxItems", c.max_len),
+        ];
+        for (applies, key, value) in lengths {
+            if let (true, Some(n)) = (applies, value) {
+                set(key, n.into());
             }
         }
-        if arrays {
-            c.min_len.map(|n| set("minItems", n.into()));
-            c.max_len.map(|n| set("maxItems", n.into()));
+        if let (true, Some(p)) = (strings, c.pattern) {
+            set("pattern", p.into());
         }
     }
 }

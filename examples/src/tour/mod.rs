@@ -1,0 +1,38 @@
+//! The tools of the guide's chapter "Writing streaming tools": each shape of parameter and
+//! result, constraints, progress, logs, cancellation, and a server type whose methods are
+//! tools. `tests/tour.rs` calls every one of them through a client. Each file is one of the
+//! chapter's listings, imports included.
+
+mod content;
+mod greet;
+mod measure;
+mod notebook;
+mod repeat;
+mod summarize;
+mod wait;
+
+pub use content::{always_fails, pixel};
+pub use greet::greet;
+pub use measure::measure_files;
+pub use notebook::Notebook;
+pub use repeat::repeat;
+pub use summarize::{Summary, summarize};
+pub use wait::wait;
+
+// ANCHOR: server
+use mcp_core::{BuildError, Server};
+
+/// The server of the tour: every tool above.
+pub fn server() -> Result<Server, BuildError> {
+    Server::builder("tour", "1.0")
+        .tool(greet)
+        .tool(summarize)
+        .tool(repeat)
+        .tool(measure_files)
+        .tool(wait)
+        .tool(pixel)
+        .tool(always_fails)
+        .tools(Notebook::default())
+        .build()
+}
+// ANCHOR_END: server

@@ -1,0 +1,77 @@
+//! The notes server of the guide's chapter "Prompts and resources", through a client.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use mcp_core::protocol::{CompletionRef, Role};
+use mcp_core::{ErrorCode, RequestError, memory};
+use serde_json::json;
+
+async fn within<T>(future: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(Duration::from_secs(30), future)
+        .await
+        .expect("in time")
+}
+
+#[tokio::test]
+async fn prompts_resources_and_the_tool_work_together() {
+    let client = within(memory::connect(&examples::notes::server().unwrap()))
+        .await
+        .unwrap();
+
+    let prompts = within(client.list_prompts()).await.unwrap();
+    let names: Vec<_> = prompts.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["summarize", "review"]);
+    let args = HashMap::from([("text".to_owned(), "Rust is fast.".to_owned())]);
+    let r = within(client.get_prompt("summarize", args)).await.unwrap();
+    assert_eq!(r.messages[0].role, Role::User);
+    assert_eq!(
+        r.messages[0].content.as_text(),
+        Some("Summarize this text (brief):\n\nRust is fast.")
+    );
+    let c = within(client.complete(
+        CompletionRef::Prompt {
+            name: "summarize".into(),
+        },
+        "style",
+        "b",
+    ))
+    .await
+    .unwrap();
+    assert_eq!(c.values, ["brief", "bullet points"]);
+
+    let mut updates = client.notifications();
+    within(client.subscribe_resource("notes://all"))
+        .await
+        .unwrap();
+    let r = within(client.call_tool("add_note", json!({"text": "buy milk"})))
+        .await
+        .unwrap();
+    assert_eq!(r.text(), "1 notes");
+    let note = within(updates.recv()).await.unwrap();
+    assert_eq!(note.params.unwrap()["uri"], "notes://all");
+
+    let r = within(client.read_resource("notes://all")).await.unwrap();
+    assert_eq!(
+        r.contents[0].as_text(),
+        Some(r#"{"count":1,"notes":["buy milk"]}"#)
+    );
+    let r = within(client.read_resource("notes://1")).await.unwrap();
+    assert_eq!(r.contents[0].as_text(), Some("buy milk"));
+    match within(client.read_resource("notes://2")).await {
+        Err(RequestError::Rpc(e)) => assert_eq!(e.code, ErrorCode::RESOURCE_NOT_FOUND),
+        other => panic!("expected resource-not-found, got {other:?}"),
+    }
+    let r = within(client.read_resource("notes://guide")).await.unwrap();
+    assert!(r.contents[0].as_text().unwrap().starts_with("# Notes"));
+    let r = within(client.get_prompt("review", HashMap::new()))
+        .await
+        .unwrap();
+    assert!(
+        r.messages[0]
+            .content
+            .as_text()
+            .unwrap()
+            .ends_with("buy milk")
+    );
+}
