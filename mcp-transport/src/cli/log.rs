@@ -9,6 +9,7 @@ use super::ServeError;
 /// The logging flag.
 #[derive(Debug, Clone, clap::Args)]
 #[non_exhaustive]
+#[command(next_help_heading = "Logging")]
 pub struct LogArgs {
     /// What to log, as a tracing filter: a level (`error`, `warn`, `info`, `debug`, `trace`)
     /// or per-module levels (`info,mcp_transport=debug`). Logs go to stderr.
