@@ -3,6 +3,23 @@
 //! Field names follow the wire (camelCase); optional fields are skipped when absent so every
 //! message the server emits validates against the official schema of its revision.
 
+/// Chained setters for a protocol struct's optional fields: `value.title("..")` sets
+/// `title: Some(..)`. The doc comment names what the field holds.
+macro_rules! setters {
+    ($ty:ty { $($(#[$doc:meta])* $field:ident: $value:ty),* $(,)? }) => {
+        impl $ty {
+            $(
+                $(#[$doc])*
+                #[must_use]
+                pub fn $field(mut self, value: impl Into<$value>) -> Self {
+                    self.$field = Some(value.into());
+                    self
+                }
+            )*
+        }
+    };
+}
+
 mod completion;
 mod content;
 mod elicitation;

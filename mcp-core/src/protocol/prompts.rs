@@ -30,28 +30,16 @@ impl PromptArgument {
             ..PromptArgument::default()
         }
     }
-
-    /// Sets what the argument means.
-    #[must_use]
-    pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.description = Some(description.into());
-        self
-    }
-
-    /// Sets the display title.
-    #[must_use]
-    pub fn title(mut self, title: impl Into<String>) -> Self {
-        self.title = Some(title.into());
-        self
-    }
-
-    /// Sets whether the argument must be given.
-    #[must_use]
-    pub fn required(mut self, required: bool) -> Self {
-        self.required = Some(required);
-        self
-    }
 }
+
+setters!(PromptArgument {
+    /// Sets what the argument means.
+    description: String,
+    /// Sets the display title.
+    title: String,
+    /// Sets whether the argument must be given.
+    required: bool,
+});
 
 /// A prompt, as listed by `prompts/list` (the schema's `Prompt`; named apart from the
 /// [`Prompt`](crate::Prompt) trait).
@@ -91,20 +79,6 @@ impl PromptDefinition {
         }
     }
 
-    /// Sets the display title.
-    #[must_use]
-    pub fn title(mut self, title: impl Into<String>) -> Self {
-        self.title = Some(title.into());
-        self
-    }
-
-    /// Sets what the prompt does.
-    #[must_use]
-    pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.description = Some(description.into());
-        self
-    }
-
     /// Adds an argument.
     #[must_use]
     pub fn argument(mut self, argument: PromptArgument) -> Self {
@@ -112,6 +86,13 @@ impl PromptDefinition {
         self
     }
 }
+
+setters!(PromptDefinition {
+    /// Sets the display title.
+    title: String,
+    /// Sets what the prompt does.
+    description: String,
+});
 
 /// Result of `prompts/list`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -177,6 +158,11 @@ pub struct GetPromptResult {
     pub meta: Option<Meta>,
 }
 
+setters!(GetPromptResult {
+    /// Sets the description of the expanded prompt.
+    description: String,
+});
+
 impl GetPromptResult {
     /// A result holding `messages`.
     pub fn new(messages: Vec<PromptMessage>) -> Self {
@@ -184,13 +170,6 @@ impl GetPromptResult {
             messages,
             ..GetPromptResult::default()
         }
-    }
-
-    /// Sets the description of the expanded prompt.
-    #[must_use]
-    pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.description = Some(description.into());
-        self
     }
 }
 

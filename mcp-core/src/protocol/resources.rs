@@ -54,35 +54,18 @@ impl Resource {
             ..Resource::default()
         }
     }
-
-    /// Sets the display title.
-    #[must_use]
-    pub fn title(mut self, title: impl Into<String>) -> Self {
-        self.title = Some(title.into());
-        self
-    }
-
-    /// Sets what the resource is.
-    #[must_use]
-    pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.description = Some(description.into());
-        self
-    }
-
-    /// Sets the size in bytes.
-    #[must_use]
-    pub fn size(mut self, bytes: u64) -> Self {
-        self.size = Some(bytes);
-        self
-    }
-
-    /// Sets the hints for the client.
-    #[must_use]
-    pub fn annotations(mut self, annotations: Annotations) -> Self {
-        self.annotations = Some(annotations);
-        self
-    }
 }
+
+setters!(Resource {
+    /// Sets the display title.
+    title: String,
+    /// Sets what the resource is.
+    description: String,
+    /// Sets the size in bytes.
+    size: u64,
+    /// Sets the hints for the client.
+    annotations: Annotations,
+});
 
 /// A family of resources whose URIs follow an RFC 6570 template.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -118,28 +101,16 @@ impl ResourceTemplate {
             ..ResourceTemplate::default()
         }
     }
-
-    /// Sets the display title.
-    #[must_use]
-    pub fn title(mut self, title: impl Into<String>) -> Self {
-        self.title = Some(title.into());
-        self
-    }
-
-    /// Sets what its resources are.
-    #[must_use]
-    pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.description = Some(description.into());
-        self
-    }
-
-    /// Sets the MIME type of its resources.
-    #[must_use]
-    pub fn mime_type(mut self, mime_type: impl Into<String>) -> Self {
-        self.mime_type = Some(mime_type.into());
-        self
-    }
 }
+
+setters!(ResourceTemplate {
+    /// Sets the display title.
+    title: String,
+    /// Sets what its resources are.
+    description: String,
+    /// Sets the MIME type of its resources.
+    mime_type: String,
+});
 
 /// Result of `resources/list`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

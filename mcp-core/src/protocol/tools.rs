@@ -75,35 +75,18 @@ impl ToolDefinition {
             ..ToolDefinition::default()
         }
     }
-
-    /// Sets the display title.
-    #[must_use]
-    pub fn title(mut self, title: impl Into<String>) -> Self {
-        self.title = Some(title.into());
-        self
-    }
-
-    /// Sets the description the model reads.
-    #[must_use]
-    pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.description = Some(description.into());
-        self
-    }
-
-    /// Sets the schema of `structuredContent`.
-    #[must_use]
-    pub fn output_schema(mut self, schema: JsonObject) -> Self {
-        self.output_schema = Some(schema);
-        self
-    }
-
-    /// Sets the behaviour hints.
-    #[must_use]
-    pub fn annotations(mut self, annotations: ToolAnnotations) -> Self {
-        self.annotations = Some(annotations);
-        self
-    }
 }
+
+setters!(ToolDefinition {
+    /// Sets the display title.
+    title: String,
+    /// Sets the description the model reads.
+    description: String,
+    /// Sets the schema of `structuredContent`.
+    output_schema: JsonObject,
+    /// Sets the behaviour hints.
+    annotations: ToolAnnotations,
+});
 
 /// Params of a paginated list request.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

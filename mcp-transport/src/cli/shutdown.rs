@@ -15,11 +15,12 @@ pub(crate) struct Signals {
 }
 
 impl Signals {
-    /// Starts listening. Must run inside a tokio runtime.
+    /// Starts listening. Must run inside a tokio runtime. The handlers are installed before
+    /// this returns.
     pub(crate) fn listen() -> Signals {
         let (tx, count) = watch::channel(0u32);
+        let mut next = Next::new();
         tokio::spawn(async move {
-            let mut next = Next::new();
             while let Some(name) = next.signal().await {
                 tracing::info!("{name} received");
                 tx.send_modify(|n| *n += 1);
