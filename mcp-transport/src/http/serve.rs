@@ -286,3 +286,29 @@ async fn connection(
         tracing::debug!(error = %e, "connection ended with an error during shutdown");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_are_addresses_or_names() {
+        assert!(matches!(Bind::from("127.0.0.1:8000"), Bind::Addr(a) if a.port() == 8000));
+        assert!(matches!(Bind::from("[::1]:0"), Bind::Addr(a) if a.is_ipv6()));
+        assert!(matches!(Bind::from("localhost:8000"), Bind::Host(h) if h == "localhost:8000"));
+    }
+
+    #[tokio::test]
+    async fn a_name_is_resolved_and_bound() {
+        let server = Server::builder("t", "1").build().unwrap();
+        let running = serve("localhost:0", &server, HttpConfig::default())
+            .await
+            .expect("localhost resolves and binds");
+        assert!(running.local_addr().ip().is_loopback());
+        running.shutdown().await;
+        let error = serve("no-such-host.invalid:0", &server, HttpConfig::default())
+            .await
+            .unwrap_err();
+        assert!(error.is_bind(), "{error}");
+    }
+}
