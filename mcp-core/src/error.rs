@@ -21,6 +21,9 @@ impl ErrorCode {
     pub const INVALID_PARAMS: ErrorCode = ErrorCode(-32602);
     /// `-32603`: the server failed while handling a valid request.
     pub const INTERNAL_ERROR: ErrorCode = ErrorCode(-32603);
+    /// `-32000`: the server cannot take the request now (too many requests in flight, shutting
+    /// down); the message says why, and retrying later may succeed.
+    pub const SERVER_ERROR: ErrorCode = ErrorCode(-32000);
     /// `-32002`: the resource was not found (MCP).
     pub const RESOURCE_NOT_FOUND: ErrorCode = ErrorCode(-32002);
 }

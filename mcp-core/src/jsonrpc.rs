@@ -13,7 +13,10 @@ use serde_json::{Map, Value};
 
 use crate::error::RpcError;
 
+mod batch;
 mod envelope;
+
+pub use batch::Incoming;
 
 /// A JSON object, as used for `params`, `result` and tool arguments.
 pub type JsonObject = Map<String, Value>;

@@ -357,3 +357,106 @@ async fn log_level_filters_messages() {
     let r = d.next_json().await;
     assert_eq!(r["id"], 2, "{r}");
 }
+
+#[tokio::test]
+async fn calls_past_the_bound_get_a_clear_error_and_the_rest_run_on() {
+    let fx = fixture();
+    let server = Server::builder("bounded", "1")
+        .max_calls_in_flight(2)
+        .tool(FnTool::new(def("hang"), {
+            let started = fx.started.clone();
+            move |_ctx, _args| {
+                let started = started.clone();
+                async move {
+                    started.notify_one();
+                    std::future::pending::<CallToolResult>().await
+                }
+            }
+        }))
+        .build()
+        .unwrap();
+    let mut d = Driver::new(&server);
+    d.init().await;
+    for id in 1..=2 {
+        d.send(json!({"jsonrpc":"2.0","id":id,"method":"tools/call","params":{"name":"hang"}}))
+            .await;
+        fx.started.notified().await;
+    }
+    d.send(json!({"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"hang"}}))
+        .await;
+    let refused = d.next_json().await;
+    assert_eq!(refused["id"], 3);
+    assert_eq!(refused["error"]["code"], -32000);
+    assert_eq!(refused["error"]["data"]["reason"], "too_many_requests");
+    assert_eq!(refused["error"]["data"]["limit"], 2);
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("too many requests in flight")
+    );
+    assert_eq!(d.session.in_flight(), 2);
+    // Cheap requests are not bounded: the session still answers.
+    d.send(json!({"jsonrpc":"2.0","id":4,"method":"ping"}))
+        .await;
+    assert_eq!(d.next_json().await["id"], 4);
+    // Once one call is cancelled, there is room again.
+    d.send(json!({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":1}}))
+        .await;
+    d.send(json!({"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"hang"}}))
+        .await;
+    fx.started.notified().await;
+    assert_eq!(d.session.in_flight(), 2);
+}
+
+#[tokio::test]
+async fn failing_all_calls_answers_each_once_with_the_error() {
+    let fx = fixture();
+    let mut d = Driver::new(&server(&fx, 100));
+    d.init().await;
+    for id in 1..=3 {
+        d.send(json!({"jsonrpc":"2.0","id":id,"method":"tools/call","params":{"name":"hang"}}))
+            .await;
+        fx.started.notified().await;
+    }
+    let error = mcp_core::RpcError::new(mcp_core::ErrorCode::SERVER_ERROR, "shutting down");
+    assert_eq!(d.session.fail_all(error).await, 3);
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let answer = d.next_json().await;
+        assert_eq!(answer["error"]["message"], "shutting down");
+        ids.push(answer["id"].as_i64().unwrap());
+    }
+    ids.sort();
+    assert_eq!(ids, [1, 2, 3]);
+    assert_eq!(d.session.in_flight(), 0);
+    // Nothing more for those calls: the next message is the answer to a new request.
+    d.send(json!({"jsonrpc":"2.0","id":"after","method":"ping"}))
+        .await;
+    assert_eq!(d.next_json().await["id"], "after");
+}
+
+#[tokio::test]
+async fn an_unreachable_call_is_cancelled_without_an_answer() {
+    use mcp_core::server::Reclaimed;
+    let fx = fixture();
+    let mut d = Driver::new(&server(&fx, 100));
+    d.init().await;
+    d.send(json!({"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"hang"}}))
+        .await;
+    fx.started.notified().await;
+    let dropped = fx.dropped.notified();
+    let id = mcp_core::RequestId::Number(7);
+    assert_eq!(d.session.cancel_unreachable(&id), Reclaimed::Cancelled);
+    tokio::time::timeout(LIMIT, dropped)
+        .await
+        .expect("the tool's future is dropped");
+    assert_eq!(d.session.cancel_unreachable(&id), Reclaimed::NotRunning);
+    d.send(json!({"jsonrpc":"2.0","id":8,"method":"ping"}))
+        .await;
+    assert_eq!(
+        d.next_json().await["id"],
+        8,
+        "no answer for the cancelled call"
+    );
+}

@@ -1,6 +1,7 @@
 //! The HTTP client transports against the HTTP server: streaming in lockstep over streamable
 //! HTTP and legacy SSE, the fallback between them, resumption after a dropped stream, and
-//! both transports through a real nginx.
+//! both transports through real reverse proxies (nginx, HAProxy, Caddy, Apache httpd), each
+//! with the configuration the guide's proxy chapter shows.
 
 mod support;
 
@@ -9,7 +10,7 @@ use std::sync::Arc;
 use mcp_transport::http::{HttpConfig, RunningServer, serve};
 use mcp_transport::http_client::{self, HttpClientOptions, HttpMode};
 use serde_json::json;
-use support::{LIMIT, Nginx, cutting_relay, drive_lockstep, lockstep_server};
+use support::{LIMIT, Proxy, ProxyKind, cutting_relay, drive_lockstep, lockstep_server};
 use tokio::sync::Semaphore;
 
 /// The lockstep server on a free loopback port, and the semaphore that releases its steps.
@@ -101,11 +102,32 @@ async fn an_unreachable_server_fails_the_handshake_instead_of_hanging() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn lockstep_through_nginx_with_default_buffering() {
+/// Streams in lockstep through `kind` over streamable HTTP and legacy SSE: a proxy that held
+/// any event back would deadlock the test.
+async fn lockstep_through(kind: ProxyKind) {
     let (release, running) = start().await;
-    let nginx = Nginx::start(running.local_addr());
-    let base = format!("http://{}", nginx.addr);
+    let proxy = Proxy::start(kind, running.local_addr());
+    let base = format!("http://{}", proxy.addr);
     lockstep_over(&format!("{base}/mcp"), HttpMode::Streamable, &release).await;
     lockstep_over(&format!("{base}/sse"), HttpMode::Legacy, &release).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lockstep_through_nginx_with_default_buffering() {
+    lockstep_through(ProxyKind::Nginx).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lockstep_through_haproxy_with_http_no_delay() {
+    lockstep_through(ProxyKind::Haproxy).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lockstep_through_caddy() {
+    lockstep_through(ProxyKind::Caddy).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lockstep_through_apache_httpd() {
+    lockstep_through(ProxyKind::Apache).await;
 }

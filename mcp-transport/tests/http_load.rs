@@ -155,7 +155,7 @@ async fn graceful_shutdown_lets_running_calls_finish() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn shutdown_closes_what_outlives_the_deadline() {
+async fn shutdown_ends_what_outlives_the_deadline_with_an_error() {
     timeout(LIMIT, async {
         let gate = Gate::new();
         let config = HttpConfig::default().shutdown_timeout(Duration::from_millis(200));
@@ -171,8 +171,14 @@ async fn shutdown_closes_what_outlives_the_deadline() {
         .await;
         let mut call = x.sse();
         assert_eq!(progress_of(&call.next_message().await.unwrap()).0, 1.0);
-        // Never released: the call outlives the deadline and is cancelled.
+        // Never released: the call outlives the deadline, and is ended with an error on its
+        // stream, never cut off silently.
         running.shutdown().await;
+        let end = call.next_message().await.expect("an answer before the end");
+        assert_valid(&end);
+        assert_eq!(end["id"], 1);
+        assert_eq!(end["error"]["code"], -32000);
+        assert_eq!(end["error"]["data"]["reason"], "shutdown");
         assert!(call.next().await.is_none(), "the stream is closed");
         stats
             .wait_for(|s| s.sessions == 0 && s.open_streams == 0 && s.connections == 0)

@@ -1,13 +1,16 @@
 //! Every status code the HTTP server gives, each with a request that earns it.
 //!
 //! The rows run in order against one server (bearer token `tok`, at most 2 sessions, bodies up
-//! to 1 KiB, localhost names only): one session exists before the first row, row "200
-//! initialize" makes the second, so row "503" finds the table full.
+//! to 1 KiB and complete within a second of their headers, localhost names only): one session
+//! exists before the first row, row "200 initialize" makes the second, and each holds its GET
+//! stream open, so row "503" finds the table full of sessions in use (an unused one would
+//! have made room).
 
 mod http_support;
 
 use std::convert::Infallible;
 use std::sync::Mutex;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HOST, ORIGIN};
@@ -242,6 +245,64 @@ fn rows() -> Vec<Row> {
             },
         },
         Row {
+            name: "400 two Origin headers",
+            status: 400,
+            header: None,
+            request: |c| {
+                session_post(c, |r| {
+                    let h = r.headers_mut();
+                    h.append(ORIGIN, "http://localhost".parse().unwrap());
+                    h.append(ORIGIN, "http://evil.example.com".parse().unwrap());
+                })
+            },
+        },
+        Row {
+            name: "400 two Host headers",
+            status: 400,
+            header: None,
+            request: |c| {
+                session_post(c, |r| {
+                    r.headers_mut()
+                        .append(HOST, "evil.example.com".parse().unwrap());
+                })
+            },
+        },
+        Row {
+            name: "403 absolute-form target naming another host",
+            status: 403,
+            header: None,
+            request: |c| {
+                session_post(c, |r| {
+                    *r.uri_mut() = "http://evil.example.com/mcp".parse().unwrap();
+                })
+            },
+        },
+        Row {
+            // Four bytes of a declared hundred, then nothing: the deadline answers.
+            name: "408 body incomplete at its deadline",
+            status: 408,
+            header: Some(("connection", "close")),
+            request: |c| {
+                let (tx, rx) = mpsc::channel(1);
+                tx.try_send(Ok(Frame::data(Bytes::from_static(b"{\"js"))))
+                    .unwrap();
+                c.open_bodies.lock().unwrap().push(tx);
+                let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+                    rx.recv().await.map(|frame| (frame, rx))
+                });
+                raw_post(
+                    c,
+                    "/mcp",
+                    &[
+                        (ACCEPT.as_str(), JSON_AND_SSE),
+                        (CONTENT_TYPE.as_str(), "application/json"),
+                        (CONTENT_LENGTH.as_str(), "100"),
+                    ],
+                    StreamBody::new(stream).boxed_unsync(),
+                )
+            },
+        },
+        Row {
             name: "403 bad Host",
             status: 403,
             header: None,
@@ -270,9 +331,9 @@ fn rows() -> Vec<Row> {
             },
         },
         Row {
-            name: "503 session limit reached",
+            name: "503 session limit reached, every session in use",
             status: 503,
-            header: None,
+            header: Some(("retry-after", "10")),
             request: |c| authed(post(c.addr, None, &initialize_message(4))),
         },
         Row {
@@ -369,7 +430,8 @@ async fn every_status_code() {
         let config = HttpConfig::default()
             .bearer_token("tok")
             .max_sessions(2)
-            .max_body_bytes(LIMIT_BYTES);
+            .max_body_bytes(LIMIT_BYTES)
+            .request_body_timeout(Duration::from_secs(1));
         let running = start(&fixture_server(&gate), config).await;
         let addr = running.local_addr();
 
@@ -377,6 +439,8 @@ async fn every_status_code() {
         assert_eq!(x.status, StatusCode::OK);
         let session = x.session().expect("session id");
         let _ = x.bytes().await;
+        // Sessions with an open stream are in use: they never make room for new ones.
+        let mut held = vec![send(addr, authed(get(addr, &session, None))).await];
         let ctx = Ctx {
             addr,
             session,
@@ -400,8 +464,11 @@ async fn every_status_code() {
                     x.header(name)
                 ));
             }
-            if row.name.starts_with("200 initialize") && x.session().is_none() {
-                failures.push(format!("{}: no Mcp-Session-Id", row.name));
+            if row.name.starts_with("200 initialize") {
+                match x.session() {
+                    Some(id) => held.push(send(addr, authed(get(addr, &id, None))).await),
+                    None => failures.push(format!("{}: no Mcp-Session-Id", row.name)),
+                }
             }
             if status.is_client_error() || status.is_server_error() {
                 // Every refusal carries a JSON-RPC error without an id.
@@ -427,6 +494,7 @@ async fn every_status_code() {
             "rows that failed:\n{}",
             failures.join("\n")
         );
+        assert!(held.iter().all(|x| x.status == StatusCode::OK));
     })
     .await
     .expect("timed out: a row hung (a body limit checked only after reading?)");

@@ -223,3 +223,99 @@ async fn a_last_line_without_newline_is_still_served() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_2025_03_26_session_may_send_batches_and_others_may_not() {
+    let signals = Signals::new();
+    let (mut peer, serving) = start(&signals, 1024 * 1024);
+    within("batches over stdio", async {
+        let init = json!({"protocolVersion": "2025-03-26", "capabilities": {},
+            "clientInfo": {"name": "batch", "version": "0"}});
+        let r = peer.request(0, "initialize", init).await;
+        assert_eq!(r["result"]["protocolVersion"], "2025-03-26");
+        let batch = json!([
+            {"jsonrpc": "2.0", "method": "notifications/initialized"},
+            {"jsonrpc": "2.0", "id": 1, "method": "ping"},
+            {"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+             "params": {"name": "echo", "arguments": {"text": "from a batch"}}},
+            {"jsonrpc": "2.0", "id": 3, "method": "initialize", "params": {}},
+            "not a message"
+        ]);
+        peer.send_line(batch.to_string().as_bytes()).await;
+        // Four answers, each on its own line, in the order they are ready.
+        let before = peer.received.len();
+        while peer.received.len() < before + 4 {
+            peer.recv().await.expect("the batch's answers");
+        }
+        assert_eq!(peer.responses_to(1)[0]["result"], json!({}));
+        let r = peer.responses_to(2)[0];
+        assert_eq!(r["result"]["content"][0]["text"], "from a batch");
+        assert_eq!(error_code(peer.responses_to(3)[0]), -32600);
+        let invalid: Vec<_> = peer.received[before..]
+            .iter()
+            .filter(|m| m.get("id").is_none())
+            .collect();
+        assert_eq!(invalid.len(), 1, "the element that is no message");
+        assert_eq!(error_code(invalid[0]), -32600);
+    })
+    .await;
+    finish(peer, serving).await;
+
+    let (mut peer, serving) = start(&signals, 1024 * 1024);
+    within("a batch on 2025-11-25", async {
+        peer.initialize().await;
+        let batch = json!([{"jsonrpc": "2.0", "id": 1, "method": "ping"}]);
+        peer.send_line(batch.to_string().as_bytes()).await;
+        let r = peer.recv().await.expect("an answer to the batch");
+        assert_eq!(error_code(&r), -32600, "{r}");
+        assert!(
+            r["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("2025-03-26")
+        );
+        assert!(peer.responses_to(1).is_empty(), "the batch was not run");
+    })
+    .await;
+    finish(peer, serving).await;
+}
+
+#[tokio::test]
+async fn a_stop_lets_calls_finish_then_answers_the_rest_with_an_error() {
+    let signals = Signals::new();
+    let server = server(&signals, 64);
+    let (peer_out, server_in) = tokio::io::duplex(64 * 1024);
+    let (server_out, peer_in) = tokio::io::duplex(64 * 1024);
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(async move {
+        StdioServer::new(&server)
+            .shutdown_timeout(Duration::from_millis(300))
+            .serve_io_until(server_in, server_out, async {
+                let _ = stop_rx.await;
+            })
+            .await
+    });
+    let mut peer = RawPeer::new(peer_in, peer_out);
+    within("a stop with calls running", async {
+        peer.initialize().await;
+        peer.send_call(1, "lockstep", json!({"steps": 1})).await;
+        peer.progress(1).await;
+        peer.send_call(2, "hang", json!({})).await;
+        peer.progress(2).await;
+        let dropped = signals.dropped.notified();
+        stop_tx.send(()).unwrap();
+        // Within the grace, the lockstep call finishes normally ...
+        signals.release.add_permits(1);
+        let done = peer.response(1).await;
+        assert_eq!(done["result"]["content"][0]["text"], "done");
+        // ... the hanging one is answered with the error, its future dropped.
+        let ended = peer.response(2).await;
+        assert_eq!(error_code(&ended), -32000);
+        assert_eq!(ended["error"]["data"]["reason"], "shutdown");
+        dropped.await;
+        peer.read_to_end().await;
+        serving.await.unwrap().expect("a clean stop");
+        assert_eq!(peer.responses_to(2).len(), 1);
+    })
+    .await;
+}

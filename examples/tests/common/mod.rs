@@ -6,9 +6,12 @@
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
+use tokio::sync::watch;
 
 #[path = "../../../mcp-transport/tests/stdio_common/mod.rs"]
 pub mod stdio_common;
@@ -76,4 +79,39 @@ pub fn spawn_fixture() -> (RawPeer, Child) {
     let stdin = child.stdin.take().expect("piped stdin");
     let stdout = child.stdout.take().expect("piped stdout");
     (RawPeer::new(stdout, stdin), child)
+}
+
+/// A server's log (its stderr), kept line by line as it runs.
+pub type Log = Arc<Mutex<Vec<String>>>;
+
+/// Starts an HTTP server whose log says `serving streamable HTTP at http://ADDR/mcp`, and
+/// returns it with that address (`host:port`) and its log so far and to come.
+pub async fn start_http(mut command: Command) -> (Child, String, Log) {
+    let mut child = command
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the server starts");
+    let log = Log::default();
+    let (addr_tx, mut addr) = watch::channel(None);
+    let mut lines = BufReader::new(child.stderr.take().expect("piped stderr")).lines();
+    let kept = log.clone();
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = lines.next_line().await {
+            if let Some(rest) = line.split("serving streamable HTTP at http://").nth(1) {
+                let found = rest.split('/').next().unwrap_or_default().to_owned();
+                addr_tx.send_replace(Some(found));
+            }
+            kept.lock().unwrap().push(line);
+        }
+    });
+    let addr = addr
+        .wait_for(Option::is_some)
+        .await
+        .expect("the server logs its address")
+        .clone()
+        .expect("an address");
+    (child, addr, log)
 }

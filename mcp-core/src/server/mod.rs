@@ -8,7 +8,7 @@ mod state;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
 
-pub use session::ServerSession;
+pub use session::{Reclaimed, ServerSession};
 pub(crate) use state::SessionState;
 
 use crate::jsonrpc::{JsonObject, Notification};
@@ -35,6 +35,7 @@ pub(crate) struct ServerInner {
     pub(crate) subscriptions: bool,
     pub(crate) page_size: usize,
     pub(crate) outbox_capacity: usize,
+    pub(crate) max_calls_in_flight: usize,
     /// Live sessions, for server-wide notifications (resource updates).
     pub(crate) sessions: Mutex<Vec<Weak<SessionState>>>,
 }
@@ -60,6 +61,7 @@ impl Server {
             subscriptions: false,
             page_size: 100,
             outbox_capacity: DEFAULT_OUTBOX_CAPACITY,
+            max_calls_in_flight: DEFAULT_MAX_CALLS_IN_FLIGHT,
         }
     }
 
@@ -138,7 +140,16 @@ impl Server {
     pub fn outbox_capacity(&self) -> usize {
         self.inner.outbox_capacity
     }
+
+    /// How many requests one session may have running at once (see
+    /// [`ServerBuilder::max_calls_in_flight`]).
+    pub fn max_calls_in_flight(&self) -> usize {
+        self.inner.max_calls_in_flight
+    }
 }
+
+/// The default bound on requests running at once in one session.
+pub const DEFAULT_MAX_CALLS_IN_FLIGHT: usize = 1024;
 
 /// Why a server definition was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -172,6 +183,7 @@ pub struct ServerBuilder {
     subscriptions: bool,
     page_size: usize,
     outbox_capacity: usize,
+    max_calls_in_flight: usize,
 }
 
 impl ServerBuilder {
@@ -249,6 +261,16 @@ impl ServerBuilder {
         self
     }
 
+    /// How many requests that run as tasks of their own (`tools/call`, `prompts/get`,
+    /// `resources/read`) one session may have running at once (default
+    /// [`DEFAULT_MAX_CALLS_IN_FLIGHT`], at least 1). A request past the bound is answered at
+    /// once with error `-32000` ("too many requests in flight"), so one client cannot pile up
+    /// work without limit.
+    pub fn max_calls_in_flight(mut self, n: usize) -> Self {
+        self.max_calls_in_flight = n.max(1);
+        self
+    }
+
     /// Checks the definition and builds the server.
     pub fn build(self) -> Result<Server, BuildError> {
         if self.page_size == 0 {
@@ -296,6 +318,7 @@ impl ServerBuilder {
                 subscriptions: self.subscriptions,
                 page_size: self.page_size,
                 outbox_capacity: self.outbox_capacity,
+                max_calls_in_flight: self.max_calls_in_flight,
                 sessions: Mutex::new(Vec::new()),
             }),
         })

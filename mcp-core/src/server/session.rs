@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use super::catalog::{self, Answer, paginate, to_object};
 use super::{Server, SessionState};
 use crate::context::Context;
-use crate::error::RpcError;
+use crate::error::{ErrorCode, RpcError};
 use crate::jsonrpc::{
     ErrorResponse, JsonObject, Message, Notification, Request, RequestId, Response,
 };
@@ -46,14 +46,37 @@ struct Inner {
 struct InFlight {
     abort: AbortHandle,
     cancel: CancellationToken,
+    /// Where the call's answer goes: [`ServerSession::fail_all`] ends the call with an error
+    /// there.
+    reply: Outbox,
+    /// Whether the call is meant to outlive its stream (a call run as a task): such a call is
+    /// never reclaimed by [`ServerSession::cancel_unreachable`].
+    outlives_stream: bool,
+}
+
+impl InFlight {
+    fn stop(&self) {
+        self.cancel.cancel();
+        self.abort.abort();
+    }
+}
+
+/// What [`ServerSession::cancel_unreachable`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reclaimed {
+    /// The call was cancelled: its future is dropped and it sends nothing more.
+    Cancelled,
+    /// The call outlives its stream by design (it runs as a task): left running.
+    Exempt,
+    /// No such call is running (it ended, or was cancelled already).
+    NotRunning,
 }
 
 impl Drop for Inner {
     fn drop(&mut self) {
         let map = self.in_flight.get_mut().unwrap_or_else(|e| e.into_inner());
         for (_, call) in map.drain() {
-            call.cancel.cancel();
-            call.abort.abort();
+            call.stop();
         }
     }
 }
@@ -136,10 +159,43 @@ impl ServerSession {
     pub fn close(&self) {
         let calls: Vec<InFlight> = self.lock_in_flight().drain().map(|(_, c)| c).collect();
         for call in calls {
-            call.cancel.cancel();
-            call.abort.abort();
+            call.stop();
         }
         self.inner.state.pending.close_all();
+    }
+
+    /// Cancels request `id` because nobody can receive its answer any more (its stream is
+    /// gone and no client resumed it), unless it is meant to outlive its stream. A cancelled
+    /// call's future is dropped and it sends nothing more.
+    pub fn cancel_unreachable(&self, id: &RequestId) -> Reclaimed {
+        let mut in_flight = self.lock_in_flight();
+        match in_flight.get(id) {
+            None => Reclaimed::NotRunning,
+            Some(call) if call.outlives_stream => Reclaimed::Exempt,
+            Some(_) => {
+                if let Some(call) = in_flight.remove(id) {
+                    drop(in_flight);
+                    tracing::debug!(%id, "request cancelled: nobody can receive its answer");
+                    call.stop();
+                }
+                Reclaimed::Cancelled
+            }
+        }
+    }
+
+    /// Ends every running request with `error`: each is cancelled (its future dropped) and
+    /// answered with `error` where its response would have gone. For a shutdown that must not
+    /// leave a caller without an answer. Returns how many requests were ended.
+    pub async fn fail_all(&self, error: RpcError) -> usize {
+        let calls: Vec<(RequestId, InFlight)> = self.lock_in_flight().drain().collect();
+        for (_, call) in &calls {
+            call.stop();
+        }
+        for (id, call) in &calls {
+            let message = Message::Error(ErrorResponse::new(Some(id.clone()), error.clone()));
+            let _ = call.reply.send(message, Some(id.clone())).await;
+        }
+        calls.len()
     }
 
     fn lock_in_flight(&self) -> std::sync::MutexGuard<'_, HashMap<RequestId, InFlight>> {
@@ -365,7 +421,19 @@ impl ServerSession {
                 "request id {id} is already in use by a running request"
             ))));
         }
+        let limit = self.inner.server.inner.max_calls_in_flight;
+        if in_flight.len() >= limit {
+            return Routed::Answer(Err(RpcError::new(
+                ErrorCode::SERVER_ERROR,
+                format!(
+                    "too many requests in flight: this session may run {limit} at once; \
+                     wait for one to finish, or cancel one"
+                ),
+            )
+            .with_data(serde_json::json!({"reason": "too_many_requests", "limit": limit}))));
+        }
         let session = Arc::downgrade(&self.inner);
+        let reply_for_failure = reply.clone();
         let reply = reply.clone();
         let task_id = id.clone();
         let handle = tokio::spawn(async move {
@@ -379,12 +447,18 @@ impl ServerSession {
                 tracing::error!(id = %task_id, %why, "a request handler panicked");
                 Err(RpcError::internal(format!("the handler panicked: {why}")))
             });
+            // Answer only a call still registered: one taken out of the table was cancelled,
+            // or already answered by `fail_all`.
             if let Some(session) = session.upgrade() {
-                session
+                let owned = session
                     .in_flight
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
-                    .remove(&task_id);
+                    .remove(&task_id)
+                    .is_some();
+                if !owned {
+                    return;
+                }
             }
             let message = match answer {
                 Ok(result) => Message::Response(Response::new(task_id.clone(), result)),
@@ -397,6 +471,11 @@ impl ServerSession {
             InFlight {
                 abort: handle.abort_handle(),
                 cancel,
+                reply: reply_for_failure,
+                // The hook for calls run as tasks (MCP tasks): they exist to outlive their
+                // stream, so a task-augmented call is registered with `true` and never
+                // reclaimed as unreachable. Every request routed today answers on its stream.
+                outlives_stream: false,
             },
         );
         Routed::Spawned
@@ -409,8 +488,7 @@ impl ServerSession {
                     let call = self.lock_in_flight().remove(&p.request_id);
                     if let Some(call) = call {
                         tracing::debug!(id = %p.request_id, reason = ?p.reason, "request cancelled");
-                        call.cancel.cancel();
-                        call.abort.abort();
+                        call.stop();
                     }
                 }
                 Err(e) => tracing::warn!(error = %e, "ignoring a malformed cancellation"),

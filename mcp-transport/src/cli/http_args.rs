@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::{ServeError, duration};
-use crate::http::{HostPolicy, HttpConfig, ResponseMode};
+use crate::http::{HostPolicy, HttpConfig, ResponseMode, TrustedProxy};
 
 /// The flags of the HTTP transports (`--transport http` or `sse`). Each maps to a setting of
 /// [`HttpConfig`], whose defaults they share.
@@ -64,7 +64,9 @@ pub struct HttpArgs {
     #[arg(long, env = "MCP_MAX_BODY_BYTES", default_value_t = 4 * 1024 * 1024, value_name = "BYTES")]
     pub max_body_bytes: usize,
 
-    /// How many sessions may exist at once (an `initialize` beyond gets 503).
+    /// How many sessions may exist at once. At the limit a new session takes the place of an
+    /// unused one (of the client holding the most); when every session is in use, an
+    /// `initialize` gets 503 with `Retry-After`.
     #[arg(
         long,
         env = "MCP_MAX_SESSIONS",
@@ -78,6 +80,15 @@ pub struct HttpArgs {
     #[arg(long, env = "MCP_IDLE_TIMEOUT", default_value = "30m", value_parser = duration::parse, value_name = "DURATION")]
     pub idle_timeout: Duration,
 
+    /// How long a new session may go unused after `initialize` before it ends.
+    #[arg(long, env = "MCP_HANDSHAKE_TIMEOUT", default_value = "30s", value_parser = duration::parse, value_name = "DURATION")]
+    pub handshake_timeout: Duration,
+
+    /// How long a request's stream may go unread, with no client resuming it, before its call
+    /// is cancelled.
+    #[arg(long, env = "MCP_RESUME_WINDOW", default_value = "60s", value_parser = duration::parse, value_name = "DURATION")]
+    pub resume_window: Duration,
+
     /// How long a stream may stay silent before a keep-alive comment (`0`: never).
     #[arg(long, env = "MCP_KEEP_ALIVE", default_value = "15s", value_parser = duration::parse, value_name = "DURATION")]
     pub keep_alive: Duration,
@@ -86,8 +97,27 @@ pub struct HttpArgs {
     #[arg(long, env = "MCP_HEADER_READ_TIMEOUT", default_value = "30s", value_parser = duration::parse, value_name = "DURATION")]
     pub header_read_timeout: Duration,
 
-    /// On SIGINT or SIGTERM, how long running calls get to finish before the server closes
-    /// (on stdio: how long it waits for cancelled calls to let go of the output).
+    /// How long a request's body may take to arrive once its headers are in (then 408 and the
+    /// connection closes).
+    #[arg(long, env = "MCP_REQUEST_BODY_TIMEOUT", default_value = "60s", value_parser = duration::parse, value_name = "DURATION")]
+    pub request_body_timeout: Duration,
+
+    /// How long a response may wait for its client to read before the connection closes.
+    #[arg(long, env = "MCP_SEND_TIMEOUT", default_value = "60s", value_parser = duration::parse, value_name = "DURATION")]
+    pub send_timeout: Duration,
+
+    /// The reverse proxies whose `X-Forwarded-For` names the client, comma-separated addresses
+    /// or networks (`10.0.0.5,10.1.0.0/16`). From anyone else the header is ignored.
+    #[arg(
+        long,
+        env = "MCP_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        value_name = "ADDRS"
+    )]
+    pub trusted_proxies: Vec<String>,
+
+    /// On SIGINT or SIGTERM, how long running calls get to finish before each is answered
+    /// with a JSON-RPC error and the server closes.
     #[arg(long, env = "MCP_SHUTDOWN_TIMEOUT", default_value = "10s", value_parser = duration::parse, value_name = "DURATION")]
     pub shutdown_timeout: Duration,
 }
@@ -102,8 +132,13 @@ impl HttpArgs {
             .idle_timeout(Some(self.idle_timeout))
             .keep_alive(Some(self.keep_alive))
             .header_read_timeout(self.header_read_timeout)
+            .request_body_timeout(self.request_body_timeout)
+            .send_timeout(self.send_timeout)
+            .handshake_timeout(self.handshake_timeout)
+            .resume_window(self.resume_window)
             .shutdown_timeout(self.shutdown_timeout)
-            .hosts(self.host_policy()?);
+            .trusted_proxies(self.trusted_proxies()?)
+            .hosts(HostPolicy::from_names(&self.allowed_hosts).map_err(config_error)?);
         if self.no_legacy_sse {
             config = config.legacy_sse(None);
         }
@@ -121,30 +156,16 @@ impl HttpArgs {
         Ok(config)
     }
 
-    fn host_policy(&self) -> Result<HostPolicy, ServeError> {
-        let hosts: Vec<String> = self
-            .allowed_hosts
+    fn trusted_proxies(&self) -> Result<Vec<TrustedProxy>, ServeError> {
+        self.trusted_proxies
             .iter()
-            .map(|h| h.trim().to_owned())
-            .filter(|h| !h.is_empty())
-            .collect();
-        if hosts.iter().any(|h| h == "*") {
-            if hosts.len() > 1 {
-                return Err(ServeError::Config(
-                    "--allowed-hosts: `*` accepts every host, so list nothing beside it".into(),
-                ));
-            }
-            return Ok(HostPolicy::Any);
-        }
-        if let Some(bad) = hosts.iter().find(|h| h.contains(['/', ' ', '@'])) {
-            return Err(ServeError::Config(format!(
-                "--allowed-hosts: `{bad}` is not a host name (write `example.com` or `example.com:8443`)"
-            )));
-        }
-        Ok(if hosts.is_empty() {
-            HostPolicy::Auto
-        } else {
-            HostPolicy::AllowList(hosts)
-        })
+            .map(|p| p.trim())
+            .filter(|p| !p.is_empty())
+            .map(|p| p.parse().map_err(config_error))
+            .collect()
     }
+}
+
+fn config_error(error: crate::http::ConfigError) -> ServeError {
+    ServeError::Config(error.to_string())
 }

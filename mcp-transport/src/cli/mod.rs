@@ -59,17 +59,24 @@
 //! | `--max-body-bytes BYTES` | `MCP_MAX_BODY_BYTES` | 4 MiB |
 //! | `--max-sessions N` | `MCP_MAX_SESSIONS` | 1024 |
 //! | `--idle-timeout DURATION` | `MCP_IDLE_TIMEOUT` | `30m` |
+//! | `--handshake-timeout DURATION` | `MCP_HANDSHAKE_TIMEOUT` | `30s` |
+//! | `--resume-window DURATION` | `MCP_RESUME_WINDOW` | `60s` |
 //! | `--keep-alive DURATION` | `MCP_KEEP_ALIVE` | `15s` |
 //! | `--header-read-timeout DURATION` | `MCP_HEADER_READ_TIMEOUT` | `30s` |
+//! | `--request-body-timeout DURATION` | `MCP_REQUEST_BODY_TIMEOUT` | `60s` |
+//! | `--send-timeout DURATION` | `MCP_SEND_TIMEOUT` | `60s` |
+//! | `--trusted-proxies ADDRS` | `MCP_TRUSTED_PROXIES` | none |
 //! | `--shutdown-timeout DURATION` | `MCP_SHUTDOWN_TIMEOUT` | `10s` |
 //! | `--log-level FILTER` | `RUST_LOG` | `info` |
 //!
 //! # Stopping
 //!
-//! The first SIGINT or SIGTERM stops the server gracefully: over HTTP it stops accepting,
-//! lets running calls finish within `--shutdown-timeout`, then closes; over stdio it stops
-//! reading and ends as at end of input (running calls are cancelled). A second signal stops
-//! waiting. Over stdio the server also ends when its client closes stdin.
+//! The first SIGINT or SIGTERM stops the server gracefully, over every transport: it stops
+//! accepting (HTTP: connections and sessions; stdio: it reads no more requests), lets running
+//! calls finish within `--shutdown-timeout`, then answers each call still running with a
+//! JSON-RPC error (`-32000`, `data.reason` `"shutdown"`) on its stream before it closes: no
+//! call is cut off silently. A second signal stops waiting. Over stdio the server also ends
+//! when its client closes stdin (running calls are cancelled) or stdout.
 
 mod duration;
 mod error;
@@ -150,10 +157,22 @@ impl ServeArgs {
         match self.transport {
             Transport::Stdio => {
                 tracing::info!(server = %server.info().name, "serving on stdio");
-                StdioServer::new(server)
-                    .shutdown_grace(self.http.shutdown_timeout)
-                    .serve_until(signals.nth(1))
-                    .await?;
+                let mut second = signals.clone();
+                let stop = async {
+                    signals.nth(1).await;
+                    tracing::info!(
+                        "shutting down: no more requests are read; running calls get up to {} \
+                         to finish",
+                        duration::format(self.http.shutdown_timeout)
+                    );
+                };
+                let served = StdioServer::new(server)
+                    .shutdown_timeout(self.http.shutdown_timeout)
+                    .serve_until(stop);
+                tokio::select! {
+                    served = served => served?,
+                    () = second.nth(2) => tracing::warn!("second signal: stopping now"),
+                }
             }
             Transport::Http | Transport::Sse => {
                 if self.transport == Transport::Sse && self.http.no_legacy_sse {
@@ -163,7 +182,7 @@ impl ServeArgs {
                 }
                 let config = self.http.config()?;
                 let running = http::serve(self.http.bind.as_str(), server, config).await?;
-                self.announce(running.local_addr());
+                self.announce(&running);
                 signals.nth(1).await;
                 tracing::info!(
                     "shutting down: running calls get up to {} to finish",
@@ -179,8 +198,9 @@ impl ServeArgs {
         Ok(())
     }
 
-    /// Logs where clients connect and which hosts may.
-    fn announce(&self, addr: std::net::SocketAddr) {
+    /// Logs where clients connect, which hosts may, and how they authenticate.
+    fn announce(&self, running: &http::RunningServer) {
+        let addr = running.local_addr();
         let http = &self.http;
         let legacy = if http.no_legacy_sse {
             "legacy HTTP+SSE off".to_owned()
@@ -197,21 +217,12 @@ impl ServeArgs {
                 http.endpoint
             ),
         }
-        let hosts = if http.allowed_hosts.iter().any(|h| h == "*") {
-            "any (no DNS-rebinding check)".to_owned()
-        } else if !http.allowed_hosts.is_empty() {
-            http.allowed_hosts.join(", ")
-        } else if addr.ip().is_loopback() {
-            "localhost, 127.0.0.1 and [::1]".to_owned()
-        } else {
-            "any (no DNS-rebinding check on a non-loopback address: set --allowed-hosts)".to_owned()
-        };
         let auth = if http.bearer_token.is_some() {
             "a bearer token"
         } else {
             "no authentication"
         };
-        tracing::info!("accepting Host/Origin: {hosts}; {auth}");
+        tracing::info!("accepting {}; {auth}", running.service().accepted_hosts());
     }
 }
 
@@ -272,7 +283,7 @@ mod tests {
             "keep_alive: Some(500ms)",
             "max_sessions: 3",
             "idle_timeout: None",
-            "bearer_token: Some(\"<redacted>\")",
+            "bearer_identities: [\"bearer (token <redacted>)\"]",
             "AllowList([\"example.com\", \"example.com:8443\"])",
         ] {
             assert!(config.contains(part), "{part} not in {config}");

@@ -2,14 +2,15 @@
 //! decides how it stops.
 //!
 //! The first SIGINT or SIGTERM starts a graceful shutdown: HTTP stops accepting, ends idle
-//! streams and lets running calls finish within `--shutdown-timeout`; stdio stops reading and
-//! ends as at end of input. A second signal stops waiting.
+//! streams, stdio stops reading; running calls get `--shutdown-timeout` to finish, and each
+//! one still running then is answered with a JSON-RPC error. A second signal stops waiting.
 
 use tokio::sync::watch;
 
 /// Counts SIGINT and SIGTERM from the moment it is created, so that a signal sent while the
 /// server starts is not lost (the handlers replace the default action, which would end the
 /// process at once).
+#[derive(Clone)]
 pub(crate) struct Signals {
     count: watch::Receiver<u32>,
 }

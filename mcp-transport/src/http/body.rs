@@ -8,6 +8,7 @@ use std::task::{Context, Poll};
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use http_body_util::BodyExt;
 use hyper::body::{Body, Frame, SizeHint};
+use tokio::time::Instant;
 
 use super::reject::Rejection;
 use super::sse::SseBody;
@@ -93,11 +94,13 @@ impl Body for McpBody {
 }
 
 /// Reads a whole request body, refusing it with 413 the moment it grows past `limit` (a
-/// `Content-Length` above the limit is refused before reading anything).
+/// `Content-Length` above the limit is refused before reading anything), and with 408 if it is
+/// still incomplete at `deadline`.
 pub(crate) async fn read_limited<B>(
     body: B,
     content_length: Option<u64>,
     limit: usize,
+    deadline: Instant,
 ) -> Result<Bytes, Rejection>
 where
     B: Body,
@@ -106,6 +109,19 @@ where
     if content_length.is_some_and(|n| n > limit as u64) {
         return Err(Rejection::PayloadTooLarge(limit));
     }
+    tokio::time::timeout_at(deadline, read_all(body, content_length, limit))
+        .await
+        .unwrap_or_else(|_| {
+            tracing::debug!("request body incomplete at its deadline: closing the connection");
+            Err(Rejection::RequestTimeout)
+        })
+}
+
+async fn read_all<B>(body: B, content_length: Option<u64>, limit: usize) -> Result<Bytes, Rejection>
+where
+    B: Body,
+    B::Error: Into<Box<dyn StdError + Send + Sync>>,
+{
     let mut body = Box::pin(body);
     let mut buf = BytesMut::with_capacity(content_length.map_or(0, |n| n as usize));
     while let Some(frame) = body.frame().await {
@@ -128,10 +144,35 @@ mod tests {
     use super::*;
     use http_body_util::{Full, StreamBody};
 
+    fn later() -> Instant {
+        Instant::now() + std::time::Duration::from_secs(3600)
+    }
+
+    type Sender = tokio::sync::mpsc::Sender<Result<Frame<Bytes>, Infallible>>;
+
+    /// A body that yields `chunks`, then waits for more as long as the sender lives.
+    fn open_body(
+        chunks: &[&'static [u8]],
+    ) -> (Sender, impl Body<Data = Bytes, Error = Infallible>) {
+        let (tx, rx) = tokio::sync::mpsc::channel(chunks.len().max(1));
+        for chunk in chunks {
+            tx.try_send(Ok(Frame::data(Bytes::from_static(chunk))))
+                .expect("room for every chunk");
+        }
+        let stream =
+            futures_util::stream::unfold(
+                rx,
+                |mut rx| async move { rx.recv().await.map(|f| (f, rx)) },
+            );
+        (tx, StreamBody::new(stream))
+    }
+
     #[tokio::test]
     async fn refuses_a_declared_length_over_the_limit_without_reading() {
         let body = Full::new(Bytes::from_static(b"{}"));
-        let e = read_limited(body, Some(1_000_000), 10).await.unwrap_err();
+        let e = read_limited(body, Some(1_000_000), 10, later())
+            .await
+            .unwrap_err();
         assert_eq!(e, Rejection::PayloadTooLarge(10));
     }
 
@@ -139,19 +180,8 @@ mod tests {
     async fn refuses_a_stream_as_soon_as_it_passes_the_limit() {
         // The second chunk crosses the limit; the third never comes (the channel stays open),
         // so only a check made while reading can answer.
-        let (tx, rx) = tokio::sync::mpsc::channel::<Result<Frame<Bytes>, Infallible>>(4);
-        tx.send(Ok(Frame::data(Bytes::from_static(b"12345"))))
-            .await
-            .unwrap();
-        tx.send(Ok(Frame::data(Bytes::from_static(b"678901"))))
-            .await
-            .unwrap();
-        let stream =
-            futures_util::stream::unfold(
-                rx,
-                |mut rx| async move { rx.recv().await.map(|f| (f, rx)) },
-            );
-        let read = read_limited(StreamBody::new(stream), None, 10);
+        let (tx, body) = open_body(&[b"12345", b"678901"]);
+        let read = read_limited(body, None, 10, later());
         let e = tokio::time::timeout(std::time::Duration::from_secs(30), read)
             .await
             .expect("the limit is checked while reading, not after")
@@ -164,8 +194,21 @@ mod tests {
     async fn reads_a_body_within_the_limit() {
         let body = Full::new(Bytes::from_static(b"{\"a\":1}"));
         assert_eq!(
-            &read_limited(body, Some(7), 7).await.unwrap()[..],
+            &read_limited(body, Some(7), 7, later()).await.unwrap()[..],
             b"{\"a\":1}"
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_incomplete_body_is_refused_at_its_deadline() {
+        // Four bytes of a declared hundred, then nothing: the sender stays open.
+        let (tx, body) = open_body(&[b"{\"a\""]);
+        let deadline = Instant::now() + std::time::Duration::from_secs(60);
+        let e = read_limited(body, Some(100), 1000, deadline)
+            .await
+            .unwrap_err();
+        assert_eq!(e, Rejection::RequestTimeout);
+        assert_eq!(Instant::now(), deadline);
+        drop(tx);
     }
 }

@@ -1,6 +1,7 @@
 //! [`HttpConfig`]: every knob of the HTTP server, with its default.
 
 use std::fmt;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,21 +23,117 @@ pub enum ResponseMode {
 }
 
 /// Which `Host` (and `Origin`) values the server accepts: its defence against DNS rebinding.
+///
+/// Whatever the policy, a request with two `Host` or two `Origin` headers is refused (400),
+/// and a request target in absolute form (`POST http://name/mcp`) has its authority checked
+/// like `Host`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum HostPolicy {
     /// The default. [`serve`](super::serve) picks [`HostPolicy::Localhost`] when the listener is
-    /// bound to a loopback address and [`HostPolicy::Any`] otherwise (with a warning in the log);
-    /// an [`McpService`](super::McpService) built by hand treats it as
+    /// bound to a loopback address. Bound beyond loopback, where the server cannot know the
+    /// names it is reached by, any `Host` is accepted but every request that carries an
+    /// `Origin` (a browser's) is refused: list the names with [`HostPolicy::AllowList`] to let
+    /// browsers in. An [`McpService`](super::McpService) built by hand treats it as
     /// [`HostPolicy::Localhost`].
     #[default]
     Auto,
     /// `localhost`, `127.0.0.1` and `[::1]`, with any port.
     Localhost,
-    /// The listed names. An entry `name` allows any port, `name:port` only that port; IPv6
-    /// addresses are written in brackets (`[::1]`). Names compare case-insensitively.
+    /// The listed names, for `Host` and for the host of `Origin`. An entry `name` allows any
+    /// port, `name:port` only that port; IPv6 addresses are written in brackets (`[::1]`).
+    /// Names compare case-insensitively.
     AllowList(Vec<String>),
     /// No check at all. Only for servers behind a proxy that checks these headers itself.
     Any,
+}
+
+impl HostPolicy {
+    /// The policy a list of names from a flag or the environment describes: none (after
+    /// trimming, blanks dropped) is [`HostPolicy::Auto`], `*` alone is [`HostPolicy::Any`],
+    /// anything else an [`HostPolicy::AllowList`] (`mcp.example.com`, `localhost:8000`).
+    pub fn from_names<S: AsRef<str>>(
+        names: impl IntoIterator<Item = S>,
+    ) -> Result<HostPolicy, ConfigError> {
+        let names: Vec<String> = names
+            .into_iter()
+            .map(|n| n.as_ref().trim().to_owned())
+            .filter(|n| !n.is_empty())
+            .collect();
+        if names.iter().any(|n| n == "*") {
+            return match names.len() {
+                1 => Ok(HostPolicy::Any),
+                _ => Err(ConfigError::BadHost(
+                    "`*` accepts every host, so list nothing beside it".into(),
+                )),
+            };
+        }
+        if let Some(bad) = names.iter().find(|n| n.contains(['/', ' ', '@'])) {
+            return Err(ConfigError::BadHost(format!(
+                "`{bad}` is not a host name (write `example.com` or `example.com:8443`)"
+            )));
+        }
+        Ok(if names.is_empty() {
+            HostPolicy::Auto
+        } else {
+            HostPolicy::AllowList(names)
+        })
+    }
+}
+
+/// A network whose peers are trusted to tell the client's address (`X-Forwarded-For`,
+/// `Forwarded`): an address, or an address with a prefix length (`10.0.0.0/8`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrustedProxy {
+    addr: IpAddr,
+    prefix: u8,
+}
+
+impl TrustedProxy {
+    /// Whether `peer` lies in this network.
+    pub fn contains(&self, peer: IpAddr) -> bool {
+        let peer = canonical(peer);
+        match (self.addr, peer) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+/// An IPv4 address mapped into IPv6 (`::ffff:10.0.0.1`) compares as the IPv4 address.
+pub(crate) fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+impl std::str::FromStr for TrustedProxy {
+    type Err = ConfigError;
+    fn from_str(s: &str) -> Result<Self, ConfigError> {
+        let bad = || ConfigError::BadProxy(s.to_owned());
+        let (addr, prefix) = match s.trim().split_once('/') {
+            Some((addr, prefix)) => (addr, Some(prefix)),
+            None => (s.trim(), None),
+        };
+        let addr = canonical(addr.parse::<IpAddr>().map_err(|_| bad())?);
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            None => max,
+            Some(p) => p.parse::<u8>().ok().filter(|p| *p <= max).ok_or_else(bad)?,
+        };
+        Ok(TrustedProxy { addr, prefix })
+    }
 }
 
 /// The legacy HTTP+SSE transport's two paths (protocol revision 2024-11-05).
@@ -82,12 +179,24 @@ pub struct HttpConfig {
     pub(crate) max_body_bytes: usize,
     pub(crate) max_sessions: usize,
     pub(crate) idle_timeout: Option<Duration>,
-    pub(crate) bearer_token: Option<Arc<[u8]>>,
+    pub(crate) handshake_timeout: Duration,
+    pub(crate) resume_window: Duration,
+    pub(crate) bearer: Vec<BearerIdentity>,
     pub(crate) hosts: HostPolicy,
+    pub(crate) trusted_proxies: Vec<TrustedProxy>,
     pub(crate) event_store: Arc<dyn EventStore>,
     pub(crate) stream_buffer: usize,
     pub(crate) shutdown_timeout: Duration,
     pub(crate) header_read_timeout: Duration,
+    pub(crate) request_body_timeout: Duration,
+    pub(crate) send_timeout: Duration,
+}
+
+/// One accepted bearer token and the identity it stands for.
+#[derive(Clone)]
+pub(crate) struct BearerIdentity {
+    pub(crate) name: Arc<str>,
+    pub(crate) token: Arc<[u8]>,
 }
 
 impl Default for HttpConfig {
@@ -101,12 +210,17 @@ impl Default for HttpConfig {
             max_body_bytes: 4 * 1024 * 1024,
             max_sessions: 1024,
             idle_timeout: Some(Duration::from_secs(30 * 60)),
-            bearer_token: None,
+            handshake_timeout: Duration::from_secs(30),
+            resume_window: Duration::from_secs(60),
+            bearer: Vec::new(),
             hosts: HostPolicy::Auto,
+            trusted_proxies: Vec::new(),
             event_store: Arc::new(MemoryEventStore::default()),
             stream_buffer: 16,
             shutdown_timeout: Duration::from_secs(10),
             header_read_timeout: Duration::from_secs(30),
+            request_body_timeout: Duration::from_secs(60),
+            send_timeout: Duration::from_secs(60),
         }
     }
 }
@@ -122,14 +236,23 @@ impl fmt::Debug for HttpConfig {
             .field("max_body_bytes", &self.max_body_bytes)
             .field("max_sessions", &self.max_sessions)
             .field("idle_timeout", &self.idle_timeout)
+            .field("handshake_timeout", &self.handshake_timeout)
+            .field("resume_window", &self.resume_window)
             .field(
-                "bearer_token",
-                &self.bearer_token.as_ref().map(|_| "<redacted>"),
+                "bearer_identities",
+                &self
+                    .bearer
+                    .iter()
+                    .map(|b| format!("{} (token <redacted>)", b.name))
+                    .collect::<Vec<_>>(),
             )
             .field("hosts", &self.hosts)
+            .field("trusted_proxies", &self.trusted_proxies)
             .field("stream_buffer", &self.stream_buffer)
             .field("shutdown_timeout", &self.shutdown_timeout)
             .field("header_read_timeout", &self.header_read_timeout)
+            .field("request_body_timeout", &self.request_body_timeout)
+            .field("send_timeout", &self.send_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -176,7 +299,12 @@ impl HttpConfig {
     }
 
     /// How many sessions (streamable and legacy together) may exist at once (default 1024).
-    /// An `initialize` beyond that gets 503.
+    ///
+    /// At the limit, a new session first takes the place of an idle one (no call running, no
+    /// stream open): the least recently used session of the client holding the most sessions
+    /// is ended. Only when no session is idle is the `initialize` refused, with 503 and
+    /// `Retry-After`. A client is its address (see [`trusted_proxies`](Self::trusted_proxies))
+    /// or, with bearer authentication, its identity.
     pub fn max_sessions(mut self, limit: usize) -> Self {
         self.max_sessions = limit;
         self
@@ -189,18 +317,56 @@ impl HttpConfig {
         self
     }
 
+    /// How long a new session waits, after `initialize`, for the client to come back (with
+    /// `notifications/initialized` or any other request) before it is ended (default 30 s).
+    /// Sessions opened and forgotten are reclaimed this soon, not after the idle timeout.
+    pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
+        self.handshake_timeout = timeout;
+        self
+    }
+
+    /// How long a request's stream whose connection dropped waits for the client to resume
+    /// it (`GET` with `Last-Event-ID`) before the call is cancelled, its tool's future
+    /// dropped, and a JSON-RPC error stored as the stream's end (default 60 s). Calls that
+    /// outlive their stream by design (tasks) are exempt. In [`ResponseMode::Json`] nothing
+    /// can be resumed: a call whose connection drops is cancelled at once.
+    pub fn resume_window(mut self, window: Duration) -> Self {
+        self.resume_window = window;
+        self
+    }
+
     /// Requires `Authorization: Bearer <token>` on every request (default: no authentication).
     /// Requests without it get 401 with `WWW-Authenticate: Bearer`; the comparison takes
-    /// constant time.
-    pub fn bearer_token(mut self, token: impl AsRef<[u8]>) -> Self {
-        self.bearer_token = Some(Arc::from(token.as_ref()));
+    /// constant time. The same as `bearer_identity("bearer", token)`.
+    pub fn bearer_token(self, token: impl AsRef<[u8]>) -> Self {
+        self.bearer_identity("bearer", token)
+    }
+
+    /// Accepts `Authorization: Bearer <token>` as the identity `name` (call it once per
+    /// identity; any of the tokens is accepted). Session admission counts sessions per
+    /// identity, so that one token holder cannot crowd out the others.
+    pub fn bearer_identity(mut self, name: impl Into<Arc<str>>, token: impl AsRef<[u8]>) -> Self {
+        self.bearer.push(BearerIdentity {
+            name: name.into(),
+            token: Arc::from(token.as_ref()),
+        });
         self
     }
 
     /// Which `Host` and `Origin` values are accepted (default [`HostPolicy::Auto`]: localhost
-    /// names only on a loopback listener).
+    /// names only on a loopback listener; beyond loopback any `Host`, but no browser `Origin`).
     pub fn hosts(mut self, policy: HostPolicy) -> Self {
         self.hosts = policy;
+        self
+    }
+
+    /// Peers trusted to report the client's address in `X-Forwarded-For` or `Forwarded`
+    /// (default: none, so the TCP peer is the client). Set it to your reverse proxies'
+    /// addresses; from anyone else these headers are ignored, since any client can write them.
+    /// The address is the first one, counting from the right, that is not itself a trusted
+    /// proxy.
+    pub fn trusted_proxies(mut self, proxies: impl IntoIterator<Item = TrustedProxy>) -> Self {
+        self.trusted_proxies = proxies.into_iter().collect();
         self
     }
 
@@ -218,16 +384,36 @@ impl HttpConfig {
         self
     }
 
-    /// How long a graceful shutdown lets running streams finish before closing them
-    /// (default 10 s).
+    /// How long a graceful shutdown lets running calls finish (default 10 s). Calls still
+    /// running then are ended with a JSON-RPC error on their streams before the connections
+    /// close: no stream is cut without an answer.
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.shutdown_timeout = timeout;
         self
     }
 
-    /// How long a connection may take to send a request's headers (default 30 s).
+    /// How long a connection may take to send a request's headers, counted from the moment it
+    /// is ready for a request (default 30 s): also how long a kept-alive connection may sit
+    /// idle between requests.
     pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
         self.header_read_timeout = timeout;
+        self
+    }
+
+    /// How long a request's body may take to arrive once its headers are in (default 60 s).
+    /// A body still incomplete then gets 408 and its connection is closed: a client that
+    /// declares a length and sends less cannot hold a connection.
+    pub fn request_body_timeout(mut self, timeout: Duration) -> Self {
+        self.request_body_timeout = timeout;
+        self
+    }
+
+    /// How long a response may wait for its client to read before the connection is closed
+    /// (default 60 s, at least the keep-alive interval): a client that stops reading a stream
+    /// cannot hold its connection forever. (Its call is then treated as any call whose
+    /// connection dropped: see [`resume_window`](Self::resume_window).)
+    pub fn send_timeout(mut self, timeout: Duration) -> Self {
+        self.send_timeout = timeout;
         self
     }
 
@@ -249,6 +435,16 @@ impl HttpConfig {
         for (i, (_, a)) in paths.iter().enumerate() {
             if paths[i + 1..].iter().any(|(_, b)| a == b) {
                 return Err(ConfigError::PathClash((*a).to_owned()));
+            }
+        }
+        for (what, value) in [
+            ("request_body_timeout", self.request_body_timeout),
+            ("header_read_timeout", self.header_read_timeout),
+            ("send_timeout", self.send_timeout),
+            ("handshake_timeout", self.handshake_timeout),
+        ] {
+            if value.is_zero() {
+                return Err(ConfigError::ZeroDuration(what));
             }
         }
         for (what, value) in [
@@ -300,5 +496,39 @@ mod tests {
         let text = format!("{:?}", HttpConfig::default().bearer_token("hunter2"));
         assert!(!text.contains("hunter2"));
         assert!(text.contains("<redacted>"));
+    }
+
+    #[test]
+    fn host_lists_and_proxies_parse() {
+        let none: [&str; 0] = [];
+        assert_eq!(HostPolicy::from_names(none), Ok(HostPolicy::Auto));
+        assert_eq!(HostPolicy::from_names([" * "]), Ok(HostPolicy::Any));
+        assert!(HostPolicy::from_names(["*", "a"]).is_err());
+        assert!(HostPolicy::from_names(["a b"]).is_err());
+        assert_eq!(
+            HostPolicy::from_names(["a.example", " localhost:8000", ""]),
+            Ok(HostPolicy::AllowList(vec![
+                "a.example".into(),
+                "localhost:8000".into()
+            ]))
+        );
+        let net: TrustedProxy = "10.1.0.0/16".parse().unwrap();
+        assert!(net.contains("10.1.200.3".parse().unwrap()));
+        assert!(net.contains("::ffff:10.1.0.9".parse().unwrap()));
+        assert!(!net.contains("10.2.0.1".parse().unwrap()));
+        let one: TrustedProxy = "::1".parse().unwrap();
+        assert!(one.contains("::1".parse().unwrap()));
+        assert!(!one.contains("127.0.0.1".parse().unwrap()));
+        let all: TrustedProxy = "0.0.0.0/0".parse().unwrap();
+        assert!(all.contains("192.0.2.1".parse().unwrap()));
+        for bad in ["10.0.0.0/33", "x", "10.0.0.1/", "::1/129"] {
+            assert!(bad.parse::<TrustedProxy>().is_err(), "{bad}");
+        }
+        assert_eq!(
+            HttpConfig::default()
+                .request_body_timeout(Duration::ZERO)
+                .validate(),
+            Err(ConfigError::ZeroDuration("request_body_timeout"))
+        );
     }
 }

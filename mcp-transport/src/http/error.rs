@@ -21,6 +21,15 @@ pub enum ConfigError {
     /// A limit set to zero.
     #[error("`{0}` must be at least 1")]
     Zero(&'static str),
+    /// A timeout set to zero.
+    #[error("`{0}` must be longer than zero")]
+    ZeroDuration(&'static str),
+    /// An allowed host that cannot be one.
+    #[error("allowed hosts: {0}")]
+    BadHost(String),
+    /// A trusted proxy that is not an address or a network (`10.0.0.0/8`).
+    #[error("trusted proxy {0:?} is not an IP address or a network like 10.0.0.0/8")]
+    BadProxy(String),
 }
 
 /// Why [`serve`](super::serve) could not start.

@@ -6,7 +6,9 @@ use http::{HeaderMap, Uri};
 use mcp_core::ProtocolVersion;
 use subtle::ConstantTimeEq;
 
-use super::config::HostPolicy;
+use std::sync::Arc;
+
+use super::config::{BearerIdentity, HostPolicy};
 use super::reject::Rejection;
 
 /// The `MCP-Protocol-Version` header.
@@ -19,11 +21,46 @@ pub(crate) struct HostPattern {
     port: Option<u16>,
 }
 
-/// A resolved [`HostPolicy`].
+/// A resolved [`HostPolicy`]: what `Host` and what `Origin` may name.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum HostCheck {
-    Off,
+pub(crate) struct HostCheck {
+    hosts: Names,
+    origins: Names,
+}
+
+/// Which names one header may carry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Names {
+    /// Anything (or the header may be absent).
+    Any,
+    /// One of these.
     Allow(Vec<HostPattern>),
+}
+
+impl Names {
+    fn allows(&self, name: &str, port: Option<u16>) -> bool {
+        match self {
+            Names::Any => true,
+            Names::Allow(list) => list.iter().any(|p| {
+                p.name.eq_ignore_ascii_case(name) && p.port.is_none_or(|want| port == Some(want))
+            }),
+        }
+    }
+
+    fn describe(&self, none: &str) -> String {
+        match self {
+            Names::Any => "any".into(),
+            Names::Allow(list) if list.is_empty() => none.into(),
+            Names::Allow(list) => list
+                .iter()
+                .map(|p| match p.port {
+                    Some(port) => format!("{}:{port}", p.name),
+                    None => p.name.clone(),
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
 }
 
 impl HostCheck {
@@ -31,7 +68,7 @@ impl HostCheck {
     /// (`None` when unknown, as for a service mounted by hand).
     pub(crate) fn resolve(policy: &HostPolicy, loopback: Option<bool>) -> Self {
         let localhost = || {
-            HostCheck::Allow(
+            let names = Names::Allow(
                 ["localhost", "127.0.0.1", "[::1]"]
                     .into_iter()
                     .map(|name| HostPattern {
@@ -39,63 +76,100 @@ impl HostCheck {
                         port: None,
                     })
                     .collect(),
-            )
+            );
+            HostCheck {
+                hosts: names.clone(),
+                origins: names,
+            }
         };
         match policy {
-            HostPolicy::Auto if loopback == Some(false) => {
-                tracing::warn!(
-                    "the MCP HTTP server listens beyond loopback without a host allow-list: \
-                     Host and Origin are not checked (set HttpConfig::hosts)"
-                );
-                HostCheck::Off
-            }
+            HostPolicy::Auto if loopback == Some(false) => HostCheck {
+                hosts: Names::Any,
+                origins: Names::Allow(Vec::new()),
+            },
             HostPolicy::Auto | HostPolicy::Localhost => localhost(),
-            HostPolicy::Any => HostCheck::Off,
-            HostPolicy::AllowList(names) => HostCheck::Allow(
-                names
-                    .iter()
-                    .filter_map(|entry| {
-                        let (name, port) = split_host(entry.trim())?;
-                        Some(HostPattern {
-                            name: name.to_ascii_lowercase(),
-                            port,
+            HostPolicy::Any => HostCheck {
+                hosts: Names::Any,
+                origins: Names::Any,
+            },
+            HostPolicy::AllowList(names) => {
+                let names = Names::Allow(
+                    names
+                        .iter()
+                        .filter_map(|entry| {
+                            let (name, port) = split_host(entry.trim())?;
+                            Some(HostPattern {
+                                name: name.to_ascii_lowercase(),
+                                port,
+                            })
                         })
-                    })
-                    .collect(),
-            ),
+                        .collect(),
+                );
+                HostCheck {
+                    hosts: names.clone(),
+                    origins: names,
+                }
+            }
         }
     }
 
-    fn allows(&self, name: &str, port: Option<u16>) -> bool {
-        match self {
-            HostCheck::Off => true,
-            HostCheck::Allow(list) => list.iter().any(|p| {
-                p.name.eq_ignore_ascii_case(name) && p.port.is_none_or(|want| port == Some(want))
-            }),
-        }
+    /// What the server accepts, for its start-up log line.
+    pub(crate) fn describe(&self) -> String {
+        let origins = match (&self.hosts, &self.origins) {
+            (Names::Allow(_), Names::Allow(_)) if self.hosts == self.origins => {
+                "the same names".to_owned()
+            }
+            (_, origins) => origins.describe("none (requests from browsers are refused)"),
+        };
+        format!("Host: {}; Origin: {origins}", self.hosts.describe("none"))
     }
 
-    /// Checks `Host` (or the request's authority) and, if present, `Origin`.
+    /// Whether the check lets every request through (only with [`HostPolicy::Any`]).
+    pub(crate) fn is_off(&self) -> bool {
+        self.hosts == Names::Any && self.origins == Names::Any
+    }
+
+    /// Checks `Host` and the request's authority (absolute form) and, if present, `Origin`.
+    /// Two `Host` or two `Origin` headers are refused whatever the policy (RFC 9112 §3.2).
     pub(crate) fn check(&self, headers: &HeaderMap, uri: &Uri) -> Result<(), Rejection> {
-        if *self == HostCheck::Off {
+        let mut hosts = headers.get_all(HOST).iter();
+        let host = hosts.next();
+        if hosts.next().is_some() {
+            return Err(Rejection::DuplicateHeader("Host"));
+        }
+        let mut origins = headers.get_all(ORIGIN).iter();
+        let origin = origins.next();
+        if origins.next().is_some() {
+            return Err(Rejection::DuplicateHeader("Origin"));
+        }
+        if self.is_off() {
             return Ok(());
         }
-        let host = match headers.get(HOST) {
-            Some(h) => h.to_str().ok(),
-            None => uri.authority().map(|a| a.as_str()),
+        let allowed = |value: Option<&str>| {
+            value
+                .and_then(split_host)
+                .is_some_and(|(name, port)| self.hosts.allows(name, port))
         };
-        let host_ok = host
-            .and_then(split_host)
-            .is_some_and(|(name, port)| self.allows(name, port));
-        if !host_ok {
+        // An absolute-form target names the host the request is for (RFC 9112 §3.2.2): it
+        // must pass as `Host` would, and so must `Host` itself when present.
+        if let Some(authority) = uri.authority()
+            && !allowed(Some(authority.as_str()))
+        {
             return Err(Rejection::BadHost);
         }
-        if let Some(origin) = headers.get(ORIGIN) {
+        match host {
+            Some(host) if !allowed(host.to_str().ok()) => return Err(Rejection::BadHost),
+            None if uri.authority().is_none() && self.hosts != Names::Any => {
+                return Err(Rejection::BadHost);
+            }
+            _ => {}
+        }
+        if let Some(origin) = origin {
             let ok = origin
                 .to_str()
                 .ok()
                 .and_then(split_origin)
-                .is_some_and(|(name, port)| self.allows(name, Some(port)));
+                .is_some_and(|(name, port)| self.origins.allows(name, Some(port)));
             if !ok {
                 return Err(Rejection::BadOrigin);
             }
@@ -141,9 +215,15 @@ fn split_origin(origin: &str) -> Option<(&str, u16)> {
     Some((name, port.unwrap_or(default_port)))
 }
 
-/// Checks `Authorization: Bearer <token>` in constant time.
-pub(crate) fn check_bearer(headers: &HeaderMap, token: Option<&[u8]>) -> Result<(), Rejection> {
-    let Some(token) = token else { return Ok(()) };
+/// Checks `Authorization: Bearer <token>` against every accepted token, each in constant
+/// time; returns the identity of the token given, or `None` when authentication is off.
+pub(crate) fn check_bearer(
+    headers: &HeaderMap,
+    accepted: &[BearerIdentity],
+) -> Result<Option<Arc<str>>, Rejection> {
+    if accepted.is_empty() {
+        return Ok(None);
+    }
     let given = headers
         .get(AUTHORIZATION)
         .map(|v| v.as_bytes())
@@ -151,11 +231,16 @@ pub(crate) fn check_bearer(headers: &HeaderMap, token: Option<&[u8]>) -> Result<
             let (scheme, rest) = v.split_at_checked(7)?;
             scheme.eq_ignore_ascii_case(b"bearer ").then_some(rest)
         })
-        .map(|t| t.trim_ascii());
-    match given {
-        Some(given) if bool::from(given.ct_eq(token)) => Ok(()),
-        _ => Err(Rejection::Unauthorized),
+        .map(|t| t.trim_ascii())
+        .ok_or(Rejection::Unauthorized)?;
+    // Every token is compared, so the time taken does not tell which one came close.
+    let mut found = None;
+    for identity in accepted {
+        if bool::from(given.ct_eq(&identity.token)) {
+            found = Some(identity.name.clone());
+        }
     }
+    found.map(Some).ok_or(Rejection::Unauthorized)
 }
 
 /// Whether the `Accept` header allows `media` (`type/subtype`), wildcards included. A
@@ -209,15 +294,8 @@ pub(crate) fn check_protocol_version(headers: &HeaderMap) -> Result<(), Rejectio
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::test_headers::headers;
     use http::HeaderValue;
-
-    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        for (k, v) in pairs {
-            h.append(*k, HeaderValue::from_static(v));
-        }
-        h
-    }
 
     #[test]
     fn localhost_policy() {
@@ -281,23 +359,99 @@ mod tests {
             ("origin", "https://api.example.com"),
         ]);
         assert_eq!(check.check(&bad, &uri), Err(Rejection::BadOrigin));
+    }
+
+    #[test]
+    fn beyond_loopback_auto_accepts_any_host_but_no_browser_origin() {
+        let check = HostCheck::resolve(&HostPolicy::Auto, Some(false));
+        let uri = Uri::from_static("/mcp");
         assert_eq!(
-            HostCheck::resolve(&HostPolicy::Auto, Some(false)),
-            HostCheck::Off
+            check.check(&headers(&[("host", "10.0.0.5:8000")]), &uri),
+            Ok(())
+        );
+        assert_eq!(check.check(&HeaderMap::new(), &uri), Ok(()));
+        let browser = headers(&[("host", "10.0.0.5"), ("origin", "http://10.0.0.5")]);
+        assert_eq!(check.check(&browser, &uri), Err(Rejection::BadOrigin));
+        assert!(
+            check.describe().contains("Host: any"),
+            "{}",
+            check.describe()
+        );
+        assert!(check.describe().contains("browsers are refused"));
+        let listed = HostCheck::resolve(
+            &HostPolicy::AllowList(vec!["mcp.example.com".into()]),
+            Some(false),
+        );
+        let ok = headers(&[
+            ("host", "mcp.example.com"),
+            ("origin", "https://mcp.example.com"),
+        ]);
+        assert_eq!(listed.check(&ok, &uri), Ok(()));
+        assert_eq!(
+            listed.describe(),
+            "Host: mcp.example.com; Origin: the same names"
         );
     }
 
     #[test]
+    fn duplicate_headers_and_absolute_form_targets() {
+        let check = HostCheck::resolve(&HostPolicy::Localhost, None);
+        let uri = Uri::from_static("/mcp");
+        let two_hosts = headers(&[("host", "localhost"), ("host", "evil.example")]);
+        assert_eq!(
+            check.check(&two_hosts, &uri),
+            Err(Rejection::DuplicateHeader("Host"))
+        );
+        let two_origins = headers(&[
+            ("host", "localhost"),
+            ("origin", "http://localhost"),
+            ("origin", "http://evil.example"),
+        ]);
+        assert_eq!(
+            check.check(&two_origins, &uri),
+            Err(Rejection::DuplicateHeader("Origin"))
+        );
+        // Even with the check off: RFC 9112 requires 400 for two Host headers.
+        let off = HostCheck::resolve(&HostPolicy::Any, None);
+        assert_eq!(
+            off.check(&two_hosts, &uri),
+            Err(Rejection::DuplicateHeader("Host"))
+        );
+        let local = headers(&[("host", "localhost")]);
+        let foreign = Uri::from_static("http://evil.example/mcp");
+        assert_eq!(check.check(&local, &foreign), Err(Rejection::BadHost));
+        let own = Uri::from_static("http://localhost:8000/mcp");
+        assert_eq!(check.check(&local, &own), Ok(()));
+        let with_user = Uri::from_static("http://user@localhost/mcp");
+        assert_eq!(check.check(&local, &with_user), Err(Rejection::BadHost));
+        assert_eq!(check.check(&HeaderMap::new(), &own), Ok(()));
+    }
+
+    fn identity(name: &str, token: &str) -> BearerIdentity {
+        BearerIdentity {
+            name: name.into(),
+            token: Arc::from(token.as_bytes()),
+        }
+    }
+
+    #[test]
     fn bearer_tokens() {
-        let token = Some(&b"s3cret"[..]);
-        assert_eq!(check_bearer(&HeaderMap::new(), None), Ok(()));
+        let accepted = [identity("bearer", "s3cret")];
+        let token = &accepted[..];
+        let me = Ok(Some(Arc::from("bearer")));
+        assert_eq!(check_bearer(&HeaderMap::new(), &[]), Ok(None));
         assert_eq!(
             check_bearer(&headers(&[("authorization", "Bearer s3cret")]), token),
-            Ok(())
+            me
         );
         assert_eq!(
             check_bearer(&headers(&[("authorization", "bearer s3cret")]), token),
-            Ok(())
+            me
+        );
+        let two = [identity("alice", "a-token"), identity("bob", "b-token")];
+        assert_eq!(
+            check_bearer(&headers(&[("authorization", "Bearer b-token")]), &two),
+            Ok(Some(Arc::from("bob")))
         );
         for bad in [
             "Bearer s3cre",

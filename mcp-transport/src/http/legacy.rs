@@ -15,6 +15,7 @@ use mcp_core::jsonrpc::Message;
 
 use super::body::read_limited;
 use super::guard::{accepts, is_json};
+use super::peer::ClientKey;
 use super::reject::Rejection;
 use super::respond;
 use super::service::Shared;
@@ -39,7 +40,11 @@ impl Drop for EndOnDrop {
 }
 
 /// `GET /sse`: a new session and its stream.
-pub(crate) async fn open<B>(shared: &Arc<Shared>, request: Request<B>) -> Answer {
+pub(crate) async fn open<B>(
+    shared: &Arc<Shared>,
+    request: Request<B>,
+    client: ClientKey,
+) -> Answer {
     let headers = request.headers();
     if headers.contains_key(http::header::ACCEPT) && !accepts(headers, "text/event-stream") {
         return Err(Rejection::NotAcceptable("text/event-stream"));
@@ -47,8 +52,8 @@ pub(crate) async fn open<B>(shared: &Arc<Shared>, request: Request<B>) -> Answer
     shared.accepting()?;
     shared.sweep().await;
     let (session, rx) = shared
-        .table
-        .insert(|id| HttpSession::legacy(id, &shared.server))?;
+        .admit(|id| HttpSession::legacy(id, &shared.server, client))
+        .await?;
     let messages = shared
         .config
         .legacy
@@ -94,6 +99,7 @@ where
     B: Body + Send + 'static,
     B::Error: Into<Box<dyn StdError + Send + Sync>>,
 {
+    let deadline = tokio::time::Instant::now() + shared.config.request_body_timeout;
     let id = session_param(&request).ok_or(Rejection::MissingLegacySession)?;
     let session = shared
         .table
@@ -108,7 +114,8 @@ where
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse().ok());
-    let bytes = read_limited(request.into_body(), length, shared.config.max_body_bytes).await?;
+    let limit = shared.config.max_body_bytes;
+    let bytes = read_limited(request.into_body(), length, limit, deadline).await?;
     let message = Message::parse(&bytes).map_err(Rejection::Malformed)?;
     let SessionKind::Legacy { outbox } = &session.kind else {
         return Err(Rejection::UnknownSession);

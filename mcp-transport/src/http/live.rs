@@ -22,6 +22,9 @@ struct Shared {
     state: Mutex<State>,
     /// Signalled when an event leaves the queue, or the receiver goes.
     space: Notify,
+    /// Signalled when the receiver goes (for [`GoneWatch`]; apart from `space`, so that a
+    /// watcher never takes a wake-up meant for a sender).
+    gone: Notify,
 }
 
 #[derive(Default)]
@@ -44,6 +47,7 @@ pub(crate) fn queue(capacity: usize) -> (LiveSender, LiveReceiver) {
         senders: AtomicUsize::new(1),
         state: Mutex::new(State::default()),
         space: Notify::new(),
+        gone: Notify::new(),
     });
     (
         LiveSender {
@@ -96,6 +100,38 @@ impl LiveSender {
     /// Whether both senders feed the same queue.
     pub(crate) fn same_channel(&self, other: &LiveSender) -> bool {
         Arc::ptr_eq(&self.shared, &other.shared)
+    }
+
+    /// A watch on the receiver that does not count as a sender (it keeps no stream open).
+    pub(crate) fn watch_gone(&self) -> GoneWatch {
+        GoneWatch {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+/// Tells when a queue's receiver (the connection) has gone.
+#[derive(Clone)]
+pub(crate) struct GoneWatch {
+    shared: Arc<Shared>,
+}
+
+impl GoneWatch {
+    /// Whether the receiver is gone.
+    pub(crate) fn is_gone(&self) -> bool {
+        self.shared.lock().receiver_gone
+    }
+
+    /// Waits until the receiver is gone.
+    pub(crate) async fn wait(&self) {
+        loop {
+            let mut gone = pin!(self.shared.gone.notified());
+            gone.as_mut().enable();
+            if self.is_gone() {
+                return;
+            }
+            gone.await;
+        }
     }
 }
 
@@ -159,6 +195,7 @@ impl Drop for LiveReceiver {
             state.events.clear();
         }
         self.shared.space.notify_waiters();
+        self.shared.gone.notify_waiters();
     }
 }
 
@@ -237,5 +274,26 @@ mod tests {
         );
         assert!(tx.is_closed());
         assert_eq!(tx.send(event(3)).await, Err(Gone));
+    }
+
+    #[tokio::test]
+    async fn a_watch_sees_the_receiver_go_without_holding_the_stream_open() {
+        let (tx, mut rx) = queue(1);
+        let watch = tx.watch_gone();
+        drop(tx);
+        // The watch is no sender: the stream ends.
+        assert!(rx.recv().await.is_none());
+        assert!(!watch.is_gone());
+        let waiting = tokio::spawn({
+            let watch = watch.clone();
+            async move { watch.wait().await }
+        });
+        tokio::task::yield_now().await;
+        drop(rx);
+        tokio::time::timeout(Duration::from_secs(30), waiting)
+            .await
+            .expect("the watch wakes")
+            .unwrap();
+        assert!(watch.is_gone());
     }
 }

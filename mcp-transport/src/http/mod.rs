@@ -36,22 +36,36 @@
 //! [`EventStore`] (by default a bounded [`MemoryEventStore`]), and a client that lost a stream
 //! gets what it missed with `GET` and `Last-Event-ID`. Losing the connection does not cancel
 //! the request: the call runs on, and its events are stored; only
-//! `notifications/cancelled`, DELETE or the session's expiry cancel it.
+//! `notifications/cancelled`, DELETE, the session's expiry, or nobody resuming the stream
+//! within [`HttpConfig::resume_window`] cancel it.
+//!
+//! # Bounds
+//!
+//! Every resource a client can take is bounded, and what it abandons is reclaimed: a request's
+//! headers and body must arrive in time ([`HttpConfig::header_read_timeout`],
+//! [`HttpConfig::request_body_timeout`]), a response must be read
+//! ([`HttpConfig::send_timeout`]), sessions are limited ([`HttpConfig::max_sessions`], with
+//! unused sessions of the client holding the most making room for a newcomer), expire when
+//! unused after `initialize` ([`HttpConfig::handshake_timeout`]) or idle
+//! ([`HttpConfig::idle_timeout`]), and calls are limited per session
+//! ([`Server::max_calls_in_flight`](mcp_core::Server::max_calls_in_flight)). A shutdown answers
+//! every call still running after its grace with a JSON-RPC error.
 //!
 //! # Refusals
 //!
 //! | status | when |
 //! | --- | --- |
-//! | 400 | no `Mcp-Session-Id` on a request other than `initialize`; unsupported `MCP-Protocol-Version`; malformed JSON (body: a JSON-RPC `-32700` error) or message (`-32600`); malformed `Last-Event-ID` |
+//! | 400 | no `Mcp-Session-Id` on a request other than `initialize`; unsupported `MCP-Protocol-Version`; malformed JSON (body: a JSON-RPC `-32700` error) or message (`-32600`); a JSON-RPC batch on a session that did not negotiate 2025-03-26; malformed `Last-Event-ID`; two `Host` or two `Origin` headers |
 //! | 401 | a bearer token is configured and the request lacks it (`WWW-Authenticate: Bearer`) |
-//! | 403 | `Host` or `Origin` not allowed ([`HostPolicy`]) |
+//! | 403 | `Host`, the authority of an absolute-form target, or `Origin` not allowed ([`HostPolicy`]) |
 //! | 404 | unknown or ended session; unknown path |
 //! | 405 | a method the path does not serve (`Allow` lists those it does) |
 //! | 406 | a POST whose `Accept` does not allow both `application/json` and `text/event-stream`, or a GET that does not allow `text/event-stream` |
 //! | 409 | a second GET stream for a session |
 //! | 413 | a body over [`HttpConfig::max_body_bytes`], refused while reading |
+//! | 408 | a request body still incomplete at [`HttpConfig::request_body_timeout`] (`Connection: close`) |
 //! | 415 | a POST whose `Content-Type` is not `application/json` |
-//! | 503 | the session limit is reached, or the server is shutting down |
+//! | 503 | the session limit is reached with every session in use, or the server is shutting down (`Retry-After`) |
 //!
 //! # Legacy HTTP+SSE (default `/sse` and `/messages`)
 //!
@@ -59,6 +73,7 @@
 //! `/messages?sessionId=<id>`. Each `POST /messages?sessionId=<id>` gets `202`, and what it
 //! causes travels on the stream as `message` events. The session ends with its stream.
 
+mod batch;
 mod body;
 mod config;
 mod error;
@@ -66,6 +81,7 @@ mod event_store;
 mod guard;
 mod legacy;
 mod live;
+mod peer;
 mod reject;
 mod respond;
 mod serve;
@@ -74,13 +90,31 @@ mod session;
 mod sse;
 mod stream;
 mod streamable;
+mod watched;
 
 pub use body::McpBody;
-pub use config::{HostPolicy, HttpConfig, LegacyPaths, ResponseMode};
+pub use config::{HostPolicy, HttpConfig, LegacyPaths, ResponseMode, TrustedProxy};
 pub use error::{ConfigError, NotifyError, ServeError};
 pub use event_store::{
     BadEventId, EventId, EventStore, MemoryEventStore, StoreFuture, StoredEvent, StreamKey,
 };
+pub use peer::ClientAddr;
 pub use serve::{Bind, RunningServer, Shutdown, serve};
 pub use service::McpService;
 pub use session::Stats;
+
+#[cfg(test)]
+pub(crate) mod test_headers {
+    //! Header maps for unit tests.
+
+    use http::{HeaderMap, HeaderValue};
+
+    /// A header map holding `pairs`, repeated names appended.
+    pub(crate) fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(*k, HeaderValue::from_static(v));
+        }
+        h
+    }
+}

@@ -1,6 +1,6 @@
 //! One rejection per way a request can fail, each with its status and message.
 
-use http::header::{ALLOW, CONTENT_TYPE, HeaderValue, WWW_AUTHENTICATE};
+use http::header::{ALLOW, CONNECTION, CONTENT_TYPE, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
 use http::{Response, StatusCode};
 use mcp_core::error::{ErrorCode, RpcError};
 use mcp_core::jsonrpc::{ErrorResponse, Message};
@@ -14,6 +14,10 @@ pub(crate) enum Rejection {
     BadHost,
     #[error("the Origin header is not allowed")]
     BadOrigin,
+    #[error("the request carries more than one {0} header")]
+    DuplicateHeader(&'static str),
+    #[error("the request body did not arrive in time")]
+    RequestTimeout,
     #[error("missing or wrong bearer token")]
     Unauthorized,
     #[error("no such path")]
@@ -63,7 +67,9 @@ impl Rejection {
             NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             BodyRead
+            | DuplicateHeader(_)
             | MissingSession
             | InitializeWithSession
             | BadProtocolVersion(_)
@@ -83,6 +89,12 @@ impl Rejection {
         let extra = match &self {
             Rejection::Unauthorized => Some((WWW_AUTHENTICATE, "Bearer")),
             Rejection::MethodNotAllowed(allow) => Some((ALLOW, *allow)),
+            // Seconds: a session may be free by then (idle ones are reclaimed continually).
+            Rejection::TooManySessions => Some((RETRY_AFTER, "10")),
+            // Time for a restarted or another instance to take over.
+            Rejection::ShuttingDown => Some((RETRY_AFTER, "5")),
+            // The rest of the body may still be on its way: the connection cannot be reused.
+            Rejection::RequestTimeout => Some((CONNECTION, "close")),
             _ => None,
         };
         let error = match self {
@@ -122,5 +134,18 @@ mod tests {
         assert_eq!(r.headers()[ALLOW], "GET, POST, DELETE");
         assert_eq!(Rejection::PayloadTooLarge(1).status(), 413);
         assert_eq!(Rejection::TooManySessions.status(), 503);
+        let r = Rejection::TooManySessions.into_response();
+        assert_eq!(r.headers()[RETRY_AFTER], "10");
+        let r = Rejection::ShuttingDown.into_response();
+        assert_eq!(r.headers()[RETRY_AFTER], "5");
+        let r = Rejection::RequestTimeout.into_response();
+        assert_eq!(
+            (r.status(), &r.headers()[CONNECTION]),
+            (
+                StatusCode::REQUEST_TIMEOUT,
+                &HeaderValue::from_static("close")
+            )
+        );
+        assert_eq!(Rejection::DuplicateHeader("Host").status(), 400);
     }
 }

@@ -38,6 +38,16 @@ pub(crate) fn json(message: &Message, session: Option<&str>) -> Response<McpBody
     with_session(response, session)
 }
 
+/// A `200 application/json` response holding an array of messages (the answer to a batch).
+pub(crate) fn json_batch(messages: &[Message]) -> Response<McpBody> {
+    let body = serde_json::to_string(messages).unwrap_or_else(|_| String::from("[]"));
+    let mut response = Response::new(McpBody::full(body));
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
 /// A response with a status and no body (`202 Accepted`, `200` for DELETE).
 pub(crate) fn empty(status: StatusCode) -> Response<McpBody> {
     let mut response = Response::new(McpBody::empty());

@@ -1,19 +1,25 @@
 //! [`serve`]: the accept loop on a TCP listener, and graceful shutdown.
 
+use std::convert::Infallible;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
+use http::{Request, Response};
+use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use mcp_core::Server;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::{JoinHandle, JoinSet};
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::config::HttpConfig;
+use super::body::McpBody;
+use super::config::{HostPolicy, HttpConfig};
 use super::error::ServeError;
-use super::service::McpService;
+use super::service::{McpService, ServiceFuture};
+use super::watched::Watched;
 
 /// Where to listen: an already bound listener, or an address to bind.
 ///
@@ -85,7 +91,8 @@ pub struct Shutdown {
 
 impl Shutdown {
     /// Starts the shutdown: the server stops accepting connections and sessions, ends GET
-    /// streams, lets running calls finish within the configured deadline, then closes all.
+    /// streams, lets running calls finish within [`HttpConfig::shutdown_timeout`], ends each
+    /// call still running then with a JSON-RPC error on its stream, and closes all.
     pub fn trigger(&self) {
         self.token.cancel();
     }
@@ -142,7 +149,14 @@ impl RunningServer {
 ///
 /// The listener is bound, and the service with its session table built, before this
 /// returns: a request sent the moment it returns is answered. Accepted sockets get
-/// `TCP_NODELAY`, so each SSE event leaves at once.
+/// `TCP_NODELAY`, so each SSE event leaves at once. The log says which `Host` and `Origin`
+/// values the server accepts.
+///
+/// Each connection is bounded in time: its request headers by
+/// [`HttpConfig::header_read_timeout`] (which also ends a kept-alive connection idle that
+/// long), a request body by [`HttpConfig::request_body_timeout`], and a response its client
+/// stopped reading by [`HttpConfig::send_timeout`]. When accepting fails (out of file
+/// descriptors, for instance), the loop backs off and says so once, not once per attempt.
 ///
 /// ```no_run
 /// # async fn run(server: mcp_core::Server) -> Result<(), mcp_transport::http::ServeError> {
@@ -177,17 +191,30 @@ pub async fn serve(
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(config.header_read_timeout);
-    let deadline = config.shutdown_timeout;
-    let service = McpService::build(server, config, Some(local_addr.ip().is_loopback()))?;
+    let limits = Limits {
+        grace: config.shutdown_timeout,
+        send_timeout: config.send_timeout,
+    };
+    // An IPv4 address mapped into IPv6 (`[::ffff:127.0.0.1]`) is loopback too.
+    let loopback = super::config::canonical(local_addr.ip()).is_loopback();
+    let auto = config.hosts == HostPolicy::Auto;
+    let service = McpService::build(server, config, Some(loopback))?;
     let shutdown = Shutdown::default();
     let task = tokio::spawn(accept_loop(
         listener,
         service.clone(),
         http,
         shutdown.token.clone(),
-        deadline,
+        limits,
     ));
-    tracing::info!(%local_addr, "MCP HTTP server listening");
+    tracing::info!(%local_addr, accepting = %service.accepted_hosts(), "MCP HTTP server listening");
+    if auto && !loopback {
+        tracing::warn!(
+            "listening beyond loopback without a host allow-list: any Host is accepted and \
+             browsers (requests with an Origin) are refused; name this server's hosts \
+             (HttpConfig::hosts, or the --allowed-hosts flag) to check Host and let browsers in"
+        );
+    }
     Ok(RunningServer {
         local_addr,
         service,
@@ -196,9 +223,24 @@ pub async fn serve(
     })
 }
 
-/// How long connections get, after the deadline has ended every session, to write the end of
-/// their streams before they are closed.
+/// The accept loop's time limits.
+#[derive(Clone, Copy)]
+struct Limits {
+    /// How long a shutdown lets calls finish.
+    grace: Duration,
+    /// How long a response may wait for its client to read.
+    send_timeout: Duration,
+}
+
+/// How long connections get, once the remaining calls were ended with an error, to write
+/// those errors before they are closed.
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
+
+/// The first pause after a failed accept; it doubles up to [`MAX_ACCEPT_BACKOFF`].
+const MIN_ACCEPT_BACKOFF: Duration = Duration::from_millis(10);
+const MAX_ACCEPT_BACKOFF: Duration = Duration::from_secs(1);
+/// While accepting keeps failing, how often the log is reminded.
+const ACCEPT_REPORT_EVERY: Duration = Duration::from_secs(60);
 
 /// Accept errors that concern one connection only.
 fn is_connection_error(e: &io::Error) -> bool {
@@ -211,79 +253,204 @@ fn is_connection_error(e: &io::Error) -> bool {
     )
 }
 
+/// A streak of failed accepts: paced with a growing pause, logged once at its start, every
+/// [`ACCEPT_REPORT_EVERY`] while it lasts, and once at its end.
+struct AcceptFailures {
+    count: u64,
+    backoff: Duration,
+    reported: Option<Instant>,
+}
+
+impl AcceptFailures {
+    fn new() -> Self {
+        AcceptFailures {
+            count: 0,
+            backoff: MIN_ACCEPT_BACKOFF,
+            reported: None,
+        }
+    }
+
+    /// Records a failure; returns how long to pause before the next attempt.
+    fn failed(&mut self, error: &io::Error) -> Duration {
+        self.count += 1;
+        let now = Instant::now();
+        match self.reported {
+            None => tracing::warn!(
+                %error,
+                "accepting connections failed; backing off and retrying (further failures \
+                 are counted, not logged one by one)"
+            ),
+            Some(at) if now.duration_since(at) >= ACCEPT_REPORT_EVERY => tracing::warn!(
+                %error,
+                failures = self.count,
+                "accepting connections still fails"
+            ),
+            Some(_) => return self.next_pause(),
+        }
+        self.reported = Some(now);
+        self.next_pause()
+    }
+
+    fn next_pause(&mut self) -> Duration {
+        let pause = self.backoff;
+        self.backoff = (self.backoff * 2).min(MAX_ACCEPT_BACKOFF);
+        pause
+    }
+
+    /// Records a success, ending the streak.
+    fn succeeded(&mut self) {
+        if self.count > 0 {
+            tracing::info!(
+                failures = self.count,
+                "accepting connections again after failed attempts"
+            );
+            *self = AcceptFailures::new();
+        }
+    }
+}
+
 async fn accept_loop(
     listener: TcpListener,
     service: McpService,
     http: http1::Builder,
     shutdown: CancellationToken,
-    deadline: Duration,
+    limits: Limits,
 ) {
     let mut connections = JoinSet::new();
     let closing = CancellationToken::new();
+    let mut failures = AcceptFailures::new();
     loop {
         tokio::select! {
             () = shutdown.cancelled() => break,
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
+                    failures.succeeded();
                     if let Err(e) = stream.set_nodelay(true) {
                         tracing::debug!(%peer, error = %e, "could not set TCP_NODELAY");
                     }
-                    connections.spawn(connection(stream, service.clone(), http.clone(), closing.clone()));
+                    let served = connection(
+                        stream,
+                        peer,
+                        service.clone(),
+                        http.clone(),
+                        closing.clone(),
+                        limits.send_timeout,
+                    );
+                    connections.spawn(served);
                 }
                 Err(e) if is_connection_error(&e) => {}
                 Err(e) => {
-                    // Out of file descriptors, for instance: wait instead of spinning.
-                    tracing::warn!(error = %e, "accept failed; retrying shortly");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    // Out of file descriptors, for instance: wait instead of spinning, and
+                    // keep listening for the shutdown meanwhile.
+                    let pause = failures.failed(&e);
+                    tokio::select! {
+                        () = shutdown.cancelled() => break,
+                        () = tokio::time::sleep(pause) => {}
+                    }
                 }
             }
         }
     }
     drop(listener);
+    shut_down(&service, &mut connections, &closing, limits.grace).await;
+}
+
+/// The shutdown after the listener closed: no new sessions, connections finish what they
+/// are answering, calls get `grace` to finish; then each call still running is ended with a
+/// JSON-RPC error on its stream, the connections get a moment to write those, and everything
+/// left is closed.
+async fn shut_down(
+    service: &McpService,
+    connections: &mut JoinSet<()>,
+    closing: &CancellationToken,
+    grace: Duration,
+) {
     service.begin_shutdown();
     closing.cancel();
-    let drained = tokio::time::timeout(deadline, async {
+    let mut stats = service.watch_stats();
+    let drained = tokio::time::timeout(grace, async {
         while connections.join_next().await.is_some() {}
+        // Calls whose connection dropped run on, waiting for a client to resume them.
+        let _ = stats.wait_for(|s| s.open_streams == 0).await;
     })
     .await;
     if drained.is_err() {
         tracing::warn!(
             open = connections.len(),
-            "shutdown deadline passed: closing the remaining connections"
+            "shutdown grace over with calls still running"
         );
     }
-    // Ending the sessions ends their streams; give the connections a moment to write those
-    // ends, then close whatever is left.
-    service.end_all_sessions().await;
+    let ended = service.fail_remaining_calls().await;
+    if ended > 0 {
+        tracing::warn!(
+            calls = ended,
+            "ended the calls still running with a JSON-RPC error (the server is shutting down)"
+        );
+    }
     let _ = tokio::time::timeout(CLOSE_GRACE, async {
         while connections.join_next().await.is_some() {}
     })
     .await;
+    service.end_all_sessions().await;
     connections.shutdown().await;
 }
 
-/// Serves one connection; on shutdown, lets the response in progress finish, then closes.
+/// Serves one connection from `peer`: closes it when a response waits for the client to read
+/// for `send_timeout`; on shutdown, lets the response in progress finish, then closes.
 async fn connection(
     stream: TcpStream,
+    peer: SocketAddr,
     service: McpService,
     http: http1::Builder,
     closing: CancellationToken,
+    send_timeout: Duration,
 ) {
-    let conn = http.serve_connection(TokioIo::new(stream), service);
+    let (io, stall) = Watched::new(stream);
+    let service = Connected {
+        service,
+        peer: peer.ip(),
+    };
+    let conn = http.serve_connection(TokioIo::new(io), service);
     tokio::pin!(conn);
-    tokio::select! {
-        result = conn.as_mut() => {
-            if let Err(e) = result {
-                tracing::debug!(error = %e, "connection ended with an error");
+    let mut draining = false;
+    loop {
+        let check = stall.deadline(send_timeout);
+        tokio::select! {
+            result = conn.as_mut() => {
+                if let Err(e) = result {
+                    tracing::debug!(%peer, error = %e, "connection ended with an error");
+                }
+                return;
             }
-            return;
+            () = closing.cancelled(), if !draining => {
+                draining = true;
+                conn.as_mut().graceful_shutdown();
+            }
+            () = tokio::time::sleep_until(check) => {
+                if stall.blocked_for(Instant::now()) >= send_timeout {
+                    tracing::debug!(%peer, "the client stopped reading its response: closing the connection");
+                    return;
+                }
+            }
         }
-        () = closing.cancelled() => {}
     }
-    conn.as_mut().graceful_shutdown();
-    if let Err(e) = conn.await {
-        tracing::debug!(error = %e, "connection ended with an error during shutdown");
+}
+
+/// The service of one connection: the MCP service, told the peer's address.
+#[derive(Clone)]
+struct Connected {
+    service: McpService,
+    peer: IpAddr,
+}
+
+impl hyper::service::Service<Request<Incoming>> for Connected {
+    type Response = Response<McpBody>;
+    type Error = Infallible;
+    type Future = ServiceFuture;
+
+    fn call(&self, request: Request<Incoming>) -> Self::Future {
+        self.service.respond(request, Some(self.peer))
     }
 }
 

@@ -3,6 +3,7 @@
 use std::convert::Infallible;
 use std::error::Error as StdError;
 use std::future::Future;
+use std::net::IpAddr;
 use std::pin::Pin;
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
@@ -11,6 +12,7 @@ use futures_util::FutureExt as _;
 use http::{Method, Request, Response};
 use hyper::body::Body;
 use mcp_core::Server;
+use mcp_core::error::{ErrorCode, RpcError};
 use mcp_core::jsonrpc::Notification;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
@@ -19,12 +21,14 @@ use super::body::McpBody;
 use super::config::HttpConfig;
 use super::error::{ConfigError, NotifyError};
 use super::guard::{HostCheck, check_bearer};
+use super::peer::{ClientAddr, ClientKey};
 use super::reject::Rejection;
-use super::session::{Counters, HttpSession, SessionTable, Stats};
+use super::session::{Admitted, Counters, HttpSession, SessionTable, Stats};
 use super::{legacy, streamable};
 
 /// The future of one answer, as hyper wants it.
-type ServiceFuture = Pin<Box<dyn Future<Output = Result<Response<McpBody>, Infallible>> + Send>>;
+pub(crate) type ServiceFuture =
+    Pin<Box<dyn Future<Output = Result<Response<McpBody>, Infallible>> + Send>>;
 
 /// Boxes an endpoint's answer, turning a refusal into its response.
 fn answering(
@@ -63,14 +67,58 @@ impl Shared {
         }
     }
 
-    /// Ends the sessions that have been idle too long.
+    /// Ends the sessions that have been idle too long, or unused since `initialize` for the
+    /// handshake timeout.
     pub(crate) async fn sweep(&self) {
-        if let Some(idle) = self.config.idle_timeout {
-            for session in self.table.expire(Instant::now(), idle) {
-                tracing::debug!(session = %session.id, "session expired");
-                self.end_session(session).await;
-            }
+        let (idle, handshake) = (self.config.idle_timeout, self.config.handshake_timeout);
+        for session in self.table.expire(Instant::now(), idle, handshake) {
+            tracing::debug!(session = %session.id, client = %session.client, "session expired");
+            self.end_session(session).await;
         }
+    }
+
+    /// Registers a new session (see [`SessionTable::insert`]), ending the unused session that
+    /// made room for it, if one had to.
+    pub(crate) async fn admit<T>(
+        &self,
+        make: impl FnOnce(Arc<str>) -> (Arc<HttpSession>, T),
+    ) -> Result<(Arc<HttpSession>, T), Rejection> {
+        let admitted = self.table.insert(make).inspect_err(|_| {
+            tracing::warn!(
+                limit = self.config.max_sessions,
+                "session limit reached and every session is in use: refusing a new one"
+            );
+        })?;
+        let Admitted {
+            session,
+            extra,
+            evicted,
+        } = admitted;
+        if let Some(old) = evicted {
+            tracing::debug!(
+                session = %old.id,
+                client = %old.client,
+                "session limit reached: ended an unused session to make room"
+            );
+            self.end_session(old).await;
+        }
+        Ok((session, extra))
+    }
+
+    /// Ends every call still running, in every session, with a JSON-RPC error saying the
+    /// server is shutting down; each goes out where the call's response would have. Returns
+    /// how many calls were ended.
+    pub(crate) async fn fail_remaining_calls(&self) -> usize {
+        let error = RpcError::new(
+            ErrorCode::SERVER_ERROR,
+            "the server is shutting down: the request was stopped before it finished",
+        )
+        .with_data(serde_json::json!({"reason": "shutdown"}));
+        let mut ended = 0;
+        for session in self.table.all() {
+            ended += session.session.fail_all(error.clone()).await;
+        }
+        ended
     }
 
     /// Refuses new sessions while shutting down.
@@ -130,6 +178,9 @@ impl McpService {
     ///
     /// Inside a tokio runtime this also starts the task that ends idle sessions; elsewhere,
     /// idle sessions are swept whenever a new session starts.
+    ///
+    /// Tell it each request's client address with a [`ClientAddr`] extension (see there):
+    /// session admission counts sessions per client.
     pub fn new(server: &Server, config: HttpConfig) -> Result<Self, ConfigError> {
         Self::build(server, config, None)
     }
@@ -149,44 +200,54 @@ impl McpService {
             draining: CancellationToken::new(),
             config,
         });
-        if let (Some(idle), Ok(runtime)) = (
-            shared.config.idle_timeout,
-            tokio::runtime::Handle::try_current(),
-        ) {
-            runtime.spawn(reap(Arc::downgrade(&shared), idle));
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let soonest = shared
+                .config
+                .idle_timeout
+                .map_or(shared.config.handshake_timeout, |idle| {
+                    idle.min(shared.config.handshake_timeout)
+                });
+            runtime.spawn(reap(Arc::downgrade(&shared), soonest));
         }
         Ok(McpService { shared })
     }
 
     /// Answers one request. Never fails: every refusal is a response with its status.
+    ///
+    /// The client's address is read from the request's [`ClientAddr`] extension, if any.
     pub async fn handle<B>(&self, request: Request<B>) -> Response<McpBody>
     where
         B: Body + Send + 'static,
         B::Data: Send,
         B::Error: Into<Box<dyn StdError + Send + Sync>>,
     {
-        match self.respond(request).await {
+        let peer = request.extensions().get::<ClientAddr>().map(|a| a.0.ip());
+        match self.respond(request, peer).await {
             Ok(response) => response,
             Err(never) => match never {},
         }
     }
 
-    /// Routes `request` at once and returns the boxed future of its answer: the one
-    /// allocation per request holds only the endpoint's own state, not the request again for
-    /// every layer of routing.
-    fn respond<B>(&self, request: Request<B>) -> ServiceFuture
+    /// Routes `request` from `peer` at once and returns the boxed future of its answer: the
+    /// one allocation per request holds only the endpoint's own state, not the request again
+    /// for every layer of routing.
+    pub(crate) fn respond<B>(&self, request: Request<B>, peer: Option<IpAddr>) -> ServiceFuture
     where
         B: Body + Send + 'static,
         B::Data: Send,
         B::Error: Into<Box<dyn StdError + Send + Sync>>,
     {
-        match self.route(request) {
+        match self.route(request, peer) {
             Ok(answer) => answer,
             Err(rejection) => Box::pin(std::future::ready(Ok(refuse(rejection)))),
         }
     }
 
-    fn route<B>(&self, request: Request<B>) -> Result<ServiceFuture, Rejection>
+    fn route<B>(
+        &self,
+        request: Request<B>,
+        peer: Option<IpAddr>,
+    ) -> Result<ServiceFuture, Rejection>
     where
         B: Body + Send + 'static,
         B::Data: Send,
@@ -194,13 +255,20 @@ impl McpService {
     {
         let shared = &self.shared;
         shared.hosts.check(request.headers(), request.uri())?;
-        check_bearer(request.headers(), shared.config.bearer_token.as_deref())?;
+        let identity = check_bearer(request.headers(), &shared.config.bearer)?;
+        let client = |request: &Request<B>| {
+            let proxies = &shared.config.trusted_proxies;
+            ClientKey::of(identity.clone(), peer, request.headers(), proxies)
+        };
         let path = request.uri().path();
         let method = request.method().clone();
         let owned = shared.clone();
         if path == shared.config.endpoint {
             return match method {
-                Method::POST => Ok(answering(streamable::post(shared, request))),
+                Method::POST => {
+                    let client = client(&request);
+                    Ok(answering(streamable::post(shared, request, client)))
+                }
                 Method::GET => Ok(answering(
                     async move { streamable::get(&owned, request).await },
                 )),
@@ -213,9 +281,12 @@ impl McpService {
         if let Some(paths) = &shared.config.legacy {
             if path == paths.sse {
                 return match method {
-                    Method::GET => Ok(answering(
-                        async move { legacy::open(&owned, request).await },
-                    )),
+                    Method::GET => {
+                        let client = client(&request);
+                        Ok(answering(async move {
+                            legacy::open(&owned, request, client).await
+                        }))
+                    }
                     _ => Err(Rejection::MethodNotAllowed("GET")),
                 };
             }
@@ -234,6 +305,17 @@ impl McpService {
     /// The counts right now.
     pub fn stats(&self) -> Stats {
         self.shared.counters.get()
+    }
+
+    /// How many requests are running in all sessions together (tool calls and the other
+    /// requests that run as tasks): the server's count of live calls.
+    pub fn calls_in_flight(&self) -> usize {
+        self.shared.table.calls_in_flight()
+    }
+
+    /// What the `Host` and `Origin` checks accept, as said in the start-up log.
+    pub fn accepted_hosts(&self) -> String {
+        self.shared.hosts.describe()
     }
 
     /// A receiver that sees every change of the counts: `rx.wait_for(|s| ...)` waits for a
@@ -292,6 +374,11 @@ impl McpService {
         self.shared.draining.cancel();
     }
 
+    /// Ends every call still running with a JSON-RPC error; see [`Shared::fail_remaining_calls`].
+    pub(crate) async fn fail_remaining_calls(&self) -> usize {
+        self.shared.fail_remaining_calls().await
+    }
+
     /// Ends every session.
     pub(crate) async fn end_all_sessions(&self) {
         for session in self.shared.table.take_all() {
@@ -300,9 +387,10 @@ impl McpService {
     }
 }
 
-/// Ends idle sessions every so often, until the service is gone.
-async fn reap(shared: Weak<Shared>, idle: Duration) {
-    let period = (idle / 4).clamp(Duration::from_millis(100), Duration::from_secs(60));
+/// Ends expired sessions every so often, until the service is gone: at least four times per
+/// `soonest`, the shortest of the expiry timeouts.
+async fn reap(shared: Weak<Shared>, soonest: Duration) {
+    let period = (soonest / 4).clamp(Duration::from_millis(100), Duration::from_secs(60));
     loop {
         tokio::time::sleep(period).await;
         let Some(shared) = shared.upgrade() else {
@@ -323,6 +411,7 @@ where
     type Future = ServiceFuture;
 
     fn call(&self, request: Request<B>) -> Self::Future {
-        self.respond(request)
+        let peer = request.extensions().get::<ClientAddr>().map(|a| a.0.ip());
+        self.respond(request, peer)
     }
 }

@@ -1,7 +1,9 @@
-//! The session table: ids, limits, idle expiry, and what each HTTP session holds.
+//! The session table: ids, admission (limits, eviction, expiry), and what each HTTP session
+//! holds.
 
+use std::cmp::Reverse;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering, fence};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering, fence};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -11,8 +13,9 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use super::event_store::{EventStore, StreamKey};
+use super::peer::ClientKey;
 use super::reject::Rejection;
-use super::stream::{StreamSlot, pump};
+use super::stream::{Answers, StreamSlot, pump};
 
 /// Counts the service exposes, for health checks and tests.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -153,6 +156,10 @@ pub(crate) struct HttpSession {
     last_seen: Mutex<Instant>,
     /// Requests being handled plus connections attached: a busy session never expires.
     busy: AtomicUsize,
+    /// Who opened the session.
+    pub(crate) client: ClientKey,
+    /// Whether the client came back after `initialize` (any request or stream since).
+    returned: AtomicBool,
 }
 
 impl HttpSession {
@@ -161,6 +168,7 @@ impl HttpSession {
         id: Arc<str>,
         server: &Server,
         store: Arc<dyn EventStore>,
+        client: ClientKey,
     ) -> Arc<Self> {
         let (notify, rx) = Outbox::channel(server.outbox_capacity());
         let closed = CancellationToken::new();
@@ -168,7 +176,14 @@ impl HttpSession {
             session: id.clone(),
             stream: 0,
         }));
-        tokio::spawn(pump(standalone.clone(), rx, None, store, closed.clone()));
+        tokio::spawn(pump(
+            standalone.clone(),
+            rx,
+            Answers::None,
+            store,
+            closed.clone(),
+            None,
+        ));
         Arc::new(HttpSession {
             session: ServerSession::new(server, notify),
             kind: SessionKind::Streamable {
@@ -180,6 +195,8 @@ impl HttpSession {
             closed,
             last_seen: Mutex::new(Instant::now()),
             busy: AtomicUsize::new(0),
+            client,
+            returned: AtomicBool::new(false),
         })
     }
 
@@ -187,6 +204,7 @@ impl HttpSession {
     pub(crate) fn legacy(
         id: Arc<str>,
         server: &Server,
+        client: ClientKey,
     ) -> (Arc<Self>, tokio::sync::mpsc::Receiver<mcp_core::Outbound>) {
         let (outbox, rx) = Outbox::channel(server.outbox_capacity());
         let session = Arc::new(HttpSession {
@@ -196,6 +214,9 @@ impl HttpSession {
             closed: CancellationToken::new(),
             last_seen: Mutex::new(Instant::now()),
             busy: AtomicUsize::new(0),
+            client,
+            // Its stream is open from the start: there is no handshake to wait for.
+            returned: AtomicBool::new(true),
         });
         (session, rx)
     }
@@ -204,9 +225,11 @@ impl HttpSession {
         matches!(self.kind, SessionKind::Legacy { .. })
     }
 
-    /// Marks the session busy until the guard drops, and records the activity.
+    /// Marks the session busy until the guard drops, and records the activity (the client
+    /// came back after `initialize`).
     pub(crate) fn busy(self: &Arc<Self>) -> BusyGuard {
         self.busy.fetch_add(1, Ordering::AcqRel);
+        self.returned.store(true, Ordering::Relaxed);
         self.touch();
         BusyGuard(self.clone())
     }
@@ -215,12 +238,27 @@ impl HttpSession {
         *self.last_seen.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
     }
 
+    fn last_seen(&self) -> Instant {
+        *self.last_seen.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether nothing runs in the session: no request being handled, no stream attached, no
+    /// call in flight. Only such a session may be ended to make room.
+    fn is_unused(&self) -> bool {
+        !self.is_legacy() && self.busy.load(Ordering::Acquire) == 0 && self.session.in_flight() == 0
+    }
+
     /// Whether the session has had nothing to do since `now - idle`.
     fn is_idle(&self, now: Instant, idle: Duration) -> bool {
-        let last = *self.last_seen.lock().unwrap_or_else(|e| e.into_inner());
-        self.busy.load(Ordering::Acquire) == 0
-            && self.session.in_flight() == 0
-            && now.saturating_duration_since(last) >= idle
+        self.is_unused() && now.saturating_duration_since(self.last_seen()) >= idle
+    }
+
+    /// Whether the session expires as of `now`: idle for `idle`, or never used after
+    /// `initialize` for `handshake`.
+    fn expires(&self, now: Instant, idle: Option<Duration>, handshake: Duration) -> bool {
+        let unconfirmed = !self.returned.load(Ordering::Relaxed);
+        idle.is_some_and(|idle| self.is_idle(now, idle))
+            || (unconfirmed && self.is_idle(now, handshake))
     }
 
     /// A new POST stream of a streamable session, registered until [`Self::stream_done`].
@@ -297,22 +335,30 @@ impl SessionTable {
         lock(&self.map).get(id).cloned()
     }
 
-    /// Creates and registers a session under a fresh id, unless the table is full.
+    /// Creates and registers a session under a fresh id. At the limit, an unused session
+    /// makes room (see [`choose_eviction`]): it is removed and returned for the caller to end.
+    /// Refused when the table is full of sessions in use.
     pub(crate) fn insert<T>(
         &self,
         make: impl FnOnce(Arc<str>) -> (Arc<HttpSession>, T),
-    ) -> Result<(Arc<HttpSession>, T), Rejection> {
+    ) -> Result<Admitted<T>, Rejection> {
         let id = new_session_id().ok_or(Rejection::NoEntropy)?;
         let mut map = lock(&self.map);
+        let mut evicted = None;
         if map.len() >= self.max {
-            return Err(Rejection::TooManySessions);
+            let victim = choose_eviction(&map).ok_or(Rejection::TooManySessions)?;
+            evicted = map.remove(&victim);
         }
         let (session, extra) = make(id.clone());
         map.insert(id, session.clone());
         // Counted under the table's lock, so that concurrent changes store their counts in order.
         self.counters.set_sessions(map.len());
         drop(map);
-        Ok((session, extra))
+        Ok(Admitted {
+            session,
+            extra,
+            evicted,
+        })
     }
 
     /// Every session, as of now.
@@ -329,12 +375,18 @@ impl SessionTable {
         removed
     }
 
-    /// Removes the streamable sessions idle for `idle` as of `now`; the caller ends them.
-    pub(crate) fn expire(&self, now: Instant, idle: Duration) -> Vec<Arc<HttpSession>> {
+    /// Removes the streamable sessions that expire as of `now` (idle for `idle`, or unused
+    /// after `initialize` for `handshake`); the caller ends them.
+    pub(crate) fn expire(
+        &self,
+        now: Instant,
+        idle: Option<Duration>,
+        handshake: Duration,
+    ) -> Vec<Arc<HttpSession>> {
         let mut map = lock(&self.map);
         let expired: Vec<Arc<str>> = map
             .iter()
-            .filter(|(_, s)| !s.is_legacy() && s.is_idle(now, idle))
+            .filter(|(_, s)| s.expires(now, idle, handshake))
             .map(|(id, _)| id.clone())
             .collect();
         let removed: Vec<_> = expired.iter().filter_map(|id| map.remove(id)).collect();
@@ -345,6 +397,14 @@ impl SessionTable {
         removed
     }
 
+    /// How many requests are running in all sessions together.
+    pub(crate) fn calls_in_flight(&self) -> usize {
+        lock(&self.map)
+            .values()
+            .map(|s| s.session.in_flight())
+            .sum()
+    }
+
     /// Removes every session; the caller ends them.
     pub(crate) fn take_all(&self) -> Vec<Arc<HttpSession>> {
         let mut map = lock(&self.map);
@@ -353,6 +413,30 @@ impl SessionTable {
         drop(map);
         removed
     }
+}
+
+/// A session let in, and the session that made room for it, if one had to.
+pub(crate) struct Admitted<T> {
+    pub(crate) session: Arc<HttpSession>,
+    pub(crate) extra: T,
+    pub(crate) evicted: Option<Arc<HttpSession>>,
+}
+
+/// The session to end so a new one fits: an unused one (no request, no stream, no call), of
+/// the client holding the most sessions, the least recently used of its. `None` when every
+/// session is in use.
+///
+/// Counting by client first means a client that opens sessions by the thousand makes room
+/// out of its own, while a client holding a few keeps them.
+fn choose_eviction(map: &HashMap<Arc<str>, Arc<HttpSession>>) -> Option<Arc<str>> {
+    let mut held: HashMap<&ClientKey, usize> = HashMap::new();
+    for session in map.values() {
+        *held.entry(&session.client).or_default() += 1;
+    }
+    map.iter()
+        .filter(|(_, s)| s.is_unused())
+        .max_by_key(|(_, s)| (held[&s.client], Reverse(s.last_seen())))
+        .map(|(id, _)| id.clone())
 }
 
 /// 128 bits from the OS's secure generator, as 32 lowercase hex digits (visible ASCII, as the
@@ -375,6 +459,7 @@ fn new_session_id() -> Option<Arc<str>> {
 mod tests {
     use super::*;
     use crate::http::event_store::MemoryEventStore;
+    use std::net::IpAddr;
 
     fn server() -> Server {
         Server::builder("t", "1").build().unwrap()
@@ -412,15 +497,34 @@ mod tests {
         assert_eq!(rx.borrow().open_streams, 1);
     }
 
+    fn store() -> Arc<dyn EventStore> {
+        Arc::new(MemoryEventStore::default())
+    }
+
+    fn from(client: &ClientKey) -> impl Fn(Arc<str>) -> (Arc<HttpSession>, ()) + '_ {
+        let store = store();
+        move |id| {
+            let s = HttpSession::streamable(id, &server(), store.clone(), client.clone());
+            (s, ())
+        }
+    }
+
+    fn addr(last: u8) -> ClientKey {
+        ClientKey::Addr(IpAddr::from([10, 0, 0, last]))
+    }
+
     #[tokio::test]
-    async fn the_table_enforces_its_limit_and_counts() {
+    async fn the_table_refuses_only_when_every_session_is_in_use() {
         let counters = Counters::new();
         let table = SessionTable::new(2, counters.clone());
-        let store: Arc<dyn EventStore> = Arc::new(MemoryEventStore::default());
-        let make = |id| (HttpSession::streamable(id, &server(), store.clone()), ());
-        let (a, ()) = table.insert(make).unwrap();
-        table.insert(make).unwrap();
-        assert_eq!(table.insert(make).err(), Some(Rejection::TooManySessions));
+        let me = addr(1);
+        let a = table.insert(from(&me)).unwrap().session;
+        let b = table.insert(from(&me)).unwrap().session;
+        let (_a_busy, _b_busy) = (a.busy(), b.busy());
+        assert_eq!(
+            table.insert(from(&me)).err().map(|e| e.to_string()),
+            Some(Rejection::TooManySessions.to_string())
+        );
         assert_eq!(counters.get().sessions, 2);
         table.remove(&a.id).unwrap().close();
         assert_eq!(counters.get().sessions, 1);
@@ -428,20 +532,50 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn only_idle_sessions_expire() {
+    async fn at_the_limit_the_top_clients_least_recently_used_idle_session_makes_room() {
+        let table = SessionTable::new(4, Counters::new());
+        let (flooder, other) = (addr(1), addr(2));
+        let mine = table.insert(from(&other)).unwrap().session;
+        let oldest = table.insert(from(&flooder)).unwrap().session;
+        let busy = table.insert(from(&flooder)).unwrap().session;
+        let _in_use = busy.busy();
+        let newest = table.insert(from(&flooder)).unwrap().session;
+        // The flooder holds three; its oldest unused session goes, though `mine` is older.
+        let room = table.insert(from(&other)).unwrap();
+        assert_eq!(room.evicted.map(|s| s.id.clone()), Some(oldest.id.clone()));
+        // Now two each: the older unused session of the two clients goes (`mine`, used least
+        // recently), never the busy one.
+        newest.touch();
+        let room = table.insert(from(&flooder)).unwrap();
+        assert_eq!(room.evicted.map(|s| s.id.clone()), Some(mine.id.clone()));
+        assert!(table.get(&busy.id).is_some());
+    }
+
+    #[tokio::test]
+    async fn idle_sessions_expire_and_unconfirmed_ones_sooner() {
         let table = SessionTable::new(8, Counters::new());
-        let store: Arc<dyn EventStore> = Arc::new(MemoryEventStore::default());
-        let make = |id| (HttpSession::streamable(id, &server(), store.clone()), ());
-        let (idle, ()) = table.insert(make).unwrap();
-        let (busy, ()) = table.insert(make).unwrap();
+        let me = addr(1);
+        let unconfirmed = table.insert(from(&me)).unwrap().session;
+        let idle = table.insert(from(&me)).unwrap().session;
+        drop(idle.busy());
+        let busy = table.insert(from(&me)).unwrap().session;
         let _guard = busy.busy();
-        let minute = Duration::from_secs(60);
+        let (minute, hour) = (Duration::from_secs(60), Duration::from_secs(3600));
         // Not yet idle long enough.
-        assert!(table.expire(Instant::now(), minute).is_empty());
+        assert!(table.expire(Instant::now(), Some(hour), minute).is_empty());
         let later = Instant::now() + minute;
-        let expired = table.expire(later, minute);
+        let expired = table.expire(later, Some(hour), minute);
+        assert_eq!(
+            expired.len(),
+            1,
+            "only the session never used after initialize"
+        );
+        assert_eq!(expired[0].id, unconfirmed.id);
+        let much_later = Instant::now() + hour;
+        let expired = table.expire(much_later, Some(hour), minute);
         assert_eq!(expired.len(), 1);
         assert_eq!(expired[0].id, idle.id);
         assert!(table.get(&busy.id).is_some());
+        assert!(table.expire(much_later, None, minute).is_empty());
     }
 }

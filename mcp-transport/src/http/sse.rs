@@ -267,10 +267,7 @@ impl Body for SseBody {
         if let Some(event) = this.queued.pop_front() {
             return this.emit(event);
         }
-        if this.should_stop(cx) {
-            this.live = Live::Done;
-            return Poll::Ready(None);
-        }
+        let stopping = this.should_stop(cx);
         let polled = match &mut this.live {
             Live::Done => return Poll::Ready(None),
             Live::Events(rx) => rx.poll_recv(cx).map(|e| e.map(|e| (e.bytes, e.last))),
@@ -278,6 +275,12 @@ impl Body for SseBody {
                 .poll_recv(cx)
                 .map(|o| o.map(|o| (legacy_message(&o), false))),
         };
+        if stopping && polled.is_pending() {
+            // Stopped, once what was already queued went out (the errors a shutdown ends the
+            // remaining calls with, for instance).
+            this.live = Live::Done;
+            return Poll::Ready(None);
+        }
         match polled {
             Poll::Ready(Some((event, last))) => {
                 if last {
@@ -423,11 +426,14 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_stop_signal_ends_the_stream() {
-        let (_tx, rx) = live::queue(1);
+    async fn a_stop_signal_ends_the_stream_after_what_is_queued() {
+        let (tx, rx) = live::queue(2);
         let token = tokio_util::sync::CancellationToken::new();
         let mut body = SseBody::new([], Live::Events(rx)).stop_when(StopWhen::on(token.clone()));
+        tx.send(live(b"queued\n\n", false)).await.unwrap();
         token.cancel();
+        let frame = body.frame().await.unwrap().unwrap().into_data().unwrap();
+        assert_eq!(&frame[..], b"queued\n\n");
         assert!(body.frame().await.is_none());
     }
 }

@@ -7,16 +7,19 @@
 //! `Last-Event-ID` gets what it missed from the store, then the live events.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
-use mcp_core::jsonrpc::{Message, RequestId};
+use mcp_core::error::{ErrorCode, RpcError};
+use mcp_core::jsonrpc::{ErrorResponse, Message, RequestId};
+use mcp_core::server::{Reclaimed, ServerSession};
 use mcp_core::transport::Outbound;
 use tokio::sync::mpsc::error::TryRecvError;
-use tokio::sync::{Mutex, mpsc};
+use tokio::sync::{Mutex, Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use super::event_store::{EventId, EventStore, StreamKey};
-use super::live::{self, LiveReceiver, LiveSender};
+use super::live::{self, GoneWatch, LiveReceiver, LiveSender};
 use super::reject::Rejection;
 use super::sse::{self, LiveEvent};
 
@@ -26,6 +29,11 @@ pub(crate) struct StreamSlot {
     /// An async lock: it is held while the store appends, so that a resuming connection sees
     /// every event either in its replay or live, never in both and never in neither.
     state: Mutex<SlotState>,
+    /// The connection reading the stream now, watched without the async lock (the pump's
+    /// abandonment watch must never queue for that lock: see [`StreamSlot::unreachable`]).
+    reader: std::sync::Mutex<Option<GoneWatch>>,
+    /// Signalled when a connection attaches.
+    attached: Notify,
 }
 
 #[derive(Default)]
@@ -47,6 +55,46 @@ impl StreamSlot {
         StreamSlot {
             key,
             state: Mutex::new(SlotState::default()),
+            reader: std::sync::Mutex::new(None),
+            attached: Notify::new(),
+        }
+    }
+
+    /// Records the connection now reading the stream.
+    fn reading(&self, tx: &LiveSender) {
+        *self.reader.lock().unwrap_or_else(|e| e.into_inner()) = Some(tx.watch_gone());
+        self.attached.notify_waiters();
+    }
+
+    /// Completes once no connection has read the stream for `window` (none attached, or the
+    /// one attached went away, and no client resumed within the window).
+    ///
+    /// It never takes the slot's async lock: the pump polls this beside its own publishing,
+    /// and a queued acquisition that is not being polled would hold the lock from it.
+    pub(crate) async fn unreachable(&self, window: Duration) {
+        loop {
+            let mut attached = std::pin::pin!(self.attached.notified());
+            attached.as_mut().enable();
+            let reader = self
+                .reader
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone()
+                .filter(|r| !r.is_gone());
+            match reader {
+                Some(reader) => {
+                    tokio::select! {
+                        () = reader.wait() => {}
+                        () = &mut attached => {}
+                    }
+                }
+                None => {
+                    tokio::select! {
+                        () = tokio::time::sleep(window) => return,
+                        () = &mut attached => {}
+                    }
+                }
+            }
         }
     }
 
@@ -67,7 +115,10 @@ impl StreamSlot {
             return Err(Rejection::StreamConflict);
         }
         let (tx, rx) = live::queue(capacity);
-        state.live = (!state.finished).then_some(tx);
+        if !state.finished {
+            self.reading(&tx);
+            state.live = Some(tx);
+        }
         let id = EventId {
             stream: self.key.stream,
             seq: state.last_seq,
@@ -89,6 +140,7 @@ impl StreamSlot {
             None
         } else {
             let (tx, rx) = live::queue(capacity);
+            self.reading(&tx);
             state.live = Some(tx);
             Some(rx)
         };
@@ -101,6 +153,10 @@ impl StreamSlot {
     pub(crate) async fn publish(&self, store: &dyn EventStore, message: &Message, last: bool) {
         let (bytes, live) = {
             let mut state = self.state.lock().await;
+            if state.finished {
+                // Ended already (by a shutdown or a reclaimed call's error): nothing follows.
+                return;
+            }
             state.last_seq += 1;
             let id = EventId {
                 stream: self.key.stream,
@@ -150,29 +206,147 @@ pub(crate) async fn replay(store: &dyn EventStore, key: StreamKey, after: u64) -
         .collect()
 }
 
-/// Moves messages from `rx` into `slot` until the response to `answers` went out (for a POST
-/// stream), `rx` closes, or the session ends. Then finishes the stream.
+/// The requests whose responses a POST stream carries (one, or those of a batch): the stream
+/// ends with the last of them. The GET stream carries none and never ends this way.
+#[derive(Debug, Clone, Default)]
+pub(crate) enum Answers {
+    /// None (the GET stream), or all answered.
+    #[default]
+    None,
+    /// One request's (the usual case, without an allocation).
+    One(RequestId),
+    /// Several requests' (a batch), those still unanswered.
+    Many(Vec<RequestId>),
+}
+
+impl Answers {
+    /// Whether `out` completes the stream: it is the response to the last request still
+    /// unanswered (it is crossed off either way).
+    pub(crate) fn completes(&mut self, out: &Outbound) -> bool {
+        if !out.is_final() {
+            return false;
+        }
+        let Some(id) = &out.related else { return false };
+        match self {
+            Answers::None => false,
+            Answers::One(pending) if pending == id => {
+                *self = Answers::None;
+                true
+            }
+            Answers::One(_) => false,
+            Answers::Many(ids) => match ids.iter().position(|pending| pending == id) {
+                Some(at) => {
+                    ids.swap_remove(at);
+                    ids.is_empty()
+                }
+                None => false,
+            },
+        }
+    }
+
+    /// The requests still unanswered.
+    pub(crate) fn pending(&self) -> &[RequestId] {
+        match self {
+            Answers::None => &[],
+            Answers::One(id) => std::slice::from_ref(id),
+            Answers::Many(ids) => ids,
+        }
+    }
+}
+
+/// How a POST stream's call is reclaimed when nobody can receive its answer any more.
+pub(crate) struct Reclaim {
+    /// The session running the call.
+    pub(crate) session: ServerSession,
+    /// How long the stream may go unread before the call is cancelled.
+    pub(crate) window: Duration,
+}
+
+/// The error that ends the stream of a call cancelled because nobody read it.
+pub(crate) fn unreachable_error(id: &RequestId, window: Duration) -> Message {
+    let error = RpcError::new(
+        ErrorCode::SERVER_ERROR,
+        format!(
+            "the request was cancelled: its stream had no reader and no client resumed it \
+             within {} s",
+            window.as_secs_f64()
+        ),
+    )
+    .with_data(serde_json::json!({"reason": "unreachable"}));
+    Message::Error(ErrorResponse::new(Some(id.clone()), error))
+}
+
+/// Moves messages from `rx` into `slot` until the responses to `answers` went out (for a
+/// POST stream), `rx` closes, or the session ends. Then finishes the stream.
+///
+/// With `reclaim`, a POST stream that no connection reads for the window gets its calls
+/// cancelled (unless they outlive their stream by design) and ends with a JSON-RPC error for
+/// each, stored for a client that resumes even later.
 pub(crate) async fn pump(
     slot: Arc<StreamSlot>,
     mut rx: mpsc::Receiver<Outbound>,
-    answers: Option<RequestId>,
+    mut answers: Answers,
     store: Arc<dyn EventStore>,
     closed: CancellationToken,
+    reclaim: Option<Reclaim>,
 ) {
+    let window = reclaim.as_ref().map_or(Duration::MAX, |r| r.window);
+    let mut watching = reclaim.is_some() && !answers.pending().is_empty();
+    let unreachable = slot.unreachable(window);
+    tokio::pin!(unreachable);
     loop {
         let out = tokio::select! {
             biased;
             out = rx.recv() => out,
             () = closed.cancelled() => None,
+            () = &mut unreachable, if watching => {
+                watching = false;
+                if let Some(reclaim) = &reclaim
+                    && reclaim_all(&slot, &*store, &mut answers, reclaim).await
+                {
+                    break;
+                }
+                // Exempt, or already over (an answer, if any, is in `rx`): carry on.
+                continue;
+            }
         };
         let Some(out) = out else { break };
-        let last = answers.is_some() && out.is_final() && out.related == answers;
+        let last = answers.completes(&out);
         slot.publish(&*store, &out.message, last).await;
         if last {
             break;
         }
     }
     slot.finish().await;
+}
+
+/// Cancels the unanswered calls of an unread stream and publishes an error for each; returns
+/// whether that answered them all (the stream is then complete).
+async fn reclaim_all(
+    slot: &StreamSlot,
+    store: &dyn EventStore,
+    answers: &mut Answers,
+    reclaim: &Reclaim,
+) -> bool {
+    let cancelled: Vec<RequestId> = answers
+        .pending()
+        .iter()
+        .filter(|id| reclaim.session.cancel_unreachable(id) == Reclaimed::Cancelled)
+        .cloned()
+        .collect();
+    for id in cancelled {
+        let error = unreachable_error(&id, reclaim.window);
+        let out = Outbound {
+            message: Box::new(error),
+            related: Some(id),
+        };
+        let last = answers.completes(&out);
+        slot.publish(store, &out.message, last).await;
+        if last {
+            return true;
+        }
+    }
+    false
 }
 
 /// What is left of a POST stream after [`publish_ready`].
@@ -186,7 +360,7 @@ pub(crate) enum Drained {
 
 /// Publishes what `rx` already holds, at most `max` messages, without waiting for more: the
 /// handler of a POST does this itself before it answers, so a request whose response is
-/// already there needs no pump task. Finishes the stream as [`pump`] would when the response
+/// already there needs no pump task. Finishes the stream as [`pump`] would when the responses
 /// to `answers` went out, the outbox closed, or the session ended.
 ///
 /// `max` must not exceed the room of the connection attached to the stream, which nobody
@@ -194,7 +368,7 @@ pub(crate) enum Drained {
 pub(crate) async fn publish_ready(
     slot: &StreamSlot,
     rx: &mut mpsc::Receiver<Outbound>,
-    answers: &RequestId,
+    answers: &mut Answers,
     store: &dyn EventStore,
     closed: &CancellationToken,
     max: usize,
@@ -206,7 +380,7 @@ pub(crate) async fn publish_ready(
         }
         match rx.try_recv() {
             Ok(out) => {
-                let last = out.is_final() && out.related.as_ref() == Some(answers);
+                let last = answers.completes(&out);
                 slot.publish(store, &out.message, last).await;
                 published += 1;
                 if last {
@@ -290,9 +464,10 @@ mod tests {
         let task = tokio::spawn(pump(
             slot.clone(),
             rx,
-            Some(id.clone()),
+            Answers::One(id.clone()),
             store,
             CancellationToken::new(),
+            None,
         ));
         outbox.send(note(1), Some(id.clone())).await.unwrap();
         let done = Response::new(id.clone(), Default::default());
@@ -317,16 +492,17 @@ mod tests {
         let (mut live, _) = slot.attach(8, false).await.unwrap();
         let (outbox, mut rx) = Outbox::channel(8);
         let id = RequestId::Number(7);
+        let mut answers = Answers::One(id.clone());
         let closed = CancellationToken::new();
         outbox.send(note(1), Some(id.clone())).await.unwrap();
         // Nothing else yet: the stream stays open for a pump.
-        let ready = publish_ready(&slot, &mut rx, &id, &*store, &closed, 8).await;
+        let ready = publish_ready(&slot, &mut rx, &mut answers, &*store, &closed, 8).await;
         assert_eq!(ready, Drained::Open);
         let done = Response::new(id.clone(), Default::default());
         outbox.send(note(2), Some(id.clone())).await.unwrap();
         outbox.send(done.into(), Some(id.clone())).await.unwrap();
         outbox.send(note(3), Some(id.clone())).await.unwrap();
-        let ready = publish_ready(&slot, &mut rx, &id, &*store, &closed, 8).await;
+        let ready = publish_ready(&slot, &mut rx, &mut answers, &*store, &closed, 8).await;
         assert_eq!(ready, Drained::Finished);
         let seen: Vec<_> = [
             live.recv().await.unwrap(),
@@ -353,6 +529,7 @@ mod tests {
     async fn publishing_ready_messages_stops_at_the_limit_and_at_the_end() {
         let store: Arc<dyn EventStore> = Arc::new(MemoryEventStore::default());
         let id = RequestId::Number(1);
+        let mut answers = Answers::One(id.clone());
         let closed = CancellationToken::new();
         let slot_a = slot();
         let (_live, _) = slot_a.attach(8, false).await.unwrap();
@@ -360,18 +537,18 @@ mod tests {
         for n in 0..3 {
             outbox.send(note(n), Some(id.clone())).await.unwrap();
         }
-        let ready = publish_ready(&slot_a, &mut rx, &id, &*store, &closed, 2).await;
+        let ready = publish_ready(&slot_a, &mut rx, &mut answers, &*store, &closed, 2).await;
         assert_eq!(ready, Drained::Open);
         assert!(rx.try_recv().is_ok(), "the third is left for the pump");
         // An outbox closed without an answer (the call was cancelled) ends the stream.
         drop(outbox);
-        let ready = publish_ready(&slot_a, &mut rx, &id, &*store, &closed, 2).await;
+        let ready = publish_ready(&slot_a, &mut rx, &mut answers, &*store, &closed, 2).await;
         assert_eq!(ready, Drained::Finished);
         // So does an ended session.
         let slot_b = slot();
         let (_outbox, mut rx) = Outbox::channel(8);
         closed.cancel();
-        let ready = publish_ready(&slot_b, &mut rx, &id, &*store, &closed, 2).await;
+        let ready = publish_ready(&slot_b, &mut rx, &mut answers, &*store, &closed, 2).await;
         assert_eq!(ready, Drained::Finished);
     }
 }

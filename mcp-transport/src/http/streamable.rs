@@ -8,24 +8,26 @@ use http::{HeaderMap, Request, Response, StatusCode};
 use hyper::body::Body;
 use mcp_core::ProtocolVersion;
 use mcp_core::error::RpcError;
-use mcp_core::jsonrpc::{ErrorResponse, Message, RequestId};
+use mcp_core::jsonrpc::{ErrorResponse, Incoming, Message, RequestId};
 use mcp_core::protocol::methods;
 use mcp_core::transport::{Outbound, Outbox};
 use tokio::sync::mpsc;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::body::{McpBody, read_limited};
 use super::config::ResponseMode;
 use super::event_store::{EventId, EventStore, StreamKey};
 use super::guard::{accepts, check_protocol_version, is_json};
+use super::peer::ClientKey;
 use super::reject::Rejection;
 use super::respond::{self, SESSION_ID};
 use super::service::Shared;
 use super::session::{CountGuard, HttpSession};
 use super::sse::{self, Live, SseBody, StopWhen};
-use super::stream::{Drained, Resumed, StreamSlot, publish_ready, pump, replay};
+use super::stream::{Answers, Drained, Reclaim, Resumed, StreamSlot, publish_ready, pump, replay};
 
-type Answer = Result<Response<McpBody>, Rejection>;
+pub(crate) type Answer = Result<Response<McpBody>, Rejection>;
 
 /// The session a request names: 400 without the header, 404 if unknown or ended.
 fn session_of(shared: &Shared, headers: &HeaderMap) -> Result<Arc<HttpSession>, Rejection> {
@@ -91,6 +93,7 @@ fn post_head(shared: &Shared, headers: &HeaderMap) -> Result<PostHead, Rejection
 pub(crate) fn post<B>(
     shared: &Arc<Shared>,
     request: Request<B>,
+    client: ClientKey,
 ) -> impl Future<Output = Answer> + Send + 'static
 where
     B: Body + Send + 'static,
@@ -100,18 +103,28 @@ where
     let head = post_head(shared, &parts.headers);
     drop(parts);
     let shared = shared.clone();
+    let deadline = Instant::now() + shared.config.request_body_timeout;
     async move {
         let head = head?;
         let limit = shared.config.max_body_bytes;
-        let bytes = read_limited(body, head.content_length, limit).await?;
-        let message = Message::parse(&bytes).map_err(Rejection::Malformed)?;
+        let bytes = read_limited(body, head.content_length, limit, deadline).await?;
+        let message = match Incoming::parse(&bytes).map_err(Rejection::Malformed)? {
+            Incoming::Single(message) => message,
+            Incoming::Batch(items) => {
+                drop(bytes);
+                head.version?;
+                let session = head.session?;
+                let _busy = session.busy();
+                return Box::pin(super::batch::answer(&shared, &session, items)).await;
+            }
+        };
         drop(bytes);
         if message.method() == Some(methods::INITIALIZE) {
             if head.names_session {
                 return Err(Rejection::InitializeWithSession);
             }
             if let Message::Request(init) = message {
-                return Box::pin(initialize(&shared, init)).await;
+                return Box::pin(initialize(&shared, init, client)).await;
             }
         }
         head.version?;
@@ -130,7 +143,7 @@ where
 }
 
 /// Waits for the response to `id` on `rx`, dropping what comes before it.
-async fn final_answer(rx: &mut mpsc::Receiver<Outbound>, id: &RequestId) -> Message {
+pub(crate) async fn final_answer(rx: &mut mpsc::Receiver<Outbound>, id: &RequestId) -> Message {
     while let Some(out) = rx.recv().await {
         if out.is_final() && out.related.as_ref() == Some(id) {
             return *out.message;
@@ -144,13 +157,19 @@ async fn final_answer(rx: &mut mpsc::Receiver<Outbound>, id: &RequestId) -> Mess
 }
 
 /// `initialize`: starts a session, and answers with its id unless the handshake failed.
-async fn initialize(shared: &Arc<Shared>, request: mcp_core::jsonrpc::Request) -> Answer {
+async fn initialize(
+    shared: &Arc<Shared>,
+    request: mcp_core::jsonrpc::Request,
+    client: ClientKey,
+) -> Answer {
     shared.accepting()?;
     shared.sweep().await;
     let store = shared.config.event_store.clone();
-    let (session, ()) = shared
-        .table
-        .insert(|id| (HttpSession::streamable(id, &shared.server, store), ()))?;
+    let make = |id| {
+        let session = HttpSession::streamable(id, &shared.server, store, client);
+        (session, ())
+    };
+    let (session, ()) = shared.admit(make).await?;
     let id = request.id.clone();
     let (outbox, mut rx) = Outbox::channel(shared.server.outbox_capacity());
     session.session.receive(request.into(), &outbox).await;
@@ -184,6 +203,8 @@ async fn answer(
     let id = request.id.clone();
     let (outbox, mut rx) = Outbox::channel(shared.server.outbox_capacity());
     if shared.config.response_mode == ResponseMode::Json {
+        // Nothing can resume a JSON response: if the connection goes, so does the call.
+        let _cancel = CancelOnDrop::new(session, std::slice::from_ref(&id));
         session.session.receive(request.into(), &outbox).await;
         drop(outbox);
         return Ok(respond::json(&final_answer(&mut rx, &id).await, None));
@@ -192,16 +213,7 @@ async fn answer(
         return Err(Rejection::UnknownSession);
     };
     let (live, primer) = slot.attach(shared.config.stream_buffer, false).await?;
-    let mut work = PostStream {
-        number: slot.key().stream,
-        slot,
-        rx: Some(rx),
-        id,
-        store: shared.config.event_store.clone(),
-        closed: session.closed.clone(),
-        owner: session.clone(),
-        open: Some(shared.counters.open_stream()),
-    };
+    let mut work = PostStream::new(shared, session, slot, rx, Answers::One(id));
     session.session.receive(request.into(), &outbox).await;
     drop(outbox);
     // Let the tasks just spawned (the request's handler above all) run before the head goes
@@ -210,23 +222,62 @@ async fn answer(
     // comes back here as soon as it has no other task ready, whatever the handler is doing.
     tokio::task::yield_now().await;
     work.publish_ready(shared.config.stream_buffer).await;
+    Ok(streaming(shared, session, Vec::new(), live, primer))
+}
+
+/// The `200 text/event-stream` response of a POST stream: the priming event (where the
+/// revision has one), `queued` events, then the stream's live events.
+pub(crate) fn streaming(
+    shared: &Shared,
+    session: &Arc<HttpSession>,
+    queued: Vec<bytes::Bytes>,
+    live: super::live::LiveReceiver,
+    primer: EventId,
+) -> Response<McpBody> {
     let first = primes(session).then(|| priming(shared, primer));
-    let body = SseBody::new(first, Live::Events(live))
+    let body = SseBody::new(first.into_iter().chain(queued), Live::Events(live))
         .keep_alive(shared.config.keep_alive)
         .guard((shared.counters.connection(), session.busy()));
-    Ok(respond::sse(body, None))
+    respond::sse(body, None)
+}
+
+/// Cancels calls when dropped: the calls of a JSON response, when its handler goes with its
+/// connection (calls already answered are no longer running, and are left alone).
+pub(crate) struct CancelOnDrop {
+    session: Arc<HttpSession>,
+    ids: Vec<RequestId>,
+}
+
+impl CancelOnDrop {
+    pub(crate) fn new(session: &Arc<HttpSession>, ids: &[RequestId]) -> Self {
+        CancelOnDrop {
+            session: session.clone(),
+            ids: ids.to_vec(),
+        }
+    }
+}
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        // A call already answered is no longer running: cancelling it does nothing.
+        for id in &self.ids {
+            self.session.session.cancel_unreachable(id);
+        }
+    }
 }
 
 /// The messages of a POST stream on their way from the session's outbox to the stream.
 ///
 /// The handler publishes what is ready before it answers; whatever remains goes to a pump
 /// task, started at the latest when this is dropped (the handler may be dropped with its
-/// connection: the request's messages are still stored for a resuming client).
-struct PostStream {
+/// connection: the request's messages are still stored for a resuming client, and the call
+/// is reclaimed if none resumes within the resume window).
+pub(crate) struct PostStream {
     number: u64,
     slot: Arc<StreamSlot>,
     rx: Option<mpsc::Receiver<Outbound>>,
-    id: RequestId,
+    answers: Answers,
+    window: std::time::Duration,
     store: Arc<dyn EventStore>,
     closed: CancellationToken,
     owner: Arc<HttpSession>,
@@ -234,10 +285,32 @@ struct PostStream {
 }
 
 impl PostStream {
+    /// A POST stream of `session` carrying what `rx` receives until `answers` are answered.
+    pub(crate) fn new(
+        shared: &Shared,
+        session: &Arc<HttpSession>,
+        slot: Arc<StreamSlot>,
+        rx: mpsc::Receiver<Outbound>,
+        answers: Answers,
+    ) -> Self {
+        PostStream {
+            number: slot.key().stream,
+            slot,
+            rx: Some(rx),
+            answers,
+            window: shared.config.resume_window,
+            store: shared.config.event_store.clone(),
+            closed: session.closed.clone(),
+            owner: session.clone(),
+            open: Some(shared.counters.open_stream()),
+        }
+    }
+
     /// Publishes what is ready (see [`publish_ready`]); ends the stream if that was all.
-    async fn publish_ready(&mut self, max: usize) {
+    pub(crate) async fn publish_ready(&mut self, max: usize) {
         let Some(rx) = self.rx.as_mut() else { return };
-        let ready = publish_ready(&self.slot, rx, &self.id, &*self.store, &self.closed, max);
+        let answers = &mut self.answers;
+        let ready = publish_ready(&self.slot, rx, answers, &*self.store, &self.closed, max);
         if ready.await == Drained::Finished {
             self.rx = None;
             self.owner.stream_done(self.number);
@@ -253,15 +326,23 @@ impl Drop for PostStream {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
-        let (slot, id, store) = (self.slot.clone(), self.id.clone(), self.store.clone());
+        let (slot, answers, store) = (
+            self.slot.clone(),
+            std::mem::take(&mut self.answers),
+            self.store.clone(),
+        );
         let (closed, owner, number, open) = (
             self.closed.clone(),
             self.owner.clone(),
             self.number,
             self.open.take(),
         );
+        let reclaim = Reclaim {
+            session: owner.session.clone(),
+            window: self.window,
+        };
         runtime.spawn(async move {
-            pump(slot, rx, Some(id), store, closed).await;
+            pump(slot, rx, answers, store, closed, Some(reclaim)).await;
             owner.stream_done(number);
             drop(open);
         });

@@ -11,15 +11,25 @@ pub enum StdioError {
     /// Reading the input (stdin) failed.
     #[error("reading the input failed: {0}")]
     Read(#[source] io::Error),
-    /// Writing the output (stdout) failed, for example because the client closed it.
+    /// Writing the output (stdout) failed.
     #[error("writing the output failed: {0}")]
     Write(#[source] io::Error),
+    /// The client closed the server's output (its end of the stdout pipe): nobody can receive
+    /// an answer any more, so the server cancelled its calls and stopped.
+    #[error(
+        "the client closed the server's output (stdout): stopped and cancelled the calls still running"
+    )]
+    OutputClosed,
 }
 
 impl StdioError {
-    /// Whether the output was closed by the peer (a broken pipe): the client has gone.
+    /// Whether the output was closed by the peer: the client has gone.
     pub fn is_peer_gone(&self) -> bool {
-        matches!(self, StdioError::Write(e) if e.kind() == io::ErrorKind::BrokenPipe)
+        match self {
+            StdioError::OutputClosed => true,
+            StdioError::Write(e) => e.kind() == io::ErrorKind::BrokenPipe,
+            StdioError::Read(_) => false,
+        }
     }
 }
 

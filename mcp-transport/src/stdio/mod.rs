@@ -15,9 +15,20 @@
 //! ```
 //!
 //! [`serve_io`] does the same on any `AsyncRead`/`AsyncWrite` pair, and [`StdioServer`] sets
-//! the line limit and can stop on a signal ([`StdioServer::serve_until`]); the serving call
-//! of [`crate::cli`] uses it. An unreadable line is answered with `-32700` or `-32600` (no id when none
+//! the line limit. An unreadable line is answered with `-32700` or `-32600` (no id when none
 //! could be read), a line over the limit with `-32600`, and the server keeps serving.
+//!
+//! [`StdioServer::serve_until`] also stops on a signal (the serving call of [`crate::cli`]
+//! uses it): it stops reading, lets running calls finish within
+//! [`StdioServer::shutdown_timeout`], then answers each call still running with a JSON-RPC
+//! error before it returns. A server whose stdout is closed by its client stops at once,
+//! cancelling its calls, with [`StdioError::OutputClosed`].
+//!
+//! A session that negotiated revision 2025-03-26 may send JSON-RPC batches (that revision
+//! defines them): each element is handled as if it came on its own line, and each response
+//! goes out on its own line the moment it is ready, progress included (collecting them into
+//! one array, as JSON-RPC 2.0 describes, would hold every answer back until the slowest).
+//! On other revisions a batch is answered with `-32600`.
 //!
 //! # Connecting to a server process
 //!
@@ -36,6 +47,7 @@ mod framing;
 mod process;
 mod server;
 mod stdin;
+mod stdout_watch;
 
 pub use client::{ChannelOptions, client_channel, client_channel_with};
 pub use error::{StdioClientError, StdioError};
@@ -44,4 +56,4 @@ pub use process::{
     ChildProcess, StderrMode, StdioClient, StdioClientOptions, connect, connect_with, spawn,
     spawn_with,
 };
-pub use server::{DEFAULT_SHUTDOWN_GRACE, StdioServer, serve, serve_io};
+pub use server::{DEFAULT_SHUTDOWN_GRACE, DEFAULT_SHUTDOWN_TIMEOUT, StdioServer, serve, serve_io};

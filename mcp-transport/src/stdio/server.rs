@@ -2,25 +2,34 @@
 
 use std::future::Future;
 use std::io;
+use std::pin::Pin;
 use std::time::Duration;
 
-use mcp_core::error::RpcError;
-use mcp_core::jsonrpc::ErrorResponse;
-use mcp_core::{Message, Outbound, Outbox, Server, ServerSession};
+use mcp_core::error::{ErrorCode, RpcError};
+use mcp_core::jsonrpc::{ErrorResponse, Incoming};
+use mcp_core::protocol::methods;
+use mcp_core::transport::Closed;
+use mcp_core::{Message, Outbound, Outbox, ProtocolVersion, Server, ServerSession};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{mpsc, oneshot};
 
 use super::StdioError;
 use super::framing::{DEFAULT_MAX_LINE_BYTES, FrameReader, FrameRef, FrameWriter, MAX_BATCH_BYTES};
+use super::stdout_watch;
 
 /// How long, at end of input, the writer keeps draining messages of calls that are still
 /// being torn down before it gives up on them.
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
 
+/// How long, after a stop signal, running calls may take to finish before each is answered
+/// with a JSON-RPC error.
+pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Serves `server` on the process's stdin and stdout until stdin ends.
 ///
 /// Logs must go to stderr (stdout carries the protocol). Returns `Ok(())` at end of input,
-/// after cancelling the calls still running and writing what was already queued.
+/// after cancelling the calls still running and writing what was already queued;
+/// [`StdioError::OutputClosed`] as soon as the client closes stdout.
 pub async fn serve(server: &Server) -> Result<(), StdioError> {
     StdioServer::new(server).serve().await
 }
@@ -41,7 +50,9 @@ where
 /// use mcp_transport::stdio::StdioServer;
 /// StdioServer::new(&server)
 ///     .max_line_bytes(1024 * 1024)
-///     .serve()
+///     .serve_until(async {
+///         let _ = tokio::signal::ctrl_c().await;
+///     })
 ///     .await
 /// # }
 /// ```
@@ -51,6 +62,7 @@ pub struct StdioServer {
     server: Server,
     max_line_bytes: usize,
     shutdown_grace: Duration,
+    shutdown_timeout: Duration,
 }
 
 impl StdioServer {
@@ -60,6 +72,7 @@ impl StdioServer {
             server: server.clone(),
             max_line_bytes: DEFAULT_MAX_LINE_BYTES,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
         }
     }
 
@@ -77,20 +90,35 @@ impl StdioServer {
         self
     }
 
-    /// Serves on the process's stdin and stdout until stdin ends.
+    /// How long, after the stop signal of [`serve_until`](Self::serve_until), running calls
+    /// may take to finish before each is answered with a JSON-RPC error (default
+    /// [`DEFAULT_SHUTDOWN_TIMEOUT`]).
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.shutdown_timeout = timeout;
+        self
+    }
+
+    /// Serves on the process's stdin and stdout until stdin ends (or stdout is closed).
     pub async fn serve(self) -> Result<(), StdioError> {
         self.serve_until(std::future::pending()).await
     }
 
-    /// Serves on the process's stdin and stdout until stdin ends or `stop` completes (a
-    /// signal, for instance); either way it then ends as at end of input: running calls are
-    /// cancelled and what is queued is written within the shutdown grace.
+    /// Serves on the process's stdin and stdout until stdin ends, stdout is closed, or
+    /// `stop` completes. On `stop`, input is no longer read, running calls get
+    /// [`shutdown_timeout`](Self::shutdown_timeout) to finish, and each call still running
+    /// then is answered with a JSON-RPC error (code `-32000`): no call is cut off silently.
     ///
     /// Stdin is read on a thread of its own, which does not keep the process alive: a server
     /// stopped while its client still holds stdin open exits once its `main` returns.
     pub async fn serve_until(self, stop: impl Future<Output = ()>) -> Result<(), StdioError> {
         let stdin = super::stdin::ThreadStdin::spawn().map_err(StdioError::Read)?;
-        self.serve_io_until(stdin, tokio::io::stdout(), stop).await
+        self.run(
+            stdin,
+            tokio::io::stdout(),
+            stop,
+            stdout_watch::stdout_closed(),
+        )
+        .await
     }
 
     /// Serves on `reader` and `writer` until `reader` ends or `writer` fails.
@@ -107,13 +135,27 @@ impl StdioServer {
             .await
     }
 
-    /// [`serve_io`](Self::serve_io), also ending (as at end of input) when `shutdown`
-    /// completes.
+    /// [`serve_io`](Self::serve_io), stopping gracefully when `stop` completes, as
+    /// [`serve_until`](Self::serve_until) does.
     pub async fn serve_io_until<R, W>(
         self,
         reader: R,
         writer: W,
-        shutdown: impl Future<Output = ()>,
+        stop: impl Future<Output = ()>,
+    ) -> Result<(), StdioError>
+    where
+        R: AsyncRead + Unpin,
+        W: AsyncWrite + Unpin,
+    {
+        self.run(reader, writer, stop, std::future::pending()).await
+    }
+
+    async fn run<R, W>(
+        self,
+        reader: R,
+        writer: W,
+        stop: impl Future<Output = ()>,
+        output_closed: impl Future<Output = ()>,
     ) -> Result<(), StdioError>
     where
         R: AsyncRead + Unpin,
@@ -121,61 +163,121 @@ impl StdioServer {
     {
         let (outbox, outbound) = Outbox::channel(self.server.outbox_capacity());
         let session = ServerSession::new(&self.server, outbox.clone());
-        let (stop, stopped) = oneshot::channel();
+        let (stop_writer, stopped) = oneshot::channel();
         let write = write_loop(outbound, FrameWriter::new(writer), stopped);
-        tokio::pin!(write);
+        tokio::pin!(write, stop, output_closed);
 
         let ended = {
             let mut frames = FrameReader::new(reader, self.max_line_bytes);
             let read = read_loop(&session, outbox, &mut frames);
             tokio::pin!(read);
-            tokio::pin!(shutdown);
             tokio::select! {
                 read = &mut read => Ended::Input(read),
                 written = &mut write => Ended::Output(written),
-                () = &mut shutdown => {
-                    tracing::debug!("stopping: no more input is read");
-                    Ended::Input(Ok(()))
-                }
+                () = &mut stop => Ended::Stop,
+                () = &mut output_closed => Ended::OutputClosed,
             }
-            // The read loop, and with it its outbox, is dropped here.
+            // The read loop, and with it its outbox, is dropped here: no more input is read.
+        };
+        let read = match ended {
+            Ended::Input(read) => read,
+            Ended::Stop => {
+                tracing::debug!("stopping: no more requests are read");
+                let finished = self.finish_calls(&session, &mut write, &mut output_closed);
+                if let Some(ended) = finished.await {
+                    session.close();
+                    return Err(ended);
+                }
+                Ok(())
+            }
+            Ended::Output(written) => {
+                // Cancel every call still running: nobody can receive their answers.
+                session.close();
+                return Err(match written {
+                    Err(e) if e.kind() == io::ErrorKind::BrokenPipe => closed_output(),
+                    Err(e) => StdioError::Write(e),
+                    // The writer only ends cleanly once every sender is gone, which cannot
+                    // happen while the read loop holds one.
+                    Ok(()) => return Ok(()),
+                });
+            }
+            Ended::OutputClosed => {
+                session.close();
+                return Err(closed_output());
+            }
         };
         // Cancel every call still running: their futures are dropped, no responses follow.
         session.close();
         drop(session);
-
-        match ended {
-            Ended::Output(written) => {
-                written.map_err(StdioError::Write)?;
-                // The writer only ends cleanly once every sender is gone, which cannot
-                // happen while the read loop holds one.
-                Ok(())
+        let written = match tokio::time::timeout(self.shutdown_grace, &mut write).await {
+            Ok(written) => written,
+            Err(_) => {
+                tracing::warn!("calls still hold the output after the shutdown grace; stopping");
+                let _ = stop_writer.send(());
+                // Writing what is queued may itself block on a reader that stopped
+                // reading: give up on it after another grace period.
+                tokio::time::timeout(self.shutdown_grace, &mut write)
+                    .await
+                    .unwrap_or(Ok(()))
             }
-            Ended::Input(read) => {
-                let written = match tokio::time::timeout(self.shutdown_grace, &mut write).await {
-                    Ok(written) => written,
-                    Err(_) => {
-                        tracing::warn!(
-                            "calls still hold the output after the shutdown grace; stopping"
-                        );
-                        let _ = stop.send(());
-                        // Writing what is queued may itself block on a reader that stopped
-                        // reading: give up on it after another grace period.
-                        tokio::time::timeout(self.shutdown_grace, &mut write)
-                            .await
-                            .unwrap_or(Ok(()))
-                    }
-                };
-                read.map_err(StdioError::Read)?;
-                written.map_err(StdioError::Write)
-            }
-        }
+        };
+        read.map_err(StdioError::Read)?;
+        written.map_err(|e| match e.kind() {
+            io::ErrorKind::BrokenPipe => closed_output(),
+            _ => StdioError::Write(e),
+        })
     }
+
+    /// After a stop signal: lets the running calls finish within the shutdown timeout, then
+    /// answers each one still running with an error, while the writer keeps writing. Returns
+    /// why the output ended, if it did meanwhile.
+    async fn finish_calls<F: Future<Output = io::Result<()>>>(
+        &self,
+        session: &ServerSession,
+        write: &mut Pin<&mut F>,
+        output_closed: &mut Pin<&mut impl Future<Output = ()>>,
+    ) -> Option<StdioError> {
+        let calls_done = async {
+            while session.in_flight() > 0 {
+                tokio::time::sleep(IN_FLIGHT_POLL).await;
+            }
+        };
+        let outcome = tokio::select! {
+            done = tokio::time::timeout(self.shutdown_timeout, calls_done) => done.is_ok(),
+            written = write.as_mut() => {
+                return Some(written.err().map_or_else(closed_output, StdioError::Write));
+            }
+            () = output_closed.as_mut() => return Some(closed_output()),
+        };
+        if !outcome {
+            let error = RpcError::new(
+                ErrorCode::SERVER_ERROR,
+                "the server is shutting down: the request was stopped before it finished",
+            )
+            .with_data(serde_json::json!({"reason": "shutdown"}));
+            let ended = session.fail_all(error).await;
+            tracing::warn!(
+                calls = ended,
+                "shutdown timeout over: answered the calls still running with an error"
+            );
+        }
+        None
+    }
+}
+
+/// How often a stopping server looks whether its calls have finished.
+const IN_FLIGHT_POLL: Duration = Duration::from_millis(10);
+
+fn closed_output() -> StdioError {
+    tracing::warn!("the client closed stdout: stopping, and cancelling the calls still running");
+    StdioError::OutputClosed
 }
 
 enum Ended {
     Input(io::Result<()>),
     Output(io::Result<()>),
+    Stop,
+    OutputClosed,
 }
 
 /// Feeds every inbound frame to the session until end of input.
@@ -187,7 +289,7 @@ async fn read_loop<R: AsyncRead + Unpin>(
     let max_line_bytes = frames.max_line_bytes();
     while let Some(parsed) = frames
         .next_frame_with(|frame| match frame {
-            FrameRef::Line(bytes) => Message::parse(bytes).map_err(|e| *e),
+            FrameRef::Line(bytes) => Incoming::parse(bytes).map_err(|e| *e),
             FrameRef::TooLong { length } => {
                 tracing::warn!(length, "skipping an over-long line");
                 Err(ErrorResponse::new(
@@ -200,9 +302,15 @@ async fn read_loop<R: AsyncRead + Unpin>(
         })
         .await?
     {
-        let message = match parsed {
-            Ok(message) => {
+        let error = match parsed {
+            Ok(Incoming::Single(message)) => {
                 session.receive(message, &outbox).await;
+                continue;
+            }
+            Ok(Incoming::Batch(items)) => {
+                if receive_batch(session, items, &outbox).await.is_err() {
+                    break;
+                }
                 continue;
             }
             Err(error) => {
@@ -210,11 +318,45 @@ async fn read_loop<R: AsyncRead + Unpin>(
                 error
             }
         };
-        if outbox.send(Message::Error(message), None).await.is_err() {
+        if outbox.send(Message::Error(error), None).await.is_err() {
             break;
         }
     }
     tracing::debug!("end of input");
+    Ok(())
+}
+
+/// Handles a batch: on a session that negotiated 2025-03-26, each element as if it came on
+/// its own line; elsewhere one `-32600` error. Fails when the output is gone.
+async fn receive_batch(
+    session: &ServerSession,
+    items: Vec<Result<Message, Box<ErrorResponse>>>,
+    outbox: &Outbox,
+) -> Result<(), Closed> {
+    let version = session.protocol_version();
+    if version != Some(ProtocolVersion::V2025_03_26) {
+        let uses = version.map_or("none yet".to_owned(), |v| v.as_str().to_owned());
+        let error = ErrorResponse::new(
+            None,
+            RpcError::invalid_request(format!(
+                "JSON-RPC batches are accepted only on sessions that negotiated protocol \
+                 revision 2025-03-26, the one revision that defines them; this session's \
+                 revision is {uses}: send one message per line"
+            )),
+        );
+        return outbox.send(Message::Error(error), None).await;
+    }
+    for item in items {
+        match item {
+            Ok(Message::Request(r)) if r.method == methods::INITIALIZE => {
+                let why = "`initialize` must not be part of a JSON-RPC batch";
+                let error = ErrorResponse::new(Some(r.id.clone()), RpcError::invalid_request(why));
+                outbox.send(Message::Error(error), Some(r.id)).await?;
+            }
+            Ok(message) => session.receive(message, outbox).await,
+            Err(error) => outbox.send(Message::Error(*error), None).await?,
+        }
+    }
     Ok(())
 }
 

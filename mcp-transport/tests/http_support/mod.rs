@@ -89,7 +89,8 @@ impl Gate {
     }
 }
 
-fn def(name: &str, description: &str) -> ToolDef {
+/// A tool definition without parameters.
+pub fn def(name: &str, description: &str) -> ToolDef {
     serde_json::from_value(json!({
         "name": name,
         "description": description,
@@ -189,6 +190,21 @@ impl Exchange {
 /// Sends one request on a new connection.
 pub async fn send(addr: SocketAddr, request: Request<ReqBody>) -> Exchange {
     let stream = TcpStream::connect(addr).await.expect("connect");
+    exchange(stream, request).await
+}
+
+/// Sends one request on a new connection from the loopback address `from` (any of
+/// 127.0.0.0/8): to the server, another client.
+pub async fn send_from(from: [u8; 4], addr: SocketAddr, request: Request<ReqBody>) -> Exchange {
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket
+        .bind(SocketAddr::from((from, 0)))
+        .expect("bind a loopback source address");
+    let stream = socket.connect(addr).await.expect("connect");
+    exchange(stream, request).await
+}
+
+async fn exchange(stream: TcpStream, request: Request<ReqBody>) -> Exchange {
     stream.set_nodelay(true).unwrap();
     let (mut sender, conn) = http1::handshake(TokioIo::new(stream))
         .await

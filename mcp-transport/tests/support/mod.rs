@@ -1,16 +1,16 @@
 //! Shared by the HTTP client and proxy tests: a lockstep fixture server, a connection-cutting
-//! TCP relay, and a real nginx.
+//! TCP relay, and real reverse proxies.
 
 #![allow(dead_code, unreachable_pub)]
 
-mod nginx_proc;
+mod proxy_proc;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-pub use nginx_proc::Nginx;
+pub use proxy_proc::{Proxy, ProxyKind};
 
 use mcp_core::protocol::ToolDefinition as ToolDef;
 use mcp_core::tool::FnTool;
