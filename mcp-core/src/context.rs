@@ -7,14 +7,16 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
-use crate::error::RequestError;
+use crate::error::{RequestError, RpcError};
+use crate::input::InputRound;
 use crate::jsonrpc::{JsonObject, Message, Notification, Request, RequestId};
 use crate::progress::Progress;
 use crate::protocol::{
     ClientCapabilities, CreateMessageParams, CreateMessageResult, ElicitParams, ElicitResult,
-    LoggingLevel, LoggingMessageParams, ProgressParams, ProgressToken, ProtocolVersion, methods,
+    Implementation, InputRequest, ListRootsResult, LoggingLevel, LoggingMessageParams,
+    ProgressParams, ProgressToken, ProtocolVersion, methods,
 };
-use crate::server::SessionState;
+use crate::server::{Caller, Era, SessionState};
 use crate::transport::Outbox;
 
 /// The context of one request: its id, its progress token, the way back to the client.
@@ -32,7 +34,9 @@ struct Inner {
     progress_token: Option<ProgressToken>,
     meta: Option<JsonObject>,
     reply: Outbox,
-    session: Arc<SessionState>,
+    caller: Caller,
+    /// Stateless requests that may ask for input: the answers at hand and the questions asked.
+    input: Option<Arc<InputRound>>,
     cancel: CancellationToken,
     progress: Mutex<ProgressState>,
 }
@@ -55,7 +59,8 @@ impl Context {
         request_id: RequestId,
         meta: Option<JsonObject>,
         reply: Outbox,
-        session: Arc<SessionState>,
+        caller: Caller,
+        input: Option<Arc<InputRound>>,
         cancel: CancellationToken,
     ) -> Self {
         let progress_token = meta
@@ -68,7 +73,8 @@ impl Context {
                 progress_token,
                 meta,
                 reply,
-                session,
+                caller,
+                input,
                 cancel,
                 progress: Mutex::new(ProgressState::default()),
             }),
@@ -83,9 +89,15 @@ impl Context {
             RequestId::Number(0),
             None,
             reply,
-            Arc::new(SessionState::default()),
+            Caller::session(Arc::new(SessionState::default())),
+            None,
             CancellationToken::new(),
         )
+    }
+
+    /// Where messages about this request go.
+    pub(crate) fn reply(&self) -> &Outbox {
+        &self.inner.reply
     }
 
     /// The id of the request being handled.
@@ -108,14 +120,30 @@ impl Context {
         self.inner.meta.as_ref()
     }
 
-    /// The protocol revision negotiated for this session, once `initialize` has run.
-    pub fn protocol_version(&self) -> Option<ProtocolVersion> {
-        self.inner.session.protocol_version()
+    /// Who sent the request: era, protocol version, capabilities, identity, log level.
+    pub fn caller(&self) -> &Caller {
+        &self.inner.caller
     }
 
-    /// What the client declared it can do in `initialize`, once the session is initialized.
+    /// The era of the request: a session opened by `initialize`, or a stateless request.
+    /// Tools rarely need it: every method of `Context` works in both.
+    pub fn era(&self) -> Era {
+        self.inner.caller.era()
+    }
+
+    /// The protocol revision: negotiated for the session, or declared by the request.
+    pub fn protocol_version(&self) -> Option<ProtocolVersion> {
+        self.inner.caller.protocol_version()
+    }
+
+    /// What the client declared it can do (in `initialize`, or in this request's `_meta`).
     pub fn client_capabilities(&self) -> Option<&ClientCapabilities> {
-        self.inner.session.client().map(|c| &c.capabilities)
+        self.inner.caller.client_capabilities()
+    }
+
+    /// Who the client says it is.
+    pub fn client_info(&self) -> Option<&Implementation> {
+        self.inner.caller.client_info()
     }
 
     /// Sets the total that following progress reports carry.
@@ -136,6 +164,25 @@ impl Context {
     /// The value increases by one per report unless the report sets it. Without a progress
     /// token this only counts the step: no message is built or sent.
     pub async fn progress(&self, item: impl Into<Progress>) {
+        // A stateless request resumed after a round trip replays its handler: reports an
+        // earlier round already sent only advance the count.
+        let replayed = self
+            .inner
+            .input
+            .as_ref()
+            .is_some_and(|round| !round.report_progress());
+        if replayed {
+            let item = item.into();
+            let mut state = self.lock_progress();
+            let value = item
+                .progress
+                .unwrap_or_else(|| state.last.map_or(1.0, |l| l + 1.0));
+            state.last = Some(value);
+            if item.total.is_some() {
+                state.total = item.total;
+            }
+            return;
+        }
         let Some(token) = self.inner.progress_token.clone() else {
             let mut state = self.lock_progress();
             state.last = Some(state.last.map_or(1.0, |l| l + 1.0));
@@ -170,7 +217,7 @@ impl Context {
 
     /// Sends a log message (`notifications/message`) if the client's level lets it through.
     pub async fn log(&self, level: LoggingLevel, logger: Option<&str>, data: impl Into<Value>) {
-        if !self.inner.session.should_log(level) {
+        if !self.inner.caller.should_log(level) {
             return;
         }
         let params = LoggingMessageParams {
@@ -202,25 +249,110 @@ impl Context {
         self.log(LoggingLevel::Warning, None, data).await;
     }
 
-    /// Sends a request to the client (sampling, elicitation, roots) on this request's stream
-    /// and waits for its answer.
+    /// Sends a request to the client (sampling, elicitation, roots) and waits for its answer.
+    ///
+    /// In a session it travels on this request's stream; in a stateless request it becomes an
+    /// entry of an `input_required` result, answered on the client's retry (see
+    /// [`input`](Self::input)). Prefer the typed methods ([`elicit`](Self::elicit),
+    /// [`create_message`](Self::create_message), [`list_roots`](Self::list_roots)).
     pub async fn request(
         &self,
         method: &str,
         params: Option<JsonObject>,
     ) -> Result<JsonObject, RequestError> {
-        self.round_trip(method, params)
+        self.ask(None, method, params.unwrap_or_default(), None)
             .await
             .map(|(_, result)| result)
     }
 
-    /// [`request`](Self::request), also returning the id the request was sent with.
+    /// Names the next question, for clients and tests that look for a given key in an
+    /// `input_required` result: `ctx.input("user_name").elicit(..)`. Without a name, questions
+    /// are keyed `<kind>-<n>` in the order the handler asks them. In a session the name is
+    /// not sent anywhere.
+    pub fn input<'a>(&'a self, key: &'a str) -> Input<'a> {
+        Input { ctx: self, key }
+    }
+
+    /// Asks the client: a request on this request's stream (session), or a question for the
+    /// `input_required` result (stateless). `capability` is the client capability the method
+    /// needs, checked first.
+    async fn ask(
+        &self,
+        key: Option<&str>,
+        method: &str,
+        params: JsonObject,
+        capability: Option<&str>,
+    ) -> Result<(RequestId, JsonObject), RequestError> {
+        let missing = capability.filter(|cap| !self.declared(cap));
+        let Some(round) = self.inner.input.as_ref() else {
+            if let Some(cap) = missing {
+                return Err(RequestError::Unsupported(format!(
+                    "the client did not declare the `{cap}` capability"
+                )));
+            }
+            if self.era() == Era::Stateless {
+                return Err(RequestError::Unsupported(format!(
+                    "`{method}` cannot be asked while answering this request: only tools/call, prompts/get and resources/read may ask the client for input"
+                )));
+            }
+            return self.round_trip(method, Some(params)).await;
+        };
+        if let Some(cap) = missing {
+            // The revision's rule: a request that needs an undeclared capability fails with
+            // -32021, naming it.
+            round.fail(RpcError::missing_capability(cap));
+            return self.wait_for_retry().await;
+        }
+        let key = match key {
+            Some(k) => k.to_owned(),
+            None => round.auto_key(input_kind(method)),
+        };
+        let id = RequestId::String(key.as_str().into());
+        if let Some(answer) = round.answer(&key) {
+            return Ok((id, answer));
+        }
+        round.ask(
+            key,
+            InputRequest {
+                method: method.to_owned(),
+                params,
+            },
+        );
+        self.wait_for_retry().await
+    }
+
+    /// Waits until the session stops the handler (it does at once: the question went into
+    /// the `input_required` result), or, for work handed to another task, until the request
+    /// is cancelled.
+    async fn wait_for_retry<T>(&self) -> Result<T, RequestError> {
+        self.inner.cancel.cancelled().await;
+        Err(RequestError::Cancelled(self.inner.request_id.clone()))
+    }
+
+    fn declared(&self, capability: &str) -> bool {
+        let Some(caps) = self.client_capabilities() else {
+            return false;
+        };
+        match capability {
+            "sampling" => caps.sampling.is_some(),
+            "elicitation" => caps.elicitation.is_some(),
+            "roots" => caps.roots.is_some(),
+            other => caps.other.contains_key(other),
+        }
+    }
+
+    /// A request to the client on this request's stream (the stateful era).
     async fn round_trip(
         &self,
         method: &str,
         params: Option<JsonObject>,
     ) -> Result<(RequestId, JsonObject), RequestError> {
-        let pending = &self.inner.session.pending;
+        let Some(session) = self.inner.caller.session_state() else {
+            return Err(RequestError::Unsupported(
+                "this request has no session to send requests on".into(),
+            ));
+        };
+        let pending = &session.pending;
         let (id, rx) = pending.register();
         let request = Request::new(id.clone(), method, params);
         if self
@@ -251,9 +383,11 @@ impl Context {
 
     /// Asks the client's model for a completion (`sampling/createMessage`) and waits for it.
     ///
-    /// The request travels on this request's stream, like progress. Fails with
-    /// [`RequestError::Unsupported`] without sending anything when the client did not declare
-    /// the `sampling` capability, and with [`RequestError::Rpc`] when the client refuses.
+    /// In a session the request travels on this request's stream, like progress; in a
+    /// stateless request it is answered on the client's retry. Without the client's
+    /// `sampling` capability nothing is sent: in a session this fails with
+    /// [`RequestError::Unsupported`]; a stateless request fails as a whole with `-32021`
+    /// (the revision's rule). A refusal is [`RequestError::Rpc`].
     ///
     /// ```no_run
     /// use mcp_core::protocol::{CreateMessageParams, SamplingMessage};
@@ -271,15 +405,7 @@ impl Context {
         &self,
         params: CreateMessageParams,
     ) -> Result<CreateMessageResult, RequestError> {
-        if self
-            .client_capabilities()
-            .is_none_or(|c| c.sampling.is_none())
-        {
-            return Err(RequestError::Unsupported(
-                "the client did not declare the `sampling` capability".into(),
-            ));
-        }
-        self.request_typed(methods::SAMPLING_CREATE_MESSAGE, &params)
+        self.ask_typed(None, methods::SAMPLING_CREATE_MESSAGE, &params, "sampling")
             .await
     }
 
@@ -288,40 +414,65 @@ impl Context {
     ///
     /// `requested_schema` is a flat JSON Schema object: `{"type": "object", "properties":
     /// {...}, "required": [...]}` whose properties are strings, numbers, integers, booleans or
-    /// enums. Fails with [`RequestError::Unsupported`] without sending anything when the client
-    /// did not declare the `elicitation` capability. Check [`ElicitResult::action`]: only an
-    /// accepted form carries `content`.
+    /// enums. Without the client's `elicitation` capability nothing is sent (see
+    /// [`create_message`](Self::create_message) for what happens then). Check
+    /// [`ElicitResult::action`]: only an accepted form carries `content`.
     pub async fn elicit(
         &self,
         message: impl Into<String>,
         requested_schema: JsonObject,
     ) -> Result<ElicitResult, RequestError> {
-        if self
-            .client_capabilities()
-            .is_none_or(|c| c.elicitation.is_none())
-        {
-            return Err(RequestError::Unsupported(
-                "the client did not declare the `elicitation` capability".into(),
-            ));
-        }
-        let params = ElicitParams {
-            message: message.into(),
-            requested_schema,
-            meta: None,
-        };
-        self.request_typed(methods::ELICITATION_CREATE, &params)
+        self.elicit_keyed(None, message.into(), requested_schema)
             .await
     }
 
-    /// Sends a request with typed params and decodes its result.
-    async fn request_typed<P: Serialize, R: DeserializeOwned>(
+    async fn elicit_keyed(
         &self,
+        key: Option<&str>,
+        message: String,
+        requested_schema: JsonObject,
+    ) -> Result<ElicitResult, RequestError> {
+        let params = ElicitParams {
+            message,
+            requested_schema,
+            meta: None,
+        };
+        self.ask_typed(key, methods::ELICITATION_CREATE, &params, "elicitation")
+            .await
+    }
+
+    /// Asks the client for its roots (`roots/list`): the directories it lets the server work
+    /// in. Without the client's `roots` capability nothing is sent (see
+    /// [`create_message`](Self::create_message)).
+    pub async fn list_roots(&self) -> Result<ListRootsResult, RequestError> {
+        self.ask_typed(None, methods::ROOTS_LIST, &JsonObject::new(), "roots")
+            .await
+    }
+
+    /// Asks with typed params and decodes the answer. An answer that does not decode is the
+    /// client's mistake: in a stateless request the request fails with `-32602`.
+    async fn ask_typed<P: Serialize, R: DeserializeOwned>(
+        &self,
+        key: Option<&str>,
         method: &str,
         params: &P,
+        capability: &str,
     ) -> Result<R, RequestError> {
-        let (id, result) = self.round_trip(method, Some(to_object(params))).await?;
-        serde_json::from_value(Value::Object(result))
-            .map_err(|source| RequestError::Decode { id, source })
+        let (id, result) = self
+            .ask(key, method, to_object(params), Some(capability))
+            .await?;
+        match serde_json::from_value(Value::Object(result)) {
+            Ok(decoded) => Ok(decoded),
+            Err(source) => match &self.inner.input {
+                Some(round) => {
+                    round.fail(RpcError::invalid_params(format!(
+                        "inputResponses.{id}: not a valid answer to `{method}`: {source}"
+                    )));
+                    self.wait_for_retry().await
+                }
+                None => Err(RequestError::Decode { id, source }),
+            },
+        }
     }
 
     /// Tells every session subscribed to `uri` that the resource changed
@@ -349,5 +500,62 @@ impl Context {
     /// A token cancelled with this request, for handing to spawned work.
     pub fn cancellation_token(&self) -> CancellationToken {
         self.inner.cancel.clone()
+    }
+}
+
+/// The kind of an input request, for its automatic key.
+fn input_kind(method: &str) -> &'static str {
+    match method {
+        methods::ELICITATION_CREATE => "elicitation",
+        methods::SAMPLING_CREATE_MESSAGE => "sampling",
+        methods::ROOTS_LIST => "roots",
+        _ => "input",
+    }
+}
+
+/// A question with a name: see [`Context::input`].
+#[derive(Debug, Clone, Copy)]
+pub struct Input<'a> {
+    ctx: &'a Context,
+    key: &'a str,
+}
+
+impl Input<'_> {
+    /// [`Context::elicit`] under this key.
+    pub async fn elicit(
+        self,
+        message: impl Into<String>,
+        requested_schema: JsonObject,
+    ) -> Result<ElicitResult, RequestError> {
+        self.ctx
+            .elicit_keyed(Some(self.key), message.into(), requested_schema)
+            .await
+    }
+
+    /// [`Context::create_message`] under this key.
+    pub async fn create_message(
+        self,
+        params: CreateMessageParams,
+    ) -> Result<CreateMessageResult, RequestError> {
+        self.ctx
+            .ask_typed(
+                Some(self.key),
+                methods::SAMPLING_CREATE_MESSAGE,
+                &params,
+                "sampling",
+            )
+            .await
+    }
+
+    /// [`Context::list_roots`] under this key.
+    pub async fn list_roots(self) -> Result<ListRootsResult, RequestError> {
+        self.ctx
+            .ask_typed(
+                Some(self.key),
+                methods::ROOTS_LIST,
+                &JsonObject::new(),
+                "roots",
+            )
+            .await
     }
 }

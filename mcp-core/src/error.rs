@@ -24,8 +24,17 @@ impl ErrorCode {
     /// `-32000`: the server cannot take the request now (too many requests in flight, shutting
     /// down); the message says why, and retrying later may succeed.
     pub const SERVER_ERROR: ErrorCode = ErrorCode(-32000);
-    /// `-32002`: the resource was not found (MCP).
+    /// `-32002`: the resource was not found (MCP up to 2025-11-25; 2026-07-28 uses `-32602`).
     pub const RESOURCE_NOT_FOUND: ErrorCode = ErrorCode(-32002);
+    /// `-32020` (2026-07-28): HTTP headers that mirror the body do not match it, or are
+    /// missing or malformed.
+    pub const HEADER_MISMATCH: ErrorCode = ErrorCode(-32020);
+    /// `-32021` (2026-07-28): the request needs a client capability the request's `_meta` did
+    /// not declare; `data.requiredCapabilities` names it.
+    pub const MISSING_REQUIRED_CLIENT_CAPABILITY: ErrorCode = ErrorCode(-32021);
+    /// `-32022` (2026-07-28): the request's protocol version is not served here;
+    /// `data.supported` lists the versions that are, `data.requested` echoes the one asked.
+    pub const UNSUPPORTED_PROTOCOL_VERSION: ErrorCode = ErrorCode(-32022);
 }
 
 impl fmt::Display for ErrorCode {
@@ -95,6 +104,57 @@ impl RpcError {
             format!("Resource not found: {uri}"),
         )
         .with_data(serde_json::json!({ "uri": uri }))
+    }
+
+    /// `-32020`: a header that mirrors the body does not match it (or is missing).
+    pub fn header_mismatch(why: impl fmt::Display) -> Self {
+        RpcError::new(
+            ErrorCode::HEADER_MISMATCH,
+            format!("Header mismatch: {why}"),
+        )
+    }
+
+    /// `-32021`: the request needs `capability` (such as `sampling`), which the client did
+    /// not declare.
+    pub fn missing_capability(capability: &str) -> Self {
+        let mut required = serde_json::Map::new();
+        required.insert(capability.to_owned(), Value::Object(Default::default()));
+        RpcError::new(
+            ErrorCode::MISSING_REQUIRED_CLIENT_CAPABILITY,
+            format!(
+                "Missing required client capability: this request needs `{capability}`, which the request's clientCapabilities do not declare"
+            ),
+        )
+        .with_data(serde_json::json!({ "requiredCapabilities": required }))
+    }
+
+    /// `-32022`: `requested` is not served here; `supported` lists what is.
+    pub fn unsupported_version(requested: &str, supported: &[&str]) -> Self {
+        RpcError::new(
+            ErrorCode::UNSUPPORTED_PROTOCOL_VERSION,
+            format!(
+                "Unsupported protocol version {requested:?}: this server supports {}",
+                supported.join(", ")
+            ),
+        )
+        .with_data(serde_json::json!({ "supported": supported, "requested": requested }))
+    }
+
+    /// The HTTP status a stateless (2026-07-28) request answered with this error gets when the
+    /// error is all there is to send: 404 for an unknown method, 400 for a malformed request
+    /// (bad params or `_meta`, header mismatch, missing capability, unsupported version), 200
+    /// otherwise (the JSON-RPC error is the answer).
+    pub fn http_status(&self) -> u16 {
+        match self.code {
+            ErrorCode::METHOD_NOT_FOUND => 404,
+            ErrorCode::PARSE_ERROR
+            | ErrorCode::INVALID_REQUEST
+            | ErrorCode::INVALID_PARAMS
+            | ErrorCode::HEADER_MISMATCH
+            | ErrorCode::MISSING_REQUIRED_CLIENT_CAPABILITY
+            | ErrorCode::UNSUPPORTED_PROTOCOL_VERSION => 400,
+            _ => 200,
+        }
     }
 
     /// Converts to the wire form.

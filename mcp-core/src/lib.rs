@@ -27,6 +27,7 @@
 pub mod client;
 mod context;
 pub mod error;
+mod input;
 pub mod jsonrpc;
 pub mod memory;
 mod peer;
@@ -39,15 +40,16 @@ pub mod tool;
 pub mod transport;
 
 pub use client::{CallEvent, Client, ClientChannel, ClientOptions, ToolCall};
-pub use context::Context;
+pub use context::{Context, Input};
 pub use error::{ErrorCode, RequestError, RpcError};
+pub use input::{DEFAULT_STATE_TTL, StateKey};
 pub use jsonrpc::{JsonObject, Message, RequestId};
 pub use mcp_macros::{prompt, resource, tool, tools};
 pub use progress::Progress;
 pub use prompt::{FnPrompt, IntoCompletion, IntoGetPromptResult, Prompt};
 pub use protocol::{CallToolResult, Content, ProtocolVersion};
 pub use resource::{ResourceBody, ResourceProvider, StaticResource};
-pub use server::{BuildError, Server, ServerBuilder, ServerSession};
+pub use server::{BuildError, Caller, Era, Eras, Server, ServerBuilder, ServerSession};
 pub use tool::{IntoCallToolResult, Json, Tool, ToolBox, ToolOutput};
 pub use transport::{Outbound, Outbox};
 

@@ -131,13 +131,31 @@ fn fixture() -> Fixture {
 
 #[tokio::test]
 async fn unknown_method_before_initialize_is_an_error() {
+    // A build that serves the stateful era only answers a 2026-07-28 client's probe as any
+    // server predating that revision does: an error, never silence.
+    let legacy_only = Server::builder("legacy", "1")
+        .eras(mcp_core::Eras::Stateful)
+        .build()
+        .unwrap();
+    let mut d = Driver::new(&legacy_only);
+    d.send(
+        json!({"jsonrpc":"2.0","id":1,"method":"server/discover","params":{"_meta":{
+        "io.modelcontextprotocol/protocolVersion":"2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities":{}}}}),
+    )
+    .await;
+    let r = d.next_json().await;
+    assert_eq!(r["id"], 1);
+    assert_eq!(r["error"]["code"], -32601);
+    // A dual-era server treats `server/discover` as a stateless request: without `_meta` it
+    // is malformed (-32602); the stateless tests cover the rest.
     let fx = fixture();
     let mut d = Driver::new(&server(&fx, 100));
     d.send(json!({"jsonrpc":"2.0","id":1,"method":"server/discover"}))
         .await;
     let r = d.next_json().await;
     assert_eq!(r["id"], 1);
-    assert_eq!(r["error"]["code"], -32601);
+    assert_eq!(r["error"]["code"], -32602);
     d.send(json!({"jsonrpc":"2.0","id":2,"method":"tools/list"}))
         .await;
     let r = d.next_json().await;

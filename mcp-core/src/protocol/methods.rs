@@ -44,3 +44,14 @@ pub const SAMPLING_CREATE_MESSAGE: &str = "sampling/createMessage";
 pub const ELICITATION_CREATE: &str = "elicitation/create";
 /// `roots/list` (server to client).
 pub const ROOTS_LIST: &str = "roots/list";
+/// `notifications/prompts/list_changed`.
+pub const PROMPTS_LIST_CHANGED: &str = "notifications/prompts/list_changed";
+/// `notifications/resources/list_changed`.
+pub const RESOURCES_LIST_CHANGED: &str = "notifications/resources/list_changed";
+/// `server/discover` (2026-07-28): the server's versions, capabilities and identity.
+pub const SERVER_DISCOVER: &str = "server/discover";
+/// `subscriptions/listen` (2026-07-28): a long-lived stream of change notifications.
+pub const SUBSCRIPTIONS_LISTEN: &str = "subscriptions/listen";
+/// `notifications/subscriptions/acknowledged` (2026-07-28): the first message of a listen
+/// stream.
+pub const SUBSCRIPTIONS_ACKNOWLEDGED: &str = "notifications/subscriptions/acknowledged";

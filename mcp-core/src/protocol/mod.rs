@@ -26,6 +26,7 @@ mod elicitation;
 mod initialize;
 mod logging;
 pub mod methods;
+mod modern;
 mod notifications;
 mod prompts;
 mod resources;
@@ -46,6 +47,12 @@ pub use initialize::{
     ClientCapabilities, Implementation, InitializeParams, InitializeResult, ServerCapabilities,
 };
 pub use logging::{LoggingLevel, LoggingMessageParams, SetLevelParams};
+pub use modern::{
+    CLIENT_CAPABILITIES_KEY, CLIENT_INFO_KEY, CacheHint, CacheScope, DiscoverResult, InputRequest,
+    InputRequiredResult, LOG_LEVEL_KEY, ListRootsResult, ListenParams, PROTOCOL_VERSION_KEY,
+    RESULT_COMPLETE, RESULT_INPUT_REQUIRED, Root, SERVER_INFO_KEY, SUBSCRIPTION_ID_KEY,
+    SubscriptionFilter,
+};
 pub use notifications::{CancelledParams, ProgressParams, ProgressToken};
 pub use prompts::{
     GetPromptParams, GetPromptResult, ListPromptsResult, PromptArgument, PromptDefinition,

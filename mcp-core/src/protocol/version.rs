@@ -15,6 +15,10 @@ pub enum ProtocolVersion {
     V2025_06_18,
     /// 2025-11-25: icons, tasks, URL elicitation, input validation as tool errors.
     V2025_11_25,
+    /// 2026-07-28: stateless. No `initialize`: every request carries its own `_meta`
+    /// (version, client capabilities and info, log level); `server/discover`; multi round-trip
+    /// requests instead of server-to-client requests.
+    V2026_07_28,
 }
 
 impl ProtocolVersion {
@@ -26,8 +30,20 @@ impl ProtocolVersion {
         ProtocolVersion::V2025_11_25,
     ];
 
-    /// The newest revision this crate speaks.
+    /// The newest revision this crate speaks with `initialize` (the stateful era).
     pub const LATEST: ProtocolVersion = ProtocolVersion::V2025_11_25;
+
+    /// Every stateless revision this crate speaks (per-request `_meta`, no `initialize`).
+    pub const MODERN: [ProtocolVersion; 1] = [ProtocolVersion::V2026_07_28];
+
+    /// The newest stateless revision this crate speaks.
+    pub const LATEST_MODERN: ProtocolVersion = ProtocolVersion::V2026_07_28;
+
+    /// Whether this is a stateless revision (2026-07-28 and later): requests carry their own
+    /// `_meta` and there is no session.
+    pub fn is_modern(self) -> bool {
+        self >= ProtocolVersion::V2026_07_28
+    }
 
     /// The revision's date string, as sent on the wire.
     pub fn as_str(self) -> &'static str {
@@ -36,14 +52,20 @@ impl ProtocolVersion {
             ProtocolVersion::V2025_03_26 => "2025-03-26",
             ProtocolVersion::V2025_06_18 => "2025-06-18",
             ProtocolVersion::V2025_11_25 => "2025-11-25",
+            ProtocolVersion::V2026_07_28 => "2026-07-28",
         }
     }
 
     /// The version a server answers `initialize` with: the client's request if this crate
     /// speaks it, otherwise the latest this crate speaks (the client then decides whether to
     /// disconnect), as the lifecycle section of every revision prescribes.
+    /// A stateless revision is never the answer: `initialize` belongs to the stateful era.
     pub fn negotiate(requested: &str) -> ProtocolVersion {
-        requested.parse().unwrap_or(ProtocolVersion::LATEST)
+        requested
+            .parse()
+            .ok()
+            .filter(|v: &ProtocolVersion| !v.is_modern())
+            .unwrap_or(ProtocolVersion::LATEST)
     }
 
     /// Whether tool results may carry `structuredContent` and tools an `outputSchema`.
@@ -68,6 +90,7 @@ impl FromStr for ProtocolVersion {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         ProtocolVersion::ALL
             .into_iter()
+            .chain(ProtocolVersion::MODERN)
             .find(|v| v.as_str() == s)
             .ok_or_else(|| UnsupportedVersion(s.to_owned()))
     }
@@ -87,5 +110,12 @@ mod tests {
             ProtocolVersion::LATEST
         );
         assert!(ProtocolVersion::V2024_11_05 < ProtocolVersion::V2025_11_25);
+        assert_eq!(
+            ProtocolVersion::negotiate("2026-07-28"),
+            ProtocolVersion::LATEST,
+            "initialize never negotiates a stateless revision"
+        );
+        assert!("2026-07-28".parse::<ProtocolVersion>().unwrap().is_modern());
+        assert!(!ProtocolVersion::LATEST.is_modern());
     }
 }

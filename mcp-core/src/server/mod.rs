@@ -1,22 +1,58 @@
 //! The server: its tools and identity ([`Server`]), and one connection's state
 //! ([`ServerSession`]).
 
+mod caller;
 mod catalog;
+mod headers;
 mod session;
 mod state;
+mod subscriptions;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
 
+pub use caller::{Caller, Era, RequestMeta, is_stateless};
+pub use headers::{HeaderParam, HeaderParamType};
 pub use session::{Reclaimed, ServerSession};
 pub(crate) use state::SessionState;
+pub use subscriptions::ListChanged;
 
+use crate::error::RpcError;
+use crate::input::{DEFAULT_STATE_TTL, StateKey};
 use crate::jsonrpc::{JsonObject, Notification};
 use crate::prompt::Prompt;
-use crate::protocol::{Implementation, ResourceUriParams, ServerCapabilities, methods};
+use crate::protocol::{
+    CacheHint, Implementation, ProtocolVersion, ResourceUriParams, ServerCapabilities, methods,
+};
 use crate::resource::ResourceProvider;
 use crate::tool::{Tool, ToolBox};
 use crate::transport::DEFAULT_OUTBOX_CAPACITY;
+
+/// Which protocol eras a server serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Eras {
+    /// Both (the default): `initialize` opens a stateful session; a request carrying
+    /// 2026-07-28 `_meta` is served statelessly, on the same connection or endpoint.
+    #[default]
+    Both,
+    /// Only the stateful era (2024-11-05 to 2025-11-25): `server/discover` is an unknown
+    /// method, as it is to servers that predate 2026-07-28.
+    Stateful,
+    /// Only the stateless era (2026-07-28): `initialize` is refused with `-32022`, naming the
+    /// versions served.
+    Stateless,
+}
+
+impl Eras {
+    /// Whether `era` is served.
+    pub fn serves(self, era: Era) -> bool {
+        matches!(
+            (self, era),
+            (Eras::Both, _) | (Eras::Stateful, Era::Stateful) | (Eras::Stateless, Era::Stateless)
+        )
+    }
+}
 
 /// A server definition: identity, instructions and tools. Cheap to clone; every session of a
 /// transport shares one.
@@ -38,6 +74,14 @@ pub(crate) struct ServerInner {
     pub(crate) max_calls_in_flight: usize,
     /// Live sessions, for server-wide notifications (resource updates).
     pub(crate) sessions: Mutex<Vec<Weak<SessionState>>>,
+    pub(crate) eras: Eras,
+    pub(crate) state_key: StateKey,
+    pub(crate) list_cache: CacheHint,
+    pub(crate) resource_cache: CacheHint,
+    pub(crate) list_changed: bool,
+    /// Tools whose parameters are mirrored into HTTP headers, by tool name.
+    pub(crate) header_params: HashMap<String, Vec<HeaderParam>>,
+    pub(crate) listeners: subscriptions::Listeners,
 }
 
 impl std::fmt::Debug for Server {
@@ -62,7 +106,54 @@ impl Server {
             page_size: 100,
             outbox_capacity: DEFAULT_OUTBOX_CAPACITY,
             max_calls_in_flight: DEFAULT_MAX_CALLS_IN_FLIGHT,
+            eras: Eras::Both,
+            state_key: None,
+            state_ttl: DEFAULT_STATE_TTL,
+            list_cache: CacheHint::public(300_000),
+            resource_cache: CacheHint::private(0),
+            list_changed: false,
         }
+    }
+
+    /// The eras this server serves.
+    pub fn eras(&self) -> Eras {
+        self.inner.eras
+    }
+
+    /// Whether this server serves `era`.
+    pub fn serves(&self, era: Era) -> bool {
+        self.inner.eras.serves(era)
+    }
+
+    /// The protocol versions served, newest first: what `server/discover` lists and what an
+    /// unsupported-version error names.
+    pub fn supported_versions(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if self.serves(Era::Stateless) {
+            out.extend(ProtocolVersion::MODERN.iter().rev().map(|v| v.as_str()));
+        }
+        if self.serves(Era::Stateful) {
+            out.extend(ProtocolVersion::ALL.iter().rev().map(|v| v.as_str()));
+        }
+        out
+    }
+
+    /// Checks the protocol version a stateless request declares: `-32022` (naming the
+    /// versions served) unless it is a stateless revision this server serves.
+    pub fn check_version(&self, requested: &str) -> Result<ProtocolVersion, RpcError> {
+        requested
+            .parse::<ProtocolVersion>()
+            .ok()
+            .filter(|v| v.is_modern() && self.serves(Era::Stateless))
+            .ok_or_else(|| RpcError::unsupported_version(requested, &self.supported_versions()))
+    }
+
+    /// The parameters of tool `name` that clients mirror into `Mcp-Param-*` headers.
+    pub fn header_params(&self, tool: &str) -> &[HeaderParam] {
+        self.inner
+            .header_params
+            .get(tool)
+            .map_or(&[], Vec::as_slice)
     }
 
     /// Who the server is.
@@ -79,10 +170,25 @@ impl Server {
             o
         });
         let completable = !inner.prompts.is_empty() || !inner.resources.is_empty();
+        let listed = |present: bool| {
+            present.then(|| {
+                let mut o = JsonObject::new();
+                if inner.list_changed {
+                    o.insert("listChanged".into(), true.into());
+                }
+                o
+            })
+        };
+        let resources = resources.map(|mut o| {
+            if inner.list_changed {
+                o.insert("listChanged".into(), true.into());
+            }
+            o
+        });
         ServerCapabilities {
-            tools: Some(Default::default()),
+            tools: listed(true),
             logging: Some(Default::default()),
-            prompts: (!inner.prompts.is_empty()).then(Default::default),
+            prompts: listed(!inner.prompts.is_empty()),
             resources,
             completions: completable.then(Default::default),
             ..Default::default()
@@ -115,6 +221,38 @@ impl Server {
                 session.notify(note).await;
             }
         }
+        self.inner.listeners.resource_updated(uri, &params).await;
+    }
+
+    /// Tells clients that a list changed (`notifications/{tools,prompts,resources}/list_changed`):
+    /// every stateful session on its stream of unrelated messages, and every
+    /// `subscriptions/listen` stream that opted in. Only servers built with
+    /// [`ServerBuilder::list_changed`] announce (and send) these.
+    pub async fn notify_list_changed(&self, list: ListChanged) {
+        if !self.inner.list_changed {
+            return;
+        }
+        let sessions: Vec<Arc<SessionState>> = {
+            let mut guard = self
+                .inner
+                .sessions
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            guard.retain(|w| w.strong_count() > 0);
+            guard.iter().filter_map(Weak::upgrade).collect()
+        };
+        for session in sessions {
+            if session.protocol_version().is_some() {
+                session.notify(Notification::new(list.method(), None)).await;
+            }
+        }
+        self.inner.listeners.list_changed(list).await;
+    }
+
+    /// Ends every `subscriptions/listen` stream gracefully (each gets its completion result),
+    /// as a server shutting down should; streams opened later end at once.
+    pub fn close_subscriptions(&self) {
+        self.inner.listeners.close();
     }
 
     pub(crate) fn register_session(&self, state: &Arc<SessionState>) {
@@ -170,6 +308,14 @@ pub enum BuildError {
     /// A page size of zero.
     #[error("the page size must be at least 1")]
     ZeroPageSize,
+    /// A tool's `x-mcp-header` annotations break the revision's rules.
+    #[error("tool `{tool}`: {why}")]
+    InvalidHeaderAnnotation {
+        /// The tool.
+        tool: String,
+        /// What is wrong.
+        why: String,
+    },
 }
 
 /// Builds a [`Server`].
@@ -184,9 +330,60 @@ pub struct ServerBuilder {
     page_size: usize,
     outbox_capacity: usize,
     max_calls_in_flight: usize,
+    eras: Eras,
+    state_key: Option<Vec<u8>>,
+    state_ttl: Duration,
+    list_cache: CacheHint,
+    resource_cache: CacheHint,
+    list_changed: bool,
 }
 
 impl ServerBuilder {
+    /// Which protocol eras to serve (default [`Eras::Both`]).
+    pub fn eras(mut self, eras: Eras) -> Self {
+        self.eras = eras;
+        self
+    }
+
+    /// The secret that signs `requestState` in multi round-trip requests (2026-07-28).
+    ///
+    /// Replicas behind one balancer must share it, so that a retry reaching another replica
+    /// verifies. Without it, the server makes a random key when built (right for a single
+    /// process; a retry after a restart then gets a clear error and the client starts over).
+    pub fn request_state_key(mut self, secret: impl AsRef<[u8]>) -> Self {
+        self.state_key = Some(secret.as_ref().to_vec());
+        self
+    }
+
+    /// How long a `requestState` stays valid (default one hour).
+    pub fn request_state_ttl(mut self, ttl: Duration) -> Self {
+        self.state_ttl = ttl;
+        self
+    }
+
+    /// The caching hint (`ttlMs`, `cacheScope`) of `server/discover`, `tools/list`,
+    /// `prompts/list` and `resources/templates/list` results in the stateless era (default:
+    /// public, five minutes: a built server's tools and prompts do not change).
+    pub fn list_cache(mut self, hint: CacheHint) -> Self {
+        self.list_cache = hint;
+        self
+    }
+
+    /// The caching hint of `resources/list` and `resources/read` results in the stateless era
+    /// (default: private, immediately stale: resources may change and may depend on the
+    /// caller).
+    pub fn resource_cache(mut self, hint: CacheHint) -> Self {
+        self.resource_cache = hint;
+        self
+    }
+
+    /// Announces `listChanged` for tools, prompts and resources, so that
+    /// [`Server::notify_list_changed`] reaches clients (default off).
+    pub fn list_changed(mut self, enabled: bool) -> Self {
+        self.list_changed = enabled;
+        self
+    }
+
     /// Adds a prompt.
     pub fn prompt(mut self, prompt: impl Prompt) -> Self {
         self.prompts.push(Arc::new(prompt));
@@ -277,8 +474,19 @@ impl ServerBuilder {
             return Err(BuildError::ZeroPageSize);
         }
         let mut tool_index = HashMap::new();
+        let mut header_params = HashMap::new();
         for (i, tool) in self.tools.iter().enumerate() {
-            let name = tool.definition().name;
+            let definition = tool.definition();
+            let name = definition.name;
+            let params = headers::header_params(&definition.input_schema).map_err(|why| {
+                BuildError::InvalidHeaderAnnotation {
+                    tool: name.clone(),
+                    why,
+                }
+            })?;
+            if !params.is_empty() {
+                header_params.insert(name.clone(), params);
+            }
             let valid = (1..=128).contains(&name.len())
                 && name
                     .chars()
@@ -320,6 +528,16 @@ impl ServerBuilder {
                 outbox_capacity: self.outbox_capacity,
                 max_calls_in_flight: self.max_calls_in_flight,
                 sessions: Mutex::new(Vec::new()),
+                eras: self.eras,
+                state_key: match self.state_key {
+                    Some(secret) => StateKey::new(secret, self.state_ttl),
+                    None => StateKey::random(self.state_ttl),
+                },
+                list_cache: self.list_cache,
+                resource_cache: self.resource_cache,
+                list_changed: self.list_changed,
+                header_params,
+                listeners: subscriptions::Listeners::default(),
             }),
         })
     }

@@ -1,4 +1,4 @@
-//! One client connection: dispatch, in-flight requests and cancellation.
+//! One client connection: dispatch, in-flight requests and cancellation, for both eras.
 
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
@@ -10,25 +10,33 @@ use serde_json::Value;
 use tokio::task::AbortHandle;
 use tokio_util::sync::CancellationToken;
 
+use super::caller::{Caller, Era, RequestMeta, is_stateless};
 use super::catalog::{self, Answer, paginate, to_object};
-use super::{Server, SessionState};
+use super::{Server, SessionState, subscriptions};
 use crate::context::Context;
 use crate::error::{ErrorCode, RpcError};
+use crate::input::{InputRound, Suspendable};
 use crate::jsonrpc::{
     ErrorResponse, JsonObject, Message, Notification, Request, RequestId, Response,
 };
 use crate::protocol::{
-    CallToolParams, CancelledParams, InitializeParams, InitializeResult, ListToolsResult,
-    PaginatedParams, ProtocolVersion, ResourceUriParams, SetLevelParams, methods,
+    CacheHint, CallToolParams, CancelledParams, DiscoverResult, InitializeParams, InitializeResult,
+    ListToolsResult, PaginatedParams, ProtocolVersion, RESULT_COMPLETE, ResourceUriParams,
+    SERVER_INFO_KEY, SetLevelParams, methods,
 };
 use crate::transport::{Outbound, Outbox};
 
-/// The state of one client connection (a stdio process, an HTTP session).
+/// The state of one client connection (a stdio process, an HTTP session, or a single
+/// stateless HTTP request).
 ///
 /// A transport hands it every inbound message with [`receive`](Self::receive), together with
 /// the [`Outbox`] where messages related to that message go. Requests that may take long
 /// (`tools/call`) run as tasks of their own, so a long call never blocks `ping` or a second
 /// call; the others are answered before `receive` returns.
+///
+/// Both eras share one connection: `initialize` opens the stateful session, and a request
+/// whose `_meta` names a 2026-07-28 protocol version is served statelessly from that `_meta`
+/// alone, whatever the session's state (see [`Caller`]).
 ///
 /// Dropping the session (or calling [`close`](Self::close)) cancels every call still running.
 #[derive(Clone)]
@@ -95,8 +103,8 @@ fn parse_params<T: DeserializeOwned>(params: Option<JsonObject>) -> Result<T, Rp
         .map_err(RpcError::invalid_params)
 }
 
-/// Methods a server may answer; anything else is `-32601`.
-const KNOWN_METHODS: [&str; 14] = [
+/// Methods the stateful era answers; anything else is `-32601`.
+const STATEFUL_METHODS: [&str; 14] = [
     methods::INITIALIZE,
     methods::PING,
     methods::TOOLS_LIST,
@@ -114,6 +122,116 @@ const KNOWN_METHODS: [&str; 14] = [
     methods::CANCELLED,
 ];
 
+/// Methods the stateless era answers. `initialize`, `ping`, `logging/setLevel` and
+/// `resources/(un)subscribe` are gone from it: `-32601`.
+const STATELESS_METHODS: [&str; 11] = [
+    methods::SERVER_DISCOVER,
+    methods::SUBSCRIPTIONS_LISTEN,
+    methods::TOOLS_LIST,
+    methods::TOOLS_CALL,
+    methods::PROMPTS_LIST,
+    methods::PROMPTS_GET,
+    methods::RESOURCES_LIST,
+    methods::RESOURCES_TEMPLATES_LIST,
+    methods::RESOURCES_READ,
+    methods::COMPLETE,
+    methods::CANCELLED,
+];
+
+/// How a stateless result is finished: which caching hint it carries, if any.
+#[derive(Debug, Clone, Copy)]
+enum Cacheable {
+    No,
+    List,
+    Resource,
+}
+
+impl Cacheable {
+    fn of(method: &str) -> Self {
+        match method {
+            methods::SERVER_DISCOVER
+            | methods::TOOLS_LIST
+            | methods::PROMPTS_LIST
+            | methods::RESOURCES_TEMPLATES_LIST => Cacheable::List,
+            methods::RESOURCES_LIST | methods::RESOURCES_READ => Cacheable::Resource,
+            _ => Cacheable::No,
+        }
+    }
+}
+
+/// Turns an answer into the message that carries it, as the caller's era wants it.
+#[derive(Clone)]
+enum Finish {
+    /// Results and errors as they are.
+    Stateful,
+    /// `resultType`, the server's identity and caching hints on results; the revision's codes
+    /// on errors.
+    Stateless {
+        server: Server,
+        cacheable: Cacheable,
+    },
+}
+
+impl Finish {
+    fn for_request(server: &Server, caller: &Caller, method: &str) -> Self {
+        match caller.era() {
+            Era::Stateful => Finish::Stateful,
+            Era::Stateless => Finish::Stateless {
+                server: server.clone(),
+                cacheable: Cacheable::of(method),
+            },
+        }
+    }
+
+    fn message(&self, id: RequestId, answer: Result<JsonObject, RpcError>) -> Message {
+        match (self, answer) {
+            (Finish::Stateful, Ok(result)) => Message::Response(Response::new(id, result)),
+            (Finish::Stateful, Err(e)) => Message::Error(ErrorResponse::new(Some(id), e)),
+            (Finish::Stateless { server, cacheable }, Ok(result)) => Message::Response(
+                Response::new(id, stateless_result(server, *cacheable, result)),
+            ),
+            (Finish::Stateless { .. }, Err(mut e)) => {
+                if e.code == ErrorCode::RESOURCE_NOT_FOUND {
+                    // 2026-07-28 retired -32002: a missing resource is invalid params.
+                    e.code = ErrorCode::INVALID_PARAMS;
+                }
+                Message::Error(ErrorResponse::new(Some(id), e))
+            }
+        }
+    }
+}
+
+/// A stateless result: `resultType`, `_meta.serverInfo`, and caching hints where the revision
+/// asks for them (complete results of list and read methods only).
+fn stateless_result(server: &Server, cacheable: Cacheable, mut result: JsonObject) -> JsonObject {
+    let complete = match result.get("resultType") {
+        None => {
+            result.insert("resultType".into(), RESULT_COMPLETE.into());
+            true
+        }
+        Some(t) => t == RESULT_COMPLETE,
+    };
+    let meta = result
+        .entry("_meta")
+        .or_insert_with(|| Value::Object(JsonObject::new()));
+    if let Value::Object(meta) = meta {
+        meta.entry(SERVER_INFO_KEY)
+            .or_insert_with(|| serde_json::to_value(&server.inner.info).unwrap_or(Value::Null));
+    }
+    let hint: Option<CacheHint> = match cacheable {
+        Cacheable::List => Some(server.inner.list_cache),
+        Cacheable::Resource => Some(server.inner.resource_cache),
+        Cacheable::No => None,
+    };
+    if let (true, Some(hint)) = (complete, hint) {
+        result.entry("ttlMs").or_insert(hint.ttl_ms.into());
+        result
+            .entry("cacheScope")
+            .or_insert_with(|| serde_json::to_value(hint.scope).unwrap_or(Value::Null));
+    }
+    result
+}
+
 impl ServerSession {
     /// A new session of `server`. Messages that belong to no request (such as list-changed
     /// notifications) go to `notify`.
@@ -124,6 +242,21 @@ impl ServerSession {
             inner: Arc::new(Inner {
                 server: server.clone(),
                 state,
+                in_flight: Mutex::new(HashMap::new()),
+                notify,
+            }),
+        }
+    }
+
+    /// A session for stateless requests only, such as the one request of a 2026-07-28 HTTP
+    /// POST: it is not announced to the server (nothing unrelated to a request reaches it),
+    /// and dropping it cancels its requests, as closing the POST's stream must.
+    pub fn stateless(server: &Server) -> Self {
+        let (notify, _) = Outbox::channel(1);
+        ServerSession {
+            inner: Arc::new(Inner {
+                server: server.clone(),
+                state: Arc::new(SessionState::default()),
                 in_flight: Mutex::new(HashMap::new()),
                 notify,
             }),
@@ -198,6 +331,19 @@ impl ServerSession {
         calls.len()
     }
 
+    /// Cancels one running request, as `notifications/cancelled` would. Returns whether it
+    /// was running.
+    pub fn cancel(&self, id: &RequestId) -> bool {
+        let call = self.lock_in_flight().remove(id);
+        match call {
+            Some(call) => {
+                call.stop();
+                true
+            }
+            None => false,
+        }
+    }
+
     fn lock_in_flight(&self) -> std::sync::MutexGuard<'_, HashMap<RequestId, InFlight>> {
         self.inner
             .in_flight
@@ -238,26 +384,59 @@ impl ServerSession {
         }
     }
 
+    /// Who sent `request`: the session (stateful era), or the request's own `_meta`
+    /// (stateless era), checked.
+    fn caller_for(&self, request: &Request) -> Result<Caller, RpcError> {
+        let server = &self.inner.server;
+        let stateless = server.serves(Era::Stateless)
+            && (is_stateless(request) || !server.serves(Era::Stateful));
+        if !stateless {
+            return Ok(Caller::session(self.inner.state.clone()));
+        }
+        if request.method == methods::INITIALIZE && !server.serves(Era::Stateful) {
+            let requested = request
+                .params
+                .as_ref()
+                .and_then(|p| p.get("protocolVersion"))
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            return Err(RpcError::unsupported_version(
+                requested,
+                &server.supported_versions(),
+            ));
+        }
+        let meta = RequestMeta::read(request.params.as_ref())?;
+        let version = server.check_version(meta.protocol_version())?;
+        Ok(Caller::request(version, meta))
+    }
+
     /// Routes a request; returns its answer unless it runs as a task of its own.
     fn on_request(&self, request: Request, reply: &Outbox) -> Option<Outbound> {
         let id = request.id.clone();
-        let answer = match self.route(request, reply) {
-            Routed::Answer(answer) => answer,
-            Routed::Spawned => return None,
-        };
-        let message = match answer {
-            Ok(result) => Message::Response(Response::new(id.clone(), result)),
-            Err(error) => Message::Error(ErrorResponse::new(Some(id.clone()), error)),
+        let (message, related) = match self.caller_for(&request) {
+            Err(e) => (Message::Error(ErrorResponse::new(Some(id.clone()), e)), id),
+            Ok(caller) => {
+                let finish = Finish::for_request(&self.inner.server, &caller, &request.method);
+                match self.route(request, caller, reply, &finish) {
+                    Routed::Answer(answer) => (finish.message(id.clone(), answer), id),
+                    Routed::Spawned => return None,
+                }
+            }
         };
         Some(Outbound {
             message: Box::new(message),
-            related: Some(id),
+            related: Some(related),
         })
     }
 
-    fn route(&self, request: Request, reply: &Outbox) -> Routed {
+    fn route(&self, request: Request, caller: Caller, reply: &Outbox, finish: &Finish) -> Routed {
         let method = request.method.as_str();
-        if !KNOWN_METHODS.contains(&method) {
+        let era = caller.era();
+        let known = match era {
+            Era::Stateful => STATEFUL_METHODS.contains(&method),
+            Era::Stateless => STATELESS_METHODS.contains(&method),
+        };
+        if !known {
             return Routed::Answer(Err(RpcError::method_not_found(method)));
         }
         if method == methods::CANCELLED {
@@ -265,71 +444,112 @@ impl ServerSession {
                 "notifications/cancelled is a notification: send it without an id",
             )));
         }
-        if method == methods::INITIALIZE {
-            return Routed::Answer(self.initialize(request.params));
+        match method {
+            methods::INITIALIZE => return Routed::Answer(self.initialize(request.params)),
+            methods::PING => return Routed::Answer(Ok(JsonObject::new())),
+            methods::SERVER_DISCOVER => return Routed::Answer(Ok(self.discover())),
+            _ => {}
         }
-        if method == methods::PING {
-            return Routed::Answer(Ok(JsonObject::new()));
-        }
-        if !self.is_initialized() {
+        if era == Era::Stateful && !self.is_initialized() {
             return Routed::Answer(Err(RpcError::invalid_request(format!(
                 "`{method}` before `initialize`: send `initialize` first"
             ))));
         }
-        let offered = self.inner.server.capabilities();
+        let server = &self.inner.server;
+        let offered = server.capabilities();
         let params = request.params;
         let cursor = || -> Result<Option<String>, RpcError> {
             Ok(parse_params::<PaginatedParams>(params.clone())?.cursor)
         };
         let answer = match method {
-            methods::TOOLS_LIST => cursor().and_then(|c| self.list_tools(c.as_deref())),
+            methods::TOOLS_LIST => cursor().and_then(|c| self.list_tools(&caller, c.as_deref())),
             methods::LOGGING_SET_LEVEL => parse_params::<SetLevelParams>(params).map(|p| {
                 self.inner.state.set_log_level(p.level);
                 JsonObject::new()
             }),
             methods::TOOLS_CALL => {
-                return self.spawn_with(request.id, params, reply, |server, ctx, params| {
-                    let params: CallToolParams = parse_params(params)?;
-                    let tool = server.tool(&params.name).ok_or_else(|| {
-                        RpcError::invalid_params(format!("unknown tool `{}`", params.name))
-                    })?;
-                    let future = tool.call(ctx, params.arguments.unwrap_or_default());
-                    Ok(Box::pin(async move { Ok(to_object(&future.await)) }) as Answer)
-                });
+                return self.spawn_with(
+                    method,
+                    request.id,
+                    params,
+                    caller,
+                    reply,
+                    finish,
+                    |server, ctx, params| {
+                        let params: CallToolParams = parse_params(params)?;
+                        let tool = server.tool(&params.name).ok_or_else(|| {
+                            RpcError::invalid_params(format!("unknown tool `{}`", params.name))
+                        })?;
+                        let future = tool.call(ctx, params.arguments.unwrap_or_default());
+                        Ok(Box::pin(async move { Ok(to_object(&future.await)) }) as Answer)
+                    },
+                );
+            }
+            methods::SUBSCRIPTIONS_LISTEN => {
+                let id = request.id.clone();
+                return self.spawn_with(
+                    method,
+                    request.id,
+                    params,
+                    caller,
+                    reply,
+                    finish,
+                    |server, ctx, params| {
+                        subscriptions::listen(
+                            server,
+                            id,
+                            params,
+                            ctx.reply(),
+                            ctx.cancellation_token(),
+                        )
+                    },
+                );
             }
             methods::PROMPTS_LIST | methods::PROMPTS_GET if offered.prompts.is_none() => {
                 Err(RpcError::method_not_found(method))
             }
             methods::PROMPTS_LIST => {
-                cursor().and_then(|c| catalog::list_prompts(&self.inner.server, c.as_deref()))
+                cursor().and_then(|c| catalog::list_prompts(server, c.as_deref()))
             }
             methods::PROMPTS_GET => {
-                return self.spawn_with(request.id, params, reply, |server, ctx, params| {
-                    catalog::get_prompt(server, ctx, parse_params(params)?)
-                });
+                return self.spawn_with(
+                    method,
+                    request.id,
+                    params,
+                    caller,
+                    reply,
+                    finish,
+                    |server, ctx, params| catalog::get_prompt(server, ctx, parse_params(params)?),
+                );
             }
             methods::COMPLETE if offered.completions.is_none() => {
                 Err(RpcError::method_not_found(method))
             }
-            methods::COMPLETE => {
-                parse_params(params).and_then(|p| catalog::complete(&self.inner.server, p))
-            }
+            methods::COMPLETE => parse_params(params).and_then(|p| catalog::complete(server, p)),
             _ if method.starts_with("resources/") && offered.resources.is_none() => {
                 Err(RpcError::method_not_found(method))
             }
             methods::RESOURCES_LIST => {
-                cursor().and_then(|c| catalog::list_resources(&self.inner.server, c.as_deref()))
+                cursor().and_then(|c| catalog::list_resources(server, c.as_deref()))
             }
             methods::RESOURCES_TEMPLATES_LIST => {
-                cursor().and_then(|c| catalog::list_templates(&self.inner.server, c.as_deref()))
+                cursor().and_then(|c| catalog::list_templates(server, c.as_deref()))
             }
             methods::RESOURCES_READ => {
-                return self.spawn_with(request.id, params, reply, |server, ctx, params| {
-                    catalog::read_resource(server, ctx, parse_params(params)?)
-                });
+                return self.spawn_with(
+                    method,
+                    request.id,
+                    params,
+                    caller,
+                    reply,
+                    finish,
+                    |server, ctx, params| {
+                        catalog::read_resource(server, ctx, parse_params(params)?)
+                    },
+                );
             }
             methods::RESOURCES_SUBSCRIBE | methods::RESOURCES_UNSUBSCRIBE
-                if !self.inner.server.inner.subscriptions =>
+                if !server.inner.subscriptions =>
             {
                 Err(RpcError::method_not_found(method))
             }
@@ -363,8 +583,24 @@ impl ServerSession {
         }))
     }
 
-    fn list_tools(&self, cursor: Option<&str>) -> Result<JsonObject, RpcError> {
-        let with_output = self
+    /// `server/discover`: versions, capabilities and identity (the identity in `_meta`, added
+    /// with every stateless result).
+    fn discover(&self) -> JsonObject {
+        let server = &self.inner.server;
+        to_object(&DiscoverResult {
+            supported_versions: server
+                .supported_versions()
+                .into_iter()
+                .map(str::to_owned)
+                .collect(),
+            capabilities: server.capabilities(),
+            instructions: server.inner.instructions.clone(),
+            meta: None,
+        })
+    }
+
+    fn list_tools(&self, caller: &Caller, cursor: Option<&str>) -> Result<JsonObject, RpcError> {
+        let with_output = caller
             .protocol_version()
             .is_some_and(ProtocolVersion::has_structured_output);
         let all = self
@@ -390,30 +626,56 @@ impl ServerSession {
     }
 
     /// Builds a request's future with `make` and runs it as a task of its own: cancellable by
-    /// `notifications/cancelled`, with a panic turned into `-32603`.
+    /// `notifications/cancelled` (or by dropping the session), with a panic turned into
+    /// `-32603`. A stateless request that may ask for input runs with its [`InputRound`] and
+    /// stops with `input_required` when it waits for answers it does not have.
+    #[allow(clippy::too_many_arguments)]
     fn spawn_with(
         &self,
+        method: &str,
         id: RequestId,
         params: Option<JsonObject>,
+        caller: Caller,
         reply: &Outbox,
+        finish: &Finish,
         make: impl FnOnce(&Server, Context, Option<JsonObject>) -> Result<Answer, RpcError>,
     ) -> Routed {
+        let server = &self.inner.server;
         let meta = params
             .as_ref()
             .and_then(|p| p.get("_meta"))
             .and_then(|m| m.as_object())
             .cloned();
+        // The revision lets these three ask for input; nothing else may.
+        let may_ask = caller.era() == Era::Stateless
+            && matches!(
+                method,
+                methods::TOOLS_CALL | methods::PROMPTS_GET | methods::RESOURCES_READ
+            );
+        let input = if may_ask {
+            match InputRound::start(&server.inner.state_key, method, params.as_ref()) {
+                Ok(round) => Some(Arc::new(round)),
+                Err(e) => return Routed::Answer(Err(e)),
+            }
+        } else {
+            None
+        };
         let cancel = CancellationToken::new();
         let ctx = Context::new(
             id.clone(),
             meta,
             reply.clone(),
-            self.inner.state.clone(),
+            caller,
+            input.clone(),
             cancel.clone(),
         );
-        let future = match make(&self.inner.server, ctx, params) {
+        let future = match make(server, ctx, params) {
             Ok(f) => f,
             Err(e) => return Routed::Answer(Err(e)),
+        };
+        let future: Answer = match input {
+            Some(round) => Box::pin(Suspendable::new(future, round, cancel.clone())),
+            None => future,
         };
         let mut in_flight = self.lock_in_flight();
         if in_flight.contains_key(&id) {
@@ -436,6 +698,7 @@ impl ServerSession {
         let reply_for_failure = reply.clone();
         let reply = reply.clone();
         let task_id = id.clone();
+        let finish = finish.clone();
         let handle = tokio::spawn(async move {
             let outcome = AssertUnwindSafe(future).catch_unwind().await;
             let answer = outcome.unwrap_or_else(|panic| {
@@ -460,10 +723,7 @@ impl ServerSession {
                     return;
                 }
             }
-            let message = match answer {
-                Ok(result) => Message::Response(Response::new(task_id.clone(), result)),
-                Err(e) => Message::Error(ErrorResponse::new(Some(task_id.clone()), e)),
-            };
+            let message = finish.message(task_id.clone(), answer);
             let _ = reply.send(message, Some(task_id)).await;
         });
         in_flight.insert(
@@ -485,10 +745,8 @@ impl ServerSession {
         match n.method.as_str() {
             methods::CANCELLED => match parse_params::<CancelledParams>(n.params) {
                 Ok(p) => {
-                    let call = self.lock_in_flight().remove(&p.request_id);
-                    if let Some(call) = call {
+                    if self.cancel(&p.request_id) {
                         tracing::debug!(id = %p.request_id, reason = ?p.reason, "request cancelled");
-                        call.stop();
                     }
                 }
                 Err(e) => tracing::warn!(error = %e, "ignoring a malformed cancellation"),

@@ -1,0 +1,183 @@
+//! `subscriptions/listen` (2026-07-28): long-lived streams of change notifications, each
+//! acknowledged first and tagged with its subscription id, ended by the client (cancel) or by
+//! the server (a completion result).
+
+use std::sync::{Arc, Mutex, Weak};
+
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+use super::Server;
+use crate::error::RpcError;
+use crate::jsonrpc::{JsonObject, Notification, RequestId};
+use crate::protocol::{ListenParams, SUBSCRIPTION_ID_KEY, SubscriptionFilter, methods};
+use crate::tool::BoxFuture;
+use crate::transport::Outbox;
+
+/// A list whose change clients can be told about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListChanged {
+    /// `notifications/tools/list_changed`.
+    Tools,
+    /// `notifications/prompts/list_changed`.
+    Prompts,
+    /// `notifications/resources/list_changed`.
+    Resources,
+}
+
+impl ListChanged {
+    pub(crate) fn method(self) -> &'static str {
+        match self {
+            ListChanged::Tools => methods::TOOLS_LIST_CHANGED,
+            ListChanged::Prompts => methods::PROMPTS_LIST_CHANGED,
+            ListChanged::Resources => methods::RESOURCES_LIST_CHANGED,
+        }
+    }
+}
+
+/// One open listen stream.
+struct Listener {
+    id: RequestId,
+    filter: SubscriptionFilter,
+    reply: Outbox,
+}
+
+impl Listener {
+    fn wants(&self, list: ListChanged) -> bool {
+        let f = &self.filter;
+        match list {
+            ListChanged::Tools => f.tools_list_changed == Some(true),
+            ListChanged::Prompts => f.prompts_list_changed == Some(true),
+            ListChanged::Resources => f.resources_list_changed == Some(true),
+        }
+    }
+
+    async fn send(&self, method: &str, params: Option<JsonObject>) {
+        let mut params = params.unwrap_or_default();
+        let mut meta = params
+            .remove("_meta")
+            .and_then(|m| match m {
+                Value::Object(o) => Some(o),
+                _ => None,
+            })
+            .unwrap_or_default();
+        meta.insert(SUBSCRIPTION_ID_KEY.into(), id_value(&self.id));
+        params.insert("_meta".into(), Value::Object(meta));
+        let note = Notification::new(method, Some(params));
+        let _ = self.reply.send(note.into(), Some(self.id.clone())).await;
+    }
+}
+
+fn id_value(id: &RequestId) -> Value {
+    serde_json::to_value(id).unwrap_or(Value::Null)
+}
+
+/// The open listen streams of a server.
+#[derive(Default)]
+pub(crate) struct Listeners {
+    open: Mutex<Vec<Weak<Listener>>>,
+    closing: CancellationToken,
+}
+
+impl Listeners {
+    fn live(&self) -> Vec<Arc<Listener>> {
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        open.retain(|w| w.strong_count() > 0);
+        open.iter().filter_map(Weak::upgrade).collect()
+    }
+
+    pub(crate) async fn resource_updated(&self, uri: &str, params: &JsonObject) {
+        for l in self.live() {
+            let wanted = l
+                .filter
+                .resource_subscriptions
+                .as_ref()
+                .is_some_and(|uris| uris.iter().any(|u| u == uri));
+            if wanted {
+                l.send(methods::RESOURCES_UPDATED, Some(params.clone()))
+                    .await;
+            }
+        }
+    }
+
+    pub(crate) async fn list_changed(&self, list: ListChanged) {
+        for l in self.live() {
+            if l.wants(list) {
+                l.send(list.method(), None).await;
+            }
+        }
+    }
+
+    pub(crate) fn close(&self) {
+        self.closing.cancel();
+    }
+}
+
+/// What the server agrees to send of what `asked` opts in to.
+fn agreed(server: &Server, asked: &SubscriptionFilter) -> SubscriptionFilter {
+    let inner = &server.inner;
+    let lists = inner.list_changed;
+    let yes = |asked: Option<bool>, offered: bool| (asked == Some(true) && offered).then_some(true);
+    SubscriptionFilter {
+        tools_list_changed: yes(asked.tools_list_changed, lists),
+        prompts_list_changed: yes(
+            asked.prompts_list_changed,
+            lists && !inner.prompts.is_empty(),
+        ),
+        resources_list_changed: yes(
+            asked.resources_list_changed,
+            lists && !inner.resources.is_empty(),
+        ),
+        resource_subscriptions: asked
+            .resource_subscriptions
+            .clone()
+            .filter(|_| inner.subscriptions && !inner.resources.is_empty()),
+    }
+}
+
+/// Runs one `subscriptions/listen` request: acknowledges it, delivers what it opted in to
+/// until the request is cancelled (the result is then never sent) or the server closes its
+/// subscriptions (the completion result is sent).
+pub(crate) fn listen(
+    server: &Server,
+    id: RequestId,
+    params: Option<JsonObject>,
+    reply: &Outbox,
+    cancel: CancellationToken,
+) -> Result<BoxFuture<Result<JsonObject, RpcError>>, RpcError> {
+    let params: ListenParams = serde_json::from_value(Value::Object(params.unwrap_or_default()))
+        .map_err(RpcError::invalid_params)?;
+    let listener = Arc::new(Listener {
+        id: id.clone(),
+        filter: agreed(server, &params.notifications),
+        reply: reply.clone(),
+    });
+    let listeners = server.inner.clone();
+    Ok(Box::pin(async move {
+        let mut ack = JsonObject::new();
+        ack.insert(
+            "notifications".into(),
+            serde_json::to_value(&listener.filter).unwrap_or(Value::Null),
+        );
+        // Acknowledged before it can receive anything: the ack is the first message with its id.
+        listener
+            .send(methods::SUBSCRIPTIONS_ACKNOWLEDGED, Some(ack))
+            .await;
+        listeners
+            .listeners
+            .open
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(Arc::downgrade(&listener));
+        tokio::select! {
+            () = cancel.cancelled() => {}
+            () = listeners.listeners.closing.cancelled() => {}
+        }
+        drop(listener);
+        let mut meta = JsonObject::new();
+        meta.insert(SUBSCRIPTION_ID_KEY.into(), id_value(&id));
+        let mut result = JsonObject::new();
+        result.insert("_meta".into(), Value::Object(meta));
+        Ok(result)
+    }))
+}
