@@ -1,5 +1,6 @@
 //! The "everything" server that the official MCP conformance suite
-//! (`@modelcontextprotocol/conformance`, checking protocol 2025-11-25) expects to find.
+//! (`@modelcontextprotocol/conformance`) expects to find, for both protocol eras: the
+//! stateful 2025-11-25 and the stateless 2026-07-28.
 //!
 //! `scripts/conformance.sh` serves it over streamable HTTP (binary `conformance-server`) and
 //! runs the suite against it; `tests/conformance_server.rs` checks the same behaviour in
@@ -15,8 +16,13 @@
 //!   `test://template/{id}/data` (with completion of `id`), `test://watched-resource`
 //!   (subscribable);
 //! - prompts: `test_simple_prompt`, `test_prompt_with_arguments` (with completion of `arg1`),
-//!   `test_prompt_with_embedded_resource`, `test_prompt_with_image`.
+//!   `test_prompt_with_embedded_resource`, `test_prompt_with_image`;
+//! - for the 2026-07-28 scenarios (see `modern`): the `test_input_required_result_*` tools
+//!   and prompt (multi round-trip input), `test_missing_capability`,
+//!   `test_streaming_elicitation`, `test_logging_tool`, `test_trigger_tool_change` and
+//!   `test_custom_header` (an `x-mcp-header` parameter).
 
+mod modern;
 mod prompts;
 mod resources;
 mod tools;
@@ -38,7 +44,7 @@ pub fn server() -> Result<Server, BuildError> {
     let builder = Server::builder("mcp-streaming-conformance", env!("CARGO_PKG_VERSION"))
         .instructions("The fixture server of the MCP conformance suite.")
         .resource_subscriptions(true);
-    tools::register(builder)
+    let builder = tools::register(builder)
         .prompt(prompts::test_simple_prompt)
         .prompt(prompts::test_prompt_with_arguments)
         .prompt(prompts::test_prompt_with_embedded_resource)
@@ -46,6 +52,6 @@ pub fn server() -> Result<Server, BuildError> {
         .resource(resources::static_text)
         .resource(resources::static_binary)
         .resource(resources::template_data)
-        .tools(resources::Watched::default())
-        .build()
+        .tools(resources::Watched::default());
+    modern::register(builder).build()
 }

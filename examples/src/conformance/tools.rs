@@ -200,7 +200,7 @@ fn describe(answer: &ElicitResult) -> String {
 }
 
 /// The object inside a `json!({...})` literal.
-fn object(value: Value) -> JsonObject {
+pub(super) fn object(value: Value) -> JsonObject {
     match value {
         Value::Object(o) => o,
         _ => JsonObject::new(),
@@ -208,7 +208,8 @@ fn object(value: Value) -> JsonObject {
 }
 
 /// A tool whose input schema uses JSON Schema 2020-12 keywords (`$schema`, `$defs`, `$ref`,
-/// `additionalProperties`), which the server must pass on untouched (SEP-1613).
+/// `$anchor`, `additionalProperties`, `allOf`/`anyOf`, `if`/`then`/`else`), which the server
+/// must pass on untouched (SEP-1613, SEP-2106).
 fn json_schema_2020_12_tool() -> impl mcp_core::Tool {
     let definition = ToolDefinition {
         name: "json_schema_2020_12_tool".into(),
@@ -219,6 +220,7 @@ fn json_schema_2020_12_tool() -> impl mcp_core::Tool {
             "type": "object",
             "$defs": {
                 "address": {
+                    "$anchor": "addressDef",
                     "type": "object",
                     "properties": {
                         "street": {"type": "string"},
@@ -228,8 +230,18 @@ fn json_schema_2020_12_tool() -> impl mcp_core::Tool {
             },
             "properties": {
                 "name": {"type": "string"},
-                "address": {"$ref": "#/$defs/address"}
+                "address": {"$ref": "#/$defs/address"},
+                "contactMethod": {"type": "string", "enum": ["phone", "email"]},
+                "phone": {"type": "string"},
+                "email": {"type": "string"}
             },
+            "allOf": [{"anyOf": [{"required": ["phone"]}, {"required": ["email"]}]}],
+            "if": {
+                "properties": {"contactMethod": {"const": "phone"}},
+                "required": ["contactMethod"]
+            },
+            "then": {"required": ["phone"]},
+            "else": {"required": ["email"]},
             "additionalProperties": false
         })),
         output_schema: None,

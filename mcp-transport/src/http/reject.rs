@@ -3,7 +3,7 @@
 use http::header::{ALLOW, CONNECTION, CONTENT_TYPE, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
 use http::{Response, StatusCode};
 use mcp_core::error::{ErrorCode, RpcError};
-use mcp_core::jsonrpc::{ErrorResponse, Message};
+use mcp_core::jsonrpc::{ErrorResponse, Message, RequestId};
 
 use super::body::McpBody;
 
@@ -54,6 +54,13 @@ pub(crate) enum Rejection {
     NoEntropy,
     #[error("the body is not a valid JSON-RPC message")]
     Malformed(Box<ErrorResponse>),
+    /// A stateless request refused by the protocol (malformed `_meta`, a header mismatch, an
+    /// unsupported version, an unknown method), with the status the revision gives it.
+    #[error("{}", .1.error.message)]
+    Rpc(StatusCode, Box<ErrorResponse>),
+    /// A refusal of a request whose id is known: the error body carries it.
+    #[error("{0}")]
+    ForRequest(Box<Rejection>, RequestId),
 }
 
 impl Rejection {
@@ -79,6 +86,23 @@ impl Rejection {
             StreamConflict => StatusCode::CONFLICT,
             TooManySessions | ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
             NoEntropy => StatusCode::INTERNAL_SERVER_ERROR,
+            Rpc(status, _) => *status,
+            ForRequest(inner, _) => inner.status(),
+        }
+    }
+
+    /// The protocol's refusal of request `id` with `error`, with the HTTP status the
+    /// revision gives that error.
+    pub(crate) fn rpc(id: Option<RequestId>, error: RpcError) -> Self {
+        let status = StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+        Rejection::Rpc(status, Box::new(ErrorResponse::new(id, error)))
+    }
+
+    /// The same refusal, answering request `id` (its error body carries the id).
+    pub(crate) fn answering(self, id: Option<&RequestId>) -> Self {
+        match (self, id) {
+            (r @ (Rejection::Rpc(..) | Rejection::ForRequest(..)), _) | (r, None) => r,
+            (r, Some(id)) => Rejection::ForRequest(Box::new(r), id.clone()),
         }
     }
 
@@ -86,7 +110,11 @@ impl Rejection {
     /// allows for every refused POST).
     pub(crate) fn into_response(self) -> Response<McpBody> {
         let status = self.status();
-        let extra = match &self {
+        let (rejection, id) = match self {
+            Rejection::ForRequest(inner, id) => (*inner, Some(id)),
+            other => (other, None),
+        };
+        let extra = match &rejection {
             Rejection::Unauthorized => Some((WWW_AUTHENTICATE, "Bearer")),
             Rejection::MethodNotAllowed(allow) => Some((ALLOW, *allow)),
             // Seconds: a session may be free by then (idle ones are reclaimed continually).
@@ -97,15 +125,21 @@ impl Rejection {
             Rejection::RequestTimeout => Some((CONNECTION, "close")),
             _ => None,
         };
-        let error = match self {
-            Rejection::Malformed(error) => *error,
+        let error = match rejection {
+            Rejection::Malformed(error) | Rejection::Rpc(_, error) => {
+                let mut error = *error;
+                if error.id.is_none() {
+                    error.id = id;
+                }
+                error
+            }
             other => {
                 let code = match other {
                     Rejection::TooManySessions | Rejection::ShuttingDown => ErrorCode(-32000),
                     Rejection::NoEntropy => ErrorCode::INTERNAL_ERROR,
                     _ => ErrorCode::INVALID_REQUEST,
                 };
-                ErrorResponse::new(None, RpcError::new(code, other.to_string()))
+                ErrorResponse::new(id, RpcError::new(code, other.to_string()))
             }
         };
         let body = Message::Error(error).to_json();

@@ -372,6 +372,8 @@ impl McpService {
     /// Starts a graceful shutdown: no new sessions, GET streams end, running calls go on.
     pub(crate) fn begin_shutdown(&self) {
         self.shared.draining.cancel();
+        // Stateless listen streams end with their completion result.
+        self.shared.server.close_subscriptions();
     }
 
     /// Ends every call still running with a JSON-RPC error; see [`Shared::fail_remaining_calls`].

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use hyper::body::{Body, Frame, SizeHint};
-use mcp_core::jsonrpc::Message;
+use mcp_core::jsonrpc::{Message, RequestId};
 use mcp_core::transport::Outbound;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, Sleep};
@@ -126,6 +126,9 @@ pub(crate) enum Live {
     Events(LiveReceiver),
     /// A legacy session's outbox, framed here as `message` events.
     Legacy(mpsc::Receiver<Outbound>),
+    /// A stateless request's outbox, framed here as plain events; the stream ends with the
+    /// request's own response.
+    Request(mpsc::Receiver<Outbound>, RequestId),
 }
 
 /// A condition that ends a stream early: a signal, and once it fired, a check that must also
@@ -274,6 +277,12 @@ impl Body for SseBody {
             Live::Legacy(rx) => rx
                 .poll_recv(cx)
                 .map(|o| o.map(|o| (legacy_message(&o), false))),
+            Live::Request(rx, id) => rx.poll_recv(cx).map(|o| {
+                o.map(|o| {
+                    let last = o.is_final() && o.related.as_ref() == Some(&*id);
+                    (message_event(None, None, &o.message), last)
+                })
+            }),
         };
         if stopping && polled.is_pending() {
             // Stopped, once what was already queued went out (the errors a shutdown ends the

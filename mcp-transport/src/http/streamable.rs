@@ -6,11 +6,12 @@ use std::sync::Arc;
 use http::header::CONTENT_LENGTH;
 use http::{HeaderMap, Request, Response, StatusCode};
 use hyper::body::Body;
-use mcp_core::ProtocolVersion;
 use mcp_core::error::RpcError;
 use mcp_core::jsonrpc::{ErrorResponse, Incoming, Message, RequestId};
 use mcp_core::protocol::methods;
+use mcp_core::server::{Era, is_stateless};
 use mcp_core::transport::{Outbound, Outbox};
+use mcp_core::{ProtocolVersion, Server};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -18,13 +19,15 @@ use tokio_util::sync::CancellationToken;
 use super::body::{McpBody, read_limited};
 use super::config::ResponseMode;
 use super::event_store::{EventId, EventStore, StreamKey};
-use super::guard::{accepts, check_protocol_version, is_json};
+use super::guard::{PROTOCOL_VERSION, accepts, check_protocol_version, is_json};
+use super::mirror::Mirrored;
 use super::peer::ClientKey;
 use super::reject::Rejection;
 use super::respond::{self, SESSION_ID};
 use super::service::Shared;
 use super::session::{CountGuard, HttpSession};
 use super::sse::{self, Live, SseBody, StopWhen};
+use super::stateless;
 use super::stream::{Answers, Drained, Reclaim, Resumed, StreamSlot, publish_ready, pump, replay};
 
 pub(crate) type Answer = Result<Response<McpBody>, Rejection>;
@@ -64,8 +67,12 @@ fn priming(shared: &Shared, id: EventId) -> bytes::Bytes {
 struct PostHead {
     content_length: Option<u64>,
     names_session: bool,
+    /// The `MCP-Protocol-Version` header names a stateless revision, or one this server does
+    /// not know (which only the stateless era answers, with -32022).
+    stateless_version: bool,
     version: Result<(), Rejection>,
     session: Result<Arc<HttpSession>, Rejection>,
+    mirrored: Mirrored,
 }
 
 /// Checks a POST's headers; refusals that do not depend on the body come first.
@@ -78,12 +85,39 @@ fn post_head(shared: &Shared, headers: &HeaderMap) -> Result<PostHead, Rejection
     if !is_json(headers) {
         return Err(Rejection::UnsupportedMediaType);
     }
+    let stateless_version = headers.get(PROTOCOL_VERSION).is_some_and(|v| {
+        String::from_utf8_lossy(v.as_bytes())
+            .trim()
+            .parse::<ProtocolVersion>()
+            .map_or(true, ProtocolVersion::is_modern)
+    });
     Ok(PostHead {
         content_length: content_length(headers),
         names_session: headers.contains_key(SESSION_ID),
+        stateless_version,
         version: check_protocol_version(headers),
         session: session_of(shared, headers),
+        mirrored: Mirrored::of(headers),
     })
+}
+
+/// Whether a POST is served statelessly: it names no session, the server serves the
+/// stateless era, and the message says so (its `_meta`, its method, its version header), or
+/// the server serves nothing else.
+fn is_stateless_post(server: &Server, head: &PostHead, message: &Message) -> bool {
+    if head.names_session || !server.serves(Era::Stateless) {
+        return false;
+    }
+    if !server.serves(Era::Stateful) {
+        return true;
+    }
+    match message {
+        // `initialize` opens a session, unless it carries a stateless request's `_meta`
+        // (the revision then answers it as a method that does not exist).
+        Message::Request(r) if r.method == methods::INITIALIZE => is_stateless(r),
+        Message::Request(r) => is_stateless(r) || head.stateless_version,
+        _ => head.stateless_version,
+    }
 }
 
 /// POST: one JSON-RPC message from the client.
@@ -119,16 +153,30 @@ where
             }
         };
         drop(bytes);
+        let id = match &message {
+            Message::Request(r) => Some(r.id.clone()),
+            _ => None,
+        };
+        if is_stateless_post(&shared.server, &head, &message) {
+            return match message {
+                Message::Request(request) => {
+                    Box::pin(stateless::answer(&shared, head.mirrored, request)).await
+                }
+                // This era defines no client notifications over HTTP (closing a stream
+                // cancels); accept and ignore them.
+                _ => Ok(respond::empty(StatusCode::ACCEPTED)),
+            };
+        }
         if message.method() == Some(methods::INITIALIZE) {
             if head.names_session {
-                return Err(Rejection::InitializeWithSession);
+                return Err(Rejection::InitializeWithSession.answering(id.as_ref()));
             }
             if let Message::Request(init) = message {
                 return Box::pin(initialize(&shared, init, client)).await;
             }
         }
-        head.version?;
-        let session = head.session?;
+        head.version.map_err(|r| r.answering(id.as_ref()))?;
+        let session = head.session.map_err(|r| r.answering(id.as_ref()))?;
         let _busy = session.busy();
         match message {
             Message::Request(request) => answer(&shared, &session, request).await,

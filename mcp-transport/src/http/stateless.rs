@@ -1,0 +1,92 @@
+//! Streamable HTTP for the stateless era (2026-07-28): one POST, one request, no session.
+//!
+//! The headers that mirror the body are checked first (`-32020` on a mismatch), then the
+//! request runs on a [`ServerSession::stateless`] of its own. Its answer decides the shape of
+//! the response: when the response (or an error) is the first thing the request produces, it
+//! goes back as one `application/json` document, an error with the status the revision gives
+//! it (404 for an unknown method, 400 for a malformed request); when a notification (progress,
+//! a log message, a subscription's acknowledgement) comes first, the response is an SSE
+//! stream that carries it at once, then everything else, and ends with the response. A silent
+//! request gets its stream after the keep-alive interval, so that no proxy times it out.
+//!
+//! The stream owns the session: a client that closes it cancels the request (the revision's
+//! rule for this era), and nothing is stored for resumption.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::{Response, StatusCode};
+use mcp_core::error::RpcError;
+use mcp_core::jsonrpc::{Message, Request};
+use mcp_core::server::{RequestMeta, ServerSession};
+use mcp_core::transport::Outbox;
+
+use super::body::McpBody;
+use super::mirror::Mirrored;
+use super::reject::Rejection;
+use super::respond;
+use super::service::Shared;
+use super::sse::{self, Live, SseBody};
+
+type Answer = Result<Response<McpBody>, Rejection>;
+
+/// How long a request may stay silent before its SSE stream starts anyway, when no keep-alive
+/// interval is configured.
+const FIRST_EVENT_WAIT: Duration = Duration::from_secs(15);
+
+/// Checks a stateless request against its headers; the error answers it.
+fn check(shared: &Shared, mirrored: &Mirrored, request: &Request) -> Result<(), RpcError> {
+    let meta = RequestMeta::read(request.params.as_ref())?;
+    mirrored.check_version(meta.protocol_version())?;
+    shared.server.check_version(meta.protocol_version())?;
+    mirrored.check_request(&shared.server, request)
+}
+
+/// Answers one stateless request.
+pub(crate) async fn answer(shared: &Arc<Shared>, mirrored: Mirrored, request: Request) -> Answer {
+    let id = request.id.clone();
+    shared.accepting().map_err(|r| r.answering(Some(&id)))?;
+    if let Err(error) = check(shared, &mirrored, &request) {
+        return Err(Rejection::rpc(Some(id), error));
+    }
+    let session = ServerSession::stateless(&shared.server);
+    let (outbox, mut rx) = Outbox::channel(shared.server.outbox_capacity());
+    session.receive(request.into(), &outbox).await;
+    drop(outbox);
+    let wait = shared.config.keep_alive.unwrap_or(FIRST_EVENT_WAIT);
+    let first = match tokio::time::timeout(wait, rx.recv()).await {
+        Ok(Some(first)) => Some(first),
+        // The session ended without answering: it cannot, but say so rather than hang.
+        Ok(None) => {
+            return Err(Rejection::rpc(
+                Some(id),
+                RpcError::internal("the request ended without an answer"),
+            ));
+        }
+        Err(_) => None,
+    };
+    if let Some(out) = &first
+        && out.is_final()
+        && out.related.as_ref() == Some(&id)
+    {
+        return Ok(single(&out.message));
+    }
+    let queued = first.map(|out| sse::message_event(None, None, &out.message));
+    let body = SseBody::new(queued, Live::Request(rx, id))
+        .keep_alive(shared.config.keep_alive)
+        // Dropping the body (the client closed the stream) drops the session: the request is
+        // cancelled.
+        .guard((shared.counters.connection(), session));
+    Ok(respond::sse(body, None))
+}
+
+/// The answer alone, as `application/json`: an error with the status the revision gives it.
+fn single(message: &Message) -> Response<McpBody> {
+    let mut response = respond::json(message, None);
+    if let Message::Error(e) = message {
+        let error = RpcError::from(e.error.clone());
+        *response.status_mut() =
+            StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::OK);
+    }
+    response
+}
