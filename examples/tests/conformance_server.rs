@@ -490,7 +490,8 @@ async fn prompts_expand_and_complete() {
     within("prompts", async {
         let list = peer.request(1, "prompts/list", json!({})).await;
         let prompts = list["result"]["prompts"].as_array().unwrap();
-        assert_eq!(prompts.len(), 4);
+        // The four of the stateful scenarios, and the one that asks for input (2026-07-28).
+        assert_eq!(prompts.len(), 5);
         for prompt in prompts {
             assert!(prompt["description"].as_str().is_some_and(|d| !d.is_empty()), "{prompt}");
         }

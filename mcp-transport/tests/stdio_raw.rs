@@ -69,8 +69,22 @@ async fn bad_input_gets_the_right_errors_and_the_server_keeps_serving() {
     let (mut peer, serving) = start(&signals, 1024);
     within("the bad-input scenario", async {
         // Before initialize: a modern client's discovery probe must get an error, not silence.
+        // The 2026-07-28 discovery probe is served statelessly, before or without
+        // `initialize`: without its `_meta` it is malformed, with it the server describes
+        // itself, both eras included.
         let r = peer.request(1, "server/discover", json!({})).await;
-        assert_eq!(error_code(&r), -32601, "{r}");
+        assert_eq!(error_code(&r), -32602, "{r}");
+        let meta = json!({"_meta": {
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientCapabilities": {}
+        }});
+        let r = peer.request(1, "server/discover", meta).await;
+        let versions = &r["result"]["supportedVersions"];
+        assert_eq!(versions[0], "2026-07-28", "{r}");
+        assert!(
+            versions.as_array().unwrap().contains(&json!("2025-11-25")),
+            "{r}"
+        );
         let r = peer.request(2, "tools/list", json!({})).await;
         assert_eq!(error_code(&r), -32600, "{r}");
 
