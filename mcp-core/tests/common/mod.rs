@@ -40,3 +40,25 @@ pub fn assert_valid(version: &str, message: &Value) {
         errors.join("\n")
     );
 }
+
+/// Validates `value` against definition `def` of the given revision's official schema (a
+/// result against its typed result, say), beyond the envelope check of [`assert_valid`].
+pub fn assert_valid_as(version: &str, def: &str, value: &Value) {
+    let path = format!(
+        "{}/../testdata/mcp-schema/{version}/schema.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let mut schema: Value = serde_json::from_str(&text).unwrap();
+    schema["$ref"] = format!("#/$defs/{def}").into();
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(value)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "value does not match {def} of the {version} schema:\n{value:#}\n{}",
+        errors.join("\n")
+    );
+}
