@@ -21,6 +21,7 @@ use crate::jsonrpc::{JsonObject, Message, Notification, Request, RequestId};
 use crate::peer::{Pending, Reply};
 
 mod router;
+mod stateless;
 use crate::protocol::{
     CallToolParams, CallToolResult, CancelledParams, ClientCapabilities, CompleteParams,
     CompleteResult, Completion, CompletionArgument, CompletionRef, GetPromptParams,
@@ -30,6 +31,8 @@ use crate::protocol::{
     ProtocolVersion, ReadResourceResult, Resource, ResourceTemplate, ResourceUriParams,
     SetLevelParams, ToolDefinition, methods,
 };
+pub use stateless::ClientEra;
+use stateless::{Probe, StatelessMode};
 
 /// The two ends a client transport provides.
 #[derive(Debug)]
@@ -76,6 +79,12 @@ pub struct ClientOptions {
     /// How many progress events a call may buffer before the client stops reading the
     /// connection (back-pressure that reaches the server's tool).
     pub call_buffer: usize,
+    /// Which protocol era to speak (default [`ClientEra::Auto`]: 2026-07-28 if the server
+    /// offers it, `initialize` otherwise).
+    pub era: ClientEra,
+    /// How long the `server/discover` probe may go unanswered before the client takes the
+    /// server for one of the stateful era (default 10 s; such servers may stay silent).
+    pub probe_timeout: std::time::Duration,
 }
 
 impl Default for ClientOptions {
@@ -86,6 +95,8 @@ impl Default for ClientOptions {
             protocol_version: ProtocolVersion::LATEST,
             on_request: None,
             call_buffer: 64,
+            era: ClientEra::Auto,
+            probe_timeout: std::time::Duration::from_secs(10),
         }
     }
 }
@@ -95,6 +106,7 @@ impl std::fmt::Debug for ClientOptions {
         f.debug_struct("ClientOptions")
             .field("info", &self.info)
             .field("protocol_version", &self.protocol_version)
+            .field("era", &self.era)
             .finish()
     }
 }
@@ -105,7 +117,6 @@ pub struct Client {
     inner: Arc<Inner>,
 }
 
-#[derive(Debug)]
 struct Inner {
     outgoing: mpsc::Sender<Message>,
     pending: Pending,
@@ -115,15 +126,30 @@ struct Inner {
     other: Mutex<Option<mpsc::UnboundedSender<Notification>>>,
     server: OnceLock<InitializeResult>,
     call_buffer: usize,
+    /// Set when the client speaks the stateless era.
+    stateless: OnceLock<StatelessMode>,
+    /// Answers server-to-client requests, and in the stateless era the input requests of an
+    /// `input_required` result.
+    on_request: Option<RequestHandler>,
+}
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("server", &self.server.get().map(|s| &s.server_info))
+            .field("stateless", &self.stateless.get().is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Client {
-    /// Connects over `channel` with default options and performs the `initialize` handshake.
+    /// Connects over `channel` with default options: speaks 2026-07-28 if the server offers
+    /// it (`server/discover`), and performs the `initialize` handshake otherwise.
     pub async fn connect(channel: ClientChannel) -> Result<Client, ConnectError> {
         Client::connect_with(channel, ClientOptions::default()).await
     }
 
-    /// Connects with the given options and performs the `initialize` handshake.
+    /// Connects with the given options, in the era they ask for (see [`ClientEra`]).
     pub async fn connect_with(
         channel: ClientChannel,
         options: ClientOptions,
@@ -137,6 +163,8 @@ impl Client {
                 other: Mutex::new(None),
                 server: OnceLock::new(),
                 call_buffer: options.call_buffer.max(1),
+                stateless: OnceLock::new(),
+                on_request: options.on_request.clone(),
             }),
         };
         tokio::spawn(router::read_loop(
@@ -145,6 +173,21 @@ impl Client {
             options.on_request.clone(),
             client.inner.call_buffer,
         ));
+        if options.era != ClientEra::Stateful {
+            let mode = StatelessMode::new(&options);
+            match client.probe(mode, options.probe_timeout).await? {
+                Probe::Stateless(described) => {
+                    let _ = client.inner.server.set(*described);
+                    return Ok(client);
+                }
+                Probe::Legacy if options.era == ClientEra::Stateless => {
+                    return Err(ConnectError::UnsupportedVersion(
+                        "the server does not offer 2026-07-28 (server/discover)".into(),
+                    ));
+                }
+                Probe::Legacy => {}
+            }
+        }
         let params = InitializeParams {
             protocol_version: options.protocol_version.as_str().to_owned(),
             capabilities: options.capabilities,
@@ -162,7 +205,17 @@ impl Client {
         Ok(client)
     }
 
-    /// The server's `initialize` result.
+    /// The era this client speaks with its server.
+    pub fn era(&self) -> crate::server::Era {
+        if self.inner.stateless.get().is_some() {
+            crate::server::Era::Stateless
+        } else {
+            crate::server::Era::Stateful
+        }
+    }
+
+    /// The server's `initialize` result (in the stateless era, what `server/discover` said,
+    /// in the same shape).
     pub fn server(&self) -> &InitializeResult {
         // Set before `connect` returns.
         self.inner
@@ -179,19 +232,16 @@ impl Client {
             .and_then(|r| r.protocol_version.parse().ok())
     }
 
-    /// Sends a raw request and waits for its result.
+    /// Sends a raw request and waits for its result (in the stateless era, with the
+    /// request's `_meta`, answering any `input_required` rounds on the way).
     pub async fn request(
         &self,
         method: &str,
         params: Option<JsonObject>,
     ) -> Result<JsonObject, RequestError> {
-        let (id, rx) = self.inner.pending.register();
-        self.send(Request::new(id.clone(), method, params).into(), &id)
-            .await?;
-        match rx.await {
-            Ok(reply) => reply.map_err(RequestError::Rpc),
-            Err(_) => Err(RequestError::Closed(id)),
-        }
+        self.exchange(method, params)
+            .await
+            .map(|(_, result)| result)
     }
 
     async fn request_typed<T: DeserializeOwned>(
@@ -199,11 +249,20 @@ impl Client {
         method: &str,
         params: Option<JsonObject>,
     ) -> Result<T, RequestError> {
+        let (id, result) = self.exchange(method, params).await?;
+        decode(id, Ok(result))
+    }
+
+    async fn exchange(
+        &self,
+        method: &str,
+        params: Option<JsonObject>,
+    ) -> Result<(RequestId, JsonObject), RequestError> {
+        let params = self.outgoing_params(params);
         let (id, rx) = self.inner.pending.register();
-        self.send(Request::new(id.clone(), method, params).into(), &id)
+        self.send(Request::new(id.clone(), method, params.clone()).into(), &id)
             .await?;
-        let reply = rx.await.map_err(|_| RequestError::Closed(id.clone()))?;
-        decode(id, reply)
+        self.rounds(method, params, (id, rx), None).await
     }
 
     async fn send(&self, message: Message, id: &RequestId) -> Result<(), RequestError> {
@@ -407,22 +466,36 @@ impl Client {
             arguments: as_arguments(arguments),
             meta: Some(meta),
         };
-        let call = ToolCall {
-            client: self.clone(),
-            id: id.clone(),
-            token,
-            progress,
-            ready: Vec::new().into_iter(),
-            result: Some(rx),
-            reply: None,
-            done: false,
-        };
+        let params = self.outgoing_params(Some(to_object(&params)));
         self.send(
-            Request::new(id.clone(), methods::TOOLS_CALL, Some(to_object(&params))).into(),
+            Request::new(id.clone(), methods::TOOLS_CALL, params.clone()).into(),
             &id,
         )
         .await?;
-        Ok(call)
+        // The rounds of a multi round-trip call keep the progress token: the call's events
+        // keep arriving on this `ToolCall` whatever id the current round has.
+        let current = Arc::new(Mutex::new(id.clone()));
+        let (done, result) = oneshot::channel();
+        let client = self.clone();
+        let following = current.clone();
+        let first = id.clone();
+        tokio::spawn(async move {
+            let outcome = client
+                .rounds(methods::TOOLS_CALL, params, (first, rx), Some(following))
+                .await;
+            let _ = done.send(outcome);
+        });
+        Ok(ToolCall {
+            client: self.clone(),
+            id,
+            current,
+            token,
+            progress,
+            ready: Vec::new().into_iter(),
+            result: Some(result),
+            reply: None,
+            done: false,
+        })
     }
 }
 
@@ -441,17 +514,23 @@ pub enum CallEvent {
 pub struct ToolCall {
     client: Client,
     id: RequestId,
+    /// The id of the round in flight (a multi round-trip call retries under new ids).
+    current: Arc<Mutex<RequestId>>,
     token: ProgressToken,
     progress: mpsc::Receiver<Vec<ProgressParams>>,
     /// The rest of the batch of progress received last.
     ready: std::vec::IntoIter<ProgressParams>,
-    result: Option<oneshot::Receiver<Reply>>,
-    reply: Option<Option<Reply>>,
+    result: Option<oneshot::Receiver<Final>>,
+    reply: Option<Option<Final>>,
     done: bool,
 }
 
+/// The final answer of a call: its last round's id and result.
+type Final = Result<(RequestId, JsonObject), RequestError>;
+
 impl ToolCall {
-    /// The request id of the call.
+    /// The request id the call was sent with (a multi round-trip call's later rounds have
+    /// ids of their own).
     pub fn id(&self) -> &RequestId {
         &self.id
     }
@@ -475,7 +554,7 @@ impl ToolCall {
     pub async fn cancel(mut self, reason: &str) -> Result<(), RequestError> {
         self.finish();
         let params = CancelledParams {
-            request_id: self.id.clone(),
+            request_id: lock(&self.current).clone(),
             reason: Some(reason.to_owned()),
             meta: None,
         };
@@ -491,7 +570,8 @@ impl ToolCall {
     fn finish(&mut self) {
         self.done = true;
         self.result = None;
-        self.client.inner.pending.forget(&self.id);
+        let current = lock(&self.current).clone();
+        self.client.inner.pending.forget(&current);
         self.client
             .inner
             .calls
@@ -541,7 +621,8 @@ impl Stream for ToolCall {
         let reply = self.reply.take().flatten();
         self.finish();
         let result = match reply {
-            Some(reply) => decode(id, reply),
+            Some(Ok((id, result))) => decode(id, Ok(result)),
+            Some(Err(e)) => Err(e),
             None => Err(RequestError::Closed(id)),
         };
         Poll::Ready(Some(CallEvent::Done(result)))
@@ -557,7 +638,7 @@ impl Drop for ToolCall {
         }
         self.finish();
         let params = CancelledParams {
-            request_id: self.id.clone(),
+            request_id: lock(&self.current).clone(),
             reason: Some("the caller dropped the call".into()),
             meta: None,
         };

@@ -9,6 +9,18 @@ use mcp_core::{CallEvent, CallToolResult, IntoCallToolResult, Progress, Server, 
 use serde_json::json;
 use tokio::sync::{Notify, Semaphore};
 
+/// These tests cover the stateful era (a session opened by `initialize`): the client is pinned
+/// to it (tests/client_stateless.rs covers the other era).
+async fn connect_stateful(
+    server: &mcp_core::Server,
+) -> Result<mcp_core::Client, mcp_core::client::ConnectError> {
+    let options = mcp_core::ClientOptions {
+        era: mcp_core::client::ClientEra::Stateful,
+        ..Default::default()
+    };
+    memory::connect_with(server, options).await
+}
+
 const LIMIT: Duration = Duration::from_secs(20);
 
 fn def(name: &str) -> ToolDef {
@@ -44,7 +56,7 @@ async fn streaming_call_in_lockstep() {
         }))
         .build()
         .unwrap();
-    let client = memory::connect(&server).await.unwrap();
+    let client = connect_stateful(&server).await.unwrap();
     let mut call = client
         .call_tool_streaming("steps", json!({}))
         .await
@@ -81,7 +93,7 @@ async fn explicit_progress_values_pass_through() {
         }))
         .build()
         .unwrap();
-    let client = memory::connect(&server).await.unwrap();
+    let client = connect_stateful(&server).await.unwrap();
     let mut call = client.call_tool_streaming("p", json!({})).await.unwrap();
     let mut seen = Vec::new();
     while let Some(e) = call.next_event().await {
@@ -116,7 +128,7 @@ async fn dropping_a_call_cancels_it_on_the_server() {
         }))
         .build()
         .unwrap();
-    let client = memory::connect(&server).await.unwrap();
+    let client = connect_stateful(&server).await.unwrap();
     let call = client.call_tool_streaming("hang", json!({})).await.unwrap();
     started.notified().await;
     let was_dropped = dropped.notified();
@@ -144,7 +156,7 @@ async fn explicit_cancel_and_logs() {
         }))
         .build()
         .unwrap();
-    let client = memory::connect(&server).await.unwrap();
+    let client = connect_stateful(&server).await.unwrap();
     client.set_logging_level(LoggingLevel::Info).await.unwrap();
     let mut logs = client.log_messages();
     let call = client.call_tool_streaming("hang", json!({})).await.unwrap();
@@ -164,7 +176,7 @@ async fn explicit_cancel_and_logs() {
 #[tokio::test]
 async fn rpc_errors_reach_the_caller_typed() {
     let server = Server::builder("s", "1").build().unwrap();
-    let client = memory::connect(&server).await.unwrap();
+    let client = connect_stateful(&server).await.unwrap();
     match client.call_tool("missing", json!({})).await {
         Err(mcp_core::RequestError::Rpc(e)) => {
             assert_eq!(e.code, mcp_core::ErrorCode::INVALID_PARAMS)
@@ -197,7 +209,7 @@ async fn prompts_resources_and_updates_through_the_client() {
         .resource_subscriptions(true)
         .build()
         .unwrap();
-    let client = memory::connect(&server).await.unwrap();
+    let client = connect_stateful(&server).await.unwrap();
     assert_eq!(client.list_prompts().await.unwrap()[0].name, "p");
     let got = client.get_prompt("p", Default::default()).await.unwrap();
     assert_eq!(got.messages[0].content.as_text(), Some("hi"));
@@ -229,7 +241,7 @@ async fn list_tools_follows_every_page() {
             CallToolResult::default()
         }));
     }
-    let client = memory::connect(&builder.build().unwrap()).await.unwrap();
+    let client = connect_stateful(&builder.build().unwrap()).await.unwrap();
     let names: Vec<String> = client
         .list_tools()
         .await

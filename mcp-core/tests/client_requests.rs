@@ -111,6 +111,8 @@ async fn connect(
     let options = ClientOptions {
         capabilities,
         on_request: Some(handler),
+        // The stateful era: server-to-client requests on the call's stream.
+        era: mcp_core::client::ClientEra::Stateful,
         ..ClientOptions::default()
     };
     let client = memory::connect_with(&server(), options).await.unwrap();

@@ -206,6 +206,7 @@ mod tests {
         });
         let options = ClientOptions {
             call_buffer,
+            era: crate::client::ClientEra::Stateful,
             ..ClientOptions::default()
         };
         let channel = ClientChannel { outgoing, incoming };
