@@ -285,9 +285,14 @@ impl Client {
             .map_err(|_| RequestError::Closed(RequestId::Number(-1)))
     }
 
-    /// `ping`.
+    /// `ping`; in the stateless era, where `ping` is gone, a `server/discover` round trip.
     pub async fn ping(&self) -> Result<(), RequestError> {
-        self.request(methods::PING, None).await.map(drop)
+        let method = if self.inner.stateless.get().is_some() {
+            methods::SERVER_DISCOVER
+        } else {
+            methods::PING
+        };
+        self.request(method, None).await.map(drop)
     }
 
     /// Every item of a paginated list method, following `nextCursor` through all pages.
@@ -411,8 +416,13 @@ impl Client {
         rx
     }
 
-    /// Asks the server to send log messages at `level` and above.
+    /// Asks the server to send log messages at `level` and above: `logging/setLevel` in a
+    /// session; in the stateless era, the level every later request carries in its `_meta`.
     pub async fn set_logging_level(&self, level: LoggingLevel) -> Result<(), RequestError> {
+        if let Some(mode) = self.inner.stateless.get() {
+            *lock(&mode.log_level) = Some(level);
+            return Ok(());
+        }
         let params = SetLevelParams { level, meta: None };
         self.request(methods::LOGGING_SET_LEVEL, Some(to_object(&params)))
             .await

@@ -72,9 +72,11 @@ async fn a_dropped_stream_is_resumed_without_losing_an_event() {
     // The relay cuts the connection right after the bytes of step 2 pass through it.
     let relay = cutting_relay(running.local_addr(), "step 2 of 5").await;
     let url = format!("http://{relay}/mcp");
-    let client = http_client::connect(&url, options(HttpMode::Streamable))
-        .await
-        .unwrap();
+    // Resumption belongs to the stateful era (2026-07-28 has none: a broken stream loses the
+    // request).
+    let mut stateful = options(HttpMode::Streamable);
+    stateful.client.era = mcp_core::client::ClientEra::Stateful;
+    let client = http_client::connect(&url, stateful).await.unwrap();
     let call = client
         .call_tool_streaming("steps", json!({"n": 5}))
         .await

@@ -15,8 +15,8 @@ use crate::jsonrpc::{JsonObject, Request, RequestId};
 use crate::peer::Reply;
 use crate::protocol::{
     CLIENT_CAPABILITIES_KEY, CLIENT_INFO_KEY, DiscoverResult, Implementation, InitializeResult,
-    InputRequest, PROTOCOL_VERSION_KEY, ProtocolVersion, RESULT_INPUT_REQUIRED, SERVER_INFO_KEY,
-    methods,
+    InputRequest, LOG_LEVEL_KEY, LoggingLevel, PROTOCOL_VERSION_KEY, ProtocolVersion,
+    RESULT_INPUT_REQUIRED, SERVER_INFO_KEY, methods,
 };
 
 /// Which era a client speaks.
@@ -38,6 +38,8 @@ pub(super) struct StatelessMode {
     version: ProtocolVersion,
     capabilities: Value,
     info: Value,
+    /// The log level requests ask for (`set_logging_level`), if any.
+    pub(super) log_level: Mutex<Option<LoggingLevel>>,
 }
 
 impl StatelessMode {
@@ -47,6 +49,7 @@ impl StatelessMode {
             capabilities: serde_json::to_value(&options.capabilities)
                 .unwrap_or_else(|_| Value::Object(JsonObject::new())),
             info: serde_json::to_value(&options.info).unwrap_or(Value::Null),
+            log_level: Mutex::new(None),
         }
     }
 
@@ -63,6 +66,10 @@ impl StatelessMode {
                 .or_insert_with(|| self.capabilities.clone());
             meta.entry(CLIENT_INFO_KEY)
                 .or_insert_with(|| self.info.clone());
+            if let Some(level) = *lock(&self.log_level) {
+                meta.entry(LOG_LEVEL_KEY)
+                    .or_insert_with(|| serde_json::to_value(level).unwrap_or(Value::Null));
+            }
         }
         params
     }

@@ -46,6 +46,14 @@ fn is_token(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
+impl HeaderParam {
+    /// Every `x-mcp-header` parameter of a tool's input schema, or why its annotations break
+    /// the revision's rules (a client must then leave the tool out of its list).
+    pub fn all_in(input_schema: &JsonObject) -> Result<Vec<HeaderParam>, String> {
+        header_params(input_schema)
+    }
+}
+
 /// Every `x-mcp-header` in `schema`, or why the annotations are invalid.
 pub(crate) fn header_params(schema: &JsonObject) -> Result<Vec<HeaderParam>, String> {
     let mut found = Vec::new();

@@ -49,6 +49,9 @@ struct Inner {
     state: Arc<SessionState>,
     in_flight: Mutex<HashMap<RequestId, InFlight>>,
     notify: Outbox,
+    /// Whether stateless requests are served here (not on a transport of the stateful era
+    /// only, such as legacy HTTP+SSE).
+    stateless: bool,
 }
 
 struct InFlight {
@@ -236,6 +239,16 @@ impl ServerSession {
     /// A new session of `server`. Messages that belong to no request (such as list-changed
     /// notifications) go to `notify`.
     pub fn new(server: &Server, notify: Outbox) -> Self {
+        Self::with_eras(server, notify, true)
+    }
+
+    /// A session on a transport of the stateful era only (legacy HTTP+SSE, protocol
+    /// 2024-11-05): every request is served as the session's, whatever its `_meta`.
+    pub fn stateful(server: &Server, notify: Outbox) -> Self {
+        Self::with_eras(server, notify, false)
+    }
+
+    fn with_eras(server: &Server, notify: Outbox, stateless: bool) -> Self {
         let state = Arc::new(SessionState::with_notify(notify.clone()));
         server.register_session(&state);
         ServerSession {
@@ -244,6 +257,7 @@ impl ServerSession {
                 state,
                 in_flight: Mutex::new(HashMap::new()),
                 notify,
+                stateless,
             }),
         }
     }
@@ -259,6 +273,7 @@ impl ServerSession {
                 state: Arc::new(SessionState::default()),
                 in_flight: Mutex::new(HashMap::new()),
                 notify,
+                stateless: true,
             }),
         }
     }
@@ -388,7 +403,8 @@ impl ServerSession {
     /// (stateless era), checked.
     fn caller_for(&self, request: &Request) -> Result<Caller, RpcError> {
         let server = &self.inner.server;
-        let stateless = server.serves(Era::Stateless)
+        let stateless = self.inner.stateless
+            && server.serves(Era::Stateless)
             && (is_stateless(request) || !server.serves(Era::Stateful));
         if !stateless {
             return Ok(Caller::session(self.inner.state.clone()));

@@ -208,7 +208,8 @@ impl HttpSession {
     ) -> (Arc<Self>, tokio::sync::mpsc::Receiver<mcp_core::Outbound>) {
         let (outbox, rx) = Outbox::channel(server.outbox_capacity());
         let session = Arc::new(HttpSession {
-            session: ServerSession::new(server, outbox.clone()),
+            // HTTP+SSE stays a transport of the stateful era.
+            session: ServerSession::stateful(server, outbox.clone()),
             kind: SessionKind::Legacy { outbox },
             id,
             closed: CancellationToken::new(),

@@ -22,6 +22,7 @@
 mod legacy;
 mod request;
 pub mod sse;
+mod stateless;
 mod streamable;
 
 use std::sync::Arc;
@@ -98,9 +99,15 @@ pub enum HttpClientError {
     Connect(#[from] ConnectError),
 }
 
-/// Connects to an MCP server over HTTP and performs the `initialize` handshake.
+/// Connects to an MCP server over HTTP: in the era the client options ask for (by default
+/// 2026-07-28 if the server offers it, `initialize` otherwise; legacy HTTP+SSE is always
+/// stateful).
 pub async fn connect(url: &str, options: HttpClientOptions) -> Result<Client, HttpClientError> {
-    let client_options = options.client.clone();
+    let mut client_options = options.client.clone();
+    if options.mode == HttpMode::Legacy {
+        // HTTP+SSE is a transport of the stateful era: no probe.
+        client_options.era = mcp_core::client::ClientEra::Stateful;
+    }
     let channel = channel(url, options)?;
     Ok(Client::connect_with(channel, client_options).await?)
 }

@@ -34,6 +34,8 @@ pub(super) struct Shared {
     pub(super) incoming: mpsc::Sender<Message>,
     pub(super) session_id: Mutex<Option<HeaderValue>>,
     pub(super) protocol_version: Mutex<Option<HeaderValue>>,
+    /// The `x-mcp-header` parameters of the tools listed so far (stateless requests).
+    pub(super) mirrors: super::stateless::Mirrors,
 }
 
 /// How a read of an SSE stream ended.
@@ -62,6 +64,7 @@ impl Shared {
             incoming,
             session_id: Mutex::new(None),
             protocol_version: Mutex::new(None),
+            mirrors: Default::default(),
         }
     }
 

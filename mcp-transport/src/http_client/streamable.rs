@@ -11,13 +11,23 @@ use tokio::sync::mpsc;
 
 use super::HttpMode;
 use super::request::{SESSION_HEADER, Shared, is_event_stream, lock, status_error};
+use super::stateless;
+use std::collections::HashMap;
 
 /// Runs the transport until the client drops its sender.
+///
+/// Stateless requests (2026-07-28) go out as POSTs of their own, each cancelled by closing
+/// its stream (a `notifications/cancelled` for one aborts its POST instead of being sent);
+/// the first message that is not one (`initialize`) opens the session as before.
 pub(super) async fn run(shared: Arc<Shared>, mut outgoing: mpsc::Receiver<Message>) {
-    // The first message (initialize) is sent alone: its answer decides the session id, and in
-    // auto mode whether the server speaks this transport at all.
-    let Some(first) = outgoing.recv().await else {
-        return;
+    let mut stateless_calls: HashMap<RequestId, tokio::task::AbortHandle> = HashMap::new();
+    let first = loop {
+        let Some(message) = outgoing.recv().await else {
+            return;
+        };
+        if !forward_stateless(&shared, message.clone(), &mut stateless_calls) {
+            break message;
+        }
     };
     match post(&shared, first.clone()).await {
         Posted::Done => {}
@@ -39,6 +49,9 @@ pub(super) async fn run(shared: Arc<Shared>, mut outgoing: mpsc::Receiver<Messag
         tokio::spawn(get_stream(shared.clone()));
     }
     while let Some(message) = outgoing.recv().await {
+        if forward_stateless(&shared, message.clone(), &mut stateless_calls) {
+            continue;
+        }
         let shared = shared.clone();
         tokio::spawn(async move {
             post(&shared, message).await;
@@ -51,6 +64,38 @@ pub(super) async fn run(shared: Arc<Shared>, mut outgoing: mpsc::Receiver<Messag
         request.headers_mut().insert(SESSION_HEADER, sid);
         let _ = shared.send(request).await;
     }
+}
+
+/// Sends a stateless request, or cancels one by aborting its POST; `false` when `message`
+/// belongs to the session instead.
+fn forward_stateless(
+    shared: &Arc<Shared>,
+    message: Message,
+    calls: &mut HashMap<RequestId, tokio::task::AbortHandle>,
+) -> bool {
+    calls.retain(|_, handle| !handle.is_finished());
+    if let Message::Notification(n) = &message
+        && n.method == methods::CANCELLED
+        && let Some(id) = n
+            .params
+            .as_ref()
+            .and_then(|p| p.get("requestId"))
+            .and_then(|v| serde_json::from_value::<RequestId>(v.clone()).ok())
+        && let Some(handle) = calls.remove(&id)
+    {
+        handle.abort();
+        return true;
+    }
+    let Some(id) = stateless::is_stateless(&message).cloned() else {
+        return false;
+    };
+    let Message::Request(request) = message else {
+        return false;
+    };
+    let shared = shared.clone();
+    let task = tokio::spawn(async move { stateless::post(&shared, request).await });
+    calls.insert(id, task.abort_handle());
+    true
 }
 
 fn first_id(message: &Message) -> Option<&RequestId> {
