@@ -3,8 +3,8 @@
 (a) progress from `count` arrives as it is produced, all of it before the result;
 (b) lockstep: the fixture's tool waits for an ack file that the progress callback writes
     only when progress i arrives, so any buffering on the way deadlocks (and times out);
-(c) the high-level `mcp.Client`, which probes `server/discover` first and falls back to
-    `initialize` on a JSON-RPC error, connects and lists the tools.
+(c) the high-level `mcp.Client`, which probes `server/discover` first: our servers answer it,
+    so it speaks 2026-07-28 (test_modern.py covers that era in depth).
 """
 
 from pathlib import Path
@@ -74,14 +74,14 @@ async def test_lockstep_progress_reaches_the_client_before_the_tool_continues(
     assert messages == [f"step {i}" for i in range(1, steps + 1)]
 
 
-async def test_the_high_level_client_falls_back_to_initialize_and_lists_tools(
+async def test_the_high_level_client_negotiates_2026_07_28_and_lists_tools(
     streaming_demo: Path,
 ) -> None:
     params = StdioServerParameters(command=str(streaming_demo))
     with anyio.fail_after(LIMIT_SECONDS):
         async with Client(params) as client:
-            # The discovery probe got -32601, so the session is a handshake-era one.
-            assert client.protocol_version == "2025-11-25"
+            # The discovery probe is answered: auto mode speaks the stateless era.
+            assert client.protocol_version == "2026-07-28"
             assert client.server_info is not None
             assert client.server_info.name == "streaming-demo"
             listed = await client.list_tools()
