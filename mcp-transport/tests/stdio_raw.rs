@@ -53,6 +53,57 @@ async fn finish(mut peer: RawPeer, serving: JoinHandle<Result<(), StdioError>>) 
     peer
 }
 
+/// Stateless requests on stdio (2026-07-28): every line the server writes for them matches
+/// the 2026-07-28 schema; progress flows on the request's stream; `notifications/cancelled`
+/// cancels (stdio has no per-request stream to close); a session opened on the same
+/// connection afterwards is unaffected.
+#[tokio::test]
+async fn stateless_requests_match_the_2026_07_28_schema() {
+    let signals = Signals::new();
+    let (mut peer, serving) = start(&signals, 1024 * 1024);
+    peer.schema = stdio_common::schema::STATELESS_SCHEMA_VERSION;
+    let meta = json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {},
+        "io.modelcontextprotocol/clientInfo": {"name": "raw", "version": "0"}
+    });
+    within("the stateless scenario", async {
+        let r = peer
+            .request(1, "server/discover", json!({"_meta": meta}))
+            .await;
+        assert_eq!(r["result"]["resultType"], "complete", "{r}");
+        let r = peer.request(2, "tools/list", json!({"_meta": meta})).await;
+        assert!(r["result"]["ttlMs"].is_u64(), "{r}");
+        let mut with_token = meta.clone();
+        with_token["progressToken"] = json!(3);
+        let r = peer
+            .request(3, "tools/call", json!({"name": "flood", "arguments": {"count": 3}, "_meta": with_token}))
+            .await;
+        assert_eq!(r["result"]["resultType"], "complete", "{r}");
+        let progress = peer
+            .received
+            .iter()
+            .filter(|m| m["method"] == "notifications/progress")
+            .count();
+        assert_eq!(progress, 3);
+        peer.send_request(4, "tools/call", json!({"name": "hang", "_meta": with_token}))
+            .await;
+        peer.recv_until("the hang tool's start", |m| m["method"] == "notifications/progress")
+            .await;
+        peer.send_cancel(4).await;
+        let r = peer.request(5, "tools/list", json!({"_meta": meta})).await;
+        assert!(r["result"]["tools"].is_array());
+        assert!(peer.responses_to(4).is_empty(), "a cancelled request gets no answer");
+        // The stateful era on the same connection.
+        peer.schema = stdio_common::schema::SCHEMA_VERSION;
+        peer.initialize().await;
+        let r = peer.request(6, "ping", json!({})).await;
+        assert_eq!(r["result"], json!({}));
+    })
+    .await;
+    finish(peer, serving).await;
+}
+
 #[test]
 fn the_schema_validator_rejects_what_the_schema_forbids() {
     assert!(is_valid(&json!({"jsonrpc": "2.0", "id": 1, "result": {}})));

@@ -8,7 +8,7 @@ use mcp_transport::stdio::{Frame, FrameReader};
 use serde_json::{Value, json};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
-use super::schema::assert_valid;
+use super::schema::{SCHEMA_VERSION, assert_valid_in};
 
 /// How long any one test may take: generous, so only a real deadlock (a buffered stream,
 /// a lost message) ever reaches it.
@@ -31,6 +31,8 @@ pub struct RawPeer {
     writer: Option<Writer>,
     /// Every message received so far, in order of arrival.
     pub received: Vec<Value>,
+    /// The revision whose schema every received message must match.
+    pub schema: &'static str,
 }
 
 impl RawPeer {
@@ -43,6 +45,7 @@ impl RawPeer {
             reader: FrameReader::new(Box::new(reader), 64 * 1024 * 1024),
             writer: Some(Box::new(writer)),
             received: Vec::new(),
+            schema: SCHEMA_VERSION,
         }
     }
 
@@ -103,7 +106,7 @@ impl RawPeer {
                 String::from_utf8_lossy(&bytes)
             )
         });
-        assert_valid(&message);
+        assert_valid_in(self.schema, &message);
         self.received.push(message.clone());
         Some(message)
     }
