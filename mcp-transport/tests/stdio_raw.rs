@@ -77,7 +77,11 @@ async fn stateless_requests_match_the_2026_07_28_schema() {
         let mut with_token = meta.clone();
         with_token["progressToken"] = json!(3);
         let r = peer
-            .request(3, "tools/call", json!({"name": "flood", "arguments": {"count": 3}, "_meta": with_token}))
+            .request(
+                3,
+                "tools/call",
+                json!({"name": "flood", "arguments": {"count": 3}, "_meta": with_token}),
+            )
             .await;
         assert_eq!(r["result"]["resultType"], "complete", "{r}");
         let progress = peer
@@ -86,14 +90,23 @@ async fn stateless_requests_match_the_2026_07_28_schema() {
             .filter(|m| m["method"] == "notifications/progress")
             .count();
         assert_eq!(progress, 3);
-        peer.send_request(4, "tools/call", json!({"name": "hang", "_meta": with_token}))
-            .await;
-        peer.recv_until("the hang tool's start", |m| m["method"] == "notifications/progress")
-            .await;
+        peer.send_request(
+            4,
+            "tools/call",
+            json!({"name": "hang", "_meta": with_token}),
+        )
+        .await;
+        peer.recv_until("the hang tool's start", |m| {
+            m["method"] == "notifications/progress"
+        })
+        .await;
         peer.send_cancel(4).await;
         let r = peer.request(5, "tools/list", json!({"_meta": meta})).await;
         assert!(r["result"]["tools"].is_array());
-        assert!(peer.responses_to(4).is_empty(), "a cancelled request gets no answer");
+        assert!(
+            peer.responses_to(4).is_empty(),
+            "a cancelled request gets no answer"
+        );
         // The stateful era on the same connection.
         peer.schema = stdio_common::schema::SCHEMA_VERSION;
         peer.initialize().await;

@@ -314,6 +314,14 @@ pub struct Event {
 }
 
 impl Event {
+    /// The data as a JSON-RPC message, validated by `check`.
+    pub fn message_as(&self, check: impl Fn(&Value)) -> Value {
+        let value: Value =
+            serde_json::from_str(&self.data).unwrap_or_else(|e| panic!("{e}: {:?}", self.data));
+        check(&value);
+        value
+    }
+
     /// The data as a JSON-RPC message, validated against the schema.
     pub fn message(&self) -> Value {
         let value: Value =
