@@ -318,3 +318,22 @@ async def test_a_slurm_job_array_of_four_sets_returns_four_outcomes(
     for e in elements:
         assert e["slurm"]["job_id"] == f"{report['job_id']}_{e['index']}"
         assert any(m.startswith(f"[{e['index']}] Slurm job ") for m in states), states
+
+
+@pytest.mark.parametrize("kind", ["stdio", "streamable-http"])
+async def test_run_code_streams_in_lockstep_in_the_2026_07_28_era(
+    kind: str, stata_bin_dir: Path, http_server, stata_env: dict[str, str], tmp_path: Path
+) -> None:
+    from mcp import Client
+
+    if kind == "stdio":
+        where = StdioServerParameters(
+            command=str(stata_bin_dir / "mcp-stata"), args=["--transport", "stdio"], env=stata_env
+        )
+    else:
+        where = f"{http_server('mcp-stata', stata_env)}/mcp"
+    with anyio.fail_after(LIMIT_SECONDS):
+        async with Client(where, mode="2026-07-28") as client:
+            assert client.protocol_version == "2026-07-28"
+            result, events, go = await run_in_lockstep(client, tmp_path)
+    check_lockstep_run(result, events, go)

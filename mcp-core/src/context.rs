@@ -16,7 +16,7 @@ use crate::protocol::{
     Implementation, InputRequest, ListRootsResult, LoggingLevel, LoggingMessageParams,
     ProgressParams, ProgressToken, ProtocolVersion, methods,
 };
-use crate::server::{Caller, Era, SessionState};
+use crate::server::{Caller, Era, SessionState, WeakServer};
 use crate::transport::Outbox;
 
 /// The context of one request: its id, its progress token, the way back to the client.
@@ -39,6 +39,8 @@ struct Inner {
     input: Option<Arc<InputRound>>,
     cancel: CancellationToken,
     progress: Mutex<ProgressState>,
+    /// The server the request runs on (none for a detached context).
+    server: Option<WeakServer>,
 }
 
 #[derive(Debug, Default)]
@@ -62,6 +64,7 @@ impl Context {
         caller: Caller,
         input: Option<Arc<InputRound>>,
         cancel: CancellationToken,
+        server: Option<WeakServer>,
     ) -> Self {
         let progress_token = meta
             .as_ref()
@@ -77,6 +80,7 @@ impl Context {
                 input,
                 cancel,
                 progress: Mutex::new(ProgressState::default()),
+                server,
             }),
         }
     }
@@ -92,6 +96,7 @@ impl Context {
             Caller::session(Arc::new(SessionState::default())),
             None,
             CancellationToken::new(),
+            None,
         )
     }
 
@@ -481,7 +486,7 @@ impl Context {
     ///
     /// [`Server::notify_resource_updated`]: crate::Server::notify_resource_updated
     pub async fn notify_resource_updated(&self, uri: &str) {
-        if let Some(server) = self.inner.session.server() {
+        if let Some(server) = self.inner.server.as_ref().and_then(WeakServer::upgrade) {
             server.notify_resource_updated(uri).await;
         }
     }

@@ -74,6 +74,11 @@ impl StateKey {
         }
     }
 
+    /// How long a state signed with this key stays valid.
+    pub fn ttl(&self) -> Duration {
+        self.ttl
+    }
+
     /// A random key from the operating system's generator.
     pub fn random(ttl: Duration) -> Self {
         let mut raw = [0u8; 32];

@@ -3,6 +3,7 @@
 
 mod caller;
 mod catalog;
+mod eras;
 mod headers;
 mod session;
 mod state;
@@ -13,6 +14,7 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 pub use caller::{Caller, Era, RequestMeta, is_stateless};
+pub use eras::{Eras, UnknownEras};
 pub use headers::{HeaderParam, HeaderParamType};
 pub use session::{Reclaimed, ServerSession};
 pub(crate) use state::SessionState;
@@ -29,36 +31,36 @@ use crate::resource::ResourceProvider;
 use crate::tool::{Tool, ToolBox};
 use crate::transport::DEFAULT_OUTBOX_CAPACITY;
 
-/// Which protocol eras a server serves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Eras {
-    /// Both (the default): `initialize` opens a stateful session; a request carrying
-    /// 2026-07-28 `_meta` is served statelessly, on the same connection or endpoint.
-    #[default]
-    Both,
-    /// Only the stateful era (2024-11-05 to 2025-11-25): `server/discover` is an unknown
-    /// method, as it is to servers that predate 2026-07-28.
-    Stateful,
-    /// Only the stateless era (2026-07-28): `initialize` is refused with `-32022`, naming the
-    /// versions served.
-    Stateless,
-}
-
-impl Eras {
-    /// Whether `era` is served.
-    pub fn serves(self, era: Era) -> bool {
-        matches!(
-            (self, era),
-            (Eras::Both, _) | (Eras::Stateful, Era::Stateful) | (Eras::Stateless, Era::Stateless)
-        )
-    }
-}
-
 /// A server definition: identity, instructions and tools. Cheap to clone; every session of a
 /// transport shares one.
 #[derive(Clone)]
 pub struct Server {
     pub(crate) inner: Arc<ServerInner>,
+    /// The eras served: fixed by the builder, replaceable by [`Server::with_eras`].
+    pub(crate) eras: Eras,
+    /// The key that signs `requestState`: from the builder, replaceable by
+    /// [`Server::with_request_state_key`].
+    pub(crate) state_key: StateKey,
+}
+
+/// A server that does not keep its tools alive: what a request's [`Context`](crate::Context)
+/// holds to reach the server it runs on (the server holds its sessions, and they the contexts).
+#[derive(Debug)]
+pub(crate) struct WeakServer {
+    inner: Weak<ServerInner>,
+    eras: Eras,
+    state_key: StateKey,
+}
+
+impl WeakServer {
+    /// The server, while it exists.
+    pub(crate) fn upgrade(&self) -> Option<Server> {
+        Some(Server {
+            inner: self.inner.upgrade()?,
+            eras: self.eras,
+            state_key: self.state_key.clone(),
+        })
+    }
 }
 
 pub(crate) struct ServerInner {
@@ -74,8 +76,6 @@ pub(crate) struct ServerInner {
     pub(crate) max_calls_in_flight: usize,
     /// Live sessions, for server-wide notifications (resource updates).
     pub(crate) sessions: Mutex<Vec<Weak<SessionState>>>,
-    pub(crate) eras: Eras,
-    pub(crate) state_key: StateKey,
     pub(crate) list_cache: CacheHint,
     pub(crate) resource_cache: CacheHint,
     pub(crate) list_changed: bool,
@@ -117,12 +117,42 @@ impl Server {
 
     /// The eras this server serves.
     pub fn eras(&self) -> Eras {
-        self.inner.eras
+        self.eras
     }
 
     /// Whether this server serves `era`.
     pub fn serves(&self, era: Era) -> bool {
-        self.inner.eras.serves(era)
+        self.eras.serves(era)
+    }
+
+    /// This server serving `eras` instead of what its builder said: the same tools, prompts,
+    /// resources and sessions (a notification sent through either reaches the clients of
+    /// both). For a serving call that reads the eras from its configuration once the server
+    /// is built, such as `mcp_transport::serve`; sessions opened earlier keep their eras.
+    pub fn with_eras(&self, eras: Eras) -> Server {
+        Server {
+            eras,
+            ..self.clone()
+        }
+    }
+
+    /// This server signing `requestState` with `secret` instead of the key its builder gave
+    /// it (see [`ServerBuilder::request_state_key`]; the lifetime of a state stays as built).
+    /// Everything else is shared, as with [`with_eras`](Self::with_eras).
+    pub fn with_request_state_key(&self, secret: impl AsRef<[u8]>) -> Server {
+        Server {
+            state_key: StateKey::new(secret, self.state_key.ttl()),
+            ..self.clone()
+        }
+    }
+
+    /// What a request's context keeps of its server.
+    pub(crate) fn downgrade(&self) -> WeakServer {
+        WeakServer {
+            inner: Arc::downgrade(&self.inner),
+            eras: self.eras,
+            state_key: self.state_key.clone(),
+        }
     }
 
     /// The protocol versions served, newest first: what `server/discover` lists and what an
@@ -256,7 +286,6 @@ impl Server {
     }
 
     pub(crate) fn register_session(&self, state: &Arc<SessionState>) {
-        state.set_server(self);
         let mut list = self
             .inner
             .sessions
@@ -528,17 +557,17 @@ impl ServerBuilder {
                 outbox_capacity: self.outbox_capacity,
                 max_calls_in_flight: self.max_calls_in_flight,
                 sessions: Mutex::new(Vec::new()),
-                eras: self.eras,
-                state_key: match self.state_key {
-                    Some(secret) => StateKey::new(secret, self.state_ttl),
-                    None => StateKey::random(self.state_ttl),
-                },
                 list_cache: self.list_cache,
                 resource_cache: self.resource_cache,
                 list_changed: self.list_changed,
                 header_params,
                 listeners: subscriptions::Listeners::default(),
             }),
+            eras: self.eras,
+            state_key: match self.state_key {
+                Some(secret) => StateKey::new(secret, self.state_ttl),
+                None => StateKey::random(self.state_ttl),
+            },
         })
     }
 }

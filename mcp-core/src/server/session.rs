@@ -669,7 +669,7 @@ impl ServerSession {
                 methods::TOOLS_CALL | methods::PROMPTS_GET | methods::RESOURCES_READ
             );
         let input = if may_ask {
-            match InputRound::start(&server.inner.state_key, method, params.as_ref()) {
+            match InputRound::start(&server.state_key, method, params.as_ref()) {
                 Ok(round) => Some(Arc::new(round)),
                 Err(e) => return Routed::Answer(Err(e)),
             }
@@ -684,6 +684,7 @@ impl ServerSession {
             caller,
             input.clone(),
             cancel.clone(),
+            Some(server.downgrade()),
         );
         let future = match make(server, ctx, params) {
             Ok(f) => f,

@@ -2,9 +2,8 @@
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Mutex, OnceLock, Weak};
+use std::sync::{Mutex, OnceLock};
 
-use super::{Server, ServerInner};
 use crate::jsonrpc::Notification;
 use crate::peer::Pending;
 use crate::protocol::{InitializeParams, LoggingLevel, ProtocolVersion};
@@ -23,8 +22,6 @@ pub(crate) struct SessionState {
     pub(crate) pending: Pending,
     subscriptions: Mutex<HashSet<String>>,
     notify: Option<Outbox>,
-    /// The server this session belongs to (weak: the server holds its sessions).
-    server: OnceLock<Weak<ServerInner>>,
 }
 
 impl Default for SessionState {
@@ -36,7 +33,6 @@ impl Default for SessionState {
             pending: Pending::default(),
             subscriptions: Mutex::new(HashSet::new()),
             notify: None,
-            server: OnceLock::new(),
         }
     }
 }
@@ -55,17 +51,6 @@ impl SessionState {
         if let Some(outbox) = &self.notify {
             let _ = outbox.send(note.into(), None).await;
         }
-    }
-
-    /// Records the server the session belongs to.
-    pub(crate) fn set_server(&self, server: &Server) {
-        let _ = self.server.set(std::sync::Arc::downgrade(&server.inner));
-    }
-
-    /// The server the session belongs to, while it exists.
-    pub(crate) fn server(&self) -> Option<Server> {
-        let inner = self.server.get()?.upgrade()?;
-        Some(Server { inner })
     }
 
     pub(crate) fn subscribe(&self, uri: String, on: bool) {

@@ -67,6 +67,8 @@
 //! | `--send-timeout DURATION` | `MCP_SEND_TIMEOUT` | `60s` |
 //! | `--trusted-proxies ADDRS` | `MCP_TRUSTED_PROXIES` | none |
 //! | `--shutdown-timeout DURATION` | `MCP_SHUTDOWN_TIMEOUT` | `10s` |
+//! | `--eras both\|stateful\|stateless` | `MCP_ERAS` | what the server was built with |
+//! | `--request-state-key SECRET` | `MCP_REQUEST_STATE_KEY` | a random key per process |
 //! | `--log-level FILTER` | `RUST_LOG` | `info` |
 //!
 //! # Stopping
@@ -82,11 +84,13 @@ mod duration;
 mod error;
 mod http_args;
 mod log;
+mod protocol_args;
 mod shutdown;
 
 pub use error::ServeError;
 pub use http_args::HttpArgs;
 pub use log::LogArgs;
+pub use protocol_args::ProtocolArgs;
 
 use clap::{Args as _, FromArgMatches as _};
 use mcp_core::Server;
@@ -107,7 +111,8 @@ pub enum Transport {
     Sse,
 }
 
-/// Every flag of the serving call: the transport, the HTTP settings and the log level. A
+/// Every flag of the serving call: the transport, the HTTP settings, the protocol eras and the
+/// log level. A
 /// `clap::Args`: flatten it into a parser of your own (`#[command(flatten)]`), or let
 /// [`serve`] parse the command line.
 #[derive(Debug, Clone, clap::Args)]
@@ -123,6 +128,10 @@ pub struct ServeArgs {
     /// The HTTP flags.
     #[command(flatten)]
     pub http: HttpArgs,
+
+    /// The protocol flags.
+    #[command(flatten)]
+    pub protocol: ProtocolArgs,
 
     /// The logging flag.
     #[command(flatten)]
@@ -152,11 +161,16 @@ impl ServeArgs {
     /// server (see the [module docs](self)).
     pub async fn run(&self, server: &Server) -> Result<(), ServeError> {
         self.init_logging()?;
+        let server = &self.protocol.apply(server)?;
         // Listen before serving: a signal during start-up is not lost.
         let mut signals = Signals::listen();
         match self.transport {
             Transport::Stdio => {
-                tracing::info!(server = %server.info().name, "serving on stdio");
+                tracing::info!(
+                    server = %server.info().name,
+                    eras = %server.eras(),
+                    "serving on stdio"
+                );
                 let mut second = signals.clone();
                 let stop = async {
                     signals.nth(1).await;
@@ -182,7 +196,7 @@ impl ServeArgs {
                 }
                 let config = self.http.config()?;
                 let running = http::serve(self.http.bind.as_str(), server, config).await?;
-                self.announce(&running);
+                self.announce(server, &running);
                 signals.nth(1).await;
                 tracing::info!(
                     "shutting down: running calls get up to {} to finish",
@@ -198,8 +212,9 @@ impl ServeArgs {
         Ok(())
     }
 
-    /// Logs where clients connect, which hosts may, and how they authenticate.
-    fn announce(&self, running: &http::RunningServer) {
+    /// Logs where clients connect, which hosts may, how they authenticate, and the protocol
+    /// eras served.
+    fn announce(&self, server: &Server, running: &http::RunningServer) {
         let addr = running.local_addr();
         let http = &self.http;
         let legacy = if http.no_legacy_sse {
@@ -223,6 +238,11 @@ impl ServeArgs {
             "no authentication"
         };
         tracing::info!("accepting {}; {auth}", running.service().accepted_hosts());
+        tracing::info!(
+            "protocol eras: {} ({})",
+            server.eras(),
+            server.supported_versions().join(", ")
+        );
     }
 }
 
@@ -300,5 +320,34 @@ mod tests {
         assert!(empty.http.config().is_err());
         let bad = ServeArgs::try_from_args(["serve", "--idle-timeout", "soon"]).unwrap_err();
         assert!(bad.to_string().contains("not a duration"), "{bad}");
+    }
+
+    #[test]
+    fn protocol_flags_replace_what_the_server_was_built_with() {
+        let built = Server::builder("t", "1")
+            .eras(mcp_core::Eras::Stateful)
+            .build()
+            .unwrap();
+        let unset = ServeArgs::try_from_args(["serve"]).unwrap();
+        let kept = unset.protocol.apply(&built).unwrap();
+        assert_eq!(kept.eras(), mcp_core::Eras::Stateful);
+        let given = ServeArgs::try_from_args(["serve", "--eras", "stateless"]).unwrap();
+        let served = given.protocol.apply(&built).unwrap();
+        assert_eq!(served.eras(), mcp_core::Eras::Stateless);
+        assert_eq!(served.supported_versions(), ["2026-07-28"]);
+        // The built server is unchanged: the flags give the serving call a server of its own.
+        assert_eq!(built.eras(), mcp_core::Eras::Stateful);
+
+        let bad = ServeArgs::try_from_args(["serve", "--eras", "modern"]).unwrap_err();
+        assert!(
+            bad.to_string().contains("both, stateful, stateless"),
+            "{bad}"
+        );
+        let blank = ServeArgs::try_from_args(["serve", "--request-state-key", " "]).unwrap();
+        let e = blank.protocol.apply(&built).unwrap_err();
+        assert!(
+            e.to_string().contains("--request-state-key is empty"),
+            "{e}"
+        );
     }
 }
