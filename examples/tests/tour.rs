@@ -1,8 +1,11 @@
 //! Every tool of the guide's tour, called through a client as a host would call it.
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use mcp_core::protocol::LoggingLevel;
+use mcp_core::client::{ClientEra, ClientOptions, RequestHandler};
+use mcp_core::protocol::{ClientCapabilities, LoggingLevel};
+use mcp_core::server::Era;
 use mcp_core::{CallEvent, Content, memory};
 use serde_json::json;
 
@@ -203,4 +206,74 @@ async fn out_of_range_arguments_fail_before_the_body_runs() {
         .unwrap()
         .unwrap();
     assert_eq!(r.text(), "ok ok");
+}
+
+/// A client that answers `plan_trip`'s questions (Lisbon, 3 days) and records them.
+fn answering(era: ClientEra, asked: Arc<Mutex<Vec<String>>>) -> ClientOptions {
+    let handler: RequestHandler = Arc::new(move |request| {
+        let params = request.params.unwrap_or_default();
+        let message = params["message"].as_str().unwrap_or_default().to_owned();
+        asked.lock().unwrap().push(message.clone());
+        let content = if message == "Where to?" {
+            json!({"place": "Lisbon"})
+        } else {
+            json!({"days": "3"})
+        };
+        let answer = json!({"action": "accept", "content": content});
+        Box::pin(async move { Ok(answer.as_object().unwrap().clone()) })
+    });
+    ClientOptions {
+        era,
+        capabilities: ClientCapabilities {
+            elicitation: Some(Default::default()),
+            ..Default::default()
+        },
+        on_request: Some(handler),
+        ..ClientOptions::default()
+    }
+}
+
+#[tokio::test]
+async fn asking_the_user_works_the_same_in_both_eras_and_reports_progress_once() {
+    for (era, expected) in [
+        (ClientEra::Stateful, Era::Stateful),
+        (ClientEra::Auto, Era::Stateless),
+    ] {
+        let asked = Arc::new(Mutex::new(Vec::new()));
+        let server = examples::tour::server().unwrap();
+        let client = memory::connect_with(&server, answering(era, asked.clone()))
+            .await
+            .unwrap();
+        assert_eq!(client.era(), expected);
+        let mut call = client
+            .call_tool_streaming("plan_trip", json!({}))
+            .await
+            .unwrap();
+        let mut progress = Vec::new();
+        let result = tokio::time::timeout(LIMIT, async {
+            loop {
+                match call.next_event().await.expect("the call ended early") {
+                    CallEvent::Progress(p) => progress.push((p.progress, p.message.unwrap())),
+                    CallEvent::Done(r) => break r.unwrap(),
+                }
+            }
+        })
+        .await
+        .unwrap();
+        assert_eq!(result.text(), "3 days in Lisbon", "{expected:?}");
+        // Each report once, numbered on across the rounds of the stateless era.
+        assert_eq!(
+            progress,
+            [
+                (1.0, "looking at the map".to_owned()),
+                (2.0, "checking the weather in Lisbon".to_owned()),
+            ],
+            "{expected:?}"
+        );
+        assert_eq!(
+            *asked.lock().unwrap(),
+            ["Where to?", "How many days in Lisbon?"],
+            "{expected:?}"
+        );
+    }
 }

@@ -8,7 +8,9 @@
 //! 2. `tools/call` throughput over streamable HTTP with 1, 4 and 16 concurrent clients, next
 //!    to a bare hyper server answering the same requests with a canned JSON body;
 //! 3. progress notifications per second from one generator to a reading client over stdio;
-//! 4. resident memory per idle session holding an open GET stream (server in a child process).
+//! 4. resident memory per idle session holding an open GET stream (server in a child process);
+//! 5. `tools/call` throughput over streamable HTTP in the stateful era (a session) beside the
+//!    stateless one (2026-07-28: per-request `_meta`, no session), same server, same load.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -190,8 +192,15 @@ async fn bare_hyper() -> SocketAddr {
 /// The id of the next `tools/call`, unique across the benchmark's clients.
 static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
-/// One keep-alive connection posting `tools/call` as fast as answers come back.
-async fn post_loop(addr: SocketAddr, session: Option<String>, until: Instant) -> u64 {
+/// One keep-alive connection posting `tools/call` as fast as answers come back: in a
+/// session (stateful era), or as stateless 2026-07-28 requests (`stateless`: per-request
+/// `_meta` and the mirrored headers, no session).
+async fn post_loop(
+    addr: SocketAddr,
+    session: Option<String>,
+    stateless: bool,
+    until: Instant,
+) -> u64 {
     let stream = TcpStream::connect(addr).await.expect("connect");
     stream.set_nodelay(true).expect("nodelay");
     let (mut sender, conn) = client_http1::handshake(TokioIo::new(stream))
@@ -202,14 +211,26 @@ async fn post_loop(addr: SocketAddr, session: Option<String>, until: Instant) ->
     while Instant::now() < until {
         // A fresh id per call: ids must not repeat among a session's requests in flight.
         let id = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let body = Bytes::from(format!(
-            r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"echo","arguments":{{}}}}}}"#
-        ));
+        let body = Bytes::from(if stateless {
+            format!(
+                r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"echo","arguments":{{}},"_meta":{{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{{}}}}}}}}"#
+            )
+        } else {
+            format!(
+                r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"echo","arguments":{{}}}}}}"#
+            )
+        });
         let mut req = Request::post(format!("http://{addr}/mcp"))
             .header("host", addr.to_string())
             .header("content-type", "application/json")
-            .header("accept", "application/json, text/event-stream")
-            .header("mcp-protocol-version", "2025-11-25");
+            .header("accept", "application/json, text/event-stream");
+        req = if stateless {
+            req.header("mcp-protocol-version", "2026-07-28")
+                .header("mcp-method", "tools/call")
+                .header("mcp-name", "echo")
+        } else {
+            req.header("mcp-protocol-version", "2025-11-25")
+        };
         if let Some(s) = &session {
             req = req.header("mcp-session-id", s);
         }
@@ -266,10 +287,20 @@ async fn open_session(addr: SocketAddr) -> String {
 }
 
 async fn throughput(addr: SocketAddr, session: Option<String>, clients: usize, secs: f64) -> f64 {
+    throughput_of(addr, session, false, clients, secs).await
+}
+
+async fn throughput_of(
+    addr: SocketAddr,
+    session: Option<String>,
+    stateless: bool,
+    clients: usize,
+    secs: f64,
+) -> f64 {
     let until = Instant::now() + Duration::from_secs_f64(secs);
     let started = Instant::now();
     let tasks: Vec<_> = (0..clients)
-        .map(|_| tokio::spawn(post_loop(addr, session.clone(), until)))
+        .map(|_| tokio::spawn(post_loop(addr, session.clone(), stateless, until)))
         .collect();
     let mut total = 0;
     for t in tasks {
@@ -481,6 +512,23 @@ async fn run(quick: bool, sections: &[u32]) {
                 "| {clients} | {base:.0}/s | {ours_json:.0}/s | {:.0}% | {ours_sse:.0}/s | {:.0}% |",
                 100.0 * ours_json / base,
                 100.0 * ours_sse / base
+            );
+        }
+    }
+
+    if wanted(5) {
+        println!(
+            "\n## 5. tools/call throughput over streamable HTTP, stateful vs stateless ({secs} s per cell)\n"
+        );
+        println!("| clients | stateful (session, SSE response) | stateless (2026-07-28) | ratio |");
+        println!("| --- | --- | --- | --- |");
+        let session = open_session(addr).await;
+        for clients in [1, 4, 16] {
+            let stateful = throughput_of(addr, Some(session.clone()), false, clients, secs).await;
+            let stateless = throughput_of(addr, None, true, clients, secs).await;
+            println!(
+                "| {clients} | {stateful:.0}/s | {stateless:.0}/s | {:.0}% |",
+                100.0 * stateless / stateful
             );
         }
     }

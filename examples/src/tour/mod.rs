@@ -1,6 +1,6 @@
 //! The tools of the guide's chapter "Writing streaming tools": each shape of parameter and
-//! result, constraints, progress, logs, cancellation, and a server type whose methods are
-//! tools. `tests/tour.rs` calls every one of them through a client. Each file is one of the
+//! result, constraints, progress, logs, cancellation, a server type whose methods are tools,
+//! and (for the chapter on the two protocol eras) a tool that asks the user. `tests/tour.rs` calls every one of them through a client. Each file is one of the
 //! chapter's listings, imports included.
 
 mod content;
@@ -9,6 +9,7 @@ mod measure;
 mod notebook;
 mod repeat;
 mod summarize;
+mod trip;
 mod wait;
 
 pub use content::{always_fails, pixel};
@@ -17,6 +18,7 @@ pub use measure::measure_files;
 pub use notebook::Notebook;
 pub use repeat::repeat;
 pub use summarize::{Summary, summarize};
+pub use trip::plan_trip;
 pub use wait::wait;
 
 // ANCHOR: server
@@ -32,6 +34,7 @@ pub fn server() -> Result<Server, BuildError> {
         .tool(wait)
         .tool(pixel)
         .tool(always_fails)
+        .tool(plan_trip)
         .tools(Notebook::default())
         .build()
 }

@@ -1,5 +1,6 @@
-//! MCP over HTTP, server side: streamable HTTP (protocol 2025-03-26 to 2025-11-25) and the
-//! legacy HTTP+SSE transport (2024-11-05), on tokio and hyper 1.
+//! MCP over HTTP, server side: streamable HTTP (protocol 2025-03-26 to 2025-11-25 in
+//! sessions, 2026-07-28 statelessly) and the legacy HTTP+SSE transport (2024-11-05), on tokio
+//! and hyper 1.
 //!
 //! [`serve`] binds a listener and runs everything; [`McpService`] is the same server as a
 //! plain hyper service, to mount inside an existing hyper or axum application.
@@ -50,6 +51,16 @@
 //! ([`HttpConfig::idle_timeout`]), and calls are limited per session
 //! ([`Server::max_calls_in_flight`](mcp_core::Server::max_calls_in_flight)). A shutdown answers
 //! every call still running after its grace with a JSON-RPC error.
+//!
+//! # Stateless requests (2026-07-28)
+//!
+//! A POST without `Mcp-Session-Id` whose request is stateless (its `_meta` names 2026-07-28,
+//! its method is `server/discover` or `subscriptions/listen`, or its `MCP-Protocol-Version`
+//! is not a stateful revision) runs on a session of its own. The headers that mirror the body
+//! are checked first (`-32020`, 400), the version next (`-32022`, 400). The first message the
+//! request produces shapes the response: the answer alone as `application/json` (an error
+//! with 404 for `-32601`, 400 for a malformed request), or an SSE stream carrying that
+//! message and the rest, ending with the answer. Closing the stream cancels the request.
 //!
 //! # Refusals
 //!
