@@ -59,11 +59,10 @@ impl Mirrors {
 /// A header value as the revision encodes it: as is when it is plain visible ASCII without
 /// surrounding spaces, otherwise `=?base64?...?=`.
 fn encode(value: &str) -> String {
-    let plain = !value.is_empty()
-        && value.bytes().all(|b| (0x20..=0x7e).contains(&b))
-        && !value.starts_with(' ')
-        && !value.ends_with(' ')
-        && !(value.starts_with("=?base64?") && value.ends_with("?="));
+    let visible = value.bytes().all(|b| (0x20..=0x7e).contains(&b));
+    let padded = value.starts_with(' ') || value.ends_with(' ');
+    let sentinel_like = value.starts_with("=?base64?") && value.ends_with("?=");
+    let plain = !value.is_empty() && visible && !padded && !sentinel_like;
     if plain {
         value.to_owned()
     } else {
