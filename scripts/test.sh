@@ -73,7 +73,7 @@ step "interop tests (official Python SDK, TypeScript v2 client)"
 MCP_EXAMPLES_BIN_DIR="$root/target/debug" MCP_TS_CLIENT_DIR="$ts_dir" \
   "$venv/bin/python" -m pytest -q interop/python
 
-step "official MCP conformance suite (Node 22 and the suite from npm, into target/node)"
+step "official MCP conformance suite: 0.1.16 and 0.2.0-alpha.12 in both eras (Node 22 and the suites from npm, into target/)"
 bash scripts/conformance.sh
 
 step "the guide (mdBook)"
