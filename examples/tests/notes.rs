@@ -3,8 +3,9 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use mcp_core::client::{ClientEra, ClientOptions};
 use mcp_core::protocol::{CompletionRef, Role};
-use mcp_core::{ErrorCode, RequestError, memory};
+use mcp_core::{Client, ErrorCode, RequestError, memory};
 use serde_json::json;
 
 async fn within<T>(future: impl std::future::Future<Output = T>) -> T {
@@ -15,10 +16,22 @@ async fn within<T>(future: impl std::future::Future<Output = T>) -> T {
 
 #[tokio::test]
 async fn prompts_resources_and_the_tool_work_together() {
-    let client = within(memory::connect(&examples::notes::server().unwrap()))
-        .await
-        .unwrap();
+    // A session (2025-11-25), and a client of the stateless era (2026-07-28), whose
+    // subscription is a subscriptions/listen stream.
+    for era in [ClientEra::Stateful, ClientEra::Auto] {
+        let options = ClientOptions {
+            era,
+            ..ClientOptions::default()
+        };
+        let server = examples::notes::server().unwrap();
+        let client = within(memory::connect_with(&server, options))
+            .await
+            .unwrap();
+        work_together(&client, era).await;
+    }
+}
 
+async fn work_together(client: &Client, era: ClientEra) {
     let prompts = within(client.list_prompts()).await.unwrap();
     let names: Vec<_> = prompts.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(names, ["summarize", "review"]);
@@ -59,7 +72,11 @@ async fn prompts_resources_and_the_tool_work_together() {
     let r = within(client.read_resource("notes://1")).await.unwrap();
     assert_eq!(r.contents[0].as_text(), Some("buy milk"));
     match within(client.read_resource("notes://2")).await {
-        Err(RequestError::Rpc(e)) => assert_eq!(e.code, ErrorCode::RESOURCE_NOT_FOUND),
+        // The stateless era retired -32002: a missing resource is invalid params there.
+        Err(RequestError::Rpc(e)) if era == ClientEra::Stateful => {
+            assert_eq!(e.code, ErrorCode::RESOURCE_NOT_FOUND)
+        }
+        Err(RequestError::Rpc(e)) => assert_eq!(e.code, ErrorCode::INVALID_PARAMS),
         other => panic!("expected resource-not-found, got {other:?}"),
     }
     let r = within(client.read_resource("notes://guide")).await.unwrap();

@@ -20,6 +20,7 @@ use crate::error::{RequestError, RpcError};
 use crate::jsonrpc::{JsonObject, Message, Notification, Request, RequestId};
 use crate::peer::{Pending, Reply};
 
+mod listen;
 mod router;
 mod stateless;
 use crate::protocol::{
@@ -131,6 +132,8 @@ struct Inner {
     /// Answers server-to-client requests, and in the stateless era the input requests of an
     /// `input_required` result.
     on_request: Option<RequestHandler>,
+    /// Resource subscriptions in the stateless era.
+    listening: listen::Listening,
 }
 
 impl std::fmt::Debug for Inner {
@@ -165,6 +168,7 @@ impl Client {
                 call_buffer: options.call_buffer.max(1),
                 stateless: OnceLock::new(),
                 on_request: options.on_request.clone(),
+                listening: listen::Listening::default(),
             }),
         };
         tokio::spawn(router::read_loop(
@@ -387,8 +391,13 @@ impl Client {
     }
 
     /// Subscribes to updates of a resource (`notifications/resources/updated`, delivered by
-    /// [`notifications`](Self::notifications)).
+    /// [`notifications`](Self::notifications)): `resources/subscribe` in a session; in the
+    /// stateless era, a `subscriptions/listen` request naming every resource subscribed to,
+    /// open once the server acknowledged it.
     pub async fn subscribe_resource(&self, uri: &str) -> Result<(), RequestError> {
+        if self.inner.stateless.get().is_some() {
+            return self.listen_for(uri).await;
+        }
         let params = ResourceUriParams {
             uri: uri.to_owned(),
             meta: None,

@@ -127,3 +127,54 @@ async fn a_client_pinned_to_2026_07_28_fails_clearly_on_a_stateful_only_server()
     .unwrap_err();
     assert!(e.to_string().contains("2026-07-28"), "{e}");
 }
+
+fn resources(subscriptions: bool) -> Server {
+    let text = |uri: &str| {
+        mcp_core::StaticResource::text(
+            mcp_core::protocol::Resource::new(uri, uri, "text/plain"),
+            "body",
+        )
+    };
+    Server::builder("r", "1")
+        .resources(text("test://a"))
+        .resources(text("test://b"))
+        .resource_subscriptions(subscriptions)
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn subscriptions_are_one_listen_stream_and_each_update_arrives_once() {
+    let server = resources(true);
+    let client = memory::connect(&server).await.unwrap();
+    assert_eq!(client.era(), Era::Stateless);
+    let mut notes = client.notifications();
+    // The second subscription replaces the listen request with one naming both; a third to
+    // a followed resource changes nothing.
+    for uri in ["test://a", "test://b", "test://a"] {
+        tokio::time::timeout(LIMIT, client.subscribe_resource(uri))
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    for uri in ["test://a", "test://b"] {
+        server.notify_resource_updated(uri).await;
+        let note = tokio::time::timeout(LIMIT, notes.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(note.method, "notifications/resources/updated");
+        assert_eq!(note.params.unwrap()["uri"], uri);
+    }
+    // Whatever the replaced request still carried was dropped: nothing arrives twice.
+    client.ping().await.unwrap();
+    assert!(notes.try_recv().is_err(), "an update arrived twice");
+
+    // A server that offers no subscriptions says so in its acknowledgement.
+    let client = memory::connect(&resources(false)).await.unwrap();
+    let e = client.subscribe_resource("test://a").await.unwrap_err();
+    assert!(
+        matches!(&e, mcp_core::RequestError::Unsupported(why) if why.contains("test://a")),
+        "{e:?}"
+    );
+}

@@ -5,7 +5,8 @@ mod common;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use common::{connect, within};
+use common::{connect, connect_in, within};
+use mcp_core::client::ClientEra;
 use mcp_core::protocol::{Completion, CompletionRef, ReadResourceResult, ResourceContents};
 use mcp_core::{Context, ErrorCode, RequestError, RpcError, Server, resource, tool, tools};
 use serde::Serialize;
@@ -239,43 +240,60 @@ async fn template_variables_are_parsed_from_the_uri() {
     assert_eq!(r.contents[0].uri(), "users://acme/ann");
 }
 
+/// The code of a read that names no resource: `-32002` in a session; `-32602` (with the URI
+/// as data) in the stateless era, which retired `-32002`.
+fn not_found(era: ClientEra, e: &RpcError) -> ErrorCode {
+    if era == ClientEra::Auto {
+        assert!(
+            e.data.as_ref().is_some_and(|d| d["uri"].is_string()),
+            "{e:?}"
+        );
+        ErrorCode::INVALID_PARAMS
+    } else {
+        ErrorCode::RESOURCE_NOT_FOUND
+    }
+}
+
 #[tokio::test]
 async fn unknown_unparsable_and_failing_reads_are_errors() {
-    let client = connect(&server()).await;
-    let e = rpc_error(
-        within(client.read_resource("docs://nothing"))
-            .await
-            .unwrap_err(),
-    );
-    assert_eq!(e.code, ErrorCode::RESOURCE_NOT_FOUND);
-    // A variable that does not parse names no resource, and says why.
-    let e = rpc_error(
-        within(client.read_resource("docs://chapters/one/text"))
-            .await
-            .unwrap_err(),
-    );
-    assert_eq!(e.code, ErrorCode::RESOURCE_NOT_FOUND);
-    assert!(e.message.contains("`number`: invalid digit"), "{e}");
-    // The body's own `RpcError` keeps its code; another error becomes -32603 with its text.
-    let e = rpc_error(
-        within(client.read_resource("docs://chapters/9/text"))
-            .await
-            .unwrap_err(),
-    );
-    assert_eq!(e.code, ErrorCode::RESOURCE_NOT_FOUND);
-    let e = rpc_error(
-        within(client.read_resource("files:///a.missing"))
-            .await
-            .unwrap_err(),
-    );
-    assert_eq!(e.code, ErrorCode::INTERNAL_ERROR);
-    assert!(e.message.contains("a.missing: no such file"), "{e}");
-    let e = rpc_error(
-        within(client.read_resource("counter://value/7"))
-            .await
-            .unwrap_err(),
-    );
-    assert!(e.message.contains("base 7 is not supported"), "{e}");
+    for era in [ClientEra::Stateful, ClientEra::Auto] {
+        let client = connect_in(&server(), era).await;
+        let e = rpc_error(
+            within(client.read_resource("docs://nothing"))
+                .await
+                .unwrap_err(),
+        );
+        assert_eq!(e.code, not_found(era, &e));
+        // A variable that does not parse names no resource, and says why.
+        let e = rpc_error(
+            within(client.read_resource("docs://chapters/one/text"))
+                .await
+                .unwrap_err(),
+        );
+        assert_eq!(e.code, not_found(era, &e));
+        assert!(e.message.contains("`number`: invalid digit"), "{e}");
+        // The body's own `RpcError` keeps its code; another error becomes -32603 with its
+        // text.
+        let e = rpc_error(
+            within(client.read_resource("docs://chapters/9/text"))
+                .await
+                .unwrap_err(),
+        );
+        assert_eq!(e.code, not_found(era, &e));
+        let e = rpc_error(
+            within(client.read_resource("files:///a.missing"))
+                .await
+                .unwrap_err(),
+        );
+        assert_eq!(e.code, ErrorCode::INTERNAL_ERROR);
+        assert!(e.message.contains("a.missing: no such file"), "{e}");
+        let e = rpc_error(
+            within(client.read_resource("counter://value/7"))
+                .await
+                .unwrap_err(),
+        );
+        assert!(e.message.contains("base 7 is not supported"), "{e}");
+    }
 }
 
 #[tokio::test]
@@ -296,24 +314,28 @@ async fn completion_suggests_template_variables() {
 
 #[tokio::test]
 async fn a_tool_announces_changes_to_subscribers() {
-    let client = connect(&server()).await;
-    let mut notes = client.notifications();
-    within(client.subscribe_resource("counter://value"))
-        .await
-        .unwrap();
-    let r = within(client.call_tool("bump", serde_json::json!({})))
-        .await
-        .unwrap();
-    assert_eq!(r.text(), "1");
-    let note = within(notes.recv()).await.expect("an update");
-    assert_eq!(note.method, "notifications/resources/updated");
-    assert_eq!(note.params.unwrap()["uri"], "counter://value");
-    let r = within(client.read_resource("counter://value"))
-        .await
-        .unwrap();
-    assert_eq!(r.contents[0].as_text(), Some("1"));
-    let r = within(client.read_resource("counter://value/2"))
-        .await
-        .unwrap();
-    assert_eq!(r.contents[0].as_text(), Some("1"));
+    // A session subscribes with resources/subscribe; a 2026-07-28 client opens
+    // subscriptions/listen. The tool's announcement reaches both.
+    for era in [ClientEra::Stateful, ClientEra::Auto] {
+        let client = connect_in(&server(), era).await;
+        let mut notes = client.notifications();
+        within(client.subscribe_resource("counter://value"))
+            .await
+            .unwrap();
+        let r = within(client.call_tool("bump", serde_json::json!({})))
+            .await
+            .unwrap();
+        assert_eq!(r.text(), "1");
+        let note = within(notes.recv()).await.expect("an update");
+        assert_eq!(note.method, "notifications/resources/updated");
+        assert_eq!(note.params.unwrap()["uri"], "counter://value");
+        let r = within(client.read_resource("counter://value"))
+            .await
+            .unwrap();
+        assert_eq!(r.contents[0].as_text(), Some("1"));
+        let r = within(client.read_resource("counter://value/2"))
+            .await
+            .unwrap();
+        assert_eq!(r.contents[0].as_text(), Some("1"));
+    }
 }

@@ -133,3 +133,75 @@ async fn lockstep_through_caddy() {
 async fn lockstep_through_apache_httpd() {
     lockstep_through(ProxyKind::Apache).await;
 }
+
+/// A memo whose changes are announced.
+#[mcp_core::resource("memo://{name}")]
+async fn memo(name: String) -> String {
+    format!("memo {name}")
+}
+
+/// Announces that memo `name` changed.
+#[mcp_core::tool]
+async fn touch(ctx: mcp_core::Context, name: String) -> String {
+    ctx.notify_resource_updated(&format!("memo://{name}")).await;
+    format!("touched {name}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resource_updates_reach_a_subscribed_client_in_both_eras() {
+    let server = mcp_core::Server::builder("memos", "1")
+        .resource(memo)
+        .tool(touch)
+        .resource_subscriptions(true)
+        .build()
+        .unwrap();
+    let addr: std::net::SocketAddr = ([127, 0, 0, 1], 0).into();
+    let running = serve(addr, &server, HttpConfig::default()).await.unwrap();
+    let url = format!("http://{}/mcp", running.local_addr());
+    // A session subscribes with resources/subscribe; a 2026-07-28 client holds a
+    // subscriptions/listen stream open, reopened with every resource when it follows one more.
+    for (era, expected) in [
+        (
+            mcp_core::client::ClientEra::Stateful,
+            mcp_core::server::Era::Stateful,
+        ),
+        (
+            mcp_core::client::ClientEra::Auto,
+            mcp_core::server::Era::Stateless,
+        ),
+    ] {
+        let mut chosen = options(HttpMode::Streamable);
+        chosen.client.era = era;
+        let client = http_client::connect(&url, chosen).await.unwrap();
+        assert_eq!(client.era(), expected);
+        let mut updates = client.notifications();
+        for name in ["a", "b"] {
+            let uri = format!("memo://{name}");
+            tokio::time::timeout(LIMIT, client.subscribe_resource(&uri))
+                .await
+                .expect("subscribed in time")
+                .unwrap();
+        }
+        for name in ["a", "b"] {
+            let r = client
+                .call_tool("touch", json!({ "name": name }))
+                .await
+                .unwrap();
+            assert_eq!(r.text(), format!("touched {name}"));
+            let note = tokio::time::timeout(LIMIT, updates.recv())
+                .await
+                .expect("the update in time")
+                .expect("an update");
+            assert_eq!(note.method, "notifications/resources/updated");
+            assert_eq!(
+                note.params.unwrap()["uri"],
+                format!("memo://{name}"),
+                "{expected:?}"
+            );
+        }
+    }
+    // Shutting down ends the open listen stream with its completion result.
+    tokio::time::timeout(LIMIT, running.shutdown())
+        .await
+        .expect("shuts down in time");
+}

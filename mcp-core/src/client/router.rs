@@ -156,15 +156,29 @@ fn route_notification(client: &Inner, n: Notification) {
                 }
             }
         }
-        _ => {
-            let other = lock(&client.other);
-            match other.as_ref() {
-                Some(tx) => {
-                    let _ = tx.send(n);
-                }
-                None => tracing::debug!(method = %n.method, "client ignoring notification"),
+        methods::SUBSCRIPTIONS_ACKNOWLEDGED => {
+            if let Some(params) = client.listening.acknowledged(n.params) {
+                forward(
+                    client,
+                    Notification::new(methods::SUBSCRIPTIONS_ACKNOWLEDGED, params),
+                );
             }
         }
+        _ if client.listening.is_from_ended(n.params.as_ref()) => {
+            tracing::debug!(method = %n.method, "dropping a notification of an ended listen request");
+        }
+        _ => forward(client, n),
+    }
+}
+
+/// A notification for whoever listens ([`Client::notifications`](super::Client::notifications)).
+fn forward(client: &Inner, n: Notification) {
+    let other = lock(&client.other);
+    match other.as_ref() {
+        Some(tx) => {
+            let _ = tx.send(n);
+        }
+        None => tracing::debug!(method = %n.method, "client ignoring notification"),
     }
 }
 

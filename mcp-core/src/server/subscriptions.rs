@@ -40,6 +40,8 @@ struct Listener {
     id: RequestId,
     filter: SubscriptionFilter,
     reply: Outbox,
+    /// Set once the acknowledgement is on its way: nothing else goes out before it.
+    acknowledged: CancellationToken,
 }
 
 impl Listener {
@@ -50,6 +52,12 @@ impl Listener {
             ListChanged::Prompts => f.prompts_list_changed == Some(true),
             ListChanged::Resources => f.resources_list_changed == Some(true),
         }
+    }
+
+    /// Sends a notification the stream opted in to, after the acknowledgement.
+    async fn deliver(&self, method: &str, params: Option<JsonObject>) {
+        self.acknowledged.cancelled().await;
+        self.send(method, params).await;
     }
 
     async fn send(&self, method: &str, params: Option<JsonObject>) {
@@ -94,7 +102,7 @@ impl Listeners {
                 .as_ref()
                 .is_some_and(|uris| uris.iter().any(|u| u == uri));
             if wanted {
-                l.send(methods::RESOURCES_UPDATED, Some(params.clone()))
+                l.deliver(methods::RESOURCES_UPDATED, Some(params.clone()))
                     .await;
             }
         }
@@ -103,7 +111,7 @@ impl Listeners {
     pub(crate) async fn list_changed(&self, list: ListChanged) {
         for l in self.live() {
             if l.wants(list) {
-                l.send(list.method(), None).await;
+                l.deliver(list.method(), None).await;
             }
         }
     }
@@ -151,24 +159,30 @@ pub(crate) fn listen(
         id: id.clone(),
         filter: agreed(server, &params.notifications),
         reply: reply.clone(),
+        acknowledged: CancellationToken::new(),
     });
     let listeners = server.inner.clone();
     Ok(Box::pin(async move {
+        // Cancelled however this ends, so that no notifier waits on an acknowledgement that
+        // will never be sent.
+        let _acknowledged = listener.acknowledged.clone().drop_guard();
         let mut ack = JsonObject::new();
         ack.insert(
             "notifications".into(),
             serde_json::to_value(&listener.filter).unwrap_or(Value::Null),
         );
-        // Acknowledged before it can receive anything: the ack is the first message with its id.
-        listener
-            .send(methods::SUBSCRIPTIONS_ACKNOWLEDGED, Some(ack))
-            .await;
+        // Registered before the acknowledgement, so that a change made once the client has
+        // the acknowledgement reaches it; acknowledged before anything else is sent.
         listeners
             .listeners
             .open
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(Arc::downgrade(&listener));
+        listener
+            .send(methods::SUBSCRIPTIONS_ACKNOWLEDGED, Some(ack))
+            .await;
+        listener.acknowledged.cancel();
         tokio::select! {
             () = cancel.cancelled() => {}
             () = listeners.listeners.closing.cancelled() => {}

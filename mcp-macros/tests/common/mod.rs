@@ -5,6 +5,7 @@
 use std::future::Future;
 use std::time::Duration;
 
+use mcp_core::client::{ClientEra, ClientOptions};
 use mcp_core::protocol::ToolDefinition as Tool;
 use mcp_core::{Client, Server};
 use serde_json::Value;
@@ -19,6 +20,18 @@ pub async fn within<T>(future: impl Future<Output = T>) -> T {
 /// A client connected in memory to a new session of `server`.
 pub async fn connect(server: &Server) -> Client {
     within(mcp_core::memory::connect(server))
+        .await
+        .expect("client connects")
+}
+
+/// A client connected in memory in the protocol era `era` (the default, `Auto`, speaks
+/// 2026-07-28 to these servers).
+pub async fn connect_in(server: &Server, era: ClientEra) -> Client {
+    let options = ClientOptions {
+        era,
+        ..ClientOptions::default()
+    };
+    within(mcp_core::memory::connect_with(server, options))
         .await
         .expect("client connects")
 }
