@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use mcp_core::Client;
+use mcp_core::client::{ClientEra, ClientOptions};
 use mcp_transport::http_client::{self, HttpClientOptions, HttpMode};
 use mcp_transport::stdio::{self, ChildProcess, StderrMode, StdioClientOptions};
 use tokio::io::AsyncReadExt;
@@ -31,12 +32,43 @@ pub(crate) struct Target {
         value_name = "TOKEN"
     )]
     pub(crate) bearer_token: Option<String>,
+    /// The protocol era to speak: `auto` (2026-07-28 when the server offers it through
+    /// `server/discover`, the `initialize` handshake otherwise), `stateless` (2026-07-28 only)
+    /// or `stateful` (`initialize`, 2024-11-05 to 2025-11-25). Legacy HTTP+SSE is always
+    /// stateful.
+    #[arg(long, env = "MCP_PROBE_ERA", value_enum, default_value_t = Era::Auto)]
+    pub(crate) era: Era,
     /// Show the server's own log (its stderr) as it runs, instead of only when it fails.
     #[arg(long)]
     pub(crate) server_log: bool,
     /// The server to start, after `--`: `mcp-probe list -- ./my-server --transport stdio`.
     #[arg(last = true, value_name = "COMMAND")]
     pub(crate) command: Vec<String>,
+}
+
+/// Which protocol era the probe speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Era {
+    /// 2026-07-28 if the server offers it, `initialize` otherwise.
+    Auto,
+    /// 2026-07-28 only.
+    Stateless,
+    /// `initialize` only.
+    Stateful,
+}
+
+impl Target {
+    /// The client's options for the era asked for.
+    fn client_options(&self) -> ClientOptions {
+        ClientOptions {
+            era: match self.era {
+                Era::Auto => ClientEra::Auto,
+                Era::Stateless => ClientEra::Stateless,
+                Era::Stateful => ClientEra::Stateful,
+            },
+            ..ClientOptions::default()
+        }
+    }
 }
 
 /// A connected client, and the process it owns over stdio.
@@ -60,6 +92,7 @@ impl Target {
                 let options = HttpClientOptions {
                     mode: if legacy { HttpMode::Legacy } else { HttpMode::Auto },
                     bearer_token: self.bearer_token.clone(),
+                    client: self.client_options(),
                     ..HttpClientOptions::default()
                 };
                 let client = http_client::connect(url, options)
@@ -89,6 +122,7 @@ impl Target {
             } else {
                 StderrMode::Capture
             },
+            client: self.client_options(),
             ..StdioClientOptions::default()
         };
         let stderr: Arc<Mutex<Vec<u8>>> = Arc::default();
@@ -110,7 +144,7 @@ impl Target {
         let connected = match tokio::time::timeout(options.connect_timeout, handshake).await {
             Ok(connected) => connected.map_err(|e| e.to_string()),
             Err(_) => Err(format!(
-                "no answer to initialize within {} s",
+                "no answer to the handshake (server/discover, then initialize) within {} s",
                 options.connect_timeout.as_secs()
             )),
         };

@@ -79,12 +79,17 @@ async fn start_buffering_server() -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn held_back_progress_is_judged_buffered() {
     let url = start_buffering_server().await;
-    let output = probe(&["call", "count", "-a", "to=5", "--url", &url]).await;
-    let text = stdout(&output);
-    assert_eq!(output.status.code(), Some(0), "{text}");
-    // Every event still arrives, in order: only late.
-    assert_eq!(event_lines(&text).len(), 5, "{text}");
-    assert!(text.contains("verdict: buffered"), "{text}");
+    // A 2026-07-28 request is a POST of its own; a 2025-11-25 call is a POST in a session:
+    // the buffering holds both back.
+    for (era, protocol) in [("auto", "2026-07-28"), ("stateful", "2025-11-25")] {
+        let output = probe(&["call", "count", "-a", "to=5", "--era", era, "--url", &url]).await;
+        let text = stdout(&output);
+        assert_eq!(output.status.code(), Some(0), "{text}");
+        assert!(text.contains(&format!("(protocol {protocol})")), "{text}");
+        // Every event still arrives, in order: only late.
+        assert_eq!(event_lines(&text).len(), 5, "{text}");
+        assert!(text.contains("verdict: buffered"), "{text}");
+    }
 
     let output = probe(&[
         "call",

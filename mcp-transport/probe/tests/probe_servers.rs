@@ -1,6 +1,7 @@
 //! `mcp-probe` against the project's servers: `streaming-demo` over stdio, streamable HTTP
-//! and legacy SSE, and `mcp-stata` with the Stata stand-in. Each shows every progress event
-//! with its arrival time and judges the stream live.
+//! and legacy SSE, in both protocol eras (2026-07-28 by default, `--era stateful` for a
+//! 2025-11-25 session), and `mcp-stata` with the Stata stand-in. Each shows every progress
+//! event with its arrival time and judges the stream live.
 
 mod common;
 
@@ -32,24 +33,33 @@ fn assert_counted_live(output: &std::process::Output) {
 #[tokio::test]
 async fn streaming_demo_over_stdio_is_live() {
     let demo = sibling("streaming-demo");
-    let output = probe(&[
-        "call",
-        "count",
-        "--args",
-        r#"{"to":5}"#,
-        "--require-live",
-        "--",
-        demo.to_str().unwrap(),
-    ])
-    .await;
-    assert_counted_live(&output);
-    assert!(stdout(&output).contains("over stdio"));
+    for (era, protocol) in [("auto", "2026-07-28"), ("stateful", "2025-11-25")] {
+        let output = probe(&[
+            "call",
+            "count",
+            "--args",
+            r#"{"to":5}"#,
+            "--require-live",
+            "--era",
+            era,
+            "--",
+            demo.to_str().unwrap(),
+        ])
+        .await;
+        assert_counted_live(&output);
+        let said = format!("over stdio (protocol {protocol})");
+        assert!(stdout(&output).contains(&said), "{}", stdout(&output));
+    }
 }
 
 #[tokio::test]
 async fn streaming_demo_over_streamable_http_and_legacy_sse_is_live() {
     let server = start_http(&sibling("streaming-demo"), &[]).await;
-    for path in ["/mcp", "/sse"] {
+    for (path, era, said) in [
+        ("/mcp", "auto", "over HTTP (protocol 2026-07-28)"),
+        ("/mcp", "stateful", "over HTTP (protocol 2025-11-25)"),
+        ("/sse", "auto", "over legacy HTTP+SSE (protocol 2025-11-25)"),
+    ] {
         let url = format!("{}{path}", server.base);
         let output = probe(&[
             "call",
@@ -59,11 +69,14 @@ async fn streaming_demo_over_streamable_http_and_legacy_sse_is_live() {
             "-a",
             "delay_ms=60",
             "--require-live",
+            "--era",
+            era,
             "--url",
             &url,
         ])
         .await;
         assert_counted_live(&output);
+        assert!(stdout(&output).contains(said), "{}", stdout(&output));
     }
 }
 
@@ -144,9 +157,10 @@ async fn list_shows_tools_prompts_resources_and_templates() {
     let text = stdout(&output);
     assert_eq!(output.status.code(), Some(0), "{text}");
     for expected in [
-        "tools (14):",
+        "tools (27):",
         "  test_sampling(prompt)",
-        "prompts (4):",
+        "  test_custom_header(region)",
+        "prompts (5):",
         "  test_prompt_with_arguments(arg1, arg2)",
         "resources (3):",
         "  test://static-text (static-text, text/plain)",
