@@ -2,6 +2,8 @@
 
 use std::fmt::Display;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 use serde::Serialize;
 
 use crate::error::RpcError;
@@ -85,7 +87,7 @@ impl ResourceBody for Vec<u8> {
         mime_type: Option<&str>,
     ) -> Result<ReadResourceResult, RpcError> {
         Ok(tagged(
-            ResourceContents::blob(uri, base64_encode(&self)),
+            ResourceContents::blob(uri, STANDARD.encode(&self)),
             mime_type,
         ))
     }
@@ -146,45 +148,9 @@ impl<T: ResourceBody, E: Display> ResourceBody for Result<T, E> {
     }
 }
 
-/// `bytes` in standard base64 (RFC 4648, section 4) with `=` padding.
-pub(crate) fn base64_encode(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for group in bytes.chunks(3) {
-        let bits = group
-            .iter()
-            .enumerate()
-            .fold(0u32, |acc, (i, &b)| acc | u32::from(b) << (16 - 8 * i));
-        for i in 0..4 {
-            if i <= group.len() {
-                out.push(char::from(ALPHABET[(bits >> (18 - 6 * i) & 0x3f) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// RFC 4648, section 10.
-    #[test]
-    fn base64_test_vectors() {
-        for (plain, encoded) in [
-            ("", ""),
-            ("f", "Zg=="),
-            ("fo", "Zm8="),
-            ("foo", "Zm9v"),
-            ("foob", "Zm9vYg=="),
-            ("fooba", "Zm9vYmE="),
-            ("foobar", "Zm9vYmFy"),
-        ] {
-            assert_eq!(base64_encode(plain.as_bytes()), encoded, "{plain:?}");
-        }
-    }
 
     #[test]
     fn bodies_become_contents() {
