@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use common::stdio_common::raw::{RawPeer, is_response_to, within};
 use common::{FIXTURE, Log, TempDir, start_http, wait_for_file};
+use mcp_core::client::ClientEra;
 use mcp_core::{CallEvent, RequestError, ToolCall};
 use mcp_transport::http_client::{self, HttpClientOptions, HttpMode};
 use nix::sys::signal::{Signal, kill};
@@ -61,14 +62,15 @@ fn assert_shutdown_error(ended: &Result<String, RequestError>) {
     }
 }
 
-async fn ten_open_streams_each_get_a_result_or_an_error(signal: Signal) {
+async fn ten_open_streams_each_get_a_result_or_an_error(signal: Signal, era: ClientEra) {
     let dir = TempDir::new("shutdown-http");
     let (mut child, url, log) = start_fixture("2").await;
     within("ten streams through a shutdown", async {
-        let options = HttpClientOptions {
+        let mut options = HttpClientOptions {
             mode: HttpMode::Streamable,
             ..HttpClientOptions::default()
         };
+        options.client.era = era;
         let client = http_client::connect(&url, options).await.expect("connects");
         // One call that can finish within the grace period, nine that never end.
         let mut lockstep = client
@@ -118,14 +120,17 @@ async fn ten_open_streams_each_get_a_result_or_an_error(signal: Signal) {
     );
 }
 
+// The two signals take one path, and so do the two eras once the grace is over; each era is
+// shown with one signal: ten 2026-07-28 requests (each a POST of its own, outside the session
+// table) and ten calls of a 2025-11-25 session.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_with_ten_open_streams_gives_each_a_result_or_an_error() {
-    ten_open_streams_each_get_a_result_or_an_error(Signal::SIGTERM).await;
+    ten_open_streams_each_get_a_result_or_an_error(Signal::SIGTERM, ClientEra::Auto).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigint_with_ten_open_streams_gives_each_a_result_or_an_error() {
-    ten_open_streams_each_get_a_result_or_an_error(Signal::SIGINT).await;
+    ten_open_streams_each_get_a_result_or_an_error(Signal::SIGINT, ClientEra::Stateful).await;
 }
 
 #[tokio::test]

@@ -7,6 +7,8 @@ mod support;
 
 use std::sync::Arc;
 
+use mcp_core::client::ClientEra;
+use mcp_core::server::Era;
 use mcp_transport::http::{HttpConfig, RunningServer, serve};
 use mcp_transport::http_client::{self, HttpClientOptions, HttpMode};
 use serde_json::json;
@@ -29,11 +31,20 @@ fn options(mode: HttpMode) -> HttpClientOptions {
     }
 }
 
-async fn lockstep_over(url: &str, mode: HttpMode, release: &Arc<Semaphore>) {
-    let client = tokio::time::timeout(LIMIT, http_client::connect(url, options(mode)))
+/// The eras a streamable HTTP test runs in: 2026-07-28 (each request a POST of its own), and
+/// a 2025-11-25 session.
+const ERAS: [ClientEra; 2] = [ClientEra::Auto, ClientEra::Stateful];
+
+async fn lockstep_over(url: &str, mode: HttpMode, era: ClientEra, release: &Arc<Semaphore>) {
+    let mut chosen = options(mode);
+    chosen.client.era = era;
+    let client = tokio::time::timeout(LIMIT, http_client::connect(url, chosen))
         .await
         .expect("connects in time")
         .expect("connects");
+    // Legacy HTTP+SSE (at /sse) is a transport of the stateful era.
+    let stateless = era == ClientEra::Auto && !url.ends_with("/sse");
+    assert_eq!(client.era() == Era::Stateless, stateless, "{url} {era:?}");
     let call = client
         .call_tool_streaming("steps", json!({"n": 5}))
         .await
@@ -45,14 +56,16 @@ async fn lockstep_over(url: &str, mode: HttpMode, release: &Arc<Semaphore>) {
 async fn lockstep_over_streamable_http() {
     let (release, running) = start().await;
     let url = format!("http://{}/mcp", running.local_addr());
-    lockstep_over(&url, HttpMode::Streamable, &release).await;
+    for era in ERAS {
+        lockstep_over(&url, HttpMode::Streamable, era, &release).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lockstep_over_legacy_sse() {
     let (release, running) = start().await;
     let url = format!("http://{}/sse", running.local_addr());
-    lockstep_over(&url, HttpMode::Legacy, &release).await;
+    lockstep_over(&url, HttpMode::Legacy, ClientEra::Auto, &release).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -60,10 +73,10 @@ async fn auto_mode_falls_back_to_legacy_sse() {
     let (release, running) = start().await;
     // POST /sse is refused (the path serves GET only), so the client falls back to GET /sse.
     let url = format!("http://{}/sse", running.local_addr());
-    lockstep_over(&url, HttpMode::Auto, &release).await;
+    lockstep_over(&url, HttpMode::Auto, ClientEra::Auto, &release).await;
     // And at /mcp the same mode speaks streamable HTTP.
     let url = format!("http://{}/mcp", running.local_addr());
-    lockstep_over(&url, HttpMode::Auto, &release).await;
+    lockstep_over(&url, HttpMode::Auto, ClientEra::Auto, &release).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -75,7 +88,7 @@ async fn a_dropped_stream_is_resumed_without_losing_an_event() {
     // Resumption belongs to the stateful era (2026-07-28 has none: a broken stream loses the
     // request).
     let mut stateful = options(HttpMode::Streamable);
-    stateful.client.era = mcp_core::client::ClientEra::Stateful;
+    stateful.client.era = ClientEra::Stateful;
     let client = http_client::connect(&url, stateful).await.unwrap();
     let call = client
         .call_tool_streaming("steps", json!({"n": 5}))
@@ -104,14 +117,22 @@ async fn an_unreachable_server_fails_the_handshake_instead_of_hanging() {
     );
 }
 
-/// Streams in lockstep through `kind` over streamable HTTP and legacy SSE: a proxy that held
-/// any event back would deadlock the test.
+/// Streams in lockstep through `kind` over streamable HTTP (in both eras) and legacy SSE: a
+/// proxy that held any event back would deadlock the test.
 async fn lockstep_through(kind: ProxyKind) {
     let (release, running) = start().await;
     let proxy = Proxy::start(kind, running.local_addr());
     let base = format!("http://{}", proxy.addr);
-    lockstep_over(&format!("{base}/mcp"), HttpMode::Streamable, &release).await;
-    lockstep_over(&format!("{base}/sse"), HttpMode::Legacy, &release).await;
+    for era in ERAS {
+        lockstep_over(&format!("{base}/mcp"), HttpMode::Streamable, era, &release).await;
+    }
+    lockstep_over(
+        &format!("{base}/sse"),
+        HttpMode::Legacy,
+        ClientEra::Auto,
+        &release,
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -161,14 +182,8 @@ async fn resource_updates_reach_a_subscribed_client_in_both_eras() {
     // A session subscribes with resources/subscribe; a 2026-07-28 client holds a
     // subscriptions/listen stream open, reopened with every resource when it follows one more.
     for (era, expected) in [
-        (
-            mcp_core::client::ClientEra::Stateful,
-            mcp_core::server::Era::Stateful,
-        ),
-        (
-            mcp_core::client::ClientEra::Auto,
-            mcp_core::server::Era::Stateless,
-        ),
+        (ClientEra::Stateful, Era::Stateful),
+        (ClientEra::Auto, Era::Stateless),
     ] {
         let mut chosen = options(HttpMode::Streamable);
         chosen.client.era = era;

@@ -24,7 +24,7 @@ use super::guard::{HostCheck, check_bearer};
 use super::peer::{ClientAddr, ClientKey};
 use super::reject::Rejection;
 use super::session::{Admitted, Counters, HttpSession, SessionTable, Stats};
-use super::{legacy, streamable};
+use super::{legacy, stateless, streamable};
 
 /// The future of one answer, as hyper wants it.
 pub(crate) type ServiceFuture =
@@ -52,6 +52,8 @@ pub(crate) struct Shared {
     pub(crate) counters: Counters,
     /// Cancelled when a graceful shutdown begins.
     pub(crate) draining: CancellationToken,
+    /// The stateless (2026-07-28) requests running now: they have no session in the table.
+    pub(crate) stateless: Arc<stateless::Running>,
 }
 
 impl Shared {
@@ -114,7 +116,7 @@ impl Shared {
             "the server is shutting down: the request was stopped before it finished",
         )
         .with_data(serde_json::json!({"reason": "shutdown"}));
-        let mut ended = 0;
+        let mut ended = self.stateless.fail_all(&error).await;
         for session in self.table.all() {
             ended += session.session.fail_all(error.clone()).await;
         }
@@ -198,6 +200,7 @@ impl McpService {
             table: SessionTable::new(config.max_sessions, counters.clone()),
             counters,
             draining: CancellationToken::new(),
+            stateless: Arc::default(),
             config,
         });
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
@@ -307,10 +310,11 @@ impl McpService {
         self.shared.counters.get()
     }
 
-    /// How many requests are running in all sessions together (tool calls and the other
-    /// requests that run as tasks): the server's count of live calls.
+    /// How many requests are running in all sessions together, and as stateless (2026-07-28)
+    /// requests (tool calls and the other requests that run as tasks): the server's count of
+    /// live calls.
     pub fn calls_in_flight(&self) -> usize {
-        self.shared.table.calls_in_flight()
+        self.shared.table.calls_in_flight() + self.shared.stateless.calls_in_flight()
     }
 
     /// What the `Host` and `Origin` checks accept, as said in the start-up log.

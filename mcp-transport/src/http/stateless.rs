@@ -10,9 +10,13 @@
 //! request gets its stream after the keep-alive interval, so that no proxy times it out.
 //!
 //! The stream owns the session: a client that closes it cancels the request (the revision's
-//! rule for this era), and nothing is stored for resumption.
+//! rule for this era), and nothing is stored for resumption. While it runs, the request is
+//! also listed in [`Running`], so that a shutdown ends it with an error once its grace is
+//! over, as it ends a session's calls.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use http::{Response, StatusCode};
@@ -29,6 +33,56 @@ use super::service::Shared;
 use super::sse::{self, Live, SseBody};
 
 type Answer = Result<Response<McpBody>, Rejection>;
+
+/// The stateless requests running now, each on its session.
+#[derive(Default)]
+pub(crate) struct Running {
+    next: AtomicU64,
+    sessions: Mutex<HashMap<u64, ServerSession>>,
+}
+
+/// A request's place in [`Running`], given up when dropped (with the response, or its
+/// stream).
+struct Listed {
+    running: Arc<Running>,
+    key: u64,
+}
+
+impl Drop for Listed {
+    fn drop(&mut self) {
+        self.running.lock().remove(&self.key);
+    }
+}
+
+impl Running {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, ServerSession>> {
+        self.sessions.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn list(self: &Arc<Self>, session: &ServerSession) -> Listed {
+        let key = self.next.fetch_add(1, Ordering::Relaxed);
+        self.lock().insert(key, session.clone());
+        Listed {
+            running: Arc::clone(self),
+            key,
+        }
+    }
+
+    /// How many stateless requests are running.
+    pub(crate) fn calls_in_flight(&self) -> usize {
+        self.lock().values().map(ServerSession::in_flight).sum()
+    }
+
+    /// Ends every running stateless request with `error` on its stream; returns how many.
+    pub(crate) async fn fail_all(&self, error: &RpcError) -> usize {
+        let sessions: Vec<ServerSession> = self.lock().values().cloned().collect();
+        let mut ended = 0;
+        for session in sessions {
+            ended += session.fail_all(error.clone()).await;
+        }
+        ended
+    }
+}
 
 /// How long a request may stay silent before its SSE stream starts anyway, when no keep-alive
 /// interval is configured.
@@ -50,6 +104,7 @@ pub(crate) async fn answer(shared: &Arc<Shared>, mirrored: Mirrored, request: Re
         return Err(Rejection::rpc(Some(id), error));
     }
     let session = ServerSession::stateless(&shared.server);
+    let listed = shared.stateless.list(&session);
     let (outbox, mut rx) = Outbox::channel(shared.server.outbox_capacity());
     session.receive(request.into(), &outbox).await;
     drop(outbox);
@@ -76,7 +131,7 @@ pub(crate) async fn answer(shared: &Arc<Shared>, mirrored: Mirrored, request: Re
         .keep_alive(shared.config.keep_alive)
         // Dropping the body (the client closed the stream) drops the session: the request is
         // cancelled.
-        .guard((shared.counters.connection(), session));
+        .guard((shared.counters.connection(), listed, session));
     Ok(respond::sse(body, None))
 }
 
