@@ -1,0 +1,157 @@
+//! The load generator: starts each server as a release binary in a process of its own,
+//! drives it over real sockets and pipes, and prints Markdown tables with ratios.
+//!
+//! Run with `bash mcp-transport/sidebyside/run.sh [options]`; options:
+//! `--repeats N` (3), `--secs S` per throughput or flood cell (2), `--load-secs S` for the
+//! memory-under-load figure (20), `--sessions N` idle sessions (1000), `--events N` latency
+//! samples (2000), `--only a,b` sections among `http,stdio,latency,flood,rss,idle`.
+//!
+//! Every cell starts a fresh server. Within a repeat the servers of a cell run back to back
+//! (rotating which goes first), so each ratio compares runs seconds apart.
+
+mod http;
+mod measure;
+mod procs;
+mod report;
+mod stdio;
+mod wire;
+
+use procs::Kind;
+use report::Report;
+
+struct Options {
+    repeats: usize,
+    secs: f64,
+    load_secs: f64,
+    sessions: usize,
+    events: u64,
+    only: Vec<String>,
+}
+
+fn options() -> Options {
+    let mut o = Options {
+        repeats: 3,
+        secs: 2.0,
+        load_secs: 20.0,
+        sessions: 1000,
+        events: 2000,
+        only: Vec::new(),
+    };
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut it = args.iter();
+    while let Some(flag) = it.next() {
+        let value = it.next().unwrap_or_else(|| panic!("{flag} needs a value"));
+        match flag.as_str() {
+            "--repeats" => o.repeats = value.parse().expect("--repeats N"),
+            "--secs" => o.secs = value.parse().expect("--secs S"),
+            "--load-secs" => o.load_secs = value.parse().expect("--load-secs S"),
+            "--sessions" => o.sessions = value.parse().expect("--sessions N"),
+            "--events" => o.events = value.parse().expect("--events N"),
+            "--only" => o.only = value.split(',').map(str::to_owned).collect(),
+            other => panic!("unknown option {other}"),
+        }
+    }
+    o
+}
+
+/// `kinds` rotated by `r`, so that no server always runs first.
+fn rotated(kinds: &[Kind], r: usize) -> Vec<Kind> {
+    let mut v = kinds.to_vec();
+    v.rotate_left(r % kinds.len());
+    v
+}
+
+#[tokio::main]
+async fn main() {
+    let o = options();
+    let wanted = |s: &str| o.only.is_empty() || o.only.iter().any(|x| x == s);
+    let mut report = Report::default();
+    report.note(format!(
+        "load average at start: {} (nproc {})",
+        procs::loadavg(),
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    ));
+    const HTTP: [Kind; 3] = [Kind::Ours, Kind::Rmcp, Kind::Bare];
+    const STDIO: [Kind; 3] = [Kind::Ours, Kind::Rmcp, Kind::RmcpPipes];
+    const MCP_HTTP: [Kind; 2] = [Kind::Ours, Kind::Rmcp];
+    for r in 0..o.repeats {
+        eprintln!(
+            "repeat {} of {} (load {})",
+            r + 1,
+            o.repeats,
+            procs::loadavg()
+        );
+        report.note(format!(
+            "repeat {}: load average {}",
+            r + 1,
+            procs::loadavg()
+        ));
+        if wanted("http") {
+            for clients in [1, 4, 16] {
+                let figure = format!("tools/call HTTP, {clients} client(s), calls/s");
+                for kind in rotated(&HTTP, r) {
+                    let rate = measure::http_calls(kind, clients, o.secs).await;
+                    report.rate(&figure, kind, r, rate);
+                }
+            }
+        }
+        if wanted("stdio") {
+            for clients in [1, 4] {
+                let figure = format!("tools/call stdio, {clients} client(s), calls/s");
+                for kind in rotated(&STDIO, r) {
+                    let rate = measure::stdio_calls(kind, clients, o.secs).await;
+                    report.rate(&figure, kind, r, rate);
+                }
+            }
+        }
+        if wanted("latency") {
+            for kind in rotated(&MCP_HTTP, r) {
+                let (p50, p99) = measure::http_latency(kind, o.events).await;
+                report.value("yield -> receipt p50, HTTP, µs", kind, r, p50);
+                report.value("yield -> receipt p99, HTTP, µs", kind, r, p99);
+            }
+            for kind in rotated(&STDIO, r) {
+                let (p50, p99) = measure::stdio_latency(kind, o.events).await;
+                report.value("yield -> receipt p50, stdio, µs", kind, r, p50);
+                report.value("yield -> receipt p99, stdio, µs", kind, r, p99);
+            }
+        }
+        if wanted("flood") {
+            for kind in rotated(&STDIO, r) {
+                let rate = measure::stdio_flood(kind, o.secs).await;
+                report.rate("progress flood, stdio, notifications/s", kind, r, rate);
+            }
+            for kind in rotated(&MCP_HTTP, r) {
+                let rate = measure::http_flood(kind, o.secs).await;
+                report.rate("progress flood, HTTP, notifications/s", kind, r, rate);
+            }
+        }
+        if wanted("rss") {
+            for kind in rotated(&MCP_HTTP, r) {
+                let (peak, after, rate) = measure::load_rss(kind, 16, o.load_secs).await;
+                report.value(
+                    "RSS during 10-step calls at 16 clients (peak), MB",
+                    kind,
+                    r,
+                    peak as f64 / 1024.0,
+                );
+                report.value(
+                    "RSS 1 s after that load, MB",
+                    kind,
+                    r,
+                    after as f64 / 1024.0,
+                );
+                report.value("10-step calls/s during that load", kind, r, rate);
+            }
+        }
+        if wanted("idle") {
+            for kind in rotated(&MCP_HTTP, r) {
+                let (idle, per) = measure::idle_sessions(kind, o.sessions).await;
+                report.value("RSS with one session, KiB", kind, r, idle);
+                report.value("per idle session with a GET stream, KiB", kind, r, per);
+            }
+        }
+    }
+    report.note(format!("load average at end: {}", procs::loadavg()));
+    report.print(o.repeats);
+}

@@ -1,0 +1,288 @@
+//! Each figure, measured on a fresh server process.
+
+use std::time::{Duration, Instant};
+
+use tokio::io::AsyncReadExt;
+
+use crate::http::{Conn, hold_get_stream, next_id, raw_call};
+use crate::procs::{Kind, cpu_secs, rss_kib, spawn_http};
+use crate::stdio::Stdio;
+use crate::wire::{self, Counter};
+
+/// A rate with the CPU that server and generator spent on it.
+#[derive(Debug, Clone, Copy)]
+pub struct Rate {
+    /// Per second.
+    pub per_sec: f64,
+    /// Server CPU seconds per wall second.
+    pub server_cpu: f64,
+    /// Generator CPU seconds per wall second.
+    pub gen_cpu: f64,
+}
+
+struct Clock {
+    started: Instant,
+    server0: f64,
+    gen0: f64,
+    pid: u32,
+}
+
+impl Clock {
+    fn start(pid: u32) -> Clock {
+        Clock {
+            started: Instant::now(),
+            server0: cpu_secs(Some(pid)),
+            gen0: cpu_secs(None),
+            pid,
+        }
+    }
+
+    fn rate(&self, count: u64) -> Rate {
+        let secs = self.started.elapsed().as_secs_f64();
+        Rate {
+            per_sec: count as f64 / secs,
+            server_cpu: (cpu_secs(Some(self.pid)) - self.server0) / secs,
+            gen_cpu: (cpu_secs(None) - self.gen0) / secs,
+        }
+    }
+}
+
+/// `tools/call` (no progress) per second over HTTP with `clients` connections, each its own
+/// session, each with one call in flight.
+pub async fn http_calls(kind: Kind, clients: usize, secs: f64) -> Rate {
+    let server = spawn_http(kind).await;
+    let mut conns = Vec::new();
+    for _ in 0..clients {
+        conns.push(Conn::open(server.addr, kind.has_sessions()).await);
+    }
+    // Warm up every connection (allocator, caches) before the clock starts.
+    for conn in &mut conns {
+        for _ in 0..20 {
+            conn.call(0, false).await;
+        }
+    }
+    let clock = Clock::start(server.pid);
+    let until = Instant::now() + Duration::from_secs_f64(secs);
+    let tasks = call_until(conns, until, 0, false);
+    let mut total = 0;
+    for task in tasks {
+        total += task.await.expect("client").0;
+    }
+    clock.rate(total)
+}
+
+/// One task per connection, calling the tool with `steps` steps until `until`; each task
+/// returns how many calls it completed, and its connection.
+fn call_until(
+    conns: Vec<Conn>,
+    until: Instant,
+    steps: u64,
+    progress: bool,
+) -> Vec<tokio::task::JoinHandle<(u64, Conn)>> {
+    conns
+        .into_iter()
+        .map(|mut conn| {
+            tokio::spawn(async move {
+                let mut done = 0u64;
+                while Instant::now() < until {
+                    conn.call(steps, progress).await;
+                    done += 1;
+                }
+                (done, conn)
+            })
+        })
+        .collect()
+}
+
+/// `tools/call` per second over stdio with `clients` calls in flight at all times.
+pub async fn stdio_calls(kind: Kind, clients: usize, secs: f64) -> Rate {
+    let mut s = Stdio::open(kind).await;
+    let request = |out: &mut Vec<u8>| {
+        out.extend_from_slice(wire::call(next_id(), 0, 0, false).as_bytes());
+        out.push(b'\n');
+    };
+    // Warm up.
+    let mut out = Vec::new();
+    for _ in 0..200 {
+        out.clear();
+        request(&mut out);
+        s.send(&out).await;
+        let mut got = 0;
+        while got == 0 {
+            got = s.lines(|line| assert!(wire::is_result(line, 0))).await;
+        }
+    }
+    let clock = Clock::start(s.server.pid);
+    let until = Instant::now() + Duration::from_secs_f64(secs);
+    out.clear();
+    for _ in 0..clients {
+        request(&mut out);
+    }
+    s.send(&out).await;
+    let mut outstanding = clients;
+    let mut done = 0u64;
+    while outstanding > 0 {
+        let answered = s
+            .lines(|line| {
+                assert!(
+                    wire::is_result(line, 0),
+                    "not the tool's result: {}",
+                    String::from_utf8_lossy(line)
+                )
+            })
+            .await;
+        outstanding -= answered;
+        done += answered as u64;
+        if Instant::now() < until {
+            out.clear();
+            for _ in 0..answered {
+                request(&mut out);
+            }
+            s.send(&out).await;
+            outstanding += answered;
+        }
+    }
+    clock.rate(done)
+}
+
+/// p50 and p99, in microseconds, of the time from a yield (stamped by the server) to the
+/// generator's receipt, over `n` progress events 1 ms apart (one in flight at a time).
+pub async fn http_latency(kind: Kind, n: u64) -> (f64, f64) {
+    let server = spawn_http(kind).await;
+    let mut conn = Conn::open(server.addr, true).await;
+    let mut samples = Vec::with_capacity(n as usize);
+    conn.stream(n, 1, |chunk, now| {
+        wire::stamps(chunk, |t| samples.push(now.saturating_sub(t)));
+        true
+    })
+    .await;
+    assert_eq!(samples.len() as u64, n, "every progress event arrives");
+    percentiles(samples)
+}
+
+/// As [`http_latency`], over stdio.
+pub async fn stdio_latency(kind: Kind, n: u64) -> (f64, f64) {
+    let mut s = Stdio::open(kind).await;
+    let mut call = wire::call(next_id(), n, 1, true);
+    call.push('\n');
+    s.send(call.as_bytes()).await;
+    let mut samples = Vec::with_capacity(n as usize);
+    let mut finished = false;
+    while !finished {
+        let now_ref = &mut samples;
+        s.lines(|line| {
+            let now = sidebyside::now_ns();
+            if wire::contains(line, b"notifications/progress") {
+                wire::stamps(line, |t| now_ref.push(now.saturating_sub(t)));
+            } else if wire::is_result(line, n) {
+                finished = true;
+            }
+        })
+        .await;
+    }
+    assert_eq!(samples.len() as u64, n, "every progress event arrives");
+    percentiles(samples)
+}
+
+fn percentiles(mut ns: Vec<u64>) -> (f64, f64) {
+    // The first tenth is warm-up.
+    let mut ns = ns.split_off(ns.len() / 10);
+    ns.sort_unstable();
+    let at = |q: f64| ns[((ns.len() as f64 - 1.0) * q).round() as usize] as f64 / 1000.0;
+    (at(0.50), at(0.99))
+}
+
+/// A practically endless progress flood; counting starts at the first event.
+const FLOOD_STEPS: u64 = 1_000_000_000;
+
+/// Progress notifications per second reaching the generator over HTTP (one call's SSE
+/// stream, read raw), counted for `secs` after the first one arrives.
+pub async fn http_flood(kind: Kind, secs: f64) -> Rate {
+    let server = spawn_http(kind).await;
+    let (_session, mut stream) = raw_call(server.addr, FLOOD_STEPS).await;
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut counter = Counter::progress();
+    let mut read = async || {
+        let n = stream.read(&mut buf).await.expect("read");
+        assert!(n > 0, "the stream ended");
+        counter.feed(&buf[..n])
+    };
+    while read().await == 0 {}
+    let clock = Clock::start(server.pid);
+    let until = Instant::now() + Duration::from_secs_f64(secs);
+    let mut count = 0;
+    while Instant::now() < until {
+        count += read().await;
+    }
+    clock.rate(count)
+}
+
+/// As [`http_flood`], over stdio.
+pub async fn stdio_flood(kind: Kind, secs: f64) -> Rate {
+    let mut s = Stdio::open(kind).await;
+    let mut call = wire::call(next_id(), FLOOD_STEPS, 0, true);
+    call.push('\n');
+    s.send(call.as_bytes()).await;
+    let mut counter = Counter::progress();
+    while counter.feed(s.chunk().await) == 0 {}
+    let clock = Clock::start(s.server.pid);
+    let until = Instant::now() + Duration::from_secs_f64(secs);
+    let mut count = 0;
+    while Instant::now() < until {
+        count += counter.feed(s.chunk().await);
+    }
+    clock.rate(count)
+}
+
+/// Memory under load: `clients` HTTP sessions calling the tool with 10 steps (and a progress
+/// token) for `secs`. Returns the largest RSS seen (sampled every 100 ms), the RSS one
+/// second after the load stopped (connections and sessions still open), both in KiB, and
+/// the calls per second.
+pub async fn load_rss(kind: Kind, clients: usize, secs: f64) -> (u64, u64, f64) {
+    let server = spawn_http(kind).await;
+    let mut conns = Vec::new();
+    for _ in 0..clients {
+        conns.push(Conn::open(server.addr, true).await);
+    }
+    let started = Instant::now();
+    let until = started + Duration::from_secs_f64(secs);
+    let tasks = call_until(conns, until, 10, true);
+    let mut peak = 0;
+    while Instant::now() < until {
+        peak = peak.max(rss_kib(server.pid));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut total = 0;
+    let mut kept = Vec::new();
+    for task in tasks {
+        let (done, conn) = task.await.expect("client");
+        total += done;
+        kept.push(conn);
+    }
+    let rate = total as f64 / started.elapsed().as_secs_f64();
+    peak = peak.max(rss_kib(server.pid));
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let after = rss_kib(server.pid);
+    drop(kept);
+    (peak, after, rate)
+}
+
+/// RSS of a server with one initialized session (KiB), and the RSS each further idle session
+/// with an open GET stream adds (KiB), over `n` sessions.
+pub async fn idle_sessions(kind: Kind, n: usize) -> (f64, f64) {
+    let server = spawn_http(kind).await;
+    let warm = hold_get_stream(server.addr).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let before = rss_kib(server.pid);
+    let mut held = Vec::with_capacity(n);
+    for _ in 0..n {
+        held.push(hold_get_stream(server.addr).await);
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let after = rss_kib(server.pid);
+    drop((warm, held));
+    (
+        before as f64,
+        (after.saturating_sub(before)) as f64 / n as f64,
+    )
+}

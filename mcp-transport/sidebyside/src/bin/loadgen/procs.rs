@@ -1,0 +1,162 @@
+//! The servers under test as child processes, and what `/proc` says about them.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::Stdio;
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, ChildStdin, ChildStdout, Command};
+
+/// One server binary and how it is started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    /// `ours`: mcp-streaming, default config.
+    Ours,
+    /// `rmcp-server`: rmcp, default config (`stdio()` on stdio).
+    Rmcp,
+    /// `rmcp-server stdio pipes`: rmcp's `stdio_pipes()`, stdio only.
+    RmcpPipes,
+    /// `bare`: hyper answering every POST with a canned result, HTTP only.
+    Bare,
+}
+
+impl Kind {
+    /// The column name in the tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Ours => "ours",
+            Kind::Rmcp => "rmcp",
+            Kind::RmcpPipes => "rmcp stdio_pipes",
+            Kind::Bare => "bare hyper",
+        }
+    }
+
+    fn command(self, http: bool) -> (&'static str, Vec<&'static str>) {
+        let mode = if http { "http" } else { "stdio" };
+        match self {
+            Kind::Ours => ("ours", vec![mode]),
+            Kind::Rmcp => ("rmcp-server", vec![mode]),
+            Kind::RmcpPipes => ("rmcp-server", vec![mode, "pipes"]),
+            Kind::Bare => ("bare", vec![mode]),
+        }
+    }
+
+    /// Whether the server keeps sessions (needs `initialize` first).
+    pub fn has_sessions(self) -> bool {
+        self != Kind::Bare
+    }
+}
+
+fn bin_dir() -> PathBuf {
+    std::env::current_exe()
+        .expect("own path")
+        .parent()
+        .expect("a directory")
+        .to_path_buf()
+}
+
+fn command(kind: Kind, http: bool) -> Command {
+    let (bin, args) = kind.command(http);
+    let mut cmd = Command::new(bin_dir().join(bin));
+    cmd.args(args)
+        .kill_on_drop(true)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped());
+    if std::env::var_os("SIDEBYSIDE_STDERR").is_none() {
+        cmd.stderr(Stdio::null());
+    }
+    cmd
+}
+
+/// A server process listening on HTTP.
+pub struct HttpServer {
+    /// The process, killed when this is dropped.
+    _child: Child,
+    /// Its process id.
+    pub pid: u32,
+    /// Where it listens.
+    pub addr: SocketAddr,
+}
+
+/// Starts `kind` on HTTP and waits for its address.
+pub async fn spawn_http(kind: Kind) -> HttpServer {
+    let mut child = command(kind, true).spawn().expect("start the server");
+    let pid = child.id().expect("pid");
+    let out = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    BufReader::new(out)
+        .read_line(&mut line)
+        .await
+        .expect("read the address");
+    let addr = line.trim().parse().expect("an address on the first line");
+    HttpServer {
+        _child: child,
+        pid,
+        addr,
+    }
+}
+
+/// A server process on stdio (pipes, as MCP hosts start them).
+pub struct StdioServer {
+    /// The process, killed when this is dropped.
+    _child: Child,
+    /// Its process id.
+    pub pid: u32,
+    /// Its stdin.
+    pub input: ChildStdin,
+    /// Its stdout.
+    pub output: ChildStdout,
+}
+
+/// Starts `kind` on stdio.
+pub fn spawn_stdio(kind: Kind) -> StdioServer {
+    let mut child = command(kind, false).spawn().expect("start the server");
+    let pid = child.id().expect("pid");
+    let input = child.stdin.take().expect("stdin");
+    let output = child.stdout.take().expect("stdout");
+    StdioServer {
+        _child: child,
+        pid,
+        input,
+        output,
+    }
+}
+
+/// CPU time (user + system) of a process, in seconds; `None` for this process.
+pub fn cpu_secs(pid: Option<u32>) -> f64 {
+    let path = match pid {
+        Some(pid) => format!("/proc/{pid}/stat"),
+        None => "/proc/self/stat".to_owned(),
+    };
+    let stat = std::fs::read_to_string(path).unwrap_or_default();
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
+    let ticks: u64 = [11, 12]
+        .iter()
+        .filter_map(|&i| fields.get(i).and_then(|v| v.parse::<u64>().ok()))
+        .sum();
+    ticks as f64 / 100.0
+}
+
+/// Resident memory of a process in KiB.
+pub fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+/// The 1-minute load average.
+pub fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
+}

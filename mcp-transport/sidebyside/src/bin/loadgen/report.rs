@@ -1,0 +1,157 @@
+//! Collects every measurement and prints the tables: per repeat, then medians and ranges,
+//! with the ratios computed within each repeat.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use crate::measure::Rate;
+use crate::procs::Kind;
+
+#[derive(Default)]
+struct Figure {
+    /// Per server, the value of each repeat.
+    values: BTreeMap<Kind, Vec<Option<f64>>>,
+    /// Per server, the CPU notes of each repeat.
+    cpu: BTreeMap<Kind, Vec<Option<Rate>>>,
+}
+
+/// Every figure, in the order first measured.
+#[derive(Default)]
+pub struct Report {
+    order: Vec<String>,
+    figures: BTreeMap<String, Figure>,
+    notes: Vec<String>,
+}
+
+impl Report {
+    /// A line printed above the tables.
+    pub fn note(&mut self, line: String) {
+        self.notes.push(line);
+    }
+
+    fn slot<T: Clone>(v: &mut Vec<Option<T>>, repeat: usize) -> &mut Option<T> {
+        if v.len() <= repeat {
+            v.resize(repeat + 1, None);
+        }
+        &mut v[repeat]
+    }
+
+    /// Records a plain value.
+    pub fn value(&mut self, figure: &str, kind: Kind, repeat: usize, value: f64) {
+        if !self.figures.contains_key(figure) {
+            self.order.push(figure.to_owned());
+        }
+        let f = self.figures.entry(figure.to_owned()).or_default();
+        *Self::slot(f.values.entry(kind).or_default(), repeat) = Some(value);
+        eprintln!("  {figure} | {} | {value:.1}", kind.name());
+    }
+
+    /// Records a rate with its CPU notes.
+    pub fn rate(&mut self, figure: &str, kind: Kind, repeat: usize, rate: Rate) {
+        self.value(figure, kind, repeat, rate.per_sec);
+        let f = self.figures.get_mut(figure).expect("just added");
+        *Self::slot(f.cpu.entry(kind).or_default(), repeat) = Some(rate);
+    }
+
+    /// Prints everything as Markdown.
+    pub fn print(&self, repeats: usize) {
+        let mut out = String::new();
+        for note in &self.notes {
+            let _ = writeln!(out, "- {note}");
+        }
+        let _ = writeln!(
+            out,
+            "\n## Summary: median (min-max) of {repeats} repeats; ratios taken within each repeat\n"
+        );
+        let _ = writeln!(
+            out,
+            "| figure | ours | rmcp | rmcp stdio_pipes | bare hyper | ours/rmcp | ours/rmcp stdio_pipes | ours/bare |"
+        );
+        let _ = writeln!(out, "| --- | --- | --- | --- | --- | --- | --- | --- |");
+        for name in &self.order {
+            let f = &self.figures[name];
+            let get = |k: Kind| f.values.get(&k).cloned().unwrap_or_default();
+            let cell = |k: Kind| summary(&get(k).into_iter().flatten().collect::<Vec<_>>(), false);
+            let ratio = |k: Kind| {
+                let ours = get(Kind::Ours);
+                let other = get(k);
+                let r: Vec<f64> = ours
+                    .iter()
+                    .zip(other.iter())
+                    .filter_map(|(a, b)| Some((*a)? / (*b)?))
+                    .collect();
+                summary(&r, true)
+            };
+            let _ = writeln!(
+                out,
+                "| {name} | {} | {} | {} | {} | {} | {} | {} |",
+                cell(Kind::Ours),
+                cell(Kind::Rmcp),
+                cell(Kind::RmcpPipes),
+                cell(Kind::Bare),
+                ratio(Kind::Rmcp),
+                ratio(Kind::RmcpPipes),
+                ratio(Kind::Bare),
+            );
+        }
+        let _ = writeln!(out, "\n## Every repeat\n");
+        let _ = writeln!(
+            out,
+            "CPU columns: CPU seconds per wall second of the server / of the load generator \
+             during the cell (2 cores: 2.0 is all of the machine).\n"
+        );
+        let _ = writeln!(
+            out,
+            "| figure | server | repeat | value | server CPU | generator CPU |"
+        );
+        let _ = writeln!(out, "| --- | --- | --- | --- | --- | --- |");
+        for name in &self.order {
+            let f = &self.figures[name];
+            for (kind, values) in &f.values {
+                for (r, v) in values.iter().enumerate() {
+                    let Some(v) = v else { continue };
+                    let cpu = f.cpu.get(kind).and_then(|c| c.get(r).copied().flatten());
+                    let (s, g) = cpu.map_or((String::new(), String::new()), |c| {
+                        (format!("{:.2}", c.server_cpu), format!("{:.2}", c.gen_cpu))
+                    });
+                    let _ = writeln!(
+                        out,
+                        "| {name} | {} | {} | {} | {s} | {g} |",
+                        kind.name(),
+                        r + 1,
+                        fmt(*v)
+                    );
+                }
+            }
+        }
+        print!("{out}");
+    }
+}
+
+fn fmt(v: f64) -> String {
+    if v >= 10_000.0 {
+        format!("{:.1}k", v / 1000.0)
+    } else if v >= 100.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}")
+    }
+}
+
+/// "median (min-max)", or "" when there is nothing.
+fn summary(values: &[f64], ratio: bool) -> String {
+    if values.is_empty() {
+        return String::new();
+    }
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    let median = if v.len() % 2 == 1 {
+        v[v.len() / 2]
+    } else {
+        (v[v.len() / 2 - 1] + v[v.len() / 2]) / 2.0
+    };
+    let show = |x: f64| {
+        if ratio { format!("{x:.2}") } else { fmt(x) }
+    };
+    format!("{} ({}-{})", show(median), show(v[0]), show(v[v.len() - 1]))
+}
