@@ -43,6 +43,7 @@
 
 mod client;
 mod error;
+mod fifo;
 mod framing;
 mod process;
 mod server;

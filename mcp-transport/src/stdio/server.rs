@@ -14,6 +14,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{mpsc, oneshot};
 
 use super::StdioError;
+use super::fifo::{ProcessStdin, ProcessStdout};
 use super::framing::{DEFAULT_MAX_LINE_BYTES, FrameReader, FrameRef, FrameWriter, MAX_BATCH_BYTES};
 use super::stdout_watch;
 
@@ -108,13 +109,16 @@ impl StdioServer {
     /// [`shutdown_timeout`](Self::shutdown_timeout) to finish, and each call still running
     /// then is answered with a JSON-RPC error (code `-32000`): no call is cut off silently.
     ///
-    /// Stdin is read on a thread of its own, which does not keep the process alive: a server
-    /// stopped while its client still holds stdin open exits once its `main` returns.
+    /// Where stdin or stdout is a pipe (as when an MCP host starts the server), the runtime's
+    /// reactor drives it: no read or write goes through the blocking thread pool. Otherwise
+    /// stdin is read on a thread of its own and stdout written through tokio's handle. Neither
+    /// way of reading keeps the process alive: a server stopped while its client still holds
+    /// stdin open exits once its `main` returns.
     pub async fn serve_until(self, stop: impl Future<Output = ()>) -> Result<(), StdioError> {
-        let stdin = super::stdin::ThreadStdin::spawn().map_err(StdioError::Read)?;
+        let stdin = ProcessStdin::open().map_err(StdioError::Read)?;
         self.run(
             stdin,
-            tokio::io::stdout(),
+            ProcessStdout::open(),
             stop,
             stdout_watch::stdout_closed(),
         )
