@@ -62,6 +62,10 @@ fn server(fx: &Fixture, page_size: usize) -> Server {
         }))
         .tool(FnTool::new(def("boom"), |_ctx, _args| async move {
             panic!("kaboom");
+        }))
+        .tool(FnTool::new(def("boom_later"), |_ctx, _args| async move {
+            tokio::task::yield_now().await;
+            panic!("kaboom later");
         }));
     for i in 0..5 {
         b = b.tool(FnTool::new(def(&format!("extra{i}")), |_c, _a| async {
@@ -206,10 +210,53 @@ async fn error_codes_after_initialize() {
     let r = d.next_json().await;
     assert_eq!(r["error"]["code"], -32603);
     assert!(r["error"]["message"].as_str().unwrap().contains("kaboom"));
+    // A panic after the call first waited (in the task that took the call over) too.
+    d.send(json!({"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"boom_later"}}))
+        .await;
+    let r = d.next_json().await;
+    assert_eq!(r["error"]["code"], -32603);
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("kaboom later")
+    );
     // The session keeps serving after a panic.
     d.send(json!({"jsonrpc":"2.0","id":8,"method":"ping"}))
         .await;
     assert_eq!(d.next_json().await["id"], 8);
+}
+
+#[tokio::test]
+async fn a_call_that_completes_at_once_is_answered_before_receive_returns() {
+    let fx = fixture();
+    let s = server(&fx, 100);
+    let mut d = Driver::new(&s);
+    d.init().await;
+    d.send(json!({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"extra0"}}))
+        .await;
+    // Already in the outbox: no task ran it, so nothing had to be scheduled.
+    let answer = d.out.try_recv().expect("the answer is queued");
+    let answer = serde_json::to_value(&answer.message).unwrap();
+    assert_eq!(answer["id"], 1);
+    assert!(answer["result"].is_object(), "{answer}");
+    assert_eq!(d.session.in_flight(), 0);
+
+    // One that waits is taken over by a task, and counted in flight until it ends.
+    d.send(json!({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"steps","arguments":{}}}))
+        .await;
+    assert_eq!(d.session.in_flight(), 1);
+    for _ in 0..3 {
+        fx.release.add_permits(1);
+    }
+    loop {
+        let m = d.next_json().await;
+        if m["id"] == 2 {
+            assert_eq!(m["result"]["content"][0]["text"], "finished");
+            break;
+        }
+    }
+    assert_eq!(d.session.in_flight(), 0);
 }
 
 #[tokio::test]
@@ -270,8 +317,8 @@ async fn tools_list_paginates() {
             _ => break,
         }
     }
-    assert_eq!(names.len(), 8);
-    assert_eq!(&names[..3], ["hang", "steps", "boom"]);
+    assert_eq!(names.len(), 9);
+    assert_eq!(&names[..4], ["hang", "steps", "boom", "boom_later"]);
 }
 
 #[tokio::test]

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
+use std::task::Poll;
 
 use futures_util::FutureExt;
 use serde::de::DeserializeOwned;
@@ -641,7 +642,8 @@ impl ServerSession {
         }))
     }
 
-    /// Builds a request's future with `make` and runs it as a task of its own: cancellable by
+    /// Builds a request's future with `make`, runs it here until it first waits (a call that
+    /// completes at once is answered without a task), then as a task of its own: cancellable by
     /// `notifications/cancelled` (or by dropping the session), with a panic turned into
     /// `-32603`. A stateless request that may ask for input runs with its [`InputRound`] and
     /// stops with `input_required` when it waits for answers it does not have.
@@ -690,26 +692,26 @@ impl ServerSession {
             Ok(f) => f,
             Err(e) => return Routed::Answer(Err(e)),
         };
-        let future: Answer = match input {
+        let mut future: Answer = match input {
             Some(round) => Box::pin(Suspendable::new(future, round, cancel.clone())),
             None => future,
         };
-        let mut in_flight = self.lock_in_flight();
-        if in_flight.contains_key(&id) {
-            return Routed::Answer(Err(RpcError::invalid_request(format!(
-                "request id {id} is already in use by a running request"
-            ))));
+        // Refused before it runs at all: a call past the bound has no side effects.
+        if let Err(refusal) = self.admit(&self.lock_in_flight(), &id) {
+            return Routed::Answer(Err(refusal));
         }
-        let limit = self.inner.server.inner.max_calls_in_flight;
-        if in_flight.len() >= limit {
-            return Routed::Answer(Err(RpcError::new(
-                ErrorCode::SERVER_ERROR,
-                format!(
-                    "too many requests in flight: this session may run {limit} at once; \
-                     wait for one to finish, or cancel one"
-                ),
-            )
-            .with_data(serde_json::json!({"reason": "too_many_requests", "limit": limit}))));
+        // Run the call here until it first waits: one that completes at once is answered
+        // without a task (no spawn, no wake-up of another worker thread, no table entry).
+        if let Poll::Ready(outcome) = poll_once(&mut future) {
+            return Routed::Answer(answer_of(outcome, &id));
+        }
+        let mut in_flight = self.lock_in_flight();
+        // Admitted again: a request with the same id, or enough others to reach the bound,
+        // may have arrived meanwhile on another connection. The refused call has started, so
+        // whatever it handed to other tasks sees its request cancelled.
+        if let Err(refusal) = self.admit(&in_flight, &id) {
+            cancel.cancel();
+            return Routed::Answer(Err(refusal));
         }
         let session = Arc::downgrade(&self.inner);
         let reply_for_failure = reply.clone();
@@ -717,16 +719,9 @@ impl ServerSession {
         let task_id = id.clone();
         let finish = finish.clone();
         let handle = tokio::spawn(async move {
+            // Polled again at once with this task's waker, so nothing it waits on is missed.
             let outcome = AssertUnwindSafe(future).catch_unwind().await;
-            let answer = outcome.unwrap_or_else(|panic| {
-                let why = panic
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "unknown panic".into());
-                tracing::error!(id = %task_id, %why, "a request handler panicked");
-                Err(RpcError::internal(format!("the handler panicked: {why}")))
-            });
+            let answer = answer_of(outcome, &task_id);
             // Answer only a call still registered: one taken out of the table was cancelled,
             // or already answered by `fail_all`.
             if let Some(session) = session.upgrade() {
@@ -758,6 +753,30 @@ impl ServerSession {
         Routed::Spawned
     }
 
+    /// Whether a call with `id` may start: its id is not in use and the session runs fewer
+    /// than its bound of calls. (Checked again once the call waits, before it is registered.)
+    fn admit(
+        &self,
+        in_flight: &HashMap<RequestId, InFlight>,
+        id: &RequestId,
+    ) -> Result<(), RpcError> {
+        if in_flight.contains_key(id) {
+            return Err(in_use(id));
+        }
+        let limit = self.inner.server.inner.max_calls_in_flight;
+        if in_flight.len() >= limit {
+            return Err(RpcError::new(
+                ErrorCode::SERVER_ERROR,
+                format!(
+                    "too many requests in flight: this session may run {limit} at once; \
+                     wait for one to finish, or cancel one"
+                ),
+            )
+            .with_data(serde_json::json!({"reason": "too_many_requests", "limit": limit})));
+        }
+        Ok(())
+    }
+
     fn on_notification(&self, n: Notification) {
         match n.method.as_str() {
             methods::CANCELLED => match parse_params::<CancelledParams>(n.params) {
@@ -782,4 +801,38 @@ impl ServerSession {
 enum Routed {
     Answer(Result<JsonObject, RpcError>),
     Spawned,
+}
+
+fn in_use(id: &RequestId) -> RpcError {
+    RpcError::invalid_request(format!(
+        "request id {id} is already in use by a running request"
+    ))
+}
+
+/// Polls a request's future once, on this thread, with a waker that does nothing: if it is
+/// not ready, the task that takes it over polls it again before anything else, and that poll
+/// registers the real waker. A panic is caught and returned.
+fn poll_once(future: &mut Answer) -> Poll<std::thread::Result<Result<JsonObject, RpcError>>> {
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match std::panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut cx))) {
+        Ok(Poll::Ready(answer)) => Poll::Ready(Ok(answer)),
+        Ok(Poll::Pending) => Poll::Pending,
+        Err(panic) => Poll::Ready(Err(panic)),
+    }
+}
+
+/// A request's answer, with a panic turned into `-32603`.
+fn answer_of(
+    outcome: std::thread::Result<Result<JsonObject, RpcError>>,
+    id: &RequestId,
+) -> Result<JsonObject, RpcError> {
+    outcome.unwrap_or_else(|panic| {
+        let why = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        tracing::error!(%id, %why, "a request handler panicked");
+        Err(RpcError::internal(format!("the handler panicked: {why}")))
+    })
 }
