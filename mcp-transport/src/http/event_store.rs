@@ -6,13 +6,15 @@
 //! connection it is appended to the [`EventStore`]; a GET with `Last-Event-ID: 4:7` replays
 //! the events of stream 4 after position 7, then continues live if the stream is still open.
 
-use std::collections::hash_map::Entry;
+use std::collections::hash_map::{Entry, RandomState};
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::future::{Future, ready};
+use std::hash::BuildHasher;
 use std::pin::Pin;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
@@ -88,26 +90,69 @@ pub trait EventStore: Send + Sync + 'static {
 
     /// Forgets every stream of a session (the session has ended).
     fn forget_session(&self, session: Arc<str>) -> StoreFuture<'_, ()>;
+
+    /// `stream` is complete: its last event (the response) was appended. `delivered` says
+    /// whether it was handed to a connection reading the stream; a store may then forget the
+    /// stream soon (a client resumes only a stream it did not receive whole). The default
+    /// keeps it like any other. Called once per finished request stream, so it must not
+    /// wait: a store with remote storage spawns what it needs.
+    fn finished(&self, stream: &StreamKey, delivered: bool) {
+        let _ = (stream, delivered);
+    }
 }
 
-/// A bounded in-memory [`EventStore`]: at most `max_events_per_stream` events per stream (the
-/// oldest go first) and at most `max_bytes` in total (whole streams go, oldest first, and
-/// only then the oldest events of the stream being written).
+/// A bounded in-memory [`EventStore`].
 ///
-/// The total counts what the store really holds: each event's bytes plus an estimate of its
-/// bookkeeping (and of each stream's), so that `max_bytes` bounds its memory, not only its
-/// payload.
+/// - At most `max_events_per_stream` events per stream (the oldest go first).
+/// - At most `max_bytes` in total: whole streams go, oldest first, and only then the oldest
+///   events of the stream being written. The total counts each event's bytes plus an
+///   estimate of its bookkeeping (and of each stream's), so that `max_bytes` bounds memory,
+///   not only payload.
+/// - A stream whose response was delivered (handed to the connection reading it) stays
+///   replayable for [`finished_grace`](Self::finished_grace) (default
+///   [`DEFAULT_FINISHED_GRACE`]), and of those only the newest
+///   [`max_finished`](Self::max_finished) (default [`DEFAULT_MAX_FINISHED`]): enough for a
+///   client whose connection broke just as the response went out to reconnect (after the
+///   `retry` delay its stream announced) and fetch it, while a busy server keeps about
+///   `max_finished` small streams (about 0.6 KiB each for a short tool result: well under a
+///   MiB) rather than filling `max_bytes` with responses everybody already has. A stream
+///   whose response was not delivered (its client was gone) is kept until the byte budget or
+///   the end of its session removes it.
+///
+/// The streams are kept in shards by session, each under its own lock, so that concurrent
+/// sessions do not queue behind one lock, and ending a session touches only its own streams.
 pub struct MemoryEventStore {
     max_events_per_stream: usize,
     max_bytes: usize,
-    inner: Mutex<Logs>,
+    finished_grace: Duration,
+    max_finished: usize,
+    shards: Box<[Mutex<Shard>]>,
+    hasher: RandomState,
 }
 
+/// How long a delivered stream stays replayable by default.
+pub const DEFAULT_FINISHED_GRACE: Duration = Duration::from_secs(5);
+
+/// How many delivered streams a [`MemoryEventStore`] keeps replayable at most by default.
+pub const DEFAULT_MAX_FINISHED: usize = 1024;
+
+/// The most shards a store has; smaller budgets get fewer (at least 1 MiB each).
+const MAX_SHARDS: usize = 16;
+const MIN_SHARD_BYTES: usize = 1024 * 1024;
+
+type Log = VecDeque<StoredEvent>;
+
+/// One shard: the streams of the sessions that hash to it.
 #[derive(Default)]
-struct Logs {
-    streams: HashMap<StreamKey, VecDeque<StoredEvent>>,
-    /// Streams in the order they were created, for eviction.
+struct Shard {
+    sessions: HashMap<Arc<str>, HashMap<u64, Log>>,
+    /// Streams in the order they were created, for eviction. May name streams that are gone
+    /// (skipped, and compacted away when they pile up).
     order: VecDeque<StreamKey>,
+    /// Delivered streams in the order they finished, with the time they may be forgotten.
+    finished: VecDeque<(Instant, StreamKey)>,
+    /// How many streams the shard holds.
+    streams: usize,
     /// The events' bytes.
     bytes: usize,
     /// The estimated bookkeeping of the events and streams held.
@@ -121,13 +166,31 @@ const EVENT_OVERHEAD: usize = 80;
 /// eviction order, and its queue.
 const STREAM_OVERHEAD: usize = 160;
 
-impl Logs {
+impl Shard {
     fn total(&self) -> usize {
         self.bytes + self.overhead
     }
 
+    fn log_mut(&mut self, key: &StreamKey) -> Option<&mut Log> {
+        self.sessions.get_mut(&key.session)?.get_mut(&key.stream)
+    }
+
+    /// Removes a stream (if it is still there) and its accounting.
+    fn remove(&mut self, key: &StreamKey) {
+        let Some(streams) = self.sessions.get_mut(&key.session) else {
+            return;
+        };
+        if let Some(events) = streams.remove(&key.stream) {
+            if streams.is_empty() {
+                self.sessions.remove(&key.session);
+            }
+            self.removed_stream(&events);
+        }
+    }
+
     /// Forgets the accounting of a removed stream and its events.
-    fn removed_stream(&mut self, events: &VecDeque<StoredEvent>) {
+    fn removed_stream(&mut self, events: &Log) {
+        self.streams -= 1;
         self.bytes -= events.iter().map(|e| e.bytes.len()).sum::<usize>();
         self.overhead -= STREAM_OVERHEAD + events.len() * EVENT_OVERHEAD;
     }
@@ -137,10 +200,41 @@ impl Logs {
         self.bytes -= event.bytes.len();
         self.overhead -= EVENT_OVERHEAD;
     }
+
+    /// Forgets delivered streams whose grace is over, and the oldest beyond `max`.
+    fn expire(&mut self, now: Instant, max: usize) {
+        while let Some((deadline, _)) = self.finished.front() {
+            if *deadline > now && self.finished.len() <= max {
+                break;
+            }
+            if let Some((_, key)) = self.finished.pop_front() {
+                self.remove(&key);
+            }
+        }
+    }
+
+    /// Drops names of streams that are gone from the eviction order once they outnumber the
+    /// streams held, so the order stays proportional to what the shard holds.
+    fn compact(&mut self) {
+        if self.order.len() > 2 * self.streams + 64 {
+            let sessions = &self.sessions;
+            self.order.retain(|k| {
+                sessions
+                    .get(&k.session)
+                    .is_some_and(|s| s.contains_key(&k.stream))
+            });
+        }
+    }
+
+    fn contains(&self, key: &StreamKey) -> bool {
+        self.sessions
+            .get(&key.session)
+            .is_some_and(|s| s.contains_key(&key.stream))
+    }
 }
 
 impl Default for MemoryEventStore {
-    /// 1024 events per stream, 64 MiB in all.
+    /// 1024 events per stream, 64 MiB in all; delivered streams as the type's docs say.
     fn default() -> Self {
         MemoryEventStore::new(1024, 64 * 1024 * 1024)
     }
@@ -148,10 +242,11 @@ impl Default for MemoryEventStore {
 
 impl fmt::Debug for MemoryEventStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let logs = self.lock();
         f.debug_struct("MemoryEventStore")
-            .field("streams", &logs.streams.len())
-            .field("bytes", &logs.bytes)
+            .field("streams", &self.streams())
+            .field("bytes", &self.bytes())
+            .field("finished_grace", &self.finished_grace)
+            .field("max_finished", &self.max_finished)
             .finish()
     }
 }
@@ -159,37 +254,70 @@ impl fmt::Debug for MemoryEventStore {
 impl MemoryEventStore {
     /// A store with the given bounds (each at least 1).
     pub fn new(max_events_per_stream: usize, max_bytes: usize) -> Self {
+        let max_bytes = max_bytes.max(1);
+        let shards = (max_bytes / MIN_SHARD_BYTES).clamp(1, MAX_SHARDS);
         MemoryEventStore {
             max_events_per_stream: max_events_per_stream.max(1),
-            max_bytes: max_bytes.max(1),
-            inner: Mutex::new(Logs::default()),
+            max_bytes,
+            finished_grace: DEFAULT_FINISHED_GRACE,
+            max_finished: DEFAULT_MAX_FINISHED,
+            shards: (0..shards).map(|_| Mutex::new(Shard::default())).collect(),
+            hasher: RandomState::new(),
         }
+    }
+
+    /// How long a stream whose response was delivered stays replayable (default
+    /// [`DEFAULT_FINISHED_GRACE`]). Zero forgets it at once.
+    #[must_use]
+    pub fn finished_grace(mut self, grace: Duration) -> Self {
+        self.finished_grace = grace;
+        self
+    }
+
+    /// How many streams whose response was delivered stay replayable at most, the newest
+    /// kept (default [`DEFAULT_MAX_FINISHED`]); each costs about the size of its events plus
+    /// 0.25 KiB.
+    #[must_use]
+    pub fn max_finished(mut self, streams: usize) -> Self {
+        self.max_finished = streams;
+        self
     }
 
     /// How many bytes of events the store holds.
     pub fn bytes(&self) -> usize {
-        self.lock().bytes
+        self.shards.iter().map(|s| lock(s).bytes).sum()
     }
 
     /// How many streams the store holds events of.
     pub fn streams(&self) -> usize {
-        self.lock().streams.len()
+        self.shards.iter().map(|s| lock(s).streams).sum()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Logs> {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    fn shard(&self, session: &str) -> std::sync::MutexGuard<'_, Shard> {
+        let i = self.hasher.hash_one(session) as usize % self.shards.len();
+        lock(&self.shards[i])
+    }
+
+    fn shard_bytes(&self) -> usize {
+        self.max_bytes / self.shards.len()
+    }
+
+    fn shard_finished(&self) -> usize {
+        self.max_finished.div_ceil(self.shards.len())
     }
 
     fn append_now(&self, key: StreamKey, seq: u64, bytes: Bytes) {
-        let mut logs = self.lock();
-        let logs = &mut *logs;
-        logs.bytes += bytes.len();
-        logs.overhead += EVENT_OVERHEAD;
-        let log = match logs.streams.entry(key.clone()) {
+        let mut shard = self.shard(&key.session);
+        let shard = &mut *shard;
+        shard.bytes += bytes.len();
+        shard.overhead += EVENT_OVERHEAD;
+        let streams = shard.sessions.entry(key.session.clone()).or_default();
+        let log = match streams.entry(key.stream) {
             Entry::Occupied(log) => log.into_mut(),
             Entry::Vacant(slot) => {
-                logs.order.push_back(slot.key().clone());
-                logs.overhead += STREAM_OVERHEAD;
+                shard.order.push_back(key.clone());
+                shard.overhead += STREAM_OVERHEAD;
+                shard.streams += 1;
                 slot.insert(VecDeque::with_capacity(1))
             }
         };
@@ -197,51 +325,69 @@ impl MemoryEventStore {
         if log.len() > self.max_events_per_stream
             && let Some(old) = log.pop_front()
         {
-            logs.removed_event(&old);
+            shard.removed_event(&old);
         }
-        while logs.total() > self.max_bytes {
-            let oldest = logs.order.iter().position(|k| *k != key);
-            match oldest.and_then(|i| logs.order.remove(i)) {
-                Some(old) => {
-                    if let Some(events) = logs.streams.remove(&old) {
-                        logs.removed_stream(&events);
-                    }
-                }
+        self.evict(shard, &key);
+    }
+
+    /// Brings a shard back within its byte budget: other streams first, oldest first; then
+    /// the oldest events of `key`, which is being written.
+    fn evict(&self, shard: &mut Shard, key: &StreamKey) {
+        let budget = self.shard_bytes();
+        let mut writing = None;
+        while shard.total() > budget {
+            match shard.order.pop_front() {
+                Some(old) if old == *key => writing = Some(old),
+                Some(old) => shard.remove(&old),
                 None => {
                     // Only the stream being written is left: drop its oldest events, but
                     // keep the newest one.
-                    let log = logs.streams.get_mut(&key).filter(|l| l.len() > 1);
+                    let log = shard.log_mut(key).filter(|l| l.len() > 1);
                     match log.and_then(VecDeque::pop_front) {
-                        Some(old) => logs.removed_event(&old),
+                        Some(old) => shard.removed_event(&old),
                         None => break,
                     }
                 }
             }
         }
+        if let Some(key) = writing {
+            shard.order.push_front(key);
+        }
+        shard.compact();
     }
 
     fn replay_now(&self, key: &StreamKey, after: u64) -> Option<Vec<StoredEvent>> {
-        let logs = self.lock();
-        let log = logs.streams.get(key)?;
+        let shard = self.shard(&key.session);
+        let log = shard.sessions.get(&key.session)?.get(&key.stream)?;
         Some(log.iter().filter(|e| e.seq > after).cloned().collect())
     }
 
     fn forget_now(&self, session: &str) {
-        let mut logs = self.lock();
-        let logs = &mut *logs;
-        logs.order.retain(|k| &*k.session != session);
-        let mut gone = Vec::new();
-        logs.streams.retain(|k, events| {
-            let keep = &*k.session != session;
-            if !keep {
-                gone.push(std::mem::take(events));
+        let mut shard = self.shard(session);
+        if let Some(streams) = shard.sessions.remove(session) {
+            for events in streams.values() {
+                shard.removed_stream(events);
             }
-            keep
-        });
-        for events in &gone {
-            logs.removed_stream(events);
         }
+        // The session's names in the eviction and grace queues are skipped or compacted
+        // away later.
+        shard.compact();
     }
+
+    fn finished_now(&self, key: &StreamKey, delivered: bool) {
+        let mut shard = self.shard(&key.session);
+        let now = Instant::now();
+        if delivered && shard.contains(key) {
+            shard
+                .finished
+                .push_back((now + self.finished_grace, key.clone()));
+        }
+        shard.expire(now, self.shard_finished());
+    }
+}
+
+fn lock(shard: &Mutex<Shard>) -> std::sync::MutexGuard<'_, Shard> {
+    shard.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl EventStore for MemoryEventStore {
@@ -261,6 +407,10 @@ impl EventStore for MemoryEventStore {
     fn forget_session(&self, session: Arc<str>) -> StoreFuture<'_, ()> {
         self.forget_now(&session);
         Box::pin(ready(()))
+    }
+
+    fn finished(&self, stream: &StreamKey, delivered: bool) {
+        self.finished_now(stream, delivered);
     }
 }
 
@@ -347,7 +497,84 @@ mod tests {
         assert!(store.replay_after(key("s", 0), 0).await.is_none());
         store.forget_session("s".into()).await;
         assert_eq!((store.streams(), store.bytes()), (0, 0));
-        assert_eq!(store.lock().overhead, 0);
+        assert_eq!(lock(&store.shards[0]).overhead, 0);
+    }
+
+    #[tokio::test]
+    async fn delivered_streams_are_kept_only_for_their_grace_and_up_to_a_count() {
+        let store = MemoryEventStore::default().finished_grace(Duration::ZERO);
+        store.append(key("s", 1), 1, Bytes::from_static(b"a")).await;
+        store.append(key("s", 2), 1, Bytes::from_static(b"b")).await;
+        // Delivered with no grace: gone at once. Not delivered: kept for a resuming client.
+        store.finished(&key("s", 1), true);
+        store.finished(&key("s", 2), false);
+        assert_eq!(store.replay_after(key("s", 1), 0).await, None);
+        assert_eq!(store.replay_after(key("s", 2), 0).await.unwrap().len(), 1);
+
+        // With a grace: replayable until it is over (looked at on the next call).
+        let store = MemoryEventStore::default().finished_grace(Duration::from_millis(30));
+        store.append(key("s", 1), 1, Bytes::from_static(b"a")).await;
+        store.finished(&key("s", 1), true);
+        assert!(store.replay_after(key("s", 1), 0).await.is_some());
+        std::thread::sleep(Duration::from_millis(40));
+        store.append(key("s", 2), 1, Bytes::from_static(b"b")).await;
+        store.finished(&key("s", 2), true);
+        assert_eq!(store.replay_after(key("s", 1), 0).await, None);
+        assert!(store.replay_after(key("s", 2), 0).await.is_some());
+
+        // And only the newest few, however long the grace.
+        let store = MemoryEventStore::new(8, 1000).max_finished(2);
+        for stream in 1..=5 {
+            store
+                .append(key("s", stream), 1, Bytes::from_static(b"x"))
+                .await;
+            store.finished(&key("s", stream), true);
+        }
+        let kept: Vec<u64> = (1..=5)
+            .filter(|&n| {
+                futures_util::FutureExt::now_or_never(store.replay_after(key("s", n), 0))
+                    .flatten()
+                    .is_some()
+            })
+            .collect();
+        assert_eq!(kept, [4, 5]);
+        assert_eq!(store.streams(), 2);
+        assert_eq!(store.bytes(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_busy_store_stays_small_and_ending_sessions_frees_everything() {
+        // 64 MiB by default, spread over shards: many sessions, each with many delivered
+        // one-event streams, hold only the newest delivered ones.
+        let store = MemoryEventStore::default();
+        assert!(store.shards.len() > 1);
+        let event = Bytes::from(vec![b'e'; 200]);
+        for session in 0..64 {
+            let name = format!("session-{session}");
+            for stream in 1..=100 {
+                store.append(key(&name, stream), 1, event.clone()).await;
+                store.finished(&key(&name, stream), true);
+            }
+        }
+        assert!(store.streams() <= DEFAULT_MAX_FINISHED + store.shards.len());
+        assert!(store.bytes() <= (DEFAULT_MAX_FINISHED + store.shards.len()) * 200);
+        // Undelivered streams stay, and ending their sessions takes them all.
+        for session in 0..64 {
+            let name = format!("session-{session}");
+            store.append(key(&name, 1000), 1, event.clone()).await;
+            store.finished(&key(&name, 1000), false);
+        }
+        for session in 0..64 {
+            let name = format!("session-{session}");
+            assert!(store.replay_after(key(&name, 1000), 0).await.is_some());
+            store.forget_session(name.into()).await;
+        }
+        assert_eq!((store.streams(), store.bytes()), (0, 0));
+        for shard in store.shards.iter() {
+            let shard = lock(shard);
+            assert_eq!(shard.overhead, 0);
+            assert!(shard.sessions.is_empty());
+        }
     }
 
     #[tokio::test]

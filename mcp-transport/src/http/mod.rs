@@ -109,7 +109,8 @@ pub use body::McpBody;
 pub use config::{HostPolicy, HttpConfig, LegacyPaths, ResponseMode, TrustedProxy};
 pub use error::{ConfigError, NotifyError, ServeError};
 pub use event_store::{
-    BadEventId, EventId, EventStore, MemoryEventStore, StoreFuture, StoredEvent, StreamKey,
+    BadEventId, DEFAULT_FINISHED_GRACE, DEFAULT_MAX_FINISHED, EventId, EventStore,
+    MemoryEventStore, StoreFuture, StoredEvent, StreamKey,
 };
 pub use peer::ClientAddr;
 pub use serve::{Bind, RunningServer, Shutdown, serve};

@@ -184,13 +184,10 @@ impl SseBody {
 
     /// Sends a comment line after each `interval` of silence.
     pub(crate) fn keep_alive(mut self, interval: Option<Duration>) -> Self {
-        self.keep_alive = interval.map(|interval| {
-            let now = Instant::now();
-            KeepAlive {
-                interval,
-                last_sent: now,
-                timer: Box::pin(tokio::time::sleep_until(now + interval)),
-            }
+        self.keep_alive = interval.map(|interval| KeepAlive {
+            interval,
+            last_sent: Instant::now(),
+            timer: None,
         });
         self
     }
@@ -233,27 +230,32 @@ impl SseBody {
 struct KeepAlive {
     interval: Duration,
     last_sent: Instant,
-    timer: Pin<Box<Sleep>>,
+    /// Made the first time the stream has to wait: a stream that never waits (a request
+    /// answered at once) never needs one.
+    timer: Option<Pin<Box<Sleep>>>,
 }
 
 impl KeepAlive {
     /// Whether a keep-alive comment is due now. Leaves the timer registered for the next
     /// one either way.
     fn poll_due(&mut self, cx: &mut Context<'_>) -> bool {
+        let timer = self.timer.get_or_insert_with(|| {
+            Box::pin(tokio::time::sleep_until(self.last_sent + self.interval))
+        });
         loop {
-            if self.timer.as_mut().poll(cx).is_pending() {
+            if timer.as_mut().poll(cx).is_pending() {
                 return false;
             }
             let due = self.last_sent + self.interval;
             if due <= Instant::now() {
                 self.last_sent = Instant::now();
-                self.timer.as_mut().reset(self.last_sent + self.interval);
+                timer.as_mut().reset(self.last_sent + self.interval);
                 // Register the timer again so the next keep-alive wakes this body too.
-                let _ = self.timer.as_mut().poll(cx);
+                let _ = timer.as_mut().poll(cx);
                 return true;
             }
             // Events went out since the timer was set: wait out the rest of the silence.
-            self.timer.as_mut().reset(due);
+            timer.as_mut().reset(due);
         }
     }
 }

@@ -174,15 +174,23 @@ impl StreamSlot {
             };
             (bytes, live)
         };
-        if let Some(tx) = live
-            && tx.send(LiveEvent { bytes, last }).await.is_err()
-            && !last
-        {
-            // The client went away: keep storing, stop delivering.
-            let mut state = self.state.lock().await;
-            if state.live.as_ref().is_some_and(|t| t.same_channel(&tx)) {
-                state.live = None;
+        let delivered = match live {
+            Some(tx) => {
+                let sent = tx.send(LiveEvent { bytes, last }).await.is_ok();
+                if !sent && !last {
+                    // The client went away: keep storing, stop delivering.
+                    let mut state = self.state.lock().await;
+                    if state.live.as_ref().is_some_and(|t| t.same_channel(&tx)) {
+                        state.live = None;
+                    }
+                }
+                sent
             }
+            None => false,
+        };
+        if last {
+            // A stream handed whole to its connection need not be kept long for replay.
+            store.finished(&self.key, delivered);
         }
     }
 

@@ -264,11 +264,9 @@ async fn answer(
     let mut work = PostStream::new(shared, session, slot, rx, Answers::One(id));
     session.session.receive(request.into(), &outbox).await;
     drop(outbox);
-    // Let the tasks just spawned (the request's handler above all) run before the head goes
-    // out: a request answered at once then leaves in one write (head, events and end
-    // together) instead of two, and needs no pump task. This waits for nothing: the worker
-    // comes back here as soon as it has no other task ready, whatever the handler is doing.
-    tokio::task::yield_now().await;
+    // The session ran the request until it first waited: a request answered at once already
+    // has its response in the outbox, and leaves in one write (head, events and end
+    // together) with no pump task and no other task woken.
     work.publish_ready(shared.config.stream_buffer).await;
     Ok(streaming(shared, session, Vec::new(), live, primer))
 }
