@@ -13,7 +13,9 @@
 //! - `mount-hyper`: an existing hyper application with the MCP server mounted beside its routes.
 //! - `conformance-server`: the [`conformance`] server, for the official conformance suite.
 //! - [`tour`]: the tools of the guide's chapter on writing tools.
+//! - [`replay`]: choosing how long finished HTTP responses stay replayable.
 
 pub mod conformance;
 pub mod notes;
+pub mod replay;
 pub mod tour;
