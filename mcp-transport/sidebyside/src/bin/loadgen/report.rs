@@ -46,11 +46,17 @@ impl Report {
         eprintln!("  {figure} | {} | {value:.1}", kind.name());
     }
 
-    /// Records a rate with its CPU notes.
+    /// Records a rate with its CPU notes, and the server's CPU time per operation as a
+    /// figure of its own (on a machine shared with other work, the rate follows the CPU the
+    /// server was given; its CPU per operation much less so).
     pub fn rate(&mut self, figure: &str, kind: Kind, repeat: usize, rate: Rate) {
         self.value(figure, kind, repeat, rate.per_sec);
         let f = self.figures.get_mut(figure).expect("just added");
         *Self::slot(f.cpu.entry(kind).or_default(), repeat) = Some(rate);
+        if rate.per_sec > 0.0 {
+            let per_op = format!("{figure}: server CPU µs per operation");
+            self.value(&per_op, kind, repeat, rate.server_cpu / rate.per_sec * 1e6);
+        }
     }
 
     /// Prints everything as Markdown.
