@@ -32,8 +32,11 @@ use crate::transport::{Outbound, Outbox};
 ///
 /// A transport hands it every inbound message with [`receive`](Self::receive), together with
 /// the [`Outbox`] where messages related to that message go. Requests that may take long
-/// (`tools/call`) run as tasks of their own, so a long call never blocks `ping` or a second
-/// call; the others are answered before `receive` returns.
+/// (`tools/call`) run inside `receive` until they first wait, then as tasks of their own, so a
+/// long call never blocks `ping` or a second call while it waits, and one that answers at
+/// once costs no task; the others are answered before `receive` returns. (A tool should
+/// therefore not compute for long before its first `.await`: until then it holds up the
+/// transport's next message, as it would hold up a worker thread anyway.)
 ///
 /// Both eras share one connection: `initialize` opens the stateful session, and a request
 /// whose `_meta` names a 2026-07-28 protocol version is served statelessly from that `_meta`
