@@ -11,7 +11,7 @@ use mcp_core::{CallEvent, JsonObject};
 use serde_json::{Value, json};
 
 use crate::arguments;
-use crate::output::{Exit, describe_content, number};
+use crate::output::{Exit, describe_content, number, say};
 use crate::target::{Connection, Target};
 use crate::verdict::{self, Verdict};
 
@@ -83,14 +83,14 @@ async fn call(args: &CallArgs, connection: &Connection) -> Result<Exit, String> 
     let arguments = arguments::build(args.json_args.as_deref(), &args.pairs, &tool.input_schema)?;
     let info = &client.server().server_info;
     if !args.json {
-        println!(
+        say!(
             "connected to {} {} over {} (protocol {})",
             info.name,
             info.version,
             connection.transport,
             client.server().protocol_version
         );
-        println!("calling {} {}", args.tool, Value::Object(arguments.clone()));
+        say!("calling {} {}", args.tool, Value::Object(arguments.clone()));
     }
 
     let bar = progress_bar(args.json);
@@ -168,7 +168,7 @@ fn show(bar: &ProgressBar, json: bool, ms: f64, p: &ProgressParams) {
     bar.set_message(format!("{message} ({ms:.0} ms)"));
     if !json {
         let line = event_line(ms, p);
-        bar.suspend(|| println!("{line}"));
+        bar.suspend(|| say!("{line}"));
     }
 }
 
@@ -198,17 +198,17 @@ fn print_text(arrivals: &[Arrival], result_ms: f64, result: &CallToolResult, ver
     } else {
         "result"
     };
-    println!("[{result_ms:>9.1} ms] {label}:");
+    say!("[{result_ms:>9.1} ms] {label}:");
     for content in &result.content {
         match content {
-            Content::Text(t) => println!("{}", t.text),
-            other => println!("{}", describe_content(other)),
+            Content::Text(t) => say!("{}", t.text),
+            other => say!("{}", describe_content(other)),
         }
     }
     if let Some(structured) = &result.structured_content
         && result.content.is_empty()
     {
-        println!("{}", Value::Object(structured.clone()));
+        say!("{}", Value::Object(structured.clone()));
     }
     let detail = match (arrivals.first(), arrivals.last()) {
         (Some(first), Some(last)) => format!(
@@ -228,7 +228,7 @@ fn print_text(arrivals: &[Arrival], result_ms: f64, result: &CallToolResult, ver
         Verdict::NoProgress => "the tool sent no progress",
         Verdict::TooFast => "the call was too short to tell; make it last longer",
     };
-    println!("verdict: {verdict} ({meaning}; {detail})");
+    say!("verdict: {verdict} ({meaning}; {detail})");
 }
 
 fn print_json(
@@ -263,5 +263,5 @@ fn print_json(
         "result": result,
         "verdict": verdict.as_str(),
     });
-    println!("{document:#}");
+    say!("{document:#}");
 }

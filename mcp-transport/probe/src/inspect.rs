@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use mcp_core::protocol::{Content, PromptMessage, Role};
 use serde_json::{Value, json};
 
-use crate::output::{Exit, describe_content, describe_contents};
+use crate::output::{Exit, describe_content, describe_contents, say};
 use crate::target::{Connection, Target};
 
 /// `mcp-probe info`, `mcp-probe list`.
@@ -63,18 +63,18 @@ pub(crate) async fn info(args: ListArgs) -> Result<Exit, String> {
         if args.json {
             let mut document = serde_json::to_value(server).map_err(|e| e.to_string())?;
             document["transport"] = c.transport.into();
-            println!("{document:#}");
+            say!("{document:#}");
         } else {
             let info = &server.server_info;
-            println!("{} {} over {}", info.name, info.version, c.transport);
+            say!("{} {} over {}", info.name, info.version, c.transport);
             if let Some(title) = &info.title {
-                println!("title: {title}");
+                say!("title: {title}");
             }
-            println!("protocol: {}", server.protocol_version);
+            say!("protocol: {}", server.protocol_version);
             let capabilities = serde_json::to_value(&server.capabilities).unwrap_or_default();
-            println!("capabilities: {capabilities}");
+            say!("capabilities: {capabilities}");
             if let Some(instructions) = &server.instructions {
-                println!("instructions: {instructions}");
+                say!("instructions: {instructions}");
             }
         }
         Ok(Exit::Success)
@@ -118,10 +118,10 @@ pub(crate) async fn list(args: ListArgs) -> Result<Exit, String> {
                 "resources": resources,
                 "resourceTemplates": templates,
             });
-            println!("{document:#}");
+            say!("{document:#}");
             return Ok(Exit::Success);
         }
-        println!("tools ({}):", tools.len());
+        say!("tools ({}):", tools.len());
         for tool in &tools {
             let required: Vec<String> = tool
                 .input_schema
@@ -146,11 +146,11 @@ pub(crate) async fn list(args: ListArgs) -> Result<Exit, String> {
                     }
                 })
                 .collect();
-            println!("  {}({})", tool.name, properties.join(", "));
+            say!("  {}({})", tool.name, properties.join(", "));
             print_description(tool.description.as_deref());
         }
         if capabilities.prompts.is_some() {
-            println!("prompts ({}):", prompts.len());
+            say!("prompts ({}):", prompts.len());
             for prompt in &prompts {
                 let arguments: Vec<String> = prompt
                     .arguments
@@ -164,21 +164,21 @@ pub(crate) async fn list(args: ListArgs) -> Result<Exit, String> {
                         }
                     })
                     .collect();
-                println!("  {}({})", prompt.name, arguments.join(", "));
+                say!("  {}({})", prompt.name, arguments.join(", "));
                 print_description(prompt.description.as_deref());
             }
         }
         if capabilities.resources.is_some() {
-            println!("resources ({}):", resources.len());
+            say!("resources ({}):", resources.len());
             for r in &resources {
                 let mime = r.mime_type.as_deref().unwrap_or("-");
-                println!("  {} ({}, {mime})", r.uri, r.name);
+                say!("  {} ({}, {mime})", r.uri, r.name);
                 print_description(r.description.as_deref());
             }
-            println!("resource templates ({}):", templates.len());
+            say!("resource templates ({}):", templates.len());
             for t in &templates {
                 let mime = t.mime_type.as_deref().unwrap_or("-");
-                println!("  {} ({}, {mime})", t.uri_template, t.name);
+                say!("  {} ({}, {mime})", t.uri_template, t.name);
                 print_description(t.description.as_deref());
             }
         }
@@ -190,7 +190,7 @@ pub(crate) async fn list(args: ListArgs) -> Result<Exit, String> {
 /// The first line of a description, indented.
 fn print_description(description: Option<&str>) {
     if let Some(line) = description.and_then(|d| d.lines().next()) {
-        println!("      {line}");
+        say!("      {line}");
     }
 }
 
@@ -211,11 +211,11 @@ pub(crate) async fn prompt(args: PromptArgs) -> Result<Exit, String> {
             .map_err(|e| format!("prompts/get failed: {e}"))?;
         if args.json {
             let document = serde_json::to_value(&result).map_err(|e| e.to_string())?;
-            println!("{document:#}");
+            say!("{document:#}");
             return Ok(Exit::Success);
         }
         if let Some(description) = &result.description {
-            println!("{description}");
+            say!("{description}");
         }
         for PromptMessage { role, content } in &result.messages {
             let role = match role {
@@ -226,7 +226,7 @@ pub(crate) async fn prompt(args: PromptArgs) -> Result<Exit, String> {
                 Content::Text(t) => t.text.clone(),
                 other => describe_content(other),
             };
-            println!("[{role}] {text}");
+            say!("[{role}] {text}");
         }
         Ok(Exit::Success)
     })
@@ -243,11 +243,11 @@ pub(crate) async fn read(args: ReadArgs) -> Result<Exit, String> {
             .map_err(|e| format!("resources/read failed: {e}"))?;
         if args.json {
             let document = serde_json::to_value(&result).map_err(|e| e.to_string())?;
-            println!("{document:#}");
+            say!("{document:#}");
             return Ok(Exit::Success);
         }
         for contents in &result.contents {
-            println!("{}", describe_contents(contents));
+            say!("{}", describe_contents(contents));
         }
         Ok(Exit::Success)
     })

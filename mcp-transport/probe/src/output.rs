@@ -1,5 +1,7 @@
 //! What the probe prints beside its results, and how it exits.
 
+use std::fmt;
+use std::io::{self, Write};
 use std::process::ExitCode;
 
 use mcp_core::protocol::{Content, ResourceContents};
@@ -20,6 +22,39 @@ pub(crate) enum Exit {
 impl From<Exit> for ExitCode {
     fn from(exit: Exit) -> ExitCode {
         ExitCode::from(exit as u8)
+    }
+}
+
+/// Exit status when stdout's reader has gone away: what a shell reports for a program ended
+/// by `SIGPIPE` (128 + 13).
+const STDOUT_CLOSED: i32 = 141;
+
+/// Prints one line on stdout, like `println!`, without its panic when the reader has gone
+/// away (`mcp-probe list | head -3`; Rust ignores `SIGPIPE`, so the write fails instead):
+/// the program then ends at once with status 141, as the default `SIGPIPE` action ends a C
+/// program. A server started over stdio sees its input close and stops; an HTTP server sees
+/// the connection close.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::output::write_line(::std::format_args!($($arg)*))
+    };
+}
+pub(crate) use say;
+
+/// The function behind [`say!`].
+pub(crate) fn write_line(line: fmt::Arguments<'_>) {
+    let mut out = io::stdout().lock();
+    let written = out
+        .write_fmt(line)
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush());
+    match written {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => std::process::exit(STDOUT_CLOSED),
+        Err(e) => {
+            eprintln!("mcp-probe: cannot write to stdout: {e}");
+            std::process::exit(Exit::Failed as i32)
+        }
     }
 }
 

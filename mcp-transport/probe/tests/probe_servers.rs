@@ -233,3 +233,44 @@ async fn errors_exit_non_zero_with_an_explanation() {
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("say which server"));
 }
+
+/// `mcp-probe ... | head`: when stdout's reader goes away mid-call, the probe ends quietly
+/// with the status a shell reports for `SIGPIPE` (141), instead of panicking. In lockstep: the
+/// test reads up to the first event, closes its end, and only then lets the tool send the
+/// second, whose line the probe can no longer write.
+#[tokio::test]
+async fn a_reader_that_goes_away_ends_the_probe_quietly() {
+    use std::process::Stdio;
+    use tokio::io::{AsyncBufReadExt, BufReader};
+
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = sibling("fixture-server");
+    let mut child = tokio::process::Command::new(common::PROBE)
+        .args(["call", "lockstep", "-a", "steps=2", "-a"])
+        .arg(format!("dir={}", dir.path().display()))
+        .args(["--", fixture.to_str().unwrap()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .env_remove("MCP_PROBE_URL")
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    common::within("the first event", async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if line.ends_with("1/2  step 1") {
+                return;
+            }
+        }
+        panic!("the probe's output ended before the first event");
+    })
+    .await;
+    drop(lines);
+    std::fs::write(dir.path().join("ack-1"), "").unwrap();
+    let output = common::within("the probe's exit", child.wait_with_output())
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(141), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
