@@ -12,7 +12,7 @@
 //! The server is a URL (streamable HTTP; a path ending in `/sse` speaks legacy HTTP+SSE) or a
 //! command after `--`, started and spoken to over stdio. Exit status: 0 done, 1 failed
 //! (connection, JSON-RPC error, bad arguments), 2 wrong usage, 3 the tool answered with
-//! `isError`, 4 `--require-live` and the progress was not live.
+//! `isError`, 4 `--require-live` and the progress was not live, 141 stdout's reader went away.
 
 mod arguments;
 mod call;
@@ -41,7 +41,8 @@ The server: --url http://HOST:PORT/mcp (streamable HTTP), --url http://HOST:PORT
 HTTP+SSE), or a command after `--`, started and spoken to over stdio.
 
 Exit status: 0 done; 1 failed (connection, JSON-RPC error, bad arguments); 2 wrong usage;
-3 the tool answered with isError; 4 --require-live and the progress was not live.";
+3 the tool answered with isError; 4 --require-live and the progress was not live; 141 stdout
+was closed by its reader (as with SIGPIPE).";
 
 #[derive(Debug, Subcommand)]
 enum Command {
