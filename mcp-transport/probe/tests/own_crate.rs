@@ -37,6 +37,9 @@ fn target_dir() -> PathBuf {
         .to_path_buf()
 }
 
+/// How long building the guide's crate may take.
+const BUILD_PATIENCE: Duration = Duration::from_secs(15 * 60);
+
 /// Lays out `<tmp>/mcp-streaming` (the clone) and `<tmp>/word-count` (the listing) and builds
 /// the crate; returns its binary.
 async fn build_the_listing(tmp: &Path) -> PathBuf {
@@ -50,18 +53,21 @@ async fn build_the_listing(tmp: &Path) -> PathBuf {
     }
     std::fs::copy(root.join("Cargo.lock"), krate.join("Cargo.lock")).expect("copy Cargo.lock");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let output = within(
-        "cargo build of the guide's crate",
-        Command::new(cargo)
-            .args(["build", "--offline", "--message-format", "short"])
-            .current_dir(&krate)
-            .env("CARGO_TARGET_DIR", target_dir())
-            .env_remove("RUSTFLAGS")
-            .stdin(Stdio::null())
-            .output(),
-    )
-    .await
-    .expect("cargo runs");
+    // A build, not a stream: it gets the patience of a build on a busy 2-core machine (the
+    // workspace's crates are compiled again under the symlinked path), not the 2 minutes
+    // that bound the streaming steps.
+    let build = Command::new(cargo)
+        .args(["build", "--offline", "--message-format", "short"])
+        .current_dir(&krate)
+        .env("CARGO_TARGET_DIR", target_dir())
+        .env_remove("RUSTFLAGS")
+        .stdin(Stdio::null())
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(BUILD_PATIENCE, build)
+        .await
+        .expect("cargo build of the guide's crate did not finish within 15 minutes")
+        .expect("cargo runs");
     let log = String::from_utf8_lossy(&output.stderr);
     assert!(
         output.status.success(),
