@@ -23,6 +23,7 @@ use crate::peer::{Pending, Reply};
 mod listen;
 mod router;
 mod stateless;
+mod tasks;
 use crate::protocol::{
     CallToolParams, CallToolResult, CancelledParams, ClientCapabilities, CompleteParams,
     CompleteResult, Completion, CompletionArgument, CompletionRef, GetPromptParams,
@@ -34,6 +35,7 @@ use crate::protocol::{
 };
 pub use stateless::ClientEra;
 use stateless::{Probe, StatelessMode};
+pub use tasks::{Started, TaskInfo};
 
 /// The two ends a client transport provides.
 #[derive(Debug)]

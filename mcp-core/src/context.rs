@@ -1,6 +1,6 @@
 //! [`Context`]: what a running tool can do besides compute its result.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -17,6 +17,7 @@ use crate::protocol::{
     ProgressParams, ProgressToken, ProtocolVersion, methods,
 };
 use crate::server::{Caller, Era, SessionState, WeakServer};
+use crate::task::{TaskRun, TaskStatus};
 use crate::transport::Outbox;
 
 /// The context of one request: its id, its progress token, the way back to the client.
@@ -41,6 +42,8 @@ struct Inner {
     progress: Mutex<ProgressState>,
     /// The server the request runs on (none for a detached context).
     server: Option<WeakServer>,
+    /// The task this call runs as (or may become, in 2026-07-28).
+    task: OnceLock<Arc<TaskRun>>,
 }
 
 #[derive(Debug, Default)]
@@ -81,6 +84,7 @@ impl Context {
                 cancel,
                 progress: Mutex::new(ProgressState::default()),
                 server,
+                task: OnceLock::new(),
             }),
         }
     }
@@ -103,6 +107,37 @@ impl Context {
     /// Where messages about this request go.
     pub(crate) fn reply(&self) -> &Outbox {
         &self.inner.reply
+    }
+
+    /// Makes this call a task (or, in 2026-07-28, a call that may become one).
+    pub(crate) fn attach_task(&self, run: Arc<TaskRun>) {
+        let _ = self.inner.task.set(run);
+    }
+
+    /// The task this call runs as, once it runs as one.
+    fn task(&self) -> Option<&Arc<TaskRun>> {
+        self.inner.task.get().filter(|run| run.is_detached())
+    }
+
+    /// Whether the handler asked the client a question it has no answer to (a stateless
+    /// request about to end with `input_required`).
+    pub(crate) fn waits_for_input(&self) -> bool {
+        self.inner.input.as_ref().is_some_and(|round| round.waits())
+    }
+
+    /// The id of the task this call runs as, if it runs as one: a tool that records its
+    /// work elsewhere (a job queue, a log) can name the task there.
+    pub fn task_id(&self) -> Option<&str> {
+        self.task().map(|run| run.id.as_str())
+    }
+
+    /// The message a report becomes as a task's status: its text, or the count.
+    fn status_text(item: &Progress, value: f64, total: Option<f64>) -> String {
+        match (&item.message, total) {
+            (Some(m), _) => m.clone(),
+            (None, Some(t)) => format!("{value}/{t}"),
+            (None, None) => format!("{value}"),
+        }
     }
 
     /// The id of the request being handled.
@@ -169,6 +204,17 @@ impl Context {
     /// The value increases by one per report unless the report sets it. Without a progress
     /// token this only counts the step: no message is built or sent.
     pub async fn progress(&self, item: impl Into<Progress>) {
+        // A call that may become a task (2026-07-28) becomes one when it first reports.
+        if let Some(run) = self.inner.task.get()
+            && !run.is_detached()
+        {
+            run.detach();
+        }
+        if let Some(run) = self.task() {
+            let item = item.into();
+            self.task_progress(run, item).await;
+            return;
+        }
         // A stateless request resumed after a round trip replays its handler: reports an
         // earlier round already sent only advance the count.
         let replayed = self
@@ -177,15 +223,7 @@ impl Context {
             .as_ref()
             .is_some_and(|round| !round.report_progress());
         if replayed {
-            let item = item.into();
-            let mut state = self.lock_progress();
-            let value = item
-                .progress
-                .unwrap_or_else(|| state.last.map_or(1.0, |l| l + 1.0));
-            state.last = Some(value);
-            if item.total.is_some() {
-                state.total = item.total;
-            }
+            self.advance(&item.into());
             return;
         }
         let Some(token) = self.inner.progress_token.clone() else {
@@ -194,22 +232,13 @@ impl Context {
             return;
         };
         let item = item.into();
-        let params = {
-            let mut state = self.lock_progress();
-            let value = item
-                .progress
-                .unwrap_or_else(|| state.last.map_or(1.0, |l| l + 1.0));
-            state.last = Some(value);
-            if item.total.is_some() {
-                state.total = item.total;
-            }
-            ProgressParams {
-                progress_token: token,
-                progress: value,
-                total: state.total,
-                message: item.message,
-                meta: None,
-            }
+        let (value, total) = self.advance(&item);
+        let params = ProgressParams {
+            progress_token: token,
+            progress: value,
+            total,
+            message: item.message,
+            meta: None,
         };
         let note = Notification::new(methods::PROGRESS, Some(to_object(&params)));
         // A closed transport means nobody listens any more: the tool carries on regardless.
@@ -218,6 +247,49 @@ impl Context {
             .reply
             .send(note.into(), Some(self.inner.request_id.clone()))
             .await;
+    }
+
+    /// Counts a report: its value (the one it sets, or one past the last) and the total.
+    fn advance(&self, item: &Progress) -> (f64, Option<f64>) {
+        let mut state = self.lock_progress();
+        let value = item
+            .progress
+            .unwrap_or_else(|| state.last.map_or(1.0, |l| l + 1.0));
+        state.last = Some(value);
+        if item.total.is_some() {
+            state.total = item.total;
+        }
+        (value, state.total)
+    }
+
+    /// A report of a call run as a task: the task's status message, and in the 2025 era also
+    /// `notifications/progress` for the call's token on the session's stream (the call's own
+    /// stream ended with the task's creation). The extension has no progress for tasks.
+    async fn task_progress(&self, run: &TaskRun, item: Progress) {
+        let (value, total) = self.advance(&item);
+        run.set_message(Self::status_text(&item, value, total))
+            .await;
+        if run.modern {
+            return;
+        }
+        let (Some(token), Some(outbox)) = (self.inner.progress_token.clone(), run.notify_outbox())
+        else {
+            return;
+        };
+        let params = ProgressParams {
+            progress_token: token,
+            progress: value,
+            total,
+            message: item.message,
+            meta: None,
+        };
+        let mut params = to_object(&params);
+        params.insert(
+            "_meta".into(),
+            Value::Object(crate::task::related_meta(&run.id)),
+        );
+        let note = Notification::new(methods::PROGRESS, Some(params));
+        let _ = outbox.send(note.into(), None).await;
     }
 
     /// Sends a log message (`notifications/message`) if the client's level lets it through.
@@ -232,11 +304,23 @@ impl Context {
             meta: None,
         };
         let note = Notification::new(methods::LOG_MESSAGE, Some(to_object(&params)));
-        let _ = self
-            .inner
-            .reply
-            .send(note.into(), Some(self.inner.request_id.clone()))
-            .await;
+        let (outbox, related) = self.outbound();
+        let Some(outbox) = outbox else {
+            // A task of the extension has no stream for logs.
+            return;
+        };
+        let _ = outbox.send(note.into(), related).await;
+    }
+
+    /// Where this call's messages go, and the request they are tagged with: the request's
+    /// stream; for a task of the 2025 era the session's stream, untagged; for a task of the
+    /// extension nowhere.
+    fn outbound(&self) -> (Option<&Outbox>, Option<RequestId>) {
+        match self.task() {
+            None => (Some(&self.inner.reply), Some(self.inner.request_id.clone())),
+            Some(run) if run.modern => (None, None),
+            Some(run) => (run.notify_outbox(), None),
+        }
     }
 
     /// Logs at `info` level.
@@ -289,6 +373,38 @@ impl Context {
         capability: Option<&str>,
     ) -> Result<(RequestId, JsonObject), RequestError> {
         let missing = capability.filter(|cap| !self.declared(cap));
+        if let Some(run) = self.task() {
+            if let Some(cap) = missing {
+                return Err(RequestError::Unsupported(format!(
+                    "the client did not declare the `{cap}` capability"
+                )));
+            }
+            if run.modern {
+                let key = match key {
+                    Some(k) => k.to_owned(),
+                    None => run.next_key(input_kind(method)),
+                };
+                let request = InputRequest {
+                    method: method.to_owned(),
+                    params,
+                };
+                let answer = run.ask(key.clone(), request, &self.inner.cancel).await?;
+                return Ok((RequestId::String(key.as_str().into()), answer));
+            }
+            // 2025-11-25: a request to the client naming the task, while it shows
+            // `input_required`.
+            let mut params = params;
+            let meta = params
+                .entry("_meta")
+                .or_insert_with(|| Value::Object(JsonObject::new()));
+            if let Value::Object(meta) = meta {
+                meta.extend(crate::task::related_meta(&run.id));
+            }
+            run.set_status(TaskStatus::InputRequired).await;
+            let answer = self.round_trip(method, Some(params)).await;
+            run.set_status(TaskStatus::Working).await;
+            return answer;
+        }
         let Some(round) = self.inner.input.as_ref() else {
             if let Some(cap) = missing {
                 return Err(RequestError::Unsupported(format!(
@@ -358,15 +474,16 @@ impl Context {
             ));
         };
         let pending = &session.pending;
+        let (outbox, related) = self.outbound();
+        let Some(outbox) = outbox else {
+            return Err(RequestError::Unsupported(
+                "this call has no stream to send requests on".into(),
+            ));
+        };
         let (id, rx) = pending.register();
         let request = Request::new(id.clone(), method, params);
-        if self
-            .inner
-            .reply
-            .send(
-                Message::Request(request),
-                Some(self.inner.request_id.clone()),
-            )
+        if outbox
+            .send(Message::Request(request), related)
             .await
             .is_err()
         {
@@ -491,7 +608,7 @@ impl Context {
         }
     }
 
-    /// Whether the client cancelled this request.
+    /// Whether the client cancelled this request (or its task).
     pub fn is_cancelled(&self) -> bool {
         self.inner.cancel.is_cancelled()
     }

@@ -347,6 +347,12 @@ impl InputRound {
         }
     }
 
+    /// Whether the run asked a question it has no answer to, or failed: it is about to stop.
+    pub(crate) fn waits(&self) -> bool {
+        let state = self.lock();
+        !state.asked.is_empty() || state.failed.is_some()
+    }
+
     /// Counts one progress report; `false` when an earlier round already sent it.
     pub(crate) fn report_progress(&self) -> bool {
         self.reported.fetch_add(1, Ordering::Relaxed) >= self.sent_before

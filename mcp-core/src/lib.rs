@@ -36,6 +36,7 @@ pub mod prompt;
 pub mod protocol;
 pub mod resource;
 pub mod server;
+pub mod task;
 pub mod tool;
 pub mod transport;
 

@@ -52,6 +52,8 @@ pub(crate) struct Hints {
     pub(crate) destructive: Option<bool>,
     pub(crate) idempotent: Option<bool>,
     pub(crate) open_world: Option<bool>,
+    /// `execution.taskSupport`, when written.
+    pub(crate) task: Option<crate::attr::TaskSupport>,
 }
 
 /// The attributes of the function, sorted by what becomes of them.
@@ -199,6 +201,7 @@ impl FnModel {
                 destructive: attr.destructive,
                 idempotent: attr.idempotent,
                 open_world: attr.open_world,
+                task: attr.task,
             },
             resource,
             krate,

@@ -49,6 +49,7 @@ impl Kind {
                 "destructive",
                 "idempotent",
                 "open_world",
+                "task",
             ],
             Kind::Prompt => &["name", "title", "description", "crate"],
             Kind::Resource => &["uri", "name", "title", "description", "mime_type", "crate"],
@@ -98,6 +99,8 @@ pub(crate) struct ItemAttr {
     pub(crate) destructive: Option<bool>,
     pub(crate) idempotent: Option<bool>,
     pub(crate) open_world: Option<bool>,
+    /// `task = "optional"` or `"required"`: whether the tool runs as a task.
+    pub(crate) task: Option<TaskSupport>,
     /// The resource's URI or URI template.
     pub(crate) uri: Option<LitStr>,
     pub(crate) mime_type: Option<LitStr>,
@@ -135,6 +138,7 @@ impl ItemAttr {
             destructive: None,
             idempotent: None,
             open_world: None,
+            task: None,
             uri: None,
             mime_type: None,
             span,
@@ -209,6 +213,7 @@ impl ItemAttr {
             "destructive" => flag(meta, &key).map(|v| set(&mut self.destructive, v, meta, errors)),
             "idempotent" => flag(meta, &key).map(|v| set(&mut self.idempotent, v, meta, errors)),
             "open_world" => flag(meta, &key).map(|v| set(&mut self.open_world, v, meta, errors)),
+            "task" => task_support(meta).map(|v| set(&mut self.task, v, meta, errors)),
             _ => Ok(()),
         };
         if let Err(e) = result {
@@ -473,6 +478,36 @@ fn lit_str(meta: &Meta, key: &str) -> syn::Result<LitStr> {
             lit: Lit::Str(s), ..
         }) => Ok(s.clone()),
         other => Err(syn::Error::new_spanned(other, message)),
+    }
+}
+
+/// Whether a tool runs as a task: `execution.taskSupport` in its definition.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TaskSupport {
+    Forbidden,
+    Optional,
+    Required,
+}
+
+fn task_support(meta: &Meta) -> syn::Result<TaskSupport> {
+    let message = "`task` takes \"optional\" (a client may run the tool as a task), \"required\" \
+                   (only as a task) or \"forbidden\" (the default): `task = \"optional\"`";
+    let lit = match value(meta, message)? {
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(s), ..
+        }) => s.clone(),
+        other => return Err(syn::Error::new_spanned(other, message)),
+    };
+    match lit.value().as_str() {
+        "optional" => Ok(TaskSupport::Optional),
+        "required" => Ok(TaskSupport::Required),
+        "forbidden" => Ok(TaskSupport::Forbidden),
+        other => Err(syn::Error::new_spanned(
+            &lit,
+            format!(
+                "unknown task support {other:?}: write `task = \"optional\"`, `task = \"required\"` or `task = \"forbidden\"`"
+            ),
+        )),
     }
 }
 

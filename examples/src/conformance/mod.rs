@@ -20,11 +20,14 @@
 //! - for the 2026-07-28 scenarios (see `modern`): the `test_input_required_result_*` tools
 //!   and prompt (multi round-trip input), `test_missing_capability`,
 //!   `test_streaming_elicitation`, `test_logging_tool`, `test_trigger_tool_change` and
-//!   `test_custom_header` (an `x-mcp-header` parameter).
+//!   `test_custom_header` (an `x-mcp-header` parameter);
+//! - for the `tasks-*` scenarios (see `tasks`): `greet`, `slow_compute`, `failing_job`,
+//!   `protocol_error_job`, `confirm_delete`, `multi_input` and `test_tool_with_task`.
 
 mod modern;
 mod prompts;
 mod resources;
+mod tasks;
 mod tools;
 
 use mcp_core::{BuildError, Server};
@@ -53,5 +56,5 @@ pub fn server() -> Result<Server, BuildError> {
         .resource(resources::static_binary)
         .resource(resources::template_data)
         .tools(resources::Watched::default());
-    modern::register(builder).build()
+    tasks::register(modern::register(builder)).build()
 }

@@ -213,6 +213,7 @@ pub(super) fn object(value: Value) -> JsonObject {
 fn json_schema_2020_12_tool() -> impl mcp_core::Tool {
     let definition = ToolDefinition {
         name: "json_schema_2020_12_tool".into(),
+        execution: None,
         title: None,
         description: Some("Tool with JSON Schema 2020-12 features".into()),
         input_schema: object(json!({

@@ -53,6 +53,11 @@ impl StatelessMode {
         }
     }
 
+    /// The capabilities every request declares.
+    pub(super) fn capabilities(&self) -> Value {
+        self.capabilities.clone()
+    }
+
     /// `params` with the per-request `_meta` fields added (keys already there win).
     pub(super) fn with_meta(&self, params: Option<JsonObject>) -> JsonObject {
         let mut params = params.unwrap_or_default();
@@ -199,7 +204,7 @@ impl Client {
 
     /// The retry's params: the original ones, the answer to every input request (from the
     /// handler of server-to-client requests), the server's state echoed.
-    async fn answer(
+    pub(super) async fn answer(
         &self,
         mut params: JsonObject,
         interim: JsonObject,

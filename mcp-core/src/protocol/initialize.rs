@@ -79,6 +79,12 @@ pub struct ServerCapabilities {
     /// Experimental capabilities.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub experimental: Option<JsonObject>,
+    /// Task support (2025-11-25): `list`, `cancel`, and which requests may be tasks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tasks: Option<JsonObject>,
+    /// Extensions (2026-07-28), by identifier, such as `io.modelcontextprotocol/tasks`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extensions: Option<JsonObject>,
 }
 
 /// Params of `initialize`.

@@ -55,3 +55,17 @@ pub const SUBSCRIPTIONS_LISTEN: &str = "subscriptions/listen";
 /// `notifications/subscriptions/acknowledged` (2026-07-28): the first message of a listen
 /// stream.
 pub const SUBSCRIPTIONS_ACKNOWLEDGED: &str = "notifications/subscriptions/acknowledged";
+/// Reads a task's state (2025-11-25 tasks; the 2026-07-28 tasks extension).
+pub const TASKS_GET: &str = "tasks/get";
+/// Waits for a task's result (2025-11-25 tasks only).
+pub const TASKS_RESULT: &str = "tasks/result";
+/// Lists the caller's tasks (2025-11-25 tasks only).
+pub const TASKS_LIST: &str = "tasks/list";
+/// Cancels a task.
+pub const TASKS_CANCEL: &str = "tasks/cancel";
+/// Answers a task's input requests (the 2026-07-28 tasks extension).
+pub const TASKS_UPDATE: &str = "tasks/update";
+/// A task's new state (2025-11-25).
+pub const TASKS_STATUS: &str = "notifications/tasks/status";
+/// A task's new state (the 2026-07-28 tasks extension, on a `subscriptions/listen` stream).
+pub const TASKS_NOTIFICATION: &str = "notifications/tasks";

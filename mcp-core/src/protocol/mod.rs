@@ -67,8 +67,8 @@ pub use sampling::{
     SamplingMessage,
 };
 pub use tools::{
-    CallToolParams, CallToolResult, ListToolsResult, PaginatedParams, ToolAnnotations,
-    ToolDefinition,
+    CallToolParams, CallToolResult, ListToolsResult, PaginatedParams, TaskSupport, ToolAnnotations,
+    ToolDefinition, ToolExecution,
 };
 pub use version::{ProtocolVersion, UnsupportedVersion};
 

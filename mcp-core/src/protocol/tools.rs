@@ -61,9 +61,45 @@ pub struct ToolDefinition {
     /// Behaviour hints.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub annotations: Option<ToolAnnotations>,
+    /// How the tool may be run: whether it may run as a task (2025-11-25 and later).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub execution: Option<ToolExecution>,
     /// Extra metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
     pub meta: Option<Meta>,
+}
+
+/// How a tool may be run (`execution` in a tool's definition).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ToolExecution {
+    /// Whether a call may (or must) run as a task; absent means forbidden.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_support: Option<TaskSupport>,
+}
+
+/// Whether a tool runs as a task (`execution.taskSupport`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TaskSupport {
+    /// Never as a task (the default).
+    #[default]
+    Forbidden,
+    /// As a task when the client asks (2025-11-25) or supports tasks (2026-07-28), otherwise
+    /// as a plain call.
+    Optional,
+    /// Only as a task: a client that cannot take a task gets an error.
+    Required,
+}
+
+impl ToolDefinition {
+    /// Whether the tool may run as a task.
+    pub fn task_support(&self) -> TaskSupport {
+        self.execution
+            .as_ref()
+            .and_then(|e| e.task_support)
+            .unwrap_or_default()
+    }
 }
 
 impl ToolDefinition {
@@ -86,6 +122,8 @@ setters!(ToolDefinition {
     output_schema: JsonObject,
     /// Sets the behaviour hints.
     annotations: ToolAnnotations,
+    /// Sets how the tool may be run (task support).
+    execution: ToolExecution,
 });
 
 /// Params of a paginated list request.

@@ -28,6 +28,7 @@ use crate::protocol::{
     CacheHint, Implementation, ProtocolVersion, ResourceUriParams, ServerCapabilities, methods,
 };
 use crate::resource::ResourceProvider;
+use crate::task::{MemoryTaskStore, TaskConfig, TaskEngine, TaskStore};
 use crate::tool::{Tool, ToolBox};
 use crate::transport::DEFAULT_OUTBOX_CAPACITY;
 
@@ -82,6 +83,12 @@ pub(crate) struct ServerInner {
     /// Tools whose parameters are mirrored into HTTP headers, by tool name.
     pub(crate) header_params: HashMap<String, Vec<HeaderParam>>,
     pub(crate) listeners: subscriptions::Listeners,
+    /// Whether some tool may run as a task: the server then announces tasks.
+    pub(crate) task_tools: bool,
+    /// The task support of each tool that may run as a task, by name.
+    pub(crate) task_support: HashMap<String, crate::protocol::TaskSupport>,
+    /// The tasks: store, configuration, runner name.
+    pub(crate) tasks: Arc<TaskEngine>,
 }
 
 impl std::fmt::Debug for Server {
@@ -112,7 +119,16 @@ impl Server {
             list_cache: CacheHint::public(300_000),
             resource_cache: CacheHint::private(0),
             list_changed: false,
+            task_store: None,
+            task_config: TaskConfig::default(),
         }
+    }
+
+    /// Whether some tool may run as a task (`execution.taskSupport` of `optional` or
+    /// `required`): the server then offers tasks (the `tasks` capability in 2025-11-25, the
+    /// `io.modelcontextprotocol/tasks` extension in 2026-07-28).
+    pub fn has_task_tools(&self) -> bool {
+        self.inner.task_tools
     }
 
     /// The eras this server serves.
@@ -365,9 +381,30 @@ pub struct ServerBuilder {
     list_cache: CacheHint,
     resource_cache: CacheHint,
     list_changed: bool,
+    task_store: Option<Arc<dyn TaskStore>>,
+    task_config: TaskConfig,
 }
 
 impl ServerBuilder {
+    /// Where tasks live (default: a [`MemoryTaskStore`] of this server's own). Replicas
+    /// that share tasks share a store.
+    pub fn task_store(mut self, store: impl TaskStore) -> Self {
+        self.task_store = Some(Arc::new(store));
+        self
+    }
+
+    /// Where tasks live: an already shared store.
+    pub fn task_store_arc(mut self, store: Arc<dyn TaskStore>) -> Self {
+        self.task_store = Some(store);
+        self
+    }
+
+    /// How tasks run: time to live, poll interval, lease (see [`TaskConfig`]).
+    pub fn task_config(mut self, config: TaskConfig) -> Self {
+        self.task_config = config;
+        self
+    }
+
     /// Which protocol eras to serve (default [`Eras::Both`]).
     pub fn eras(mut self, eras: Eras) -> Self {
         self.eras = eras;
@@ -504,8 +541,13 @@ impl ServerBuilder {
         }
         let mut tool_index = HashMap::new();
         let mut header_params = HashMap::new();
+        let mut task_support = HashMap::new();
         for (i, tool) in self.tools.iter().enumerate() {
             let definition = tool.definition();
+            let support = definition.task_support();
+            if support != crate::protocol::TaskSupport::Forbidden {
+                task_support.insert(definition.name.clone(), support);
+            }
             let name = definition.name;
             let params = headers::header_params(&definition.input_schema).map_err(|why| {
                 BuildError::InvalidHeaderAnnotation {
@@ -562,6 +604,13 @@ impl ServerBuilder {
                 list_changed: self.list_changed,
                 header_params,
                 listeners: subscriptions::Listeners::default(),
+                task_tools: !task_support.is_empty(),
+                task_support,
+                tasks: Arc::new(TaskEngine::new(
+                    self.task_store
+                        .unwrap_or_else(|| Arc::new(MemoryTaskStore::new())),
+                    self.task_config,
+                )),
             }),
             eras: self.eras,
             state_key: match self.state_key {

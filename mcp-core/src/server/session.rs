@@ -25,6 +25,7 @@ use crate::protocol::{
     ListToolsResult, PaginatedParams, ProtocolVersion, RESULT_COMPLETE, ResourceUriParams,
     SERVER_INFO_KEY, SetLevelParams, methods,
 };
+use crate::task::{self, TASKS_EXTENSION};
 use crate::transport::{Outbound, Outbox};
 
 /// The state of one client connection (a stdio process, an HTTP session, or a single
@@ -111,7 +112,7 @@ fn parse_params<T: DeserializeOwned>(params: Option<JsonObject>) -> Result<T, Rp
 }
 
 /// Methods the stateful era answers; anything else is `-32601`.
-const STATEFUL_METHODS: [&str; 14] = [
+const STATEFUL_METHODS: [&str; 18] = [
     methods::INITIALIZE,
     methods::PING,
     methods::TOOLS_LIST,
@@ -125,13 +126,18 @@ const STATEFUL_METHODS: [&str; 14] = [
     methods::RESOURCES_SUBSCRIBE,
     methods::RESOURCES_UNSUBSCRIBE,
     methods::COMPLETE,
+    methods::TASKS_GET,
+    methods::TASKS_RESULT,
+    methods::TASKS_LIST,
+    methods::TASKS_CANCEL,
     // Listed so that it is not answered as unknown: the notification is handled below.
     methods::CANCELLED,
 ];
 
 /// Methods the stateless era answers. `initialize`, `ping`, `logging/setLevel` and
-/// `resources/(un)subscribe` are gone from it: `-32601`.
-const STATELESS_METHODS: [&str; 11] = [
+/// `resources/(un)subscribe` are gone from it, and the tasks extension has no `tasks/result`
+/// or `tasks/list`: `-32601`.
+const STATELESS_METHODS: [&str; 14] = [
     methods::SERVER_DISCOVER,
     methods::SUBSCRIPTIONS_LISTEN,
     methods::TOOLS_LIST,
@@ -142,6 +148,9 @@ const STATELESS_METHODS: [&str; 11] = [
     methods::RESOURCES_TEMPLATES_LIST,
     methods::RESOURCES_READ,
     methods::COMPLETE,
+    methods::TASKS_GET,
+    methods::TASKS_UPDATE,
+    methods::TASKS_CANCEL,
     methods::CANCELLED,
 ];
 
@@ -495,12 +504,27 @@ impl ServerSession {
                     caller,
                     reply,
                     finish,
-                    |server, ctx, params| {
-                        let params: CallToolParams = parse_params(params)?;
+                    |server, ctx, raw| {
+                        let params: CallToolParams = parse_params(raw.clone())?;
                         let tool = server.tool(&params.name).ok_or_else(|| {
                             RpcError::invalid_params(format!("unknown tool `{}`", params.name))
                         })?;
-                        let future = tool.call(ctx, params.arguments.unwrap_or_default());
+                        let arguments = params.arguments.unwrap_or_default();
+                        let support = server
+                            .inner
+                            .task_support
+                            .get(&params.name)
+                            .copied()
+                            .unwrap_or_default();
+                        let mode =
+                            task::task_mode(ctx.caller(), raw.as_ref(), &params.name, support)?;
+                        if let Some(ttl) = mode {
+                            let tool = tool.clone();
+                            return task::call_as_task(server, &ctx, ttl, move |ctx| {
+                                tool.call(ctx, arguments)
+                            });
+                        }
+                        let future = tool.call(ctx, arguments);
                         Ok(Box::pin(async move { Ok(to_object(&future.await)) }) as Answer)
                     },
                 );
@@ -523,6 +547,21 @@ impl ServerSession {
                             ctx.cancellation_token(),
                         )
                     },
+                );
+            }
+            methods::TASKS_GET
+            | methods::TASKS_RESULT
+            | methods::TASKS_LIST
+            | methods::TASKS_CANCEL
+            | methods::TASKS_UPDATE => {
+                return self.spawn_with(
+                    method,
+                    request.id,
+                    params,
+                    caller,
+                    reply,
+                    finish,
+                    |server, ctx, params| task::handle(server, &ctx, method, params),
                 );
             }
             methods::PROMPTS_LIST | methods::PROMPTS_GET if offered.prompts.is_none() => {
@@ -594,9 +633,22 @@ impl ServerSession {
             ));
         }
         let server = &self.inner.server;
+        let mut capabilities = server.capabilities();
+        if server.has_task_tools() && version == ProtocolVersion::V2025_11_25 {
+            capabilities.tasks = Some(
+                match serde_json::json!({
+                    "list": {},
+                    "cancel": {},
+                    "requests": {"tools": {"call": {}}}
+                }) {
+                    Value::Object(o) => o,
+                    _ => JsonObject::new(),
+                },
+            );
+        }
         Ok(to_object(&InitializeResult {
             protocol_version: version.as_str().to_owned(),
-            capabilities: server.capabilities(),
+            capabilities,
             server_info: server.inner.info.clone(),
             instructions: server.inner.instructions.clone(),
             meta: None,
@@ -607,13 +659,19 @@ impl ServerSession {
     /// with every stateless result).
     fn discover(&self) -> JsonObject {
         let server = &self.inner.server;
+        let mut capabilities = server.capabilities();
+        if server.has_task_tools() {
+            let mut extensions = JsonObject::new();
+            extensions.insert(TASKS_EXTENSION.into(), Value::Object(JsonObject::new()));
+            capabilities.extensions = Some(extensions);
+        }
         to_object(&DiscoverResult {
             supported_versions: server
                 .supported_versions()
                 .into_iter()
                 .map(str::to_owned)
                 .collect(),
-            capabilities: server.capabilities(),
+            capabilities,
             instructions: server.inner.instructions.clone(),
             meta: None,
         })
@@ -623,6 +681,8 @@ impl ServerSession {
         let with_output = caller
             .protocol_version()
             .is_some_and(ProtocolVersion::has_structured_output);
+        // `execution` exists in 2025-11-25 only (the extension needs no per-tool flag).
+        let with_execution = caller.protocol_version() == Some(ProtocolVersion::V2025_11_25);
         let all = self
             .inner
             .server
@@ -633,6 +693,9 @@ impl ServerSession {
                 let mut d = t.definition();
                 if !with_output {
                     d.output_schema = None;
+                }
+                if !with_execution {
+                    d.execution = None;
                 }
                 d
             })

@@ -22,6 +22,8 @@ pub(crate) struct SessionState {
     pub(crate) pending: Pending,
     subscriptions: Mutex<HashSet<String>>,
     notify: Option<Outbox>,
+    /// An unguessable name for the session's tasks (made when first needed).
+    task_scope: OnceLock<String>,
 }
 
 impl Default for SessionState {
@@ -33,6 +35,7 @@ impl Default for SessionState {
             pending: Pending::default(),
             subscriptions: Mutex::new(HashSet::new()),
             notify: None,
+            task_scope: OnceLock::new(),
         }
     }
 }
@@ -44,6 +47,26 @@ impl SessionState {
             notify: Some(notify),
             ..SessionState::default()
         }
+    }
+
+    /// Where messages that belong to no request go.
+    pub(crate) fn notify_outbox(&self) -> Option<&Outbox> {
+        self.notify.as_ref()
+    }
+
+    /// The name of this session's tasks: random, so that a later session never sees them.
+    pub(crate) fn task_scope(&self) -> &str {
+        self.task_scope.get_or_init(|| {
+            let mut raw = [0u8; 16];
+            if getrandom::fill(&mut raw).is_err() {
+                // Without entropy, a name no other session can share: this state's address
+                // plus a process-wide counter.
+                static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+                let n = NEXT.fetch_add(1, Ordering::Relaxed);
+                return format!("{:p}-{n}", self as *const Self);
+            }
+            raw.iter().map(|b| format!("{b:02x}")).collect()
+        })
     }
 
     /// Sends a message that belongs to no request.

@@ -252,6 +252,23 @@ fn definition(model: &FnModel, ids: &Idents) -> TokenStream {
         quote!(::core::option::Option::None)
     };
     let output_schema = output_schema(&model.output.shape, krate);
+    let execution = match hints.task {
+        None => quote!(::core::option::Option::None),
+        Some(support) => {
+            let variant = match support {
+                crate::attr::TaskSupport::Forbidden => quote!(Forbidden),
+                crate::attr::TaskSupport::Optional => quote!(Optional),
+                crate::attr::TaskSupport::Required => quote!(Required),
+            };
+            quote! {
+                ::core::option::Option::Some(#krate::protocol::ToolExecution {
+                    task_support: ::core::option::Option::Some(
+                        #krate::protocol::TaskSupport::#variant,
+                    ),
+                })
+            }
+        }
+    };
     let constrain = model
         .args()
         .any(|a| a.arg.has_constraints())
@@ -267,6 +284,7 @@ fn definition(model: &FnModel, ids: &Idents) -> TokenStream {
             input_schema: schema,
             output_schema: #output_schema,
             annotations: #annotations,
+            execution: #execution,
             meta: ::core::option::Option::None,
         }
     }}

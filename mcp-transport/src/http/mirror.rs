@@ -77,6 +77,10 @@ impl Mirrored {
         let named = match request.method.as_str() {
             methods::TOOLS_CALL | methods::PROMPTS_GET => params.and_then(|p| p.get("name")),
             methods::RESOURCES_READ => params.and_then(|p| p.get("uri")),
+            // The tasks extension routes a task's requests by its id.
+            methods::TASKS_GET | methods::TASKS_UPDATE | methods::TASKS_CANCEL => {
+                params.and_then(|p| p.get("taskId"))
+            }
             _ => None,
         };
         if let Some(Value::String(body)) = named {

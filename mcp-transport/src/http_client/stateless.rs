@@ -98,6 +98,8 @@ pub(super) async fn post(shared: &Shared, request: mcp_core::jsonrpc::Request) {
     let named = match method.as_str() {
         methods::TOOLS_CALL | methods::PROMPTS_GET => params.get("name"),
         methods::RESOURCES_READ => params.get("uri"),
+        // The tasks extension routes a task's requests by its id.
+        methods::TASKS_GET | methods::TASKS_UPDATE | methods::TASKS_CANCEL => params.get("taskId"),
         _ => None,
     };
     if let Some(Value::String(name)) = named {
