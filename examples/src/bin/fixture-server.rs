@@ -6,7 +6,8 @@
 //!
 //! - `lockstep {steps, dir}`: for each step i, reports progress "step i", then waits until
 //!   the file `<dir>/ack-<i>` exists; returns "done". A test writes `ack-<i>` only once its
-//!   client has received step i, so any buffering on the way deadlocks the test.
+//!   client has received step i, so any buffering on the way deadlocks the test. It may run
+//!   as a task (`task = "optional"`): the same steps then become the task's status messages.
 //! - `hang {dir}`: reports "started", creates `<dir>/started`, then waits forever. It holds a
 //!   guard whose drop writes `<dir>/dropped`: proof that cancelling dropped the tool.
 //! - `panic {}`: panics (the server answers -32603 and keeps serving).
@@ -23,7 +24,7 @@ use mcp_transport::ServeArgs;
 const POLL: Duration = Duration::from_millis(2);
 
 /// Reports `step i`, then waits for `<dir>/ack-<i>`, for each step.
-#[tool]
+#[tool(task = "optional")]
 async fn lockstep(
     /// How many steps to take.
     steps: u64,

@@ -145,8 +145,14 @@ impl StataTools {
     /// its message; it shows the last lines of the log and the path of the full log, and
     /// attaches every graph exported with `graph export` as an image. The do-file runs in its
     /// own directory unless `working_dir` says otherwise. Nothing stays in memory afterwards:
-    /// to keep data between calls, use stata_run_code with a `session`.
-    #[tool(name = "stata_run_do_file", title = "Run a Stata do-file")]
+    /// to keep data between calls, use stata_run_code with a `session`. A client may run it as
+    /// a task: the run then outlives the client's connection, and the log's last line is the
+    /// task's status.
+    #[tool(
+        name = "stata_run_do_file",
+        title = "Run a Stata do-file",
+        task = "optional"
+    )]
     async fn run_do_file(
         &self,
         /// Path of the do-file (absolute, or relative to the server's working directory).
@@ -176,8 +182,13 @@ impl StataTools {
     /// and why, running and where, finished and how) is sent as a progress notification
     /// (progress = sets finished, total = sets). The result lists every set's outcome (success
     /// or r(N) with its message, the job id, node, elapsed time and exit code on Slurm, its log's
-    /// path) and shows the end of the log of each set that failed.
-    #[tool(name = "stata_run_array", title = "Run a do-file over parameter sets")]
+    /// path) and shows the end of the log of each set that failed. A client may run it as a
+    /// task: the runs then outlive the client's connection.
+    #[tool(
+        name = "stata_run_array",
+        title = "Run a do-file over parameter sets",
+        task = "optional"
+    )]
     async fn run_array_tool(
         &self,
         /// Path of the do-file (absolute, or relative to the server's working directory).
