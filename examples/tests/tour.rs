@@ -277,3 +277,26 @@ async fn asking_the_user_works_the_same_in_both_eras_and_reports_progress_once()
         );
     }
 }
+
+/// The tasks chapter: the report runs as a task in both eras, and the client waits for it.
+#[tokio::test]
+async fn the_report_runs_as_a_task_in_both_eras() {
+    let server = examples::tour::server().unwrap();
+    for era in [ClientEra::Stateful, ClientEra::Stateless] {
+        let options = ClientOptions {
+            era,
+            ..ClientOptions::default()
+        };
+        let client = memory::connect_with(&server, options).await.unwrap();
+        let tools = client.list_tools().await.unwrap();
+        let report = tools.iter().find(|t| t.name == "build_report").unwrap();
+        let declared = report.task_support() == mcp_core::protocol::TaskSupport::Optional;
+        // `execution` is a 2025-11-25 field; the extension needs no per-tool flag.
+        assert_eq!(declared, era == ClientEra::Stateful, "{era:?}");
+        let text = tokio::time::timeout(LIMIT, examples::tour::report_as_task(&client, 1))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(text, "a report of 1 sections", "{era:?}");
+    }
+}

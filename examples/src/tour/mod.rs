@@ -1,6 +1,7 @@
 //! The tools of the guide's chapter "Writing streaming tools": each shape of parameter and
 //! result, constraints, progress, logs, cancellation, a server type whose methods are tools,
-//! and (for the chapter on the two protocol eras) a tool that asks the user. `tests/tour.rs` calls every one of them through a client. Each file is one of the
+//! (for the chapter on the two protocol eras) a tool that asks the user, and (for the
+//! chapter on tasks) a tool that may run as a task with the client code that runs it. `tests/tour.rs` calls every one of them through a client. Each file is one of the
 //! chapter's listings, imports included.
 
 mod content;
@@ -8,6 +9,8 @@ mod greet;
 mod measure;
 mod notebook;
 mod repeat;
+mod report;
+mod report_client;
 mod summarize;
 mod trip;
 mod wait;
@@ -17,6 +20,8 @@ pub use greet::greet;
 pub use measure::measure_files;
 pub use notebook::Notebook;
 pub use repeat::repeat;
+pub use report::build_report;
+pub use report_client::report_as_task;
 pub use summarize::{Summary, summarize};
 pub use trip::plan_trip;
 pub use wait::wait;
@@ -32,6 +37,7 @@ pub fn server() -> Result<Server, BuildError> {
         .tool(repeat)
         .tool(measure_files)
         .tool(wait)
+        .tool(build_report)
         .tool(pixel)
         .tool(always_fails)
         .tool(plan_trip)
