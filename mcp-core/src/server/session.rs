@@ -57,6 +57,8 @@ struct Inner {
     /// Whether stateless requests are served here (not on a transport of the stateful era
     /// only, such as legacy HTTP+SSE).
     stateless: bool,
+    /// Who the client is, as its transport authenticated it: tasks are scoped to it.
+    principal: std::sync::OnceLock<Arc<str>>,
 }
 
 struct InFlight {
@@ -271,6 +273,7 @@ impl ServerSession {
                 in_flight: Mutex::new(HashMap::new()),
                 notify,
                 stateless,
+                principal: std::sync::OnceLock::new(),
             }),
         }
     }
@@ -287,7 +290,30 @@ impl ServerSession {
                 in_flight: Mutex::new(HashMap::new()),
                 notify,
                 stateless: true,
+                principal: std::sync::OnceLock::new(),
             }),
+        }
+    }
+
+    /// Records who the client is, as the transport authenticated it (a bearer token's
+    /// identity): its tasks are then scoped to that identity instead of this session, so the
+    /// same client reaches them from a later session or request, and no other client does.
+    /// The first identity set stays.
+    pub fn set_principal(&self, principal: Arc<str>) {
+        let _ = self.inner.principal.set(principal);
+    }
+
+    /// Whose tasks a request may see: the authenticated client's; without authentication,
+    /// the session's (2025 era), or anyone holding the unguessable id (a stateless request).
+    fn task_owner(&self, caller: &Caller) -> String {
+        if let Some(p) = self.inner.principal.get() {
+            return format!("principal:{p}");
+        }
+        match caller.session_state() {
+            Some(state) if caller.era() == Era::Stateful => {
+                format!("session:{}", state.task_scope())
+            }
+            _ => String::new(),
         }
     }
 
@@ -497,6 +523,7 @@ impl ServerSession {
                 JsonObject::new()
             }),
             methods::TOOLS_CALL => {
+                let owner = self.task_owner(&caller);
                 return self.spawn_with(
                     method,
                     request.id,
@@ -520,7 +547,7 @@ impl ServerSession {
                             task::task_mode(ctx.caller(), raw.as_ref(), &params.name, support)?;
                         if let Some(ttl) = mode {
                             let tool = tool.clone();
-                            return task::call_as_task(server, &ctx, ttl, move |ctx| {
+                            return task::call_as_task(server, &ctx, ttl, owner, move |ctx| {
                                 tool.call(ctx, arguments)
                             });
                         }
@@ -554,6 +581,7 @@ impl ServerSession {
             | methods::TASKS_LIST
             | methods::TASKS_CANCEL
             | methods::TASKS_UPDATE => {
+                let owner = self.task_owner(&caller);
                 return self.spawn_with(
                     method,
                     request.id,
@@ -561,7 +589,7 @@ impl ServerSession {
                     caller,
                     reply,
                     finish,
-                    |server, ctx, params| task::handle(server, &ctx, method, params),
+                    |server, ctx, params| task::handle(server, &ctx, method, params, owner),
                 );
             }
             methods::PROMPTS_LIST | methods::PROMPTS_GET if offered.prompts.is_none() => {

@@ -158,18 +158,6 @@ impl TaskEngine {
     }
 }
 
-/// Whose tasks a request may see: its session's (2025 era), or, in a stateless request,
-/// anyone holding the id (the id is unguessable).
-fn owner_of(caller: &Caller) -> String {
-    match caller.era() {
-        Era::Stateful => caller
-            .session_state()
-            .map(|s| format!("session:{}", s.task_scope()))
-            .unwrap_or_default(),
-        Era::Stateless => String::new(),
-    }
-}
-
 /// Whether a stateless request's capabilities declare the tasks extension.
 fn declares_extension(caller: &Caller) -> bool {
     caller
@@ -350,13 +338,14 @@ impl TaskRun {
     }
 }
 
-/// Runs `call` as a task (or, in 2026-07-28, on its request if it ends or asks for input
-/// before it does anything else). The future answers the request: with the task, or with
-/// the plain result.
+/// Runs `call` as a task of `owner` (or, in 2026-07-28, on its request if it ends or asks
+/// for input before it does anything else). The future answers the request: with the task,
+/// or with the plain result.
 pub(crate) fn call_as_task(
     server: &Server,
     ctx: &Context,
     ttl: Option<u64>,
+    owner: String,
     make_call: impl FnOnce(Context) -> BoxFuture<CallToolResult>,
 ) -> Result<BoxFuture<Result<JsonObject, RpcError>>, RpcError> {
     let engine = server.inner.tasks.clone();
@@ -374,7 +363,6 @@ pub(crate) fn call_as_task(
             .session_state()
             .and_then(|s| s.notify_outbox().cloned()),
     });
-    let owner = owner_of(caller);
     ctx.attach_task(run.clone());
     let ctx = ctx.clone();
     let mut call = make_call(ctx.clone());
@@ -542,6 +530,7 @@ pub(crate) fn handle(
     ctx: &Context,
     method: &str,
     params: Option<JsonObject>,
+    owner: String,
 ) -> Result<BoxFuture<Result<JsonObject, RpcError>>, RpcError> {
     let caller = ctx.caller();
     let modern = caller.era() == Era::Stateless;
@@ -552,7 +541,6 @@ pub(crate) fn handle(
         return Err(missing_extension());
     }
     let engine = server.inner.tasks.clone();
-    let owner = owner_of(caller);
     let params = params.unwrap_or_default();
     let method = method.to_owned();
     Ok(Box::pin(async move {

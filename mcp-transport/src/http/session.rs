@@ -184,8 +184,12 @@ impl HttpSession {
             closed.clone(),
             None,
         ));
+        let session = ServerSession::new(server, notify);
+        if let ClientKey::Identity(name) = &client {
+            session.set_principal(name.clone());
+        }
         Arc::new(HttpSession {
-            session: ServerSession::new(server, notify),
+            session,
             kind: SessionKind::Streamable {
                 standalone,
                 next_stream: AtomicU64::new(1),
@@ -207,9 +211,13 @@ impl HttpSession {
         client: ClientKey,
     ) -> (Arc<Self>, tokio::sync::mpsc::Receiver<mcp_core::Outbound>) {
         let (outbox, rx) = Outbox::channel(server.outbox_capacity());
+        // HTTP+SSE stays a transport of the stateful era.
+        let stateful = ServerSession::stateful(server, outbox.clone());
+        if let ClientKey::Identity(name) = &client {
+            stateful.set_principal(name.clone());
+        }
         let session = Arc::new(HttpSession {
-            // HTTP+SSE stays a transport of the stateful era.
-            session: ServerSession::stateful(server, outbox.clone()),
+            session: stateful,
             kind: SessionKind::Legacy { outbox },
             id,
             closed: CancellationToken::new(),

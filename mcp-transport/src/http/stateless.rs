@@ -27,6 +27,7 @@ use mcp_core::transport::Outbox;
 
 use super::body::McpBody;
 use super::mirror::Mirrored;
+use super::peer::ClientKey;
 use super::reject::Rejection;
 use super::respond;
 use super::service::Shared;
@@ -97,13 +98,21 @@ fn check(shared: &Shared, mirrored: &Mirrored, request: &Request) -> Result<(), 
 }
 
 /// Answers one stateless request.
-pub(crate) async fn answer(shared: &Arc<Shared>, mirrored: Mirrored, request: Request) -> Answer {
+pub(crate) async fn answer(
+    shared: &Arc<Shared>,
+    mirrored: Mirrored,
+    request: Request,
+    client: &ClientKey,
+) -> Answer {
     let id = request.id.clone();
     shared.accepting().map_err(|r| r.answering(Some(&id)))?;
     if let Err(error) = check(shared, &mirrored, &request) {
         return Err(Rejection::rpc(Some(id), error));
     }
     let session = ServerSession::stateless(&shared.server);
+    if let ClientKey::Identity(name) = client {
+        session.set_principal(name.clone());
+    }
     let listed = shared.stateless.list(&session);
     let (outbox, mut rx) = Outbox::channel(shared.server.outbox_capacity());
     session.receive(request.into(), &outbox).await;

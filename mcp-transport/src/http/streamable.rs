@@ -160,7 +160,7 @@ where
         if is_stateless_post(&shared.server, &head, &message) {
             return match message {
                 Message::Request(request) => {
-                    Box::pin(stateless::answer(&shared, head.mirrored, request)).await
+                    Box::pin(stateless::answer(&shared, head.mirrored, request, &client)).await
                 }
                 // This era defines no client notifications over HTTP (closing a stream
                 // cancels); accept and ignore them.
