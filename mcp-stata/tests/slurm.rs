@@ -315,3 +315,106 @@ async fn a_job_array_of_four_parameter_sets_returns_four_outcomes() {
     );
     assert_eq!(squeue(&job_id), "");
 }
+
+/// A Slurm run as a task: the call returns at once with the task, whose status follows the
+/// job (running on the node, then its log), and the result waits in the task; cancelling a
+/// second task removes its job from the queue and leaves no process.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slurm_run_as_a_task_reports_the_job_and_keeps_the_result() {
+    use mcp_core::client::Started;
+    use mcp_core::task::TaskStatus;
+
+    let h = slurm_harness(&[]).await;
+    let go = h.fx.signal("go");
+    let do_file = h.fx.write(
+        "project/cluster.do",
+        &format!(
+            "display \"on the node\"\n_standin_wait_file {}\ndisplay \"finished\"\n",
+            q(&go)
+        ),
+    );
+    let started = h
+        .client
+        .call_tool_as_task("stata_run_do_file", json!({ "path": do_file }), None)
+        .await
+        .unwrap();
+    let Started::Task(task) = started else {
+        panic!("a Slurm run becomes a task: {started:?}")
+    };
+    let id = task.task_id;
+    // The task's status follows the run until the job's log reaches the wait.
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    let mut statuses: Vec<String> = Vec::new();
+    loop {
+        let now = h.client.get_task(&id).await.unwrap();
+        assert_eq!(now.status, TaskStatus::Working, "{statuses:?}");
+        let message = now.status_message.unwrap_or_default();
+        if statuses.last() != Some(&message) {
+            statuses.push(message.clone());
+        }
+        if message.lines().any(|l| l == "on the node") {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{statuses:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(!go.exists());
+    release(&go);
+    let result = tokio::time::timeout(PATIENCE, h.client.task_result(&id))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!result.is_error(), "{}", result.text());
+    let report = result.structured_content.clone().unwrap();
+    assert_eq!(report["status"], "success");
+    assert_eq!(report["slurm"]["state"], "COMPLETED");
+
+    // A second run, cancelled as a task: its job leaves the queue.
+    let stuck = h.fx.write(
+        "project/stuck.do",
+        &format!(
+            "display \"stuck\"\n_standin_wait_file {}\n",
+            q(&h.fx.signal("never"))
+        ),
+    );
+    let Started::Task(task) = h
+        .client
+        .call_tool_as_task("stata_run_do_file", json!({ "path": stuck }), None)
+        .await
+        .unwrap()
+    else {
+        panic!("a Slurm run becomes a task")
+    };
+    loop {
+        let now = h.client.get_task(&task.task_id).await.unwrap();
+        if now
+            .status_message
+            .as_deref()
+            .is_some_and(|m| m.lines().any(|l| l == "stuck"))
+        {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the stuck job never ran"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(!h.all_pids().is_empty(), "Stata runs on the node");
+    h.client.cancel_task(&task.task_id).await.unwrap();
+    // The tool's future is dropped: `scancel`, and nothing left on the node.
+    loop {
+        let queued = StdCommand::new("squeue")
+            .args(["-h", "--name=mcp-stata"])
+            .output()
+            .expect("squeue runs");
+        if queued.stdout.is_empty() && h.all_pids().is_empty() {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the job left the queue"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
