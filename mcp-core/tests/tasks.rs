@@ -366,3 +366,108 @@ async fn status_notifications_follow_a_2025_task() {
     .await
     .unwrap();
 }
+
+static STEP_LISTEN: Semaphore = Semaphore::const_new(0);
+
+/// Reports once, then ends when the test says so.
+#[tool(task = "optional")]
+async fn listened() -> String {
+    yield_!("listened: working");
+    STEP_LISTEN.acquire().await.unwrap().forget();
+    "listened: done".into()
+}
+
+/// `_meta` of a 2026-07-28 request, with or without the tasks extension.
+fn modern_meta(tasks: bool) -> serde_json::Value {
+    let caps = if tasks {
+        json!({"extensions": {"io.modelcontextprotocol/tasks": {}}})
+    } else {
+        json!({})
+    };
+    json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": caps,
+        "io.modelcontextprotocol/clientInfo": {"name": "t", "version": "1"}
+    })
+}
+
+#[tokio::test]
+async fn a_listen_stream_follows_the_callers_tasks_until_they_end() {
+    use mcp_core::jsonrpc::Message;
+    use mcp_core::{Outbox, ServerSession};
+
+    tokio::time::timeout(LIMIT, async {
+        let server = Server::builder("tasks", "1")
+            .tool(listened)
+            .build()
+            .unwrap();
+        let session = ServerSession::stateless(&server);
+        let (reply, mut out) = Outbox::channel(16);
+        let send = |v: serde_json::Value| {
+            let session = session.clone();
+            let reply = reply.clone();
+            async move {
+                session
+                    .receive(Message::from_value(v).unwrap(), &reply)
+                    .await
+            }
+        };
+        send(json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+            "params": {"name": "listened", "_meta": modern_meta(true)}}))
+        .await;
+        let created = serde_json::to_value(&out.recv().await.unwrap().message).unwrap();
+        assert_eq!(created["result"]["resultType"], "task", "{created}");
+        let id = created["result"]["taskId"].as_str().unwrap().to_owned();
+
+        // Without the extension, asking for task notifications is -32021.
+        send(
+            json!({"jsonrpc": "2.0", "id": 2, "method": "subscriptions/listen",
+            "params": {"_meta": modern_meta(false), "notifications": {"taskIds": [id]}}}),
+        )
+        .await;
+        let refused = serde_json::to_value(&out.recv().await.unwrap().message).unwrap();
+        assert_eq!(refused["error"]["code"], -32021, "{refused}");
+
+        // With it: only the caller's tasks are agreed (an unknown id is left out).
+        send(
+            json!({"jsonrpc": "2.0", "id": 3, "method": "subscriptions/listen",
+            "params": {"_meta": modern_meta(true),
+                "notifications": {"taskIds": [id, "not-a-task"]}}}),
+        )
+        .await;
+        let mut messages = Vec::new();
+        while messages.len() < 2 {
+            let o = out.recv().await.unwrap();
+            messages.push(serde_json::to_value(&o.message).unwrap());
+        }
+        assert_eq!(
+            messages[0]["method"],
+            "notifications/subscriptions/acknowledged"
+        );
+        assert_eq!(
+            messages[0]["params"]["notifications"]["taskIds"],
+            json!([id])
+        );
+        assert_eq!(messages[1]["method"], "notifications/tasks");
+        assert_eq!(messages[1]["params"]["taskId"], id.as_str());
+        assert_eq!(messages[1]["params"]["status"], "working");
+        STEP_LISTEN.add_permits(1);
+        let done = loop {
+            let v = serde_json::to_value(&out.recv().await.unwrap().message).unwrap();
+            assert_eq!(v["method"], "notifications/tasks", "{v}");
+            if v["params"]["status"] == "completed" {
+                break v;
+            }
+        };
+        assert_eq!(
+            done["params"]["result"]["content"][0]["text"],
+            "listened: done"
+        );
+        assert_eq!(
+            done["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"],
+            3
+        );
+    })
+    .await
+    .unwrap();
+}

@@ -558,6 +558,9 @@ impl ServerSession {
             }
             methods::SUBSCRIPTIONS_LISTEN => {
                 let id = request.id.clone();
+                // Task notifications only for a caller that declares the tasks extension, and
+                // only of its own tasks.
+                let tasks = task::declares_extension(&caller).then(|| self.task_owner(&caller));
                 return self.spawn_with(
                     method,
                     request.id,
@@ -572,6 +575,7 @@ impl ServerSession {
                             params,
                             ctx.reply(),
                             ctx.cancellation_token(),
+                            tasks,
                         )
                     },
                 );

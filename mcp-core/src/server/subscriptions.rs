@@ -11,6 +11,7 @@ use super::Server;
 use crate::error::RpcError;
 use crate::jsonrpc::{JsonObject, Notification, RequestId};
 use crate::protocol::{ListenParams, SUBSCRIPTION_ID_KEY, SubscriptionFilter, methods};
+use crate::task;
 use crate::tool::BoxFuture;
 use crate::transport::Outbox;
 
@@ -140,29 +141,53 @@ fn agreed(server: &Server, asked: &SubscriptionFilter) -> SubscriptionFilter {
             .resource_subscriptions
             .clone()
             .filter(|_| inner.subscriptions && !inner.resources.is_empty()),
+        // Decided once the tasks are looked up (see `listen`).
+        task_ids: None,
     }
 }
 
 /// Runs one `subscriptions/listen` request: acknowledges it, delivers what it opted in to
 /// until the request is cancelled (the result is then never sent) or the server closes its
 /// subscriptions (the completion result is sent).
+///
+/// `tasks` is the caller's task scope when it declared the tasks extension: the stream then
+/// follows those of the `taskIds` it asks for that are the caller's (`notifications/tasks`
+/// with the task's state after each change, until it ends). Asking for tasks without the
+/// extension is `-32021`.
 pub(crate) fn listen(
     server: &Server,
     id: RequestId,
     params: Option<JsonObject>,
     reply: &Outbox,
     cancel: CancellationToken,
+    tasks: Option<String>,
 ) -> Result<BoxFuture<Result<JsonObject, RpcError>>, RpcError> {
     let params: ListenParams = serde_json::from_value(Value::Object(params.unwrap_or_default()))
         .map_err(RpcError::invalid_params)?;
-    let listener = Arc::new(Listener {
-        id: id.clone(),
-        filter: agreed(server, &params.notifications),
-        reply: reply.clone(),
-        acknowledged: CancellationToken::new(),
-    });
+    let asked_tasks = params.notifications.task_ids.clone();
+    if asked_tasks.is_some() && tasks.is_none() {
+        return Err(task::missing_extension());
+    }
+    let mut filter = agreed(server, &params.notifications);
+    let reply = reply.clone();
+    let server = server.clone();
     let listeners = server.inner.clone();
     Ok(Box::pin(async move {
+        if let (Some(asked), Some(owner)) = (asked_tasks, tasks) {
+            let mut mine = Vec::new();
+            for task_id in asked {
+                if task::owned(&server, &task_id, &owner).await && !mine.contains(&task_id) {
+                    mine.push(task_id);
+                }
+            }
+            filter.task_ids = Some(mine);
+        }
+        let listener = Arc::new(Listener {
+            id: id.clone(),
+            filter,
+            reply,
+            acknowledged: CancellationToken::new(),
+        });
         // Cancelled however this ends, so that no notifier waits on an acknowledgement that
         // will never be sent.
         let _acknowledged = listener.acknowledged.clone().drop_guard();
@@ -183,9 +208,28 @@ pub(crate) fn listen(
             .send(methods::SUBSCRIPTIONS_ACKNOWLEDGED, Some(ack))
             .await;
         listener.acknowledged.cancel();
+        let followed = listener.filter.task_ids.clone().unwrap_or_default();
+        let follow_all = futures_util::future::join_all(followed.iter().map(|task_id| {
+            let listener = listener.clone();
+            task::follow(&server, task_id, move |state| {
+                let listener = listener.clone();
+                async move {
+                    listener
+                        .send(methods::TASKS_NOTIFICATION, Some(state))
+                        .await
+                }
+            })
+        }));
         tokio::select! {
             () = cancel.cancelled() => {}
             () = listeners.listeners.closing.cancelled() => {}
+            // Every followed task ended: the stream stays open for whatever else it follows.
+            _ = follow_all => {
+                tokio::select! {
+                    () = cancel.cancelled() => {}
+                    () = listeners.listeners.closing.cancelled() => {}
+                }
+            }
         }
         drop(listener);
         let mut meta = JsonObject::new();

@@ -159,7 +159,7 @@ impl TaskEngine {
 }
 
 /// Whether a stateless request's capabilities declare the tasks extension.
-fn declares_extension(caller: &Caller) -> bool {
+pub(crate) fn declares_extension(caller: &Caller) -> bool {
     caller
         .client_capabilities()
         .and_then(|c| c.other.get("extensions"))
@@ -168,7 +168,7 @@ fn declares_extension(caller: &Caller) -> bool {
 }
 
 /// `-32021` naming the tasks extension.
-fn missing_extension() -> RpcError {
+pub(crate) fn missing_extension() -> RpcError {
     let mut ext = JsonObject::new();
     ext.insert(TASKS_EXTENSION.into(), Value::Object(JsonObject::new()));
     RpcError::missing_capability("extensions").with_data(serde_json::json!({
@@ -520,6 +520,39 @@ async fn renew_lease(engine: &TaskEngine, id: &str) {
         };
         if let Err(e) = engine.store.update(id, TaskChange::Lease(lease), now).await {
             tracing::warn!(task = %id, error = %e, "a task's lease was not renewed");
+        }
+    }
+}
+
+/// Task `id` if it is `owner`'s.
+pub(crate) async fn owned(server: &Server, id: &str, owner: &str) -> bool {
+    matches!(server.inner.tasks.store.get(id).await, Ok(Some(r)) if r.owner == owner)
+}
+
+/// Calls `notify` with the task's state (as `tasks/get` shows it) now and after each change,
+/// until the task ends or disappears: the `notifications/tasks` of a `subscriptions/listen`
+/// stream.
+pub(crate) async fn follow<F, Fut>(server: &Server, id: &str, mut notify: F)
+where
+    F: FnMut(JsonObject) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let store = server.inner.tasks.store.clone();
+    loop {
+        let record = match store.get(id).await {
+            Ok(Some(record)) => record,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(task = %id, error = %e, "a followed task could not be read");
+                return;
+            }
+        };
+        notify(wire::detailed(&record)).await;
+        if record.status.is_terminal() {
+            return;
+        }
+        if store.changed(id, record.revision).await.is_err() {
+            return;
         }
     }
 }

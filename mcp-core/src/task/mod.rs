@@ -31,7 +31,10 @@ mod store;
 mod wire;
 
 pub use engine::TaskConfig;
-pub(crate) use engine::{TaskEngine, TaskRun, call_as_task, handle, task_mode};
+pub(crate) use engine::{
+    TaskEngine, TaskRun, call_as_task, declares_extension, follow, handle, missing_extension,
+    owned, task_mode,
+};
 pub use memory::MemoryTaskStore;
 pub use store::{
     Lease, StoreError, Sweep, TaskChange, TaskError, TaskOutcome, TaskRecord, TaskStatus,
