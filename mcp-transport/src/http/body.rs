@@ -122,21 +122,40 @@ where
     B: Body,
     B::Error: Into<Box<dyn StdError + Send + Sync>>,
 {
-    let mut body = Box::pin(body);
-    let mut buf = BytesMut::with_capacity(content_length.map_or(0, |n| n as usize));
+    let mut body = std::pin::pin!(body);
+    // A body that arrives in one piece (the usual small POST) is kept as that piece: for
+    // hyper's `Bytes` that is a view into its read buffer, no copy and no allocation.
+    let mut first: Option<Bytes> = None;
+    let mut buf: Option<BytesMut> = None;
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| {
             tracing::debug!(error = %e.into(), "request body read failed");
             Rejection::BodyRead
         })?;
-        if let Ok(data) = frame.into_data() {
-            if buf.len() + data.remaining() > limit {
-                return Err(Rejection::PayloadTooLarge(limit));
-            }
+        let Ok(mut data) = frame.into_data() else {
+            continue;
+        };
+        let so_far = first.as_ref().map_or(0, Bytes::len) + buf.as_ref().map_or(0, BytesMut::len);
+        if so_far + data.remaining() > limit {
+            return Err(Rejection::PayloadTooLarge(limit));
+        }
+        if let Some(buf) = buf.as_mut() {
             buf.put(data);
+        } else if let Some(head) = first.take() {
+            let capacity = content_length.map_or(0, |n| n as usize).max(so_far);
+            let mut joined = BytesMut::with_capacity(capacity);
+            joined.put(head);
+            joined.put(data);
+            buf = Some(joined);
+        } else {
+            first = Some(data.copy_to_bytes(data.remaining()));
         }
     }
-    Ok(buf.freeze())
+    Ok(match (buf, first) {
+        (Some(buf), _) => buf.freeze(),
+        (None, Some(first)) => first,
+        (None, None) => Bytes::new(),
+    })
 }
 
 #[cfg(test)]

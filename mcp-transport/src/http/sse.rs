@@ -61,13 +61,7 @@ pub(crate) fn event(
 /// Compact JSON holds no raw newline (one inside a string is escaped), so the message is one
 /// `data:` line.
 pub(crate) fn message_event(id: Option<EventId>, name: Option<&str>, message: &Message) -> Bytes {
-    thread_local! {
-        /// Where events are framed before they are copied into a buffer of their exact size
-        /// (event stores keep them: slack would be kept with them).
-        static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
-    }
-    SCRATCH.with_borrow_mut(|out| {
-        out.clear();
+    framed(|out| {
         if let Some(id) = id {
             let _ = writeln!(out, "id: {}:{}", id.stream, id.seq);
         }
@@ -82,6 +76,19 @@ pub(crate) fn message_event(id: Option<EventId>, name: Option<&str>, message: &M
             out.extend_from_slice(b"{}");
         }
         out.extend_from_slice(b"\n\n");
+    })
+}
+
+/// An event written by `write` into a scratch buffer of this thread, then copied into one
+/// buffer of exactly its size (one allocation; event stores keep events, and slack would be
+/// kept with them).
+fn framed(write: impl FnOnce(&mut Vec<u8>)) -> Bytes {
+    thread_local! {
+        static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    }
+    SCRATCH.with_borrow_mut(|out| {
+        out.clear();
+        write(out);
         let event = Bytes::copy_from_slice(out);
         if out.capacity() > 64 * 1024 {
             *out = Vec::new();
@@ -93,15 +100,15 @@ pub(crate) fn message_event(id: Option<EventId>, name: Option<&str>, message: &M
 /// The priming event that starts a stream: its id, a `retry:` field and empty data. The same
 /// bytes as `event(Some(id), None, "", Some(retry))`, in one formatting pass.
 pub(crate) fn priming_event(id: EventId, retry: Duration) -> Bytes {
-    let mut out = Vec::with_capacity(64);
-    let _ = write!(
-        out,
-        "id: {}:{}\nretry: {}\ndata: \n\n",
-        id.stream,
-        id.seq,
-        retry.as_millis()
-    );
-    Bytes::from(out)
+    framed(|out| {
+        let _ = write!(
+            out,
+            "id: {}:{}\nretry: {}\ndata: \n\n",
+            id.stream,
+            id.seq,
+            retry.as_millis()
+        );
+    })
 }
 
 /// The legacy transport's framing of one message: an SSE `message` event.

@@ -91,13 +91,19 @@ fn post_head(shared: &Shared, headers: &HeaderMap) -> Result<PostHead, Rejection
             .parse::<ProtocolVersion>()
             .map_or(true, ProtocolVersion::is_modern)
     });
+    let names_session = headers.contains_key(SESSION_ID);
     Ok(PostHead {
         content_length: content_length(headers),
-        names_session: headers.contains_key(SESSION_ID),
+        names_session,
         stateless_version,
         version: check_protocol_version(headers),
         session: session_of(shared, headers),
-        mirrored: Mirrored::of(headers),
+        // Only a stateless POST checks them, and one that names a session never is.
+        mirrored: if names_session {
+            Mirrored::default()
+        } else {
+            Mirrored::of(headers)
+        },
     })
 }
 
