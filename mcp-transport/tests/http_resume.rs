@@ -209,3 +209,47 @@ async fn cancelling_a_call_ends_its_stream() {
     .await
     .expect("timed out: the cancelled call's stream stayed open");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_post_answered_at_once_can_be_resumed_within_the_grace() {
+    timeout(LIMIT, async {
+        let gate = Gate::new();
+        let running = start(&fixture_server(&gate), HttpConfig::default()).await;
+        let addr = running.local_addr();
+        let session = initialize(addr).await;
+        // `quick` without a progress token sends nothing before its response: the POST is
+        // answered from the request handler itself, without a stream kept open for it.
+        let mut ids = Vec::new();
+        for id in [1, 2] {
+            let message = json!({
+                "jsonrpc": "2.0", "id": id, "method": "tools/call",
+                "params": {"name": "quick", "arguments": {}}
+            });
+            let x = send(addr, post(addr, Some(&session), &message)).await;
+            assert_eq!(x.status, StatusCode::OK);
+            let mut events = x.sse();
+            let priming = events.next().await.expect("the priming event");
+            let answer = events.next().await.expect("the response");
+            assert!(events.next().await.is_none(), "the stream ends with it");
+            let value: serde_json::Value = serde_json::from_str(&answer.data).unwrap();
+            assert_eq!(value["id"], id);
+            assert_eq!(value["result"]["content"][0]["text"], "quick done");
+            let (stream, seq) = answer.id.as_deref().unwrap().split_once(':').unwrap();
+            assert_eq!(seq, "1");
+            assert_eq!(priming.id.as_deref(), Some(format!("{stream}:0").as_str()));
+            ids.push(stream.to_owned());
+        }
+        assert_ne!(ids[0], ids[1], "each POST has a stream of its own");
+        assert_eq!(running.service().stats().open_streams, 0);
+        // A client that lost the first response gets it again from the store.
+        let x = send(addr, get(addr, &session, Some(&format!("{}:0", ids[0])))).await;
+        assert_eq!(x.status, StatusCode::OK);
+        let mut events = x.sse();
+        let again = events.next_message().await.expect("the stored response");
+        assert_eq!(again["id"], 1);
+        assert_eq!(again["result"]["content"][0]["text"], "quick done");
+        assert!(events.next().await.is_none());
+    })
+    .await
+    .expect("timed out");
+}

@@ -272,17 +272,37 @@ impl HttpSession {
 
     /// A new POST stream of a streamable session, registered until [`Self::stream_done`].
     pub(crate) fn new_stream(&self) -> Option<Arc<StreamSlot>> {
-        let SessionKind::Streamable {
-            next_stream, open, ..
-        } = &self.kind
-        else {
-            return None;
-        };
-        let number = next_stream.fetch_add(1, Ordering::Relaxed);
-        let slot = Arc::new(StreamSlot::new(StreamKey {
+        let number = self.stream_number()?;
+        self.open_stream(number)
+    }
+
+    /// The number of a new POST stream of a streamable session, not registered yet: a stream
+    /// answered at once is never registered (its events go straight to the store and its
+    /// response), one that goes on is opened with [`Self::open_stream`].
+    pub(crate) fn stream_number(&self) -> Option<u64> {
+        match &self.kind {
+            SessionKind::Streamable { next_stream, .. } => {
+                Some(next_stream.fetch_add(1, Ordering::Relaxed))
+            }
+            SessionKind::Legacy { .. } => None,
+        }
+    }
+
+    /// The key under which the events of this session's stream `number` are stored.
+    pub(crate) fn stream_key(&self, number: u64) -> StreamKey {
+        StreamKey {
             session: self.id.clone(),
             stream: number,
-        }));
+        }
+    }
+
+    /// Registers POST stream `number` (from [`Self::stream_number`]) until
+    /// [`Self::stream_done`].
+    pub(crate) fn open_stream(&self, number: u64) -> Option<Arc<StreamSlot>> {
+        let SessionKind::Streamable { open, .. } = &self.kind else {
+            return None;
+        };
+        let slot = Arc::new(StreamSlot::new(self.stream_key(number)));
         lock(open).insert(number, slot.clone());
         Some(slot)
     }

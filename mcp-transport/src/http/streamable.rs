@@ -263,18 +263,71 @@ async fn answer(
         drop(outbox);
         return Ok(respond::json(&final_answer(&mut rx, &id).await, None));
     }
-    let Some(slot) = session.new_stream() else {
+    let Some(number) = session.stream_number() else {
         return Err(Rejection::UnknownSession);
     };
-    let (live, primer) = slot.attach(shared.config.stream_buffer, false).await?;
-    let mut work = PostStream::new(shared, session, slot, rx, Answers::One(id));
     session.session.receive(request.into(), &outbox).await;
     drop(outbox);
     // The session ran the request until it first waited: a request answered at once already
-    // has its response in the outbox, and leaves in one write (head, events and end
-    // together) with no pump task and no other task woken.
-    work.publish_ready(shared.config.stream_buffer).await;
+    // has its response in the outbox, and leaves in one write (head, event and end together)
+    // with no stream registered, no pump task and no other task woken. Its event is stored
+    // as any stream's final event is, for a client that resumes within the grace.
+    let first = match rx.try_recv() {
+        Ok(out) if out.is_final() && out.related.as_ref() == Some(&id) => {
+            return Ok(answered_at_once(shared, session, number, &out.message).await);
+        }
+        Ok(out) => Some(out),
+        Err(_) => None,
+    };
+    let Some(slot) = session.open_stream(number) else {
+        return Err(Rejection::UnknownSession);
+    };
+    let buffer = shared.config.stream_buffer;
+    let (live, primer) = slot.attach(buffer, false).await?;
+    let mut work = PostStream::new(shared, session, slot, rx, Answers::One(id));
+    let mut room = buffer;
+    if let Some(out) = first {
+        // Not the response (that case left above): the stream goes on after it. The
+        // connection's queue has room, as nobody reads it yet.
+        work.slot
+            .publish(&*shared.config.event_store, &out.message, false)
+            .await;
+        room = room.saturating_sub(1);
+    }
+    work.publish_ready(room).await;
     Ok(streaming(shared, session, Vec::new(), live, primer))
+}
+
+/// The response of a POST whose request was answered before anything else was sent: the
+/// priming event and the response, stored under stream `number` as its only event.
+async fn answered_at_once(
+    shared: &Shared,
+    session: &Arc<HttpSession>,
+    number: u64,
+    message: &Message,
+) -> Response<McpBody> {
+    let key = session.stream_key(number);
+    let event = sse::message_event(
+        Some(EventId {
+            stream: number,
+            seq: 1,
+        }),
+        None,
+        message,
+    );
+    let store = &*shared.config.event_store;
+    store.append(key.clone(), 1, event.clone()).await;
+    // Handed whole to its connection, as a finished stream's last event is.
+    store.finished(&key, true);
+    let primer = EventId {
+        stream: number,
+        seq: 0,
+    };
+    let first = primes(session).then(|| priming(shared, primer));
+    let body = SseBody::new(first.into_iter().chain([event]), Live::Done)
+        .keep_alive(shared.config.keep_alive)
+        .guard((shared.counters.connection(), session.busy()));
+    respond::sse(body, None)
 }
 
 /// The `200 text/event-stream` response of a POST stream: the priming event (where the
