@@ -118,7 +118,13 @@ pub(crate) async fn answer(
     session.receive(request.into(), &outbox).await;
     drop(outbox);
     let wait = shared.config.keep_alive.unwrap_or(FIRST_EVENT_WAIT);
-    let first = match tokio::time::timeout(wait, rx.recv()).await {
+    // A request answered at once (the session ran it until it first waited) has its answer
+    // queued already: no timer for it.
+    let ready = match rx.try_recv() {
+        Ok(first) => Ok(Some(first)),
+        Err(_) => tokio::time::timeout(wait, rx.recv()).await,
+    };
+    let first = match ready {
         Ok(Some(first)) => Some(first),
         // The session ended without answering: it cannot, but say so rather than hang.
         Ok(None) => {
