@@ -172,7 +172,9 @@ async fn a_reclaimed_call_leaves_an_error_for_a_late_resumer_and_its_session_exp
         let counts = Arc::new(Counts::default());
         let config = HttpConfig::default()
             .resume_window(Duration::from_millis(100))
-            .idle_timeout(Some(Duration::from_millis(300)));
+            // Long enough that the session outlives the steps below on a loaded machine (at
+            // 300 ms it sometimes expired before the resuming GET: 404), short for the test.
+            .idle_timeout(Some(Duration::from_secs(3)));
         let running = start(&hang_server(counts.clone()), config).await;
         let addr = running.local_addr();
         let session = initialize(addr).await;

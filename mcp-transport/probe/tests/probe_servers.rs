@@ -156,8 +156,22 @@ async fn list_shows_tools_prompts_resources_and_templates() {
     let output = probe(&["list", "--", conformance.to_str().unwrap()]).await;
     let text = stdout(&output);
     assert_eq!(output.status.code(), Some(0), "{text}");
+    // The header's count is the number of tools listed under it (the conformance server
+    // gains tools as the protocol does: counted, not pinned).
+    let lines: Vec<&str> = text.lines().collect();
+    let header = lines
+        .iter()
+        .position(|l| l.starts_with("tools (") && l.ends_with("):"))
+        .unwrap_or_else(|| panic!("no tools header in\n{text}"));
+    // A tool is a line indented by two; its description, by six.
+    let listed = lines[header + 1..]
+        .iter()
+        .take_while(|l| l.starts_with("  "))
+        .filter(|l| !l.starts_with("   "))
+        .count();
+    assert_eq!(lines[header], format!("tools ({listed}):"), "{text}");
+    assert!(listed >= 27, "{text}");
     for expected in [
-        "tools (27):",
         "  test_sampling(prompt)",
         "  test_custom_header(region)",
         "prompts (5):",
