@@ -46,7 +46,7 @@ pub(super) fn paginate<T>(
 
 pub(super) fn list_prompts(server: &Server, cursor: Option<&str>) -> Result<JsonObject, RpcError> {
     let all = server
-        .inner
+        .catalog()
         .prompts
         .iter()
         .map(|p| p.definition())
@@ -63,8 +63,8 @@ pub(super) fn get_prompt(
     ctx: Context,
     params: GetPromptParams,
 ) -> Result<Answer, RpcError> {
-    let prompt = server
-        .inner
+    let catalog = server.catalog();
+    let prompt = catalog
         .prompts
         .iter()
         .find(|p| p.definition().name == params.name)
@@ -78,7 +78,7 @@ pub(super) fn list_resources(
     cursor: Option<&str>,
 ) -> Result<JsonObject, RpcError> {
     let all = server
-        .inner
+        .catalog()
         .resources
         .iter()
         .flat_map(|p| p.resources())
@@ -95,7 +95,7 @@ pub(super) fn list_templates(
     cursor: Option<&str>,
 ) -> Result<JsonObject, RpcError> {
     let all = server
-        .inner
+        .catalog()
         .resources
         .iter()
         .flat_map(|p| p.templates())
@@ -112,7 +112,7 @@ pub(super) fn read_resource(
     ctx: Context,
     params: ResourceUriParams,
 ) -> Result<Answer, RpcError> {
-    for provider in &server.inner.resources {
+    for provider in &server.catalog().resources {
         if let Some(future) = provider.read(ctx.clone(), &params.uri) {
             return Ok(Box::pin(async move { future.await.map(|r| to_object(&r)) }));
         }
@@ -122,16 +122,15 @@ pub(super) fn read_resource(
 
 pub(super) fn complete(server: &Server, params: CompleteParams) -> Result<JsonObject, RpcError> {
     let arg = &params.argument;
+    let catalog = server.catalog();
     let completion = match &params.reference {
-        CompletionRef::Prompt { name } => server
-            .inner
+        CompletionRef::Prompt { name } => catalog
             .prompts
             .iter()
             .find(|p| &p.definition().name == name)
             .ok_or_else(|| RpcError::invalid_params(format!("unknown prompt `{name}`")))?
             .complete(&arg.name, &arg.value),
-        CompletionRef::Resource { uri } => server
-            .inner
+        CompletionRef::Resource { uri } => catalog
             .resources
             .iter()
             .find_map(|p| p.complete(uri, &arg.name, &arg.value))

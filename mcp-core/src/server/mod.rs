@@ -9,12 +9,12 @@ mod session;
 mod state;
 mod subscriptions;
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 pub use caller::{Caller, Era, RequestMeta, is_stateless};
 pub use eras::{Eras, UnknownEras};
+pub(crate) use headers::header_params;
 pub use headers::{HeaderParam, HeaderParamType};
 pub use session::{Reclaimed, ServerSession};
 pub(crate) use state::SessionState;
@@ -23,6 +23,8 @@ pub use subscriptions::ListChanged;
 use crate::error::RpcError;
 use crate::input::{DEFAULT_STATE_TTL, StateKey};
 use crate::jsonrpc::{JsonObject, Notification};
+use crate::plugin::registry::{Registry, Slot, Snapshot};
+use crate::plugin::{Catalog, Plugin, PluginCapabilities, Prefix, StartError};
 use crate::prompt::Prompt;
 use crate::protocol::{
     CacheHint, Implementation, ProtocolVersion, ResourceUriParams, ServerCapabilities, methods,
@@ -30,6 +32,8 @@ use crate::protocol::{
 use crate::resource::ResourceProvider;
 use crate::task::{MemoryTaskStore, TaskConfig, TaskEngine, TaskStore};
 use crate::tool::{Tool, ToolBox};
+
+mod plugins;
 use crate::transport::DEFAULT_OUTBOX_CAPACITY;
 
 /// A server definition: identity, instructions and tools. Cheap to clone; every session of a
@@ -46,7 +50,7 @@ pub struct Server {
 
 /// A server that does not keep its tools alive: what a request's [`Context`](crate::Context)
 /// holds to reach the server it runs on (the server holds its sessions, and they the contexts).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct WeakServer {
     inner: Weak<ServerInner>,
     eras: Eras,
@@ -66,11 +70,8 @@ impl WeakServer {
 
 pub(crate) struct ServerInner {
     pub(crate) info: Implementation,
-    pub(crate) instructions: Option<String>,
-    pub(crate) tools: Vec<Arc<dyn Tool>>,
-    pub(crate) tool_index: HashMap<String, usize>,
-    pub(crate) prompts: Vec<Arc<dyn Prompt>>,
-    pub(crate) resources: Vec<Arc<dyn ResourceProvider>>,
+    /// Tools, prompts, resources and instructions: the server's own and its plugins'.
+    pub(crate) registry: Registry,
     pub(crate) subscriptions: bool,
     pub(crate) page_size: usize,
     pub(crate) outbox_capacity: usize,
@@ -80,13 +81,9 @@ pub(crate) struct ServerInner {
     pub(crate) list_cache: CacheHint,
     pub(crate) resource_cache: CacheHint,
     pub(crate) list_changed: bool,
-    /// Tools whose parameters are mirrored into HTTP headers, by tool name.
-    pub(crate) header_params: HashMap<String, Vec<HeaderParam>>,
     pub(crate) listeners: subscriptions::Listeners,
     /// Whether some tool may run as a task: the server then announces tasks.
     pub(crate) task_tools: bool,
-    /// The task support of each tool that may run as a task, by name.
-    pub(crate) task_support: HashMap<String, crate::protocol::TaskSupport>,
     /// The tasks: store, configuration, runner name.
     pub(crate) tasks: Arc<TaskEngine>,
 }
@@ -95,7 +92,15 @@ impl std::fmt::Debug for Server {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Server")
             .field("info", &self.inner.info)
-            .field("tools", &self.inner.tool_index.keys().collect::<Vec<_>>())
+            .field(
+                "tools",
+                &self
+                    .catalog()
+                    .tool_index
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
@@ -109,6 +114,7 @@ impl Server {
             tools: Vec::new(),
             prompts: Vec::new(),
             resources: Vec::new(),
+            plugins: Vec::new(),
             subscriptions: false,
             page_size: 100,
             outbox_capacity: DEFAULT_OUTBOX_CAPACITY,
@@ -195,11 +201,41 @@ impl Server {
     }
 
     /// The parameters of tool `name` that clients mirror into `Mcp-Param-*` headers.
-    pub fn header_params(&self, tool: &str) -> &[HeaderParam] {
-        self.inner
+    pub fn header_params(&self, tool: &str) -> Vec<HeaderParam> {
+        self.catalog()
             .header_params
             .get(tool)
-            .map_or(&[], Vec::as_slice)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// What requests see now: every tool, prompt and resource, plugins' included.
+    pub(crate) fn catalog(&self) -> Arc<Snapshot> {
+        self.inner.registry.snapshot()
+    }
+
+    /// The instructions: the server's own, then each plugin's under its name.
+    pub fn instructions(&self) -> Option<String> {
+        self.inner.registry.instructions()
+    }
+
+    /// Runs every plugin's [`start`](Plugin::start) hook, once, in the order they were
+    /// added; a plugin that fails stops the start (those already started are shut down). The
+    /// serving call of `mcp-transport` does this before it serves.
+    pub async fn start_plugins(&self) -> Result<(), StartError> {
+        self.inner.registry.start(self).await
+    }
+
+    /// Runs every plugin's [`shutdown`](Plugin::shutdown) hook, the last added first. Only
+    /// the first call runs them; the serving call of `mcp-transport` makes it when serving
+    /// ends, gracefully or by a signal.
+    pub async fn shutdown_plugins(&self) {
+        self.inner.registry.shutdown().await;
+    }
+
+    /// Whether clients may subscribe to resource updates.
+    pub(crate) fn resource_subscriptions(&self) -> bool {
+        self.inner.subscriptions || self.inner.registry.declared().resource_subscriptions
     }
 
     /// Who the server is.
@@ -210,12 +246,16 @@ impl Server {
     /// The capabilities announced in the `initialize` result.
     pub fn capabilities(&self) -> ServerCapabilities {
         let inner = &self.inner;
-        let resources = (!inner.resources.is_empty()).then(|| {
+        let catalog = self.catalog();
+        let declared = inner.registry.declared();
+        let has_prompts = declared.prompts || !catalog.prompts.is_empty();
+        let has_resources = declared.resources || !catalog.resources.is_empty();
+        let resources = has_resources.then(|| {
             let mut o = JsonObject::new();
-            o.insert("subscribe".into(), inner.subscriptions.into());
+            o.insert("subscribe".into(), self.resource_subscriptions().into());
             o
         });
-        let completable = !inner.prompts.is_empty() || !inner.resources.is_empty();
+        let completable = has_prompts || has_resources;
         let listed = |present: bool| {
             present.then(|| {
                 let mut o = JsonObject::new();
@@ -234,7 +274,7 @@ impl Server {
         ServerCapabilities {
             tools: listed(true),
             logging: Some(Default::default()),
-            prompts: listed(!inner.prompts.is_empty()),
+            prompts: listed(has_prompts),
             resources,
             completions: completable.then(Default::default),
             ..Default::default()
@@ -311,12 +351,13 @@ impl Server {
         list.push(Arc::downgrade(state));
     }
 
-    /// A tool by name.
-    pub fn tool(&self, name: &str) -> Option<&Arc<dyn Tool>> {
-        self.inner
+    /// A tool by name (as clients call it: a plugin's prefix applied).
+    pub fn tool(&self, name: &str) -> Option<Arc<dyn Tool>> {
+        let catalog = self.catalog();
+        catalog
             .tool_index
             .get(name)
-            .map(|&i| &self.inner.tools[i])
+            .map(|&i| catalog.tools[i].clone())
     }
 
     /// The capacity of the per-request queues a transport should create for this server.
@@ -350,6 +391,22 @@ pub enum BuildError {
     /// Two resources share a URI, or two resource templates share a template.
     #[error("two resources are at `{0}`: resource URIs and templates must be unique")]
     DuplicateResource(String),
+    /// Two sources (the server's own tools and a plugin, or two plugins) offer the same tool
+    /// or prompt name or resource URI: mount one of them under a prefix.
+    #[error(
+        "{first} and {second} both offer the {kind} `{name}`: mount one of them under a prefix \
+         (ServerBuilder::plugin_prefixed)"
+    )]
+    Clash {
+        /// `tool`, `prompt` or `resource`.
+        kind: &'static str,
+        /// The name (or URI) both offer.
+        name: String,
+        /// The source added first.
+        first: String,
+        /// The source added second.
+        second: String,
+    },
     /// A page size of zero.
     #[error("the page size must be at least 1")]
     ZeroPageSize,
@@ -371,6 +428,7 @@ pub struct ServerBuilder {
     tools: Vec<Arc<dyn Tool>>,
     prompts: Vec<Arc<dyn Prompt>>,
     resources: Vec<Arc<dyn ResourceProvider>>,
+    plugins: Vec<(Prefix, Arc<dyn Plugin>)>,
     subscriptions: bool,
     page_size: usize,
     outbox_capacity: usize,
@@ -539,61 +597,37 @@ impl ServerBuilder {
         if self.page_size == 0 {
             return Err(BuildError::ZeroPageSize);
         }
-        let mut tool_index = HashMap::new();
-        let mut header_params = HashMap::new();
-        let mut task_support = HashMap::new();
-        for (i, tool) in self.tools.iter().enumerate() {
-            let definition = tool.definition();
-            let support = definition.task_support();
-            if support != crate::protocol::TaskSupport::Forbidden {
-                task_support.insert(definition.name.clone(), support);
-            }
-            let name = definition.name;
-            let params = headers::header_params(&definition.input_schema).map_err(|why| {
-                BuildError::InvalidHeaderAnnotation {
-                    tool: name.clone(),
-                    why,
-                }
-            })?;
-            if !params.is_empty() {
-                header_params.insert(name.clone(), params);
-            }
-            let valid = (1..=128).contains(&name.len())
-                && name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
-            if !valid {
-                return Err(BuildError::InvalidToolName(name));
-            }
-            if tool_index.insert(name.clone(), i).is_some() {
-                return Err(BuildError::DuplicateTool(name));
-            }
+        let own = Slot {
+            plugin: None,
+            name: self.info.name.clone(),
+            prefix: Prefix::default(),
+            capabilities: PluginCapabilities::default(),
+        };
+        let mut slots = vec![own];
+        let mut catalogs = vec![Catalog {
+            tools: self.tools,
+            prompts: self.prompts,
+            resources: self.resources,
+        }];
+        let mut instructions = vec![self.instructions];
+        for (prefix, plugin) in self.plugins {
+            catalogs.push(plugin.catalog());
+            instructions.push(plugin.instructions());
+            slots.push(Slot {
+                name: plugin.name(),
+                prefix,
+                capabilities: plugin.capabilities(),
+                plugin: Some(plugin),
+            });
         }
-        let mut prompt_names = std::collections::HashSet::new();
-        for prompt in &self.prompts {
-            let name = prompt.definition().name;
-            if !prompt_names.insert(name.clone()) {
-                return Err(BuildError::DuplicatePrompt(name));
-            }
-        }
-        let mut uris = std::collections::HashSet::new();
-        for provider in &self.resources {
-            let listed = provider.resources().into_iter().map(|r| r.uri);
-            let templates = provider.templates().into_iter().map(|t| t.uri_template);
-            for uri in listed.chain(templates) {
-                if !uris.insert(uri.clone()) {
-                    return Err(BuildError::DuplicateResource(uri));
-                }
-            }
-        }
+        let registry = Registry::new(slots, catalogs, instructions)?;
+        let list_changed = self.list_changed || registry.declared().list_changed;
+        // Announced from the catalogs at build time.
+        let task_tools = !registry.snapshot().task_support.is_empty();
         Ok(Server {
             inner: Arc::new(ServerInner {
                 info: self.info,
-                instructions: self.instructions,
-                tools: self.tools,
-                tool_index,
-                prompts: self.prompts,
-                resources: self.resources,
+                registry,
                 subscriptions: self.subscriptions,
                 page_size: self.page_size,
                 outbox_capacity: self.outbox_capacity,
@@ -601,11 +635,9 @@ impl ServerBuilder {
                 sessions: Mutex::new(Vec::new()),
                 list_cache: self.list_cache,
                 resource_cache: self.resource_cache,
-                list_changed: self.list_changed,
-                header_params,
+                list_changed,
                 listeners: subscriptions::Listeners::default(),
-                task_tools: !task_support.is_empty(),
-                task_support,
+                task_tools,
                 tasks: Arc::new(TaskEngine::new(
                     self.task_store
                         .unwrap_or_else(|| Arc::new(MemoryTaskStore::new())),

@@ -538,7 +538,7 @@ impl ServerSession {
                         })?;
                         let arguments = params.arguments.unwrap_or_default();
                         let support = server
-                            .inner
+                            .catalog()
                             .task_support
                             .get(&params.name)
                             .copied()
@@ -640,7 +640,7 @@ impl ServerSession {
                 );
             }
             methods::RESOURCES_SUBSCRIBE | methods::RESOURCES_UNSUBSCRIBE
-                if !server.inner.subscriptions =>
+                if !server.resource_subscriptions() =>
             {
                 Err(RpcError::method_not_found(method))
             }
@@ -682,7 +682,7 @@ impl ServerSession {
             protocol_version: version.as_str().to_owned(),
             capabilities,
             server_info: server.inner.info.clone(),
-            instructions: server.inner.instructions.clone(),
+            instructions: server.instructions(),
             meta: None,
         }))
     }
@@ -704,7 +704,7 @@ impl ServerSession {
                 .map(str::to_owned)
                 .collect(),
             capabilities,
-            instructions: server.inner.instructions.clone(),
+            instructions: server.instructions(),
             meta: None,
         })
     }
@@ -718,7 +718,7 @@ impl ServerSession {
         let all = self
             .inner
             .server
-            .inner
+            .catalog()
             .tools
             .iter()
             .map(|t| {

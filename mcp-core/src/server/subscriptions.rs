@@ -126,21 +126,22 @@ impl Listeners {
 fn agreed(server: &Server, asked: &SubscriptionFilter) -> SubscriptionFilter {
     let inner = &server.inner;
     let lists = inner.list_changed;
+    let offered = server.capabilities();
     let yes = |asked: Option<bool>, offered: bool| (asked == Some(true) && offered).then_some(true);
     SubscriptionFilter {
         tools_list_changed: yes(asked.tools_list_changed, lists),
         prompts_list_changed: yes(
             asked.prompts_list_changed,
-            lists && !inner.prompts.is_empty(),
+            lists && offered.prompts.is_some(),
         ),
         resources_list_changed: yes(
             asked.resources_list_changed,
-            lists && !inner.resources.is_empty(),
+            lists && offered.resources.is_some(),
         ),
         resource_subscriptions: asked
             .resource_subscriptions
             .clone()
-            .filter(|_| inner.subscriptions && !inner.resources.is_empty()),
+            .filter(|_| server.resource_subscriptions() && offered.resources.is_some()),
         // Decided once the tasks are looked up (see `listen`).
         task_ids: None,
     }

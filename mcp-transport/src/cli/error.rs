@@ -13,4 +13,7 @@ pub enum ServeError {
     /// The stdio server stopped on an I/O error.
     #[error(transparent)]
     Stdio(#[from] crate::stdio::StdioError),
+    /// A plugin's start hook failed (the plugins started before it were shut down).
+    #[error(transparent)]
+    Plugin(#[from] mcp_core::plugin::StartError),
 }

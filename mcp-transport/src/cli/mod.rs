@@ -159,11 +159,21 @@ impl ServeArgs {
 
     /// Serves `server` as the flags say, until the client goes (stdio) or a signal stops the
     /// server (see the [module docs](self)).
+    ///
+    /// Every plugin's start hook runs before serving begins, and every plugin's shutdown hook
+    /// once when serving ends (gracefully, by a signal, or on an error).
     pub async fn run(&self, server: &Server) -> Result<(), ServeError> {
         self.init_logging()?;
         let server = &self.protocol.apply(server)?;
         // Listen before serving: a signal during start-up is not lost.
-        let mut signals = Signals::listen();
+        let signals = Signals::listen();
+        server.start_plugins().await?;
+        let served = self.serve_started(server, signals).await;
+        server.shutdown_plugins().await;
+        served
+    }
+
+    async fn serve_started(&self, server: &Server, mut signals: Signals) -> Result<(), ServeError> {
         match self.transport {
             Transport::Stdio => {
                 tracing::info!(
