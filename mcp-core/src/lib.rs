@@ -30,6 +30,7 @@ pub mod error;
 mod input;
 pub mod jsonrpc;
 pub mod memory;
+pub mod middleware;
 mod peer;
 pub mod plugin;
 mod progress;

@@ -12,10 +12,8 @@ use crate::protocol::{
     CompleteParams, CompleteResult, CompletionRef, GetPromptParams, ListPromptsResult,
     ListResourceTemplatesResult, ListResourcesResult, ResourceUriParams,
 };
-use crate::tool::BoxFuture;
 
-/// A request's answer once its future completes.
-pub(super) type Answer = BoxFuture<Result<JsonObject, RpcError>>;
+pub(super) use crate::middleware::Answer;
 
 pub(super) fn to_object<T: Serialize>(value: &T) -> JsonObject {
     match serde_json::to_value(value) {
@@ -68,9 +66,15 @@ pub(super) fn get_prompt(
         .prompts
         .iter()
         .find(|p| p.definition().name == params.name)
-        .ok_or_else(|| RpcError::invalid_params(format!("unknown prompt `{}`", params.name)))?;
-    let future = prompt.get(ctx, params.arguments);
-    Ok(Box::pin(async move { future.await.map(|r| to_object(&r)) }))
+        .ok_or_else(|| RpcError::invalid_params(format!("unknown prompt `{}`", params.name)))?
+        .clone();
+    // Expanded when the middleware runs the call, not before.
+    Ok(Box::pin(async move {
+        prompt
+            .get(ctx, params.arguments)
+            .await
+            .map(|r| to_object(&r))
+    }))
 }
 
 pub(super) fn list_resources(

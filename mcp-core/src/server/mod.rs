@@ -23,6 +23,7 @@ pub use subscriptions::ListChanged;
 use crate::error::RpcError;
 use crate::input::{DEFAULT_STATE_TTL, StateKey};
 use crate::jsonrpc::{JsonObject, Notification};
+use crate::middleware::{Deferred, Middleware};
 use crate::plugin::registry::{Registry, Slot, Snapshot};
 use crate::plugin::{Catalog, Plugin, PluginCapabilities, Prefix, StartError};
 use crate::prompt::Prompt;
@@ -46,6 +47,8 @@ pub struct Server {
     /// The key that signs `requestState`: from the builder, replaceable by
     /// [`Server::with_request_state_key`].
     pub(crate) state_key: StateKey,
+    /// The layers around calls: from the builder, wrapped by [`Server::with_layer`].
+    pub(crate) middleware: Middleware,
 }
 
 /// A server that does not keep its tools alive: what a request's [`Context`](crate::Context)
@@ -55,6 +58,7 @@ pub(crate) struct WeakServer {
     inner: Weak<ServerInner>,
     eras: Eras,
     state_key: StateKey,
+    middleware: Middleware,
 }
 
 impl WeakServer {
@@ -64,6 +68,7 @@ impl WeakServer {
             inner: self.inner.upgrade()?,
             eras: self.eras,
             state_key: self.state_key.clone(),
+            middleware: self.middleware.clone(),
         })
     }
 }
@@ -115,6 +120,7 @@ impl Server {
             prompts: Vec::new(),
             resources: Vec::new(),
             plugins: Vec::new(),
+            layers: Vec::new(),
             subscriptions: false,
             page_size: 100,
             outbox_capacity: DEFAULT_OUTBOX_CAPACITY,
@@ -174,6 +180,7 @@ impl Server {
             inner: Arc::downgrade(&self.inner),
             eras: self.eras,
             state_key: self.state_key.clone(),
+            middleware: self.middleware.clone(),
         }
     }
 
@@ -429,6 +436,7 @@ pub struct ServerBuilder {
     prompts: Vec<Arc<dyn Prompt>>,
     resources: Vec<Arc<dyn ResourceProvider>>,
     plugins: Vec<(Prefix, Arc<dyn Plugin>)>,
+    layers: Vec<Deferred>,
     subscriptions: bool,
     page_size: usize,
     outbox_capacity: usize,
@@ -645,6 +653,7 @@ impl ServerBuilder {
                 )),
             }),
             eras: self.eras,
+            middleware: Middleware::build(self.layers),
             state_key: match self.state_key {
                 Some(secret) => StateKey::new(secret, self.state_ttl),
                 None => StateKey::random(self.state_ttl),

@@ -20,6 +20,7 @@ use crate::input::{InputRound, Suspendable};
 use crate::jsonrpc::{
     ErrorResponse, JsonObject, Message, Notification, Request, RequestId, Response,
 };
+use crate::middleware::McpCall;
 use crate::protocol::{
     CacheHint, CallToolParams, CancelledParams, DiscoverResult, InitializeParams, InitializeResult,
     ListToolsResult, PaginatedParams, ProtocolVersion, RESULT_COMPLETE, ResourceUriParams,
@@ -551,8 +552,12 @@ impl ServerSession {
                                 tool.call(ctx, arguments)
                             });
                         }
-                        let future = tool.call(ctx, arguments);
-                        Ok(Box::pin(async move { Ok(to_object(&future.await)) }) as Answer)
+                        // The tool is called when the middleware runs the call, not before:
+                        // a layer that refuses it keeps it from running at all.
+                        Ok(
+                            Box::pin(async move { Ok(to_object(&tool.call(ctx, arguments).await)) })
+                                as Answer,
+                        )
                     },
                 );
             }
@@ -786,9 +791,19 @@ impl ServerSession {
             cancel.clone(),
             Some(server.downgrade()),
         );
-        let future = match make(server, ctx, params) {
+        let call = McpCall::parts(method, params.as_ref());
+        let future = match make(server, ctx.clone(), params) {
             Ok(f) => f,
             Err(e) => return Routed::Answer(Err(e)),
+        };
+        // The middleware seam: the calls that run as tasks pass through the server's layers.
+        let future = match call {
+            Some((method, name, arguments)) => {
+                let identity = self.inner.principal.get().cloned();
+                let call = McpCall::new(method, name, arguments, identity, ctx, future);
+                server.middleware.run(call)
+            }
+            None => future,
         };
         let mut future: Answer = match input {
             Some(round) => Box::pin(Suspendable::new(future, round, cancel.clone())),
