@@ -259,3 +259,64 @@ async fn a_closed_stdout_ends_an_idle_server_too() {
     assert!(!status.success(), "{status}");
     drop(input);
 }
+
+/// Starts the fixture over HTTP with its hook-logging plugin, stops it with `signals` (one
+/// or two), and returns what the hooks wrote.
+async fn hooks_through_signals(signals: &[Signal]) -> String {
+    let dir = TempDir::new("plugin-hooks");
+    let hooks = dir.join("hooks.log");
+    let mut command = Command::new(FIXTURE);
+    command
+        .args(["--transport", "http", "--bind", "127.0.0.1:0"])
+        .arg("--hook-log")
+        .arg(&hooks);
+    let (mut child, _addr, _log) = start_http(command).await;
+    within("the server stops on a signal", async {
+        for signal in signals {
+            send(&child, *signal);
+        }
+        let status = child.wait().await.expect("the server exits");
+        assert!(status.success(), "{status}");
+    })
+    .await;
+    std::fs::read_to_string(&hooks).expect("the hooks wrote their log")
+}
+
+#[tokio::test]
+async fn plugin_hooks_run_exactly_once_on_graceful_shutdown() {
+    assert_eq!(
+        hooks_through_signals(&[Signal::SIGTERM]).await,
+        "start\nshutdown\n"
+    );
+    assert_eq!(
+        hooks_through_signals(&[Signal::SIGINT]).await,
+        "start\nshutdown\n"
+    );
+    // A second signal stops at once, and still runs the hooks once.
+    assert_eq!(
+        hooks_through_signals(&[Signal::SIGTERM, Signal::SIGTERM]).await,
+        "start\nshutdown\n"
+    );
+
+    // Over stdio, the client closing its end is the graceful end.
+    let dir = TempDir::new("plugin-hooks-stdio");
+    let hooks = dir.join("hooks.log");
+    let mut child = Command::new(FIXTURE)
+        .arg("--hook-log")
+        .arg(&hooks)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the fixture starts");
+    within("the server ends with its input", async {
+        drop(child.stdin.take());
+        let status = child.wait().await.expect("the server exits");
+        assert!(status.success(), "{status}");
+    })
+    .await;
+    assert_eq!(
+        std::fs::read_to_string(&hooks).unwrap(),
+        "start\nshutdown\n"
+    );
+}

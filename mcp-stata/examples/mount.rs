@@ -1,15 +1,15 @@
 //! Run with: cargo run -p mcp-stata --example mount
 //!
-//! A server of your own that mounts the Stata tools beside a tool of its own, over stdio.
+//! A server of your own that mounts the Stata plugin beside a tool of its own (stdio by
+//! default; `-- --transport http --bind 127.0.0.1:8000` for HTTP: every flag of the serving
+//! call works).
 //! It finds Stata as `mcp-stata` does (`STATA_PATH`, the usual installs, `PATH`) and still
 //! starts without it: the Stata tools then explain how to set `STATA_PATH`.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use mcp_core::{Server, tool};
-use mcp_stata::tools::INSTRUCTIONS;
-use mcp_stata::{StataTools, ToolsConfig};
+use mcp_stata::{StataPlugin, ToolsConfig};
 
 // ANCHOR: own_tool
 /// Counts the words of a text (a tool of the host server, next to Stata's).
@@ -29,15 +29,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let config = ToolsConfig::locate()
         .working_dir(std::env::current_dir()?)
         .timeout(Duration::from_secs(30 * 60));
-    // Shared, so that the sessions can be closed when the server stops.
-    let stata = Arc::new(StataTools::new(config));
     let server = Server::builder("my-research-server", "1.0")
-        .instructions(INSTRUCTIONS)
         .tool(word_count)
-        .tools_shared(Arc::clone(&stata))
+        // The Stata tools, their instructions, and their sessions closed at shutdown.
+        .plugin(StataPlugin::new(config))
         .build()?;
-    mcp_transport::stdio::serve(&server).await?;
-    stata.close_all_sessions().await;
+    // stdio by default; the plugin's start and shutdown hooks run here.
+    mcp_transport::serve(&server).await?;
     Ok(())
 }
 // ANCHOR_END: mount

@@ -58,4 +58,4 @@ pub use outcome::{
 pub use process::ExitInfo;
 pub use session::{ConsoleSession, SessionError, SessionOptions, SessionRun};
 pub use slurm::{ArrayOptions, SlurmArray, SlurmConfig, SlurmRun};
-pub use tools::{StataTools, ToolError, ToolsConfig};
+pub use tools::{StataPlugin, StataTools, ToolError, ToolsConfig};

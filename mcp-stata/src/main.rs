@@ -9,8 +9,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use mcp_core::Server;
-use mcp_stata::tools::INSTRUCTIONS;
-use mcp_stata::{StataArgs, StataTools, ToolsConfig};
+use mcp_stata::{StataArgs, StataPlugin, ToolsConfig};
 use mcp_transport::ServeArgs;
 
 /// An MCP server that runs Stata: do-files and code in batch runs (on this machine or a Slurm
@@ -28,18 +27,14 @@ struct Args {
 }
 
 async fn run(args: Args, config: ToolsConfig) -> Result<(), Box<dyn std::error::Error>> {
-    let tools = std::sync::Arc::new(StataTools::new(config));
     let server = Server::builder("mcp-stata", env!("CARGO_PKG_VERSION"))
         .title("Stata")
-        .instructions(INSTRUCTIONS)
-        .tools_shared(std::sync::Arc::clone(&tools))
+        .plugin(StataPlugin::new(config))
         .build()?;
-    // stdio, or HTTP on --bind; a graceful stop on SIGINT or SIGTERM.
-    let served = args.serve.run(&server).await;
-    // Sessions end cleanly; batch runs still going are killed (with their process groups)
-    // when the runtime drops them.
-    tools.close_all_sessions().await;
-    Ok(served?)
+    // stdio, or HTTP on --bind; a graceful stop on SIGINT or SIGTERM. The plugin's shutdown
+    // hook then ends the sessions cleanly; batch runs still going are killed (with their
+    // process groups) when the runtime drops them.
+    Ok(args.serve.run(&server).await?)
 }
 
 fn main() -> ExitCode {

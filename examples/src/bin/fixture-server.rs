@@ -12,12 +12,18 @@
 //!   guard whose drop writes `<dir>/dropped`: proof that cancelling dropped the tool.
 //! - `panic {}`: panics (the server answers -32603 and keeps serving).
 //! - `echo {text}`: returns `text`.
+//!
+//! With `--hook-log FILE`, a plugin whose start and shutdown hooks append `start` and
+//! `shutdown` to FILE, one line each time they run.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
-use mcp_core::{Progress, Server, tool};
+use mcp_core::plugin::PluginError;
+use mcp_core::tool::BoxFuture;
+use mcp_core::{Catalog, Plugin, PluginHandle, Progress, Server, tool};
 use mcp_transport::ServeArgs;
 
 /// How often `lockstep` looks for its acknowledgement file.
@@ -83,10 +89,47 @@ async fn echo(
     text
 }
 
+/// A plugin that offers nothing and writes a line to its file each time a hook runs.
+struct HookLog(PathBuf);
+
+impl HookLog {
+    fn append(&self, line: &str) {
+        use std::io::Write;
+        let written = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.0)
+            .and_then(|mut f| writeln!(f, "{line}"));
+        if let Err(error) = written {
+            tracing::error!(%error, "could not write the hook log");
+        }
+    }
+}
+
+impl Plugin for HookLog {
+    fn name(&self) -> String {
+        "hook-log".into()
+    }
+    fn catalog(&self) -> Catalog {
+        Catalog::new()
+    }
+    fn start(self: Arc<Self>, _: PluginHandle) -> BoxFuture<Result<(), PluginError>> {
+        self.append("start");
+        Box::pin(std::future::ready(Ok(())))
+    }
+    fn shutdown(self: Arc<Self>) -> BoxFuture<()> {
+        self.append("shutdown");
+        Box::pin(std::future::ready(()))
+    }
+}
+
 /// A server whose tools exist to be tested: lockstep, hang, panic and echo.
 #[derive(Debug, Parser)]
 #[command(version)]
 struct Args {
+    /// Mount a plugin that logs its start and shutdown hooks to this file.
+    #[arg(long)]
+    hook_log: Option<PathBuf>,
     #[command(flatten)]
     serve: ServeArgs,
 }
@@ -94,12 +137,15 @@ struct Args {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
-    let server = Server::builder("fixture-server", env!("CARGO_PKG_VERSION"))
+    let mut builder = Server::builder("fixture-server", env!("CARGO_PKG_VERSION"))
         .tool(lockstep)
         .tool(hang)
         .tool(panic)
-        .tool(echo)
-        .build()?;
+        .tool(echo);
+    if let Some(path) = args.hook_log.clone() {
+        builder = builder.plugin(HookLog(path));
+    }
+    let server = builder.build()?;
     args.serve.run(&server).await?;
     Ok(())
 }

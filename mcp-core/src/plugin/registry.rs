@@ -105,12 +105,22 @@ impl Registry {
         all
     }
 
-    /// The server's instructions, then each plugin's under its name.
+    /// The server's instructions, then each plugin's under its name (a single source's
+    /// text as it is).
     pub(crate) fn instructions(&self) -> Option<String> {
         let live = self.read();
         let mut parts = Vec::new();
-        for (slot, text) in self.slots.iter().zip(&live.instructions) {
-            let Some(text) = text else { continue };
+        let given: Vec<(&Slot, &String)> = self
+            .slots
+            .iter()
+            .zip(&live.instructions)
+            .filter_map(|(slot, text)| Some((slot, text.as_ref()?)))
+            .collect();
+        // One source alone speaks as the server; several each under a heading.
+        if let [(_, text)] = given.as_slice() {
+            return Some((*text).clone());
+        }
+        for (slot, text) in given {
             match slot.plugin {
                 None => parts.push(text.clone()),
                 Some(_) => parts.push(format!("## {}\n\n{text}", slot.name)),

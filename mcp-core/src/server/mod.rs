@@ -221,7 +221,8 @@ impl Server {
         self.inner.registry.snapshot()
     }
 
-    /// The instructions: the server's own, then each plugin's under its name.
+    /// The instructions: the server's own, then each plugin's under its name (one source
+    /// alone: its text as it is).
     pub fn instructions(&self) -> Option<String> {
         self.inner.registry.instructions()
     }

@@ -38,6 +38,7 @@ mod code;
 mod config;
 mod error;
 mod headline;
+mod plugin;
 mod progress;
 mod report;
 mod run;
@@ -56,6 +57,7 @@ pub use array::{ArrayReport, ElementReport};
 pub use budget::DEFAULT_MAX_RESULT_BYTES;
 pub use config::ToolsConfig;
 pub use error::ToolError;
+pub use plugin::StataPlugin;
 pub use report::{CommandReport, GraphReport, RunReport, SlurmReport, Status};
 pub use sessions::SessionInfo;
 
