@@ -37,6 +37,18 @@ fi
 /usr/bin/caddy version
 /usr/sbin/apache2 -v | sed -n 1p
 
+step "Prometheus (Debian's prometheus package): promtool and a real server scrape --metrics"
+if [ ! -x /usr/bin/prometheus ] || [ ! -x /usr/bin/promtool ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  # The test starts its own Prometheus on a free loopback port, with its own scrape config;
+  # the package's service (if the machine runs one) is not used.
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+    prometheus >/dev/null
+fi
+/usr/bin/promtool --version | sed -n 1p
+
 step "Slurm (Debian's slurmctld, slurmd, munge): a single-node cluster for the Stata plugin's tests"
 bash scripts/slurm.sh install
 trap 'bash scripts/slurm.sh stop' EXIT

@@ -44,6 +44,17 @@ struct Inner {
     server: Option<WeakServer>,
     /// The task this call runs as (or may become, in 2026-07-28).
     task: OnceLock<Arc<TaskRun>>,
+    /// Told of each progress notification sent (set by middleware, such as metrics).
+    on_progress: std::sync::OnceLock<ProgressObserver>,
+}
+
+/// What middleware runs for each progress notification a call sends.
+pub(crate) struct ProgressObserver(pub(crate) Box<dyn Fn() + Send + Sync>);
+
+impl std::fmt::Debug for ProgressObserver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ProgressObserver")
+    }
 }
 
 #[derive(Debug, Default)]
@@ -85,6 +96,7 @@ impl Context {
                 progress: Mutex::new(ProgressState::default()),
                 server,
                 task: OnceLock::new(),
+                on_progress: std::sync::OnceLock::new(),
             }),
         }
     }
@@ -242,11 +254,21 @@ impl Context {
         };
         let note = Notification::new(methods::PROGRESS, Some(to_object(&params)));
         // A closed transport means nobody listens any more: the tool carries on regardless.
-        let _ = self
+        let sent = self
             .inner
             .reply
             .send(note.into(), Some(self.inner.request_id.clone()))
             .await;
+        if sent.is_ok()
+            && let Some(observe) = self.inner.on_progress.get()
+        {
+            (observe.0)();
+        }
+    }
+
+    /// Sets what runs for each progress notification sent (the first setter wins).
+    pub(crate) fn observe_progress(&self, observer: ProgressObserver) {
+        let _ = self.inner.on_progress.set(observer);
     }
 
     /// Counts a report: its value (the one it sets, or one past the last) and the total.

@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod http;
 pub mod http_client;
+pub mod metrics;
 pub mod stdio;
 
 pub use cli::{ServeArgs, serve};

@@ -1,5 +1,5 @@
-//! Middleware around calls, in the tower model: a [`Layer`](tower::Layer) wraps the
-//! [`Service`](tower::Service) that runs a call ([`McpCall`] in, the result object out,
+//! Middleware around calls, in the tower model: a [`Layer`] wraps the
+//! [`Service`] that runs a call ([`McpCall`] in, the result object out,
 //! [`RpcError`] for a refusal).
 //!
 //! The requests that run as tasks of their own pass through the stack: `tools/call`,
@@ -135,6 +135,13 @@ impl McpCall {
     /// The call's context: its request id, progress token, cancellation, caller.
     pub fn context(&self) -> &Context {
         &self.ctx
+    }
+
+    /// Runs `observer` each time the call sends a progress notification (for metrics). One
+    /// observer per call: a second is ignored.
+    pub fn on_progress_sent(&self, observer: impl Fn() + Send + Sync + 'static) {
+        self.ctx
+            .observe_progress(crate::context::ProgressObserver(Box::new(observer)));
     }
 }
 

@@ -5,7 +5,7 @@
 //! under a prefix with [`ServerBuilder::plugin_prefixed`](crate::ServerBuilder::plugin_prefixed)
 //! (tool and prompt `name` become `prefix_name`, a resource `scheme://path` becomes
 //! `scheme://prefix/path`). Two plugins offering the same name fail to build, with a
-//! [`BuildError::Clash`](crate::BuildError::Clash) naming both.
+//! [`BuildError::Clash`] naming both.
 //!
 //! A plugin's catalog may change while the server runs: the plugin keeps the [`PluginHandle`]
 //! its [`start`](Plugin::start) hook receives and calls [`PluginHandle::set_catalog`] whenever

@@ -55,6 +55,12 @@ pub struct HttpArgs {
     #[arg(long, env = "MCP_NO_LEGACY_SSE")]
     pub no_legacy_sse: bool,
 
+    /// Serve metrics in the Prometheus text format at `/metrics` on the HTTP listener: calls,
+    /// errors and duration per tool, progress sent, sessions and streams open, refusals by
+    /// reason, bytes sent (HTTP transports only).
+    #[arg(long, env = "MCP_METRICS")]
+    pub metrics: bool,
+
     /// Answer each request with one JSON body instead of an SSE stream. Progress is then
     /// lost: only for clients that cannot read SSE.
     #[arg(long, env = "MCP_JSON_RESPONSE")]

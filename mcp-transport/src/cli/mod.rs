@@ -67,6 +67,7 @@
 //! | `--send-timeout DURATION` | `MCP_SEND_TIMEOUT` | `60s` |
 //! | `--trusted-proxies ADDRS` | `MCP_TRUSTED_PROXIES` | none |
 //! | `--shutdown-timeout DURATION` | `MCP_SHUTDOWN_TIMEOUT` | `10s` |
+//! | `--metrics` | `MCP_METRICS=1` | off (see [`crate::metrics`]) |
 //! | `--eras both\|stateful\|stateless` | `MCP_ERAS` | what the server was built with |
 //! | `--request-state-key SECRET` | `MCP_REQUEST_STATE_KEY` | a random key per process |
 //! | `--log-level FILTER` | `RUST_LOG` | `info` |
@@ -78,7 +79,8 @@
 //! calls finish within `--shutdown-timeout`, then answers each call still running with a
 //! JSON-RPC error (`-32000`, `data.reason` `"shutdown"`) on its stream before it closes: no
 //! call is cut off silently. A second signal stops waiting. Over stdio the server also ends
-//! when its client closes stdin (running calls are cancelled) or stdout.
+//! when its client closes stdin (running calls are cancelled) or stdout. Every plugin's
+//! shutdown hook runs once when serving ends (its start hook ran before serving began).
 
 mod duration;
 mod error;
@@ -96,6 +98,7 @@ use clap::{Args as _, FromArgMatches as _};
 use mcp_core::Server;
 
 use crate::http;
+use crate::metrics::Metrics;
 use crate::stdio::StdioServer;
 use shutdown::Signals;
 
@@ -175,6 +178,12 @@ impl ServeArgs {
 
     async fn serve_started(&self, server: &Server, mut signals: Signals) -> Result<(), ServeError> {
         match self.transport {
+            Transport::Stdio if self.http.metrics => {
+                return Err(ServeError::Config(
+                    "--metrics serves /metrics on the HTTP listener: use --transport http or sse"
+                        .into(),
+                ));
+            }
             Transport::Stdio => {
                 tracing::info!(
                     server = %server.info().name,
@@ -204,7 +213,16 @@ impl ServeArgs {
                         "--transport sse serves the legacy HTTP+SSE transport: drop --no-legacy-sse".into(),
                     ));
                 }
-                let config = self.http.config()?;
+                let mut config = self.http.config()?;
+                let metered;
+                let server = if self.http.metrics {
+                    let metrics = Metrics::new();
+                    config = config.metrics(metrics.clone());
+                    metered = server.with_layer(metrics.layer());
+                    &metered
+                } else {
+                    server
+                };
                 let running = http::serve(self.http.bind.as_str(), server, config).await?;
                 self.announce(server, &running);
                 signals.nth(1).await;

@@ -17,6 +17,8 @@ use super::sse::SseBody;
 /// stream that yields each event as its own frame.
 pub struct McpBody {
     kind: Kind,
+    /// Counts the bytes sent, when metrics are on.
+    meter: Option<crate::metrics::Metrics>,
 }
 
 enum Kind {
@@ -39,20 +41,31 @@ impl std::fmt::Debug for McpBody {
 impl McpBody {
     /// An empty body.
     pub fn empty() -> Self {
-        McpBody { kind: Kind::Empty }
+        McpBody {
+            kind: Kind::Empty,
+            meter: None,
+        }
     }
 
     /// A body holding `bytes`.
     pub fn full(bytes: impl Into<Bytes>) -> Self {
         McpBody {
             kind: Kind::Full(Some(bytes.into())),
+            meter: None,
         }
     }
 
     pub(crate) fn sse(body: SseBody) -> Self {
         McpBody {
             kind: Kind::Sse(Box::new(body)),
+            meter: None,
         }
+    }
+
+    /// This body, its bytes counted into `metrics`.
+    pub(crate) fn metered(mut self, metrics: crate::metrics::Metrics) -> Self {
+        self.meter = Some(metrics);
+        self
     }
 
     /// Whether this body is an event stream.
@@ -69,11 +82,18 @@ impl Body for McpBody {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
-        match &mut self.kind {
+        let this = &mut *self;
+        let frame = match &mut this.kind {
             Kind::Empty => Poll::Ready(None),
             Kind::Full(bytes) => Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b)))),
             Kind::Sse(body) => Pin::new(body.as_mut()).poll_frame(cx),
+        };
+        if let (Some(meter), Poll::Ready(Some(Ok(frame)))) = (&this.meter, &frame)
+            && let Some(data) = frame.data_ref()
+        {
+            meter.sent_bytes(data.len());
         }
+        frame
     }
 
     fn is_end_stream(&self) -> bool {

@@ -190,6 +190,7 @@ pub struct HttpConfig {
     pub(crate) header_read_timeout: Duration,
     pub(crate) request_body_timeout: Duration,
     pub(crate) send_timeout: Duration,
+    pub(crate) metrics: Option<crate::metrics::Metrics>,
 }
 
 /// One accepted bearer token and the identity it stands for.
@@ -221,6 +222,7 @@ impl Default for HttpConfig {
             header_read_timeout: Duration::from_secs(30),
             request_body_timeout: Duration::from_secs(60),
             send_timeout: Duration::from_secs(60),
+            metrics: None,
         }
     }
 }
@@ -253,11 +255,23 @@ impl fmt::Debug for HttpConfig {
             .field("header_read_timeout", &self.header_read_timeout)
             .field("request_body_timeout", &self.request_body_timeout)
             .field("send_timeout", &self.send_timeout)
+            .field("metrics", &self.metrics.is_some())
             .finish_non_exhaustive()
     }
 }
 
 impl HttpConfig {
+    /// Serves `metrics` at `GET /metrics` in the Prometheus text format (default: off), and
+    /// counts refused requests and bytes sent into them. Behind the same host check and
+    /// bearer authentication as the MCP endpoint. Add [`Metrics::layer`] to the server to
+    /// count its calls (the serving call's `--metrics` does both).
+    ///
+    /// [`Metrics::layer`]: crate::metrics::Metrics::layer
+    pub fn metrics(mut self, metrics: crate::metrics::Metrics) -> Self {
+        self.metrics = Some(metrics);
+        self
+    }
+
     /// The path of the streamable HTTP endpoint (default `/mcp`).
     pub fn endpoint(mut self, path: impl Into<String>) -> Self {
         self.endpoint = path.into();

@@ -64,6 +64,37 @@ pub(crate) enum Rejection {
 }
 
 impl Rejection {
+    /// A short name of the refusal, for metrics.
+    pub(crate) fn reason(&self) -> &'static str {
+        use Rejection::*;
+        match self {
+            BadHost => "bad_host",
+            BadOrigin => "bad_origin",
+            DuplicateHeader(_) => "duplicate_header",
+            RequestTimeout => "request_timeout",
+            Unauthorized => "unauthorized",
+            NotFound => "not_found",
+            MethodNotAllowed(_) => "method_not_allowed",
+            NotAcceptable(_) => "not_acceptable",
+            UnsupportedMediaType => "unsupported_media_type",
+            PayloadTooLarge(_) => "payload_too_large",
+            BodyRead => "body_read",
+            MissingSession => "missing_session",
+            InitializeWithSession => "initialize_with_session",
+            UnknownSession => "unknown_session",
+            BadProtocolVersion(_) => "bad_protocol_version",
+            BadLastEventId(_) => "bad_last_event_id",
+            StreamConflict => "stream_conflict",
+            MissingLegacySession => "missing_legacy_session",
+            TooManySessions => "too_many_sessions",
+            ShuttingDown => "shutting_down",
+            NoEntropy => "no_entropy",
+            Malformed(_) => "malformed",
+            Rpc(..) => "protocol_error",
+            ForRequest(inner, _) => inner.reason(),
+        }
+    }
+
     pub(crate) fn status(&self) -> StatusCode {
         use Rejection::*;
         match self {

@@ -26,6 +26,9 @@ use super::reject::Rejection;
 use super::session::{Admitted, Counters, HttpSession, SessionTable, Stats};
 use super::{legacy, stateless, streamable};
 
+/// Where metrics are served, when they are on.
+const METRICS_PATH: &str = "/metrics";
+
 /// The future of one answer, as hyper wants it.
 pub(crate) type ServiceFuture =
     Pin<Box<dyn Future<Output = Result<Response<McpBody>, Infallible>> + Send>>;
@@ -37,11 +40,18 @@ fn answering(
     Box::pin(answer.map(|answer| Ok(answer.unwrap_or_else(refuse))))
 }
 
-/// The response to a refused request.
+/// The response to a refused request (marked with its reason, for metrics).
 fn refuse(rejection: Rejection) -> Response<McpBody> {
     tracing::debug!(status = %rejection.status(), reason = %rejection, "request refused");
-    rejection.into_response()
+    let reason = Refused(rejection.reason());
+    let mut response = rejection.into_response();
+    response.extensions_mut().insert(reason);
+    response
 }
+
+/// Why a response refuses its request.
+#[derive(Debug, Clone, Copy)]
+struct Refused(&'static str);
 
 /// What every handler shares.
 pub(crate) struct Shared {
@@ -240,9 +250,23 @@ impl McpService {
         B::Data: Send,
         B::Error: Into<Box<dyn StdError + Send + Sync>>,
     {
-        match self.route(request, peer) {
+        let answer = match self.route(request, peer) {
             Ok(answer) => answer,
             Err(rejection) => Box::pin(std::future::ready(Ok(refuse(rejection)))),
+        };
+        match &self.shared.config.metrics {
+            None => answer,
+            Some(metrics) => {
+                let metrics = metrics.clone();
+                Box::pin(answer.map(move |answer| {
+                    answer.map(|response| {
+                        if let Some(Refused(reason)) = response.extensions().get::<Refused>() {
+                            metrics.refused(reason);
+                        }
+                        response.map(|body| body.metered(metrics))
+                    })
+                }))
+            }
         }
     }
 
@@ -265,6 +289,19 @@ impl McpService {
         };
         let path = request.uri().path();
         let method = request.method().clone();
+        if path == METRICS_PATH
+            && let Some(metrics) = &shared.config.metrics
+        {
+            if method != Method::GET {
+                return Err(Rejection::MethodNotAllowed("GET"));
+            }
+            let text = metrics.render(Some(shared.counters.get()));
+            let response = Response::builder()
+                .header(http::header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)
+                .body(McpBody::full(text))
+                .expect("a valid response");
+            return Ok(Box::pin(std::future::ready(Ok(response))));
+        }
         let owned = shared.clone();
         if path == shared.config.endpoint {
             return match method {
