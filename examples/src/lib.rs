@@ -10,6 +10,8 @@
 //!   arrives (for any other server, use `mcp-probe`).
 //! - `notes-server`: prompts and resources written with `#[prompt]` and `#[resource]`.
 //! - `fixture-server`: tools whose only purpose is to be tested (lockstep, hang, panic, echo).
+//! - `plugins-demo`: a tool of its own, the notes mounted as a plugin under a prefix, and a
+//!   stack of middleware layers ([`plugins`]), including one written from scratch.
 //! - `mount-hyper`: an existing hyper application with the MCP server mounted beside its routes.
 //! - `conformance-server`: the [`conformance`] server, for the official conformance suite.
 //! - [`tour`]: the tools of the guide's chapter on writing tools.
@@ -17,5 +19,6 @@
 
 pub mod conformance;
 pub mod notes;
+pub mod plugins;
 pub mod replay;
 pub mod tour;

@@ -259,3 +259,53 @@ async fn a_catalog_found_at_start_and_changed_later_reaches_clients() {
     server.shutdown_plugins().await;
     assert_eq!(dynamic.stopped.load(Ordering::SeqCst), 1);
 }
+
+/// Counts its runs: proof that a refused call never ran.
+static COUNTED_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+/// Counts its runs.
+#[tool]
+async fn counted() -> String {
+    COUNTED_RUNS.fetch_add(1, Ordering::SeqCst);
+    "ran".into()
+}
+
+#[tokio::test]
+async fn the_guides_quota_layer_refuses_past_the_limit_before_the_tool_runs() {
+    let server = Server::builder("quota", "1")
+        .tool(counted)
+        .layer(examples::plugins::QuotaLayer::new(2))
+        .build()
+        .unwrap();
+    let client = memory::connect(&server).await.unwrap();
+    for _ in 0..2 {
+        assert_eq!(
+            client.call_tool("counted", json!({})).await.unwrap().text(),
+            "ran"
+        );
+    }
+    let refused = client.call_tool("counted", json!({})).await.unwrap_err();
+    assert!(
+        refused
+            .to_string()
+            .contains("anonymous has used its 2 tool calls"),
+        "{refused}"
+    );
+    assert_eq!(COUNTED_RUNS.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn the_guides_server_mounts_its_plugin_beside_its_own_tool() {
+    let server = examples::plugins::server().unwrap();
+    let client = memory::connect(&server).await.unwrap();
+    let r = client
+        .call_tool("word_count", json!({"text": "one two three"}))
+        .await
+        .unwrap();
+    assert_eq!(r.text(), "3 words");
+    let r = client
+        .call_tool("notes_add_note", json!({"text": "hi"}))
+        .await
+        .unwrap();
+    assert_eq!(r.text(), "1 notes");
+}
