@@ -168,3 +168,42 @@ async fn prometheus_scrapes_the_per_tool_call_count() {
     .await
     .expect("Prometheus answered within the limit");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mcp_metrics_in_the_environment_turns_metrics_on_and_stdio_refuses_them() {
+    tokio::time::timeout(LIMIT, async {
+        let mut command = Command::new(DEMO);
+        command
+            .args(["--transport", "http", "--bind", "127.0.0.1:0"])
+            .env("MCP_METRICS", "1");
+        let (_demo, addr, _log) = start_http(command).await;
+        let (status, text) = get(&addr, "/metrics").await;
+        assert_eq!(status, 200, "{text}");
+        assert_eq!(sample(&text, "mcp_sessions_open"), Some(0.0), "{text}");
+
+        // Without the flag there is no such page.
+        let (_plain, addr, _log) = start_http({
+            let mut c = Command::new(DEMO);
+            c.args(["--transport", "http", "--bind", "127.0.0.1:0"]);
+            c
+        })
+        .await;
+        assert_eq!(get(&addr, "/metrics").await.0, 404);
+
+        // There is no listener to serve them on over stdio: a clear error, not silence.
+        let output = Command::new(DEMO)
+            .args(["--transport", "stdio", "--metrics"])
+            .stdin(Stdio::null())
+            .output()
+            .await
+            .unwrap();
+        assert!(!output.status.success());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("--metrics serves /metrics on the HTTP listener"),
+            "{stderr}"
+        );
+    })
+    .await
+    .expect("within the limit");
+}

@@ -58,7 +58,13 @@ pub struct HttpArgs {
     /// Serve metrics in the Prometheus text format at `/metrics` on the HTTP listener: calls,
     /// errors and duration per tool, progress sent, sessions and streams open, refusals by
     /// reason, bytes sent (HTTP transports only).
-    #[arg(long, env = "MCP_METRICS")]
+    /// `MCP_METRICS` takes `1`/`0` as well as `true`/`false`, `yes`/`no`, `on`/`off`.
+    #[arg(
+        long,
+        env = "MCP_METRICS",
+        action = clap::ArgAction::SetTrue,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
     pub metrics: bool,
 
     /// Answer each request with one JSON body instead of an SSE stream. Progress is then

@@ -266,6 +266,9 @@ impl ServeArgs {
             "no authentication"
         };
         tracing::info!("accepting {}; {auth}", running.service().accepted_hosts());
+        if http.metrics {
+            tracing::info!("metrics (Prometheus text format) at http://{addr}/metrics");
+        }
         tracing::info!(
             "protocol eras: {} ({})",
             server.eras(),
