@@ -21,6 +21,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::context::Context;
+use crate::error::RpcError;
 use crate::jsonrpc::JsonObject;
 use crate::prompt::Prompt;
 use crate::protocol::{CallToolResult, Content, ToolDefinition};
@@ -39,6 +40,21 @@ pub trait Tool: Send + Sync + 'static {
 
     /// Runs the tool. Failures belong in the result (`isError: true`), not in a panic.
     fn call(&self, ctx: Context, arguments: JsonObject) -> BoxFuture<CallToolResult>;
+
+    /// Runs the tool where a failure may also be a JSON-RPC error: what the server calls.
+    ///
+    /// The default wraps [`call`](Self::call), whose failures are results. A tool that stands
+    /// for something else's (a proxy forwarding to another server) overrides it, so that a
+    /// protocol failure on the far side (the server died, the request was refused) reaches the
+    /// caller as the JSON-RPC error it is rather than as a tool result.
+    fn call_or_error(
+        &self,
+        ctx: Context,
+        arguments: JsonObject,
+    ) -> BoxFuture<Result<CallToolResult, RpcError>> {
+        let future = self.call(ctx, arguments);
+        Box::pin(async move { Ok(future.await) })
+    }
 }
 
 /// A function returning a tool is a tool: `#[tool] async fn count(..)` becomes
@@ -54,6 +70,14 @@ where
 
     fn call(&self, ctx: Context, arguments: JsonObject) -> BoxFuture<CallToolResult> {
         self().call(ctx, arguments)
+    }
+
+    fn call_or_error(
+        &self,
+        ctx: Context,
+        arguments: JsonObject,
+    ) -> BoxFuture<Result<CallToolResult, RpcError>> {
+        self().call_or_error(ctx, arguments)
     }
 }
 

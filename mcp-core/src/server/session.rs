@@ -554,10 +554,11 @@ impl ServerSession {
                         }
                         // The tool is called when the middleware runs the call, not before:
                         // a layer that refuses it keeps it from running at all.
-                        Ok(
-                            Box::pin(async move { Ok(to_object(&tool.call(ctx, arguments).await)) })
-                                as Answer,
-                        )
+                        Ok(Box::pin(async move {
+                            tool.call_or_error(ctx, arguments)
+                                .await
+                                .map(|r| to_object(&r))
+                        }) as Answer)
                     },
                 );
             }

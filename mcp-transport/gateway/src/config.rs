@@ -1,0 +1,251 @@
+//! The gateway's config file: which servers to mount, how to reach each, under what prefix.
+//!
+//! ```toml
+//! [servers.demo]
+//! command = ["streaming-demo", "--transport", "stdio"]
+//!
+//! [servers.remote]
+//! url = "http://127.0.0.1:9000/mcp"
+//! ```
+//!
+//! Each `[servers.NAME]` table mounts one server: `command` (a program and its arguments,
+//! spoken to over stdio, restarted with back-off when it dies) or `url` (streamable HTTP, or
+//! the legacy HTTP+SSE transport), never both. Its tools and prompts appear as `NAME_tool`
+//! (see [`crate::mount`] for resources); `prefix = ""` mounts the server unprefixed, and
+//! `prefix = "x_"` chooses another.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::upstream::{HttpTransport, Upstream};
+
+/// A parsed, checked config file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GatewayConfig {
+    /// The gateway's own identity.
+    #[serde(default)]
+    pub gateway: GatewaySection,
+    /// The servers to mount, by name (sorted: the order tools are listed in).
+    #[serde(default)]
+    pub servers: BTreeMap<String, ServerConfig>,
+}
+
+/// The `[gateway]` table: who the gateway says it is.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GatewaySection {
+    /// The name in `serverInfo` (default `mcp-gateway`).
+    #[serde(default = "default_name")]
+    pub name: String,
+    /// Instructions of its own, before those of the mounted servers.
+    #[serde(default)]
+    pub instructions: Option<String>,
+}
+
+impl Default for GatewaySection {
+    fn default() -> Self {
+        GatewaySection {
+            name: default_name(),
+            instructions: None,
+        }
+    }
+}
+
+fn default_name() -> String {
+    "mcp-gateway".to_owned()
+}
+
+/// One `[servers.NAME]` table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// A program and its arguments, started as a stdio server.
+    #[serde(default)]
+    pub command: Option<Vec<String>>,
+    /// Environment variables set for `command`.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// The working directory of `command` (default: the gateway's).
+    #[serde(default)]
+    pub cwd: Option<PathBuf>,
+    /// The URL of an HTTP server.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// How to speak to `url`: `auto` (streamable HTTP, falling back to legacy HTTP+SSE as the
+    /// spec says), `streamable` or `sse` (legacy; the URL is its SSE endpoint).
+    #[serde(default)]
+    pub transport: Option<HttpTransport>,
+    /// A bearer token sent to `url`.
+    #[serde(default)]
+    pub bearer_token: Option<String>,
+    /// What goes in front of every tool and prompt name and resource URI (default: the
+    /// server's name and `_`; `""` mounts it unprefixed).
+    #[serde(default)]
+    pub prefix: Option<String>,
+}
+
+/// Why a config file was refused.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML, or has a key or value the gateway does not know.
+    #[error("{path}: {message}")]
+    Syntax {
+        /// The file.
+        path: PathBuf,
+        /// The parser's message: what, and where (line and column).
+        message: String,
+    },
+    /// A server table is wrong.
+    #[error("{path}: [servers.{server}]: {why}")]
+    Server {
+        /// The file.
+        path: PathBuf,
+        /// The server's name.
+        server: String,
+        /// What is wrong.
+        why: String,
+    },
+    /// No server is configured.
+    #[error("{path}: no [servers.NAME] table: nothing to serve")]
+    Empty {
+        /// The file.
+        path: PathBuf,
+    },
+}
+
+/// A server to mount, as the config says: its name, how to reach it, its prefix.
+#[derive(Debug, Clone)]
+pub struct Mount {
+    /// The server's name (its table's).
+    pub name: String,
+    /// How to reach it.
+    pub upstream: Upstream,
+    /// The prefix of its names.
+    pub prefix: String,
+}
+
+impl GatewayConfig {
+    /// Reads and checks the file at `path`.
+    pub fn load(path: &Path) -> Result<GatewayConfig, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        GatewayConfig::parse(&text, path)
+    }
+
+    /// Parses and checks `text`; `path` only names it in errors.
+    pub fn parse(text: &str, path: &Path) -> Result<GatewayConfig, ConfigError> {
+        let config: GatewayConfig = toml::from_str(text).map_err(|e| ConfigError::Syntax {
+            path: path.to_owned(),
+            message: e.to_string().trim_end().to_owned(),
+        })?;
+        if config.servers.is_empty() {
+            return Err(ConfigError::Empty {
+                path: path.to_owned(),
+            });
+        }
+        for name in config.servers.keys() {
+            config.mount(name, path)?;
+        }
+        Ok(config)
+    }
+
+    /// Every server to mount, in name order.
+    pub fn mounts(&self) -> Vec<Mount> {
+        self.servers
+            .keys()
+            .filter_map(|name| self.mount(name, Path::new("")).ok())
+            .collect()
+    }
+
+    fn mount(&self, name: &str, path: &Path) -> Result<Mount, ConfigError> {
+        let server = &self.servers[name];
+        let bad = |why: String| ConfigError::Server {
+            path: path.to_owned(),
+            server: name.to_owned(),
+            why,
+        };
+        let valid_name = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+        if !valid_name {
+            return Err(bad(
+                "a server name is made of A-Z, a-z, 0-9, `_`, `-` and `.` (it becomes the prefix of tool names)".into(),
+            ));
+        }
+        let upstream = match (&server.command, &server.url) {
+            (Some(_), Some(_)) => {
+                return Err(bad(
+                    "both `command` and `url`: give one (a command to start over stdio, or the URL of a running server)".into(),
+                ));
+            }
+            (None, None) => {
+                return Err(bad(
+                    "neither `command` nor `url`: give one (a command to start over stdio, or the URL of a running server)".into(),
+                ));
+            }
+            (Some(command), None) => {
+                let Some((program, args)) = command.split_first() else {
+                    return Err(bad(
+                        "`command` is empty: give the program and its arguments".into(),
+                    ));
+                };
+                if server.transport.is_some() || server.bearer_token.is_some() {
+                    return Err(bad(
+                        "`transport` and `bearer_token` go with `url`, not with `command`".into(),
+                    ));
+                }
+                Upstream::Command {
+                    program: program.clone(),
+                    args: args.to_vec(),
+                    env: server.env.clone(),
+                    cwd: server.cwd.clone(),
+                }
+            }
+            (None, Some(url)) => {
+                if !server.env.is_empty() || server.cwd.is_some() {
+                    return Err(bad(
+                        "`env` and `cwd` go with `command`, not with `url`".into()
+                    ));
+                }
+                if !url.starts_with("http://") {
+                    return Err(bad(format!("url {url:?}: an http:// URL is needed")));
+                }
+                Upstream::Url {
+                    url: url.clone(),
+                    transport: server.transport.unwrap_or_default(),
+                    bearer_token: server.bearer_token.clone(),
+                }
+            }
+        };
+        let prefix = server.prefix.clone().unwrap_or_else(|| format!("{name}_"));
+        if !prefix
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        {
+            return Err(bad(format!(
+                "prefix {prefix:?}: use A-Z, a-z, 0-9, `_`, `-` and `.` (it goes in front of tool names)"
+            )));
+        }
+        Ok(Mount {
+            name: name.to_owned(),
+            upstream,
+            prefix,
+        })
+    }
+}
