@@ -409,6 +409,17 @@ impl Client {
             .map(drop)
     }
 
+    /// Asks for `notifications/{tools,prompts,resources}/list_changed` (delivered by
+    /// [`notifications`](Self::notifications)): a session gets them anyway; in the stateless
+    /// era this opens (or reopens) the `subscriptions/listen` request with the three opted in,
+    /// keeping the resources subscribed to, once the server acknowledged it.
+    pub async fn follow_list_changes(&self) -> Result<(), RequestError> {
+        if self.inner.stateless.get().is_some() {
+            return self.listen_for_lists().await;
+        }
+        Ok(())
+    }
+
     /// Reads a resource.
     pub async fn read_resource(&self, uri: &str) -> Result<ReadResourceResult, RequestError> {
         let params = ResourceUriParams {

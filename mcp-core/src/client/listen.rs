@@ -33,6 +33,8 @@ pub(super) struct Listening {
 #[derive(Default)]
 struct Open {
     uris: Vec<String>,
+    /// Whether the request also opts in to the three `list_changed` notifications.
+    lists: bool,
     id: Option<RequestId>,
 }
 
@@ -65,17 +67,34 @@ impl Client {
     /// Follows `uri` with a `subscriptions/listen` request naming it and every resource
     /// followed before, once the server acknowledges it; then ends the request it replaces.
     pub(super) async fn listen_for(&self, uri: &str) -> Result<(), RequestError> {
+        self.relisten(Some(uri)).await
+    }
+
+    /// Opts in to `notifications/{tools,prompts,resources}/list_changed` on the listen
+    /// request (keeping the resources followed).
+    pub(super) async fn listen_for_lists(&self) -> Result<(), RequestError> {
+        self.relisten(None).await
+    }
+
+    /// Opens a listen request for what is followed plus `uri` (or plus the list changes),
+    /// once the server acknowledges it; then ends the request it replaces.
+    async fn relisten(&self, uri: Option<&str>) -> Result<(), RequestError> {
         let listening = &self.inner.listening;
         let mut open = listening.open.lock().await;
-        if open.uris.iter().any(|u| u == uri) {
-            return Ok(());
-        }
         let mut uris = open.uris.clone();
-        uris.push(uri.to_owned());
+        let mut lists = open.lists;
+        match uri {
+            Some(uri) if open.uris.iter().any(|u| u == uri) => return Ok(()),
+            Some(uri) => uris.push(uri.to_owned()),
+            None if open.lists => return Ok(()),
+            None => lists = true,
+        }
         let params = ListenParams {
             notifications: SubscriptionFilter {
-                resource_subscriptions: Some(uris.clone()),
-                ..SubscriptionFilter::default()
+                resource_subscriptions: (!uris.is_empty()).then(|| uris.clone()),
+                tools_list_changed: lists.then_some(true),
+                prompts_list_changed: lists.then_some(true),
+                resources_list_changed: lists.then_some(true),
             },
             meta: None,
         };
@@ -102,12 +121,14 @@ impl Client {
         };
         lock(&listening.acks).remove(&id);
         let agreed = agreed?;
-        let offered = agreed
-            .get("notifications")
-            .and_then(|n| n.get("resourceSubscriptions"))
-            .and_then(Value::as_array)
-            .is_some_and(|uris| uris.iter().any(|u| u.as_str() == Some(uri)));
-        if !offered {
+        let offered = uri.is_none_or(|uri| {
+            agreed
+                .get("notifications")
+                .and_then(|n| n.get("resourceSubscriptions"))
+                .and_then(Value::as_array)
+                .is_some_and(|uris| uris.iter().any(|u| u.as_str() == Some(uri)))
+        });
+        if let (false, Some(uri)) = (offered, uri) {
             self.end_listen(id).await;
             return Err(RequestError::Unsupported(format!(
                 "the server does not offer updates of {uri} (its subscriptions/listen acknowledgement leaves it out)"
@@ -117,6 +138,7 @@ impl Client {
             self.end_listen(replaced).await;
         }
         open.uris = uris;
+        open.lists = lists;
         Ok(())
     }
 

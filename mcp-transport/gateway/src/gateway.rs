@@ -75,6 +75,15 @@ impl Gateway {
         }
     }
 
+    /// A gateway named `name` over servers already mounted (in process, say).
+    pub fn from_mounts(name: impl Into<String>, mounted: Vec<Mounted>) -> Gateway {
+        Gateway {
+            name: name.into(),
+            instructions: None,
+            mounted,
+        }
+    }
+
     /// The mounted servers.
     pub fn mounted(&self) -> &[Mounted] {
         &self.mounted

@@ -101,6 +101,8 @@ pub(crate) struct Link {
     pub(crate) gone: CancellationToken,
     /// Counts connections: 1 for the first.
     pub(crate) generation: u64,
+    /// The stdio server's process id.
+    pub(crate) process_id: Option<u32>,
 }
 
 /// A mounted server. Cheap to clone; the connection lives until [`shutdown`](Self::shutdown)
@@ -121,7 +123,12 @@ pub(crate) struct Shared {
     pub(crate) calls: Arc<InFlight>,
     stop: CancellationToken,
     connections: AtomicU64,
+    /// The waits before reconnecting so far (the last [`WAITS_KEPT`]).
+    waits: std::sync::Mutex<std::collections::VecDeque<Duration>>,
 }
+
+/// How many reconnection waits [`Remote::backoffs`] remembers.
+const WAITS_KEPT: usize = 32;
 
 impl Drop for Shared {
     fn drop(&mut self) {
@@ -144,6 +151,7 @@ impl Remote {
             calls,
             stop: CancellationToken::new(),
             connections: AtomicU64::new(0),
+            waits: Default::default(),
         });
         tokio::spawn(supervise(Arc::downgrade(&shared), shared.stop.clone()));
         Remote { shared }
@@ -206,9 +214,44 @@ impl Remote {
         self.shared.connections.load(Ordering::Relaxed)
     }
 
-    /// The process id of the stdio server currently running, if any.
+    /// Whether a connection is up.
     pub fn is_up(&self) -> bool {
         matches!(*self.shared.status.borrow(), Status::Up(_))
+    }
+
+    /// The process id of the stdio server of the connection that is up, if any.
+    pub fn process_id(&self) -> Option<u32> {
+        match &*self.shared.status.borrow() {
+            Status::Up(link) => link.process_id,
+            _ => None,
+        }
+    }
+
+    /// The waits before reconnecting so far, oldest first (the last 32): each doubles the one
+    /// before, up to [`RemoteOptions::max_backoff`], unless the connection in between lasted
+    /// [`RemoteOptions::stable_after`].
+    pub fn backoffs(&self) -> Vec<Duration> {
+        let waits = self.shared.waits.lock().unwrap_or_else(|e| e.into_inner());
+        waits.iter().copied().collect()
+    }
+
+    /// Waits until connection number `n` (counting from 1) or a later one is up, or `timeout`
+    /// passes; returns whether it is.
+    pub async fn wait_for_connection(&self, n: u64, timeout: Duration) -> bool {
+        let mut status = self.shared.status.subscribe();
+        let wait = async {
+            loop {
+                if let Status::Up(link) = &*status.borrow_and_update()
+                    && link.generation >= n
+                {
+                    return true;
+                }
+                if status.changed().await.is_err() {
+                    return false;
+                }
+            }
+        };
+        tokio::time::timeout(timeout, wait).await.unwrap_or(false)
     }
 
     /// Stops: closes the connection (a stdio server gets its stdin closed, then
@@ -326,6 +369,13 @@ async fn supervise(shared: std::sync::Weak<Shared>, stop: CancellationToken) {
                 this.status.send_replace(Status::Down(e.to_string()));
             }
         }
+        {
+            let mut waits = this.waits.lock().unwrap_or_else(|e| e.into_inner());
+            if waits.len() == WAITS_KEPT {
+                waits.pop_front();
+            }
+            waits.push_back(backoff);
+        }
         drop(this);
         tracing::info!(server = %name, "reconnecting in {backoff:?}");
         tokio::select! {
@@ -359,6 +409,9 @@ async fn run(
     if logs && let Err(e) = client.set_logging_level(LoggingLevel::Debug).await {
         tracing::debug!(server = %shared.name, "logging/setLevel refused: {e}");
     }
+    if let Err(e) = client.follow_list_changes().await {
+        tracing::debug!(server = %shared.name, "list changes not followed: {e}");
+    }
     let catalog = match list(&client).await {
         Ok(catalog) => catalog,
         Err(e) => {
@@ -386,6 +439,7 @@ async fn run(
         client: client.clone(),
         gone: gone.clone(),
         generation,
+        process_id: process.as_ref().and_then(ChildProcess::id),
     };
     shared.status.send_replace(Status::Up(link));
     let ended = loop {

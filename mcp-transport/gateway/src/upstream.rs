@@ -11,7 +11,7 @@ use mcp_transport::stdio::{ChildProcess, StdioClientOptions};
 use serde::Deserialize;
 
 /// Where a mounted server is.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum Upstream {
     /// A program started as a stdio server (and restarted when it dies).
@@ -34,6 +34,9 @@ pub enum Upstream {
         /// A bearer token to send.
         bearer_token: Option<String>,
     },
+    /// A server in this process, reached over an in-memory channel (no bytes, no sockets):
+    /// for tests, and to put a server of one's own behind the same relay.
+    InProcess(mcp_core::Server),
 }
 
 impl Upstream {
@@ -77,6 +80,7 @@ impl std::fmt::Display for Upstream {
                 write!(f, "` (stdio)")
             }
             Upstream::Url { url, .. } => write!(f, "{url}"),
+            Upstream::InProcess(server) => write!(f, "`{}` (in process)", server.info().name),
         }
     }
 }
@@ -106,6 +110,9 @@ pub enum UpstreamError {
     /// The HTTP server could not be reached or refused the handshake.
     #[error(transparent)]
     Http(#[from] mcp_transport::http_client::HttpClientError),
+    /// The in-process server refused the handshake.
+    #[error("the in-process server refused the handshake: {0}")]
+    InProcess(#[source] mcp_core::client::ConnectError),
     /// The handshake took too long.
     #[error("no answer to the handshake within {0:?}")]
     Timeout(Duration),
@@ -167,6 +174,17 @@ pub(crate) async fn connect(
             let client = tokio::time::timeout(timeout, http_client::connect(url, http))
                 .await
                 .map_err(|_| UpstreamError::Timeout(timeout))??;
+            Ok(Connection {
+                client,
+                process: None,
+            })
+        }
+        Upstream::InProcess(server) => {
+            let handshake = Client::connect_with(mcp_core::memory::serve(server), options);
+            let client = tokio::time::timeout(timeout, handshake)
+                .await
+                .map_err(|_| UpstreamError::Timeout(timeout))?
+                .map_err(UpstreamError::InProcess)?;
             Ok(Connection {
                 client,
                 process: None,
