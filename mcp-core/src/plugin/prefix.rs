@@ -132,6 +132,14 @@ impl Tool for PrefixedTool {
     fn call(&self, ctx: Context, arguments: JsonObject) -> BoxFuture<CallToolResult> {
         self.inner.call(ctx, arguments)
     }
+
+    fn call_or_error(
+        &self,
+        ctx: Context,
+        arguments: JsonObject,
+    ) -> BoxFuture<Result<CallToolResult, RpcError>> {
+        self.inner.call_or_error(ctx, arguments)
+    }
 }
 
 struct PrefixedPrompt {

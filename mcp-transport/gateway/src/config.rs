@@ -10,9 +10,10 @@
 //!
 //! Each `[servers.NAME]` table mounts one server: `command` (a program and its arguments,
 //! spoken to over stdio, restarted with back-off when it dies) or `url` (streamable HTTP, or
-//! the legacy HTTP+SSE transport), never both. Its tools and prompts appear as `NAME_tool`
-//! (see [`crate::mount`] for resources); `prefix = ""` mounts the server unprefixed, and
-//! `prefix = "x_"` chooses another.
+//! the legacy HTTP+SSE transport), never both. It is mounted as a plugin under the prefix
+//! `NAME`: its tools and prompts appear as `NAME_tool`, its resources as
+//! `scheme://NAME/rest`; `prefix = "x"` chooses another prefix (`x_tool`), and `prefix = ""`
+//! mounts the server unprefixed.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -81,8 +82,8 @@ pub struct ServerConfig {
     /// A bearer token sent to `url`.
     #[serde(default)]
     pub bearer_token: Option<String>,
-    /// What goes in front of every tool and prompt name and resource URI (default: the
-    /// server's name and `_`; `""` mounts it unprefixed).
+    /// The prefix of its names (default: the server's name, so `count` becomes `NAME_count`;
+    /// `""` mounts it unprefixed).
     #[serde(default)]
     pub prefix: Option<String>,
 }
@@ -133,7 +134,7 @@ pub struct Mount {
     pub name: String,
     /// How to reach it.
     pub upstream: Upstream,
-    /// The prefix of its names.
+    /// The prefix of its names (the plugin prefix: tools become `prefix_tool`).
     pub prefix: String,
 }
 

@@ -11,7 +11,7 @@
 //!
 //! ```no_run
 //! use std::time::Duration;
-//! use mcp_gateway::{Mounted, Remote, RemoteOptions, Upstream};
+//! use mcp_gateway::{Remote, RemoteOptions, RemotePlugin, Upstream};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let demo = Remote::start(
@@ -20,13 +20,11 @@
 //!     RemoteOptions::default(),
 //! );
 //! demo.ready(Duration::from_secs(30)).await?;
-//! let mounted = Mounted::new(demo, "demo_");
-//! let mut builder = mcp_core::Server::builder("mine", "1.0");
-//! for tool in mounted.tools() {
-//!     builder = builder.tool_arc(tool); // `demo_count`
-//! }
-//! let server = builder.build()?;
-//! # let _ = server; Ok(()) }
+//! let server = mcp_core::Server::builder("mine", "1.0")
+//!     .plugin_prefixed("demo", RemotePlugin::new(demo)) // its `count` is `demo_count`
+//!     .build()?;
+//! mcp_transport::serve(&server).await?;
+//! # Ok(()) }
 //! ```
 
 pub mod config;
@@ -37,7 +35,7 @@ mod remote;
 mod upstream;
 
 pub use config::{ConfigError, GatewayConfig, Mount};
-pub use gateway::{Gateway, GatewayError};
-pub use mount::{Mounted, RemoteResources};
+pub use gateway::Gateway;
+pub use mount::RemotePlugin;
 pub use remote::{Catalog, Remote, RemoteError, RemoteOptions};
 pub use upstream::{HttpTransport, Upstream, UpstreamError};

@@ -55,13 +55,17 @@ async fn main() -> ExitCode {
     let server = match gateway.server() {
         Ok(server) => server,
         Err(e) => {
-            eprintln!("mcp-gateway: {e}");
+            eprintln!(
+                "mcp-gateway: {e}\nmcp-gateway: in {}, give one of the two servers a `prefix` of its own",
+                args.config.display()
+            );
             gateway.shutdown().await;
             return ExitCode::from(2);
         }
     };
+    // Runs the mounts' start hooks (they follow their servers from then on) and, when
+    // serving ends, their shutdown hooks (which stop the servers).
     let served = args.serve.run(&server).await;
-    gateway.shutdown().await;
     match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

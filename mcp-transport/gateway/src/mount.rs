@@ -1,36 +1,41 @@
-//! A mounted server's catalog as our own tools, prompts and resources, under a prefix.
+//! A mounted server as a [`Plugin`]: its catalog as our tools, prompts and resources, kept
+//! current while the server runs.
 //!
-//! Tool and prompt names get the prefix in front (`count` under `demo_` is `demo_count`);
-//! so do resource URIs and templates (`test://static-text` under `demo_` is
-//! `demo_test://static-text`): the prefix is taken off again before anything is forwarded.
-//! With the prefix `""`, everything keeps its name.
+//! Mount it with [`ServerBuilder::plugin_prefixed`](mcp_core::ServerBuilder::plugin_prefixed):
+//! the server puts the prefix on every name (`count` under `demo` is `demo_count`; a resource
+//! `test://static-text` is `test://demo/static-text`) and takes it off again before a request
+//! reaches the plugin. With the prefix `""` everything keeps its name.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
+use mcp_core::plugin::{Catalog, Plugin, PluginCapabilities, PluginError, PluginHandle};
 use mcp_core::prompt::Prompt;
 use mcp_core::protocol::{
     CallToolResult, GetPromptResult, PromptDefinition, ReadResourceResult, Resource,
-    ResourceContents, ResourceTemplate, ToolDefinition,
+    ResourceTemplate, ToolDefinition,
 };
 use mcp_core::tool::BoxFuture;
 use mcp_core::{Context, JsonObject, ResourceProvider, RpcError, Tool};
 
-use crate::remote::Remote;
+use crate::remote::{self, Remote};
 
-/// A mounted server under a prefix: builds the tools, prompts and resources that forward to it.
+/// A mounted server as a plugin: what it offers appears as the plugin's catalog; a
+/// `list_changed` from it replaces that catalog (and the server tells its own clients);
+/// its resource updates reach our subscribers; shutting the plugin down stops the server.
 #[derive(Debug, Clone)]
-pub struct Mounted {
+pub struct RemotePlugin {
     remote: Remote,
-    prefix: Arc<str>,
+    /// The server's catalog as last handed to the server we are mounted on.
+    handed: Arc<Mutex<Arc<remote::Catalog>>>,
 }
 
-impl Mounted {
-    /// `remote`'s catalog under `prefix`.
-    pub fn new(remote: Remote, prefix: impl Into<String>) -> Mounted {
-        Mounted {
+impl RemotePlugin {
+    /// `remote` as a plugin.
+    pub fn new(remote: Remote) -> RemotePlugin {
+        RemotePlugin {
             remote,
-            prefix: prefix.into().into(),
+            handed: Arc::default(),
         }
     }
 
@@ -39,76 +44,109 @@ impl Mounted {
         &self.remote
     }
 
-    /// The prefix.
-    pub fn prefix(&self) -> &str {
-        &self.prefix
-    }
-
-    /// A tool for each tool of the server's current catalog.
-    pub fn tools(&self) -> Vec<Arc<dyn Tool>> {
-        self.remote
-            .catalog()
-            .tools
-            .iter()
-            .map(|definition| {
-                Arc::new(RemoteTool {
-                    remote: self.remote.clone(),
-                    name: definition.name.clone(),
-                    definition: self.tool_definition(definition),
-                }) as Arc<dyn Tool>
-            })
-            .collect()
-    }
-
-    /// A prompt for each prompt of the server's current catalog.
-    pub fn prompts(&self) -> Vec<impl Prompt + use<>> {
-        self.remote
-            .catalog()
-            .prompts
-            .iter()
-            .map(|definition| {
-                let mut ours = definition.clone();
-                ours.name = format!("{}{}", self.prefix, definition.name);
-                RemotePrompt {
-                    remote: self.remote.clone(),
-                    name: definition.name.clone(),
-                    definition: ours,
-                }
-            })
-            .collect()
-    }
-
-    /// The server's resources and templates, as listed at each moment.
-    pub fn resources(&self) -> RemoteResources {
-        RemoteResources {
-            mounted: self.clone(),
+    /// The plugin catalog of a remote catalog: one forwarding tool, prompt and resource
+    /// source per entry, under the server's own names.
+    fn catalog_of(&self, listed: &remote::Catalog) -> Catalog {
+        let mut catalog = Catalog::new();
+        for definition in &listed.tools {
+            catalog = catalog.tool(RemoteTool {
+                remote: self.remote.clone(),
+                definition: definition.clone(),
+            });
         }
+        for definition in &listed.prompts {
+            catalog = catalog.prompt(RemotePrompt {
+                remote: self.remote.clone(),
+                definition: definition.clone(),
+            });
+        }
+        if !listed.resources.is_empty() || !listed.templates.is_empty() {
+            catalog = catalog.resources(RemoteResources {
+                remote: self.remote.clone(),
+                resources: listed.resources.clone(),
+                templates: listed.templates.clone(),
+            });
+        }
+        catalog
+    }
+}
+
+impl Plugin for RemotePlugin {
+    fn name(&self) -> String {
+        self.remote.name().to_owned()
     }
 
-    /// A tool definition of the server as ours.
-    pub fn tool_definition(&self, definition: &ToolDefinition) -> ToolDefinition {
-        let mut ours = definition.clone();
-        ours.name = format!("{}{}", self.prefix, definition.name);
-        ours
+    fn catalog(&self) -> Catalog {
+        let listed = self.remote.catalog();
+        *self.handed.lock().unwrap_or_else(|e| e.into_inner()) = listed.clone();
+        self.catalog_of(&listed)
     }
 
-    /// A URI of the server as ours.
-    pub fn our_uri(&self, uri: &str) -> String {
-        format!("{}{uri}", self.prefix)
+    fn instructions(&self) -> Option<String> {
+        self.remote.catalog().instructions.clone()
     }
 
-    /// One of our URIs as the server's, if it is one of the server's.
-    pub fn their_uri<'a>(&self, uri: &'a str) -> Option<&'a str> {
-        uri.strip_prefix(&*self.prefix)
+    fn capabilities(&self) -> PluginCapabilities {
+        let mut capabilities = PluginCapabilities::none().with_list_changed();
+        let listed = self.remote.catalog();
+        let offered = &listed.capabilities;
+        // Not up yet: it may offer anything once it is.
+        let unknown = !self.remote.is_up();
+        if unknown || offered.prompts.is_some() {
+            capabilities = capabilities.with_prompts();
+        }
+        if unknown || offered.resources.is_some() {
+            capabilities = capabilities.with_resource_subscriptions();
+        }
+        capabilities
+    }
+
+    fn start(self: Arc<Self>, handle: PluginHandle) -> BoxFuture<Result<(), PluginError>> {
+        tokio::spawn(follow(self.clone(), handle));
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    fn shutdown(self: Arc<Self>) -> BoxFuture<()> {
+        Box::pin(async move { self.remote.shutdown().await })
+    }
+}
+
+/// Relays the server's new catalogs and resource updates to the server it is mounted on,
+/// until either goes.
+async fn follow(plugin: Arc<RemotePlugin>, handle: PluginHandle) {
+    let mut catalogs = plugin.remote.catalog_changes();
+    let mut updates = plugin.remote.resource_updates();
+    loop {
+        let now = catalogs.borrow_and_update().clone();
+        // What the server was built with may already be stale: compare with what it has.
+        let last = plugin
+            .handed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        if now != last {
+            *plugin.handed.lock().unwrap_or_else(|e| e.into_inner()) = now.clone();
+            if let Err(e) = handle.set_catalog(plugin.catalog_of(&now)).await {
+                tracing::error!(server = %plugin.remote.name(), "its new catalog is refused: {e}");
+            }
+            handle.set_instructions(now.instructions.clone());
+        }
+        tokio::select! {
+            changed = catalogs.changed() => if changed.is_err() { return },
+            update = updates.recv() => match update {
+                Ok(uri) => handle.notify_resource_updated(&uri).await,
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                    tracing::warn!(server = %plugin.remote.name(), "{n} resource updates lost");
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            },
+        }
     }
 }
 
 /// A tool of a mounted server.
 struct RemoteTool {
     remote: Remote,
-    /// Its name on the server.
-    name: String,
-    /// Its definition here.
     definition: ToolDefinition,
 }
 
@@ -132,7 +170,7 @@ impl Tool for RemoteTool {
         arguments: JsonObject,
     ) -> BoxFuture<Result<CallToolResult, RpcError>> {
         let remote = self.remote.clone();
-        let name = self.name.clone();
+        let name = self.definition.name.clone();
         Box::pin(async move { remote.call_tool(&ctx, &name, arguments).await })
     }
 }
@@ -140,7 +178,6 @@ impl Tool for RemoteTool {
 /// A prompt of a mounted server.
 struct RemotePrompt {
     remote: Remote,
-    name: String,
     definition: PromptDefinition,
 }
 
@@ -155,23 +192,24 @@ impl Prompt for RemotePrompt {
         arguments: HashMap<String, String>,
     ) -> BoxFuture<Result<GetPromptResult, RpcError>> {
         let remote = self.remote.clone();
-        let name = self.name.clone();
+        let name = self.definition.name.clone();
         Box::pin(async move { remote.get_prompt(&ctx, &name, arguments).await })
     }
 }
 
-/// The resources and templates of a mounted server, as it lists them at each moment.
-#[derive(Debug, Clone)]
-pub struct RemoteResources {
-    mounted: Mounted,
+/// The resources and templates of a mounted server, as listed.
+struct RemoteResources {
+    remote: Remote,
+    resources: Vec<Resource>,
+    templates: Vec<ResourceTemplate>,
 }
 
 impl RemoteResources {
-    /// Whether `uri` (the server's) is one of its resources or fits one of its templates.
+    /// Whether `uri` is one of the resources or fits one of the templates (by the literal
+    /// part before its first variable).
     fn offers(&self, uri: &str) -> bool {
-        let catalog = self.mounted.remote.catalog();
-        catalog.resources.iter().any(|r| r.uri == uri)
-            || catalog.templates.iter().any(|t| {
+        self.resources.iter().any(|r| r.uri == uri)
+            || self.templates.iter().any(|t| {
                 let literal = t.uri_template.split('{').next().unwrap_or_default();
                 !literal.is_empty() && uri.starts_with(literal)
             })
@@ -180,29 +218,11 @@ impl RemoteResources {
 
 impl ResourceProvider for RemoteResources {
     fn resources(&self) -> Vec<Resource> {
-        let catalog = self.mounted.remote.catalog();
-        catalog
-            .resources
-            .iter()
-            .map(|r| {
-                let mut ours = r.clone();
-                ours.uri = self.mounted.our_uri(&r.uri);
-                ours
-            })
-            .collect()
+        self.resources.clone()
     }
 
     fn templates(&self) -> Vec<ResourceTemplate> {
-        let catalog = self.mounted.remote.catalog();
-        catalog
-            .templates
-            .iter()
-            .map(|t| {
-                let mut ours = t.clone();
-                ours.uri_template = self.mounted.our_uri(&t.uri_template);
-                ours
-            })
-            .collect()
+        self.templates.clone()
     }
 
     fn read(
@@ -210,22 +230,13 @@ impl ResourceProvider for RemoteResources {
         ctx: Context,
         uri: &str,
     ) -> Option<BoxFuture<Result<ReadResourceResult, RpcError>>> {
-        let theirs = self.mounted.their_uri(uri)?;
-        if !self.offers(theirs) {
+        if !self.offers(uri) {
             return None;
         }
-        let theirs = theirs.to_owned();
-        let mounted = self.mounted.clone();
-        Some(Box::pin(async move {
-            let mut result = mounted.remote.read_resource(&ctx, &theirs).await?;
-            for contents in &mut result.contents {
-                let uri = match contents {
-                    ResourceContents::Text(t) => &mut t.uri,
-                    ResourceContents::Blob(b) => &mut b.uri,
-                };
-                *uri = mounted.our_uri(uri);
-            }
-            Ok(result)
-        }))
+        let remote = self.remote.clone();
+        let uri = uri.to_owned();
+        Some(Box::pin(
+            async move { remote.read_resource(&ctx, &uri).await },
+        ))
     }
 }

@@ -10,9 +10,10 @@ use mcp_core::protocol::{ReadResourceResult, Resource, ResourceContents, methods
 use mcp_core::server::ListChanged;
 use mcp_core::tool::BoxFuture;
 use mcp_core::{
-    CallEvent, Client, Context, Progress, ResourceProvider, RpcError, Server, memory, tool,
+    BuildError, CallEvent, Client, Context, Progress, ResourceProvider, RpcError, Server, memory,
+    tool,
 };
-use mcp_gateway::{Gateway, GatewayError, Mounted, Remote, RemoteOptions, Upstream};
+use mcp_gateway::{Gateway, Remote, RemoteOptions, Upstream};
 use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
 
@@ -103,32 +104,25 @@ fn downstream(shelf: Shelf) -> Server {
 }
 
 /// The gateway's server with `server` mounted under `prefix`, and a stateful client of it.
-async fn front(server: Server, prefix: &str) -> (Mounted, Server, Client) {
-    let remote = Remote::start(
-        "down",
-        Upstream::InProcess(server),
-        RemoteOptions::default(),
-    );
-    within("the mount comes up", remote.ready(LIMIT))
-        .await
-        .unwrap();
-    let mounted = Mounted::new(remote, prefix);
-    let gateway = Gateway::from_mounts("gateway", vec![mounted.clone()])
+async fn front(server: Server, prefix: &str) -> (Remote, Server, Client) {
+    let remote = start_ready("down", server).await;
+    let gateway = Gateway::from_remotes("gateway", vec![(prefix.to_owned(), remote.clone())])
         .server()
         .unwrap();
+    gateway.start_plugins().await.unwrap();
     let options = ClientOptions {
         era: ClientEra::Stateful,
         ..ClientOptions::default()
     };
     let client = memory::connect_with(&gateway, options).await.unwrap();
-    (mounted, gateway, client)
+    (remote, gateway, client)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn progress_passes_the_mount_in_lockstep() {
     let (ack, acks) = mpsc::unbounded_channel();
     *ACKS.lock().unwrap() = Some(Arc::new(tokio::sync::Mutex::new(acks)));
-    let (_mounted, _gateway, client) = front(downstream(Shelf::default()), "down_").await;
+    let (_mounted, _gateway, client) = front(downstream(Shelf::default()), "down").await;
     let names: Vec<String> = client
         .list_tools()
         .await
@@ -171,7 +165,7 @@ async fn progress_passes_the_mount_in_lockstep() {
 async fn cancelling_drops_the_mounted_tool() {
     let (dropped_tx, dropped) = oneshot::channel();
     *DROPPED.lock().unwrap() = Some(dropped_tx);
-    let (_mounted, _gateway, client) = front(downstream(Shelf::default()), "down_").await;
+    let (_mounted, _gateway, client) = front(downstream(Shelf::default()), "down").await;
     let mut call = client
         .call_tool_streaming("down_hang", json!({}))
         .await
@@ -192,7 +186,7 @@ async fn a_list_change_downstream_reaches_the_gateways_clients() {
     let shelf = Shelf::default();
     shelf.0.lock().unwrap().push("mem://one".into());
     let server = downstream(shelf.clone());
-    let (_mounted, _gateway, client) = front(server.clone(), "down_").await;
+    let (_mounted, _gateway, client) = front(server.clone(), "down").await;
     let mut notes = client.notifications();
     let before: Vec<String> = client
         .list_resources()
@@ -201,14 +195,22 @@ async fn a_list_change_downstream_reaches_the_gateways_clients() {
         .into_iter()
         .map(|r| r.uri)
         .collect();
-    assert_eq!(before, ["down_mem://one"]);
+    assert_eq!(before, ["mem://down/one"]);
 
     shelf.0.lock().unwrap().push("mem://two".into());
     server.notify_list_changed(ListChanged::Resources).await;
-    let note = within("list_changed at the gateway's client", notes.recv())
-        .await
-        .unwrap();
-    assert_eq!(note.method, methods::RESOURCES_LIST_CHANGED);
+    // The plugin's catalog is replaced as a whole: every kind it offers is announced.
+    let mut seen = Vec::new();
+    while !seen.iter().any(|m| m == methods::RESOURCES_LIST_CHANGED) {
+        let note = within("list_changed at the gateway's client", notes.recv())
+            .await
+            .unwrap();
+        seen.push(note.method);
+    }
+    assert!(
+        seen.iter().all(|m| m.ends_with("/list_changed")),
+        "{seen:?}"
+    );
     let after: Vec<String> = client
         .list_resources()
         .await
@@ -216,11 +218,11 @@ async fn a_list_change_downstream_reaches_the_gateways_clients() {
         .into_iter()
         .map(|r| r.uri)
         .collect();
-    assert_eq!(after, ["down_mem://one", "down_mem://two"]);
-    let read = client.read_resource("down_mem://two").await.unwrap();
+    assert_eq!(after, ["mem://down/one", "mem://down/two"]);
+    let read = client.read_resource("mem://down/two").await.unwrap();
     match &read.contents[..] {
         [ResourceContents::Text(t)] => {
-            assert_eq!(t.uri, "down_mem://two");
+            assert_eq!(t.uri, "mem://down/two");
             assert_eq!(t.text, "contents of mem://two");
         }
         other => panic!("{other:?}"),
@@ -229,29 +231,62 @@ async fn a_list_change_downstream_reaches_the_gateways_clients() {
 
 #[tokio::test]
 async fn two_servers_offering_one_name_are_refused_naming_both() {
-    let gateway = Gateway::from_mounts(
+    let unprefixed = Gateway::from_remotes(
         "gateway",
         vec![
-            Mounted::new(start_ready("a", downstream(Shelf::default())).await, ""),
-            Mounted::new(start_ready("b", downstream(Shelf::default())).await, ""),
+            (
+                String::new(),
+                start_ready("a", downstream(Shelf::default())).await,
+            ),
+            (
+                String::new(),
+                start_ready("b", downstream(Shelf::default())).await,
+            ),
         ],
     );
-    let e = gateway.server().unwrap_err();
-    assert!(matches!(e, GatewayError::Clash { .. }), "{e:?}");
-    assert_eq!(
-        e.to_string(),
-        "tool `stepper` is offered by both `a` and `b`: give one of them another `prefix` in the config"
+    let e = unprefixed.server().unwrap_err();
+    assert!(matches!(e, BuildError::Clash { .. }), "{e:?}");
+    let message = e.to_string();
+    assert!(
+        message.contains("plugin `a`")
+            && message.contains("plugin `b`")
+            && message.contains("`stepper`"),
+        "{message}"
     );
-    // With prefixes both are served.
-    let gateway = Gateway::from_mounts(
+    // With prefixes both are served, and callable.
+    let prefixed = Gateway::from_remotes(
         "gateway",
         vec![
-            Mounted::new(start_ready("a", downstream(Shelf::default())).await, "a_"),
-            Mounted::new(start_ready("b", downstream(Shelf::default())).await, "b_"),
+            (
+                "a".into(),
+                start_ready("a", downstream(Shelf::default())).await,
+            ),
+            (
+                "b".into(),
+                start_ready("b", downstream(Shelf::default())).await,
+            ),
         ],
     );
-    let server = gateway.server().unwrap();
-    assert!(server.tool("a_stepper").is_some() && server.tool("b_stepper").is_some());
+    let server = prefixed.server().unwrap();
+    server.start_plugins().await.unwrap();
+    let client = memory::connect(&server).await.unwrap();
+    let names: Vec<String> = client
+        .list_tools()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.name)
+        .collect();
+    assert_eq!(names, ["a_stepper", "a_hang", "b_stepper", "b_hang"]);
+    let (dropped_a, _) = oneshot::channel();
+    *DROPPED.lock().unwrap() = Some(dropped_a);
+    for name in ["a_hang", "b_hang"] {
+        let mut call = client.call_tool_streaming(name, json!({})).await.unwrap();
+        match within("started", call.next_event()).await {
+            Some(CallEvent::Progress(p)) => assert_eq!(p.message.as_deref(), Some("started")),
+            other => panic!("{name}: {other:?}"),
+        }
+    }
 }
 
 async fn start_ready(name: &str, server: Server) -> Remote {
