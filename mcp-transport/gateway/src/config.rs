@@ -234,7 +234,7 @@ impl GatewayConfig {
                 }
             }
         };
-        let prefix = server.prefix.clone().unwrap_or_else(|| format!("{name}_"));
+        let prefix = server.prefix.clone().unwrap_or_else(|| name.to_owned());
         if !prefix
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
@@ -248,5 +248,91 @@ impl GatewayConfig {
             upstream,
             prefix,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<GatewayConfig, ConfigError> {
+        GatewayConfig::parse(text, Path::new("gateway.toml"))
+    }
+
+    fn refused(text: &str) -> String {
+        parse(text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn the_issue_example_mounts_two_servers_under_their_names() {
+        let config = parse(
+            "[servers.demo]\ncommand = [\"streaming-demo\", \"--transport\", \"stdio\"]\n\n\
+             [servers.remote]\nurl = \"http://127.0.0.1:9000/mcp\"\n",
+        )
+        .unwrap();
+        let mounts = config.mounts();
+        assert_eq!(mounts.len(), 2);
+        assert_eq!(
+            (mounts[0].name.as_str(), mounts[0].prefix.as_str()),
+            ("demo", "demo")
+        );
+        assert!(matches!(
+            &mounts[0].upstream,
+            Upstream::Command { program, args, .. } if program == "streaming-demo" && args == &["--transport", "stdio"]
+        ));
+        assert!(matches!(
+            &mounts[1].upstream,
+            Upstream::Url { url, transport: HttpTransport::Auto, bearer_token: None } if url == "http://127.0.0.1:9000/mcp"
+        ));
+        let unprefixed = parse("[servers.c]\nurl = \"http://h/mcp\"\nprefix = \"\"\n").unwrap();
+        assert_eq!(unprefixed.mounts()[0].prefix, "");
+    }
+
+    #[test]
+    fn mistakes_are_named_with_their_place() {
+        let unknown = refused("[servers.demo]\ncommand = [\"x\"]\ncomand = [\"y\"]\n");
+        assert!(
+            unknown.starts_with("gateway.toml: TOML parse error at line 3, column 1")
+                && unknown.contains("unknown field `comand`, expected one of"),
+            "{unknown}"
+        );
+        let top = refused("[server.demo]\ncommand = [\"x\"]\n");
+        assert!(top.contains("unknown field `server`"), "{top}");
+        assert_eq!(
+            refused("[servers.demo]\ncommand = [\"x\"]\nurl = \"http://h/mcp\"\n"),
+            "gateway.toml: [servers.demo]: both `command` and `url`: give one (a command to start over stdio, or the URL of a running server)"
+        );
+        assert_eq!(
+            refused("[servers.demo]\nprefix = \"d\"\n"),
+            "gateway.toml: [servers.demo]: neither `command` nor `url`: give one (a command to start over stdio, or the URL of a running server)"
+        );
+        assert_eq!(
+            refused("[servers.demo]\ncommand = []\n"),
+            "gateway.toml: [servers.demo]: `command` is empty: give the program and its arguments"
+        );
+        assert!(
+            refused("[servers.demo]\nurl = \"https://h/mcp\"\n")
+                .contains("an http:// URL is needed")
+        );
+        assert!(
+            refused("[servers.demo]\nurl = \"http://h\"\nprefix = \"a b\"\n")
+                .contains("prefix \"a b\"")
+        );
+        assert!(
+            refused("[servers.demo]\nurl = \"http://h\"\nenv = { A = \"1\" }\n")
+                .contains("`env` and `cwd` go with `command`")
+        );
+        assert!(
+            refused("[servers.demo]\ncommand = [\"x\"]\ntransport = \"sse\"\n")
+                .contains("go with `url`")
+        );
+        assert!(
+            refused("[servers.demo]\nurl = \"http://h\"\ntransport = \"ws\"\n")
+                .contains("unknown variant `ws`")
+        );
+        assert_eq!(
+            refused("# nothing\n"),
+            "gateway.toml: no [servers.NAME] table: nothing to serve"
+        );
     }
 }
