@@ -56,6 +56,19 @@ pub type RequestHandler = Arc<
         + Sync,
 >;
 
+/// A handler for every input request of one `input_required` round at once (2026-07-28):
+/// given the requests (each with its input key as a string id), it returns one answer per
+/// request, in order. A client that relays the questions elsewhere (a gateway asking its own
+/// caller) needs them together, to ask them together.
+pub type InputRoundHandler = Arc<
+    dyn Fn(
+            Vec<Request>,
+        )
+            -> Pin<Box<dyn std::future::Future<Output = Vec<Result<JsonObject, RpcError>>> + Send>>
+        + Send
+        + Sync,
+>;
+
 /// Why connecting failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -77,8 +90,13 @@ pub struct ClientOptions {
     pub capabilities: ClientCapabilities,
     /// The revision it asks for.
     pub protocol_version: ProtocolVersion,
-    /// Handles server-to-client requests other than `ping`; `-32601` when absent.
+    /// Handles server-to-client requests other than `ping`; `-32601` when absent. In the
+    /// stateless era it also answers the input requests of `input_required` results, one at a
+    /// time, unless `on_input_round` is set.
     pub on_request: Option<RequestHandler>,
+    /// Answers all the input requests of an `input_required` round at once (stateless era);
+    /// when absent, `on_request` answers them one by one.
+    pub on_input_round: Option<InputRoundHandler>,
     /// How many progress events a call may buffer before the client stops reading the
     /// connection (back-pressure that reaches the server's tool).
     pub call_buffer: usize,
@@ -97,6 +115,7 @@ impl Default for ClientOptions {
             capabilities: ClientCapabilities::default(),
             protocol_version: ProtocolVersion::LATEST,
             on_request: None,
+            on_input_round: None,
             call_buffer: 64,
             era: ClientEra::Auto,
             probe_timeout: std::time::Duration::from_secs(10),
@@ -134,6 +153,8 @@ struct Inner {
     /// Answers server-to-client requests, and in the stateless era the input requests of an
     /// `input_required` result.
     on_request: Option<RequestHandler>,
+    /// Answers a whole `input_required` round, when set.
+    on_input_round: Option<InputRoundHandler>,
     /// Resource subscriptions in the stateless era.
     listening: listen::Listening,
 }
@@ -170,6 +191,7 @@ impl Client {
                 call_buffer: options.call_buffer.max(1),
                 stateless: OnceLock::new(),
                 on_request: options.on_request.clone(),
+                on_input_round: options.on_input_round.clone(),
                 listening: listen::Listening::default(),
             }),
         };

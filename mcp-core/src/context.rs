@@ -665,6 +665,31 @@ pub struct Input<'a> {
 }
 
 impl Input<'_> {
+    /// [`Context::request`] under this key: any request to the client (a relay passing on a
+    /// question it was asked). For `elicitation/create`, `sampling/createMessage` and
+    /// `roots/list` the client's capability is checked as the typed methods check it.
+    pub async fn request(
+        self,
+        method: &str,
+        params: Option<JsonObject>,
+    ) -> Result<JsonObject, RequestError> {
+        let capability = match method {
+            methods::ELICITATION_CREATE => Some("elicitation"),
+            methods::SAMPLING_CREATE_MESSAGE => Some("sampling"),
+            methods::ROOTS_LIST => Some("roots"),
+            _ => None,
+        };
+        self.ctx
+            .ask(
+                Some(self.key),
+                method,
+                params.unwrap_or_default(),
+                capability,
+            )
+            .await
+            .map(|(_, result)| result)
+    }
+
     /// [`Context::elicit`] under this key.
     pub async fn elicit(
         self,

@@ -206,15 +206,36 @@ impl Client {
     /// handler of server-to-client requests), the server's state echoed.
     pub(super) async fn answer(
         &self,
-        mut params: JsonObject,
+        params: JsonObject,
         interim: JsonObject,
     ) -> Result<JsonObject, RequestError> {
         let asked: std::collections::BTreeMap<String, InputRequest> = interim
             .get("inputRequests")
             .and_then(|r| serde_json::from_value(r.clone()).ok())
             .unwrap_or_default();
-        let handler = self.inner.on_request.clone();
         let mut answers = JsonObject::new();
+        if let Some(round) = self.inner.on_input_round.clone() {
+            let (keys, requests): (Vec<String>, Vec<Request>) = asked
+                .into_iter()
+                .map(|(key, ask)| {
+                    let id = RequestId::String(key.as_str().into());
+                    (key, Request::new(id, ask.method, Some(ask.params)))
+                })
+                .unzip();
+            let replies = round(requests).await;
+            if replies.len() != keys.len() {
+                return Err(RequestError::Unsupported(format!(
+                    "the input handler answered {} of {} input requests",
+                    replies.len(),
+                    keys.len()
+                )));
+            }
+            for (key, reply) in keys.into_iter().zip(replies) {
+                answers.insert(key, Value::Object(reply.map_err(RequestError::Rpc)?));
+            }
+            return Ok(Self::retry_params(params, answers, &interim));
+        }
+        let handler = self.inner.on_request.clone();
         for (key, ask) in asked {
             let Some(handler) = &handler else {
                 return Err(RequestError::Unsupported(format!(
@@ -230,6 +251,15 @@ impl Client {
             let answer = handler(request).await.map_err(RequestError::Rpc)?;
             answers.insert(key, Value::Object(answer));
         }
+        Ok(Self::retry_params(params, answers, &interim))
+    }
+
+    /// The original params with the answers and the server's state echoed.
+    fn retry_params(
+        mut params: JsonObject,
+        answers: JsonObject,
+        interim: &JsonObject,
+    ) -> JsonObject {
         params.insert("inputResponses".into(), Value::Object(answers));
         match interim.get("requestState") {
             Some(state) => {
@@ -239,6 +269,6 @@ impl Client {
                 params.remove("requestState");
             }
         }
-        Ok(params)
+        params
     }
 }

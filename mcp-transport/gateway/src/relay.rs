@@ -11,24 +11,35 @@
 //! messages are dropped and such requests refused (`-32603`).
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use mcp_core::jsonrpc::{JsonObject, Request};
+use futures_util::StreamExt;
+use futures_util::future::BoxFuture;
+use futures_util::stream::FuturesUnordered;
+use mcp_core::jsonrpc::{JsonObject, Request, RequestId};
 use mcp_core::protocol::{
     CallToolResult, GetPromptResult, LoggingMessageParams, ReadResourceResult,
 };
 use mcp_core::{CallEvent, Context, ErrorCode, Progress, RequestError, RpcError};
 use serde_json::Value;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::remote::{Link, Remote};
+
+/// Questions of the server for our caller, and where their answers go (in order).
+struct Asked {
+    requests: Vec<Request>,
+    reply: oneshot::Sender<Vec<Result<JsonObject, RpcError>>>,
+}
 
 /// The calls in flight on a mounted server, for what the server sends outside any call.
 #[derive(Default)]
 pub(crate) struct InFlight {
     next: AtomicU64,
-    calls: Mutex<HashMap<u64, Context>>,
+    /// Each call's inbox of questions.
+    calls: Mutex<HashMap<u64, mpsc::UnboundedSender<Asked>>>,
     /// The connection's log messages, taken by the call in flight.
     logs: Mutex<Option<mpsc::UnboundedReceiver<LoggingMessageParams>>>,
 }
@@ -52,9 +63,10 @@ impl InFlight {
     }
 
     /// Registers a call until the guard drops.
-    fn enter(&self, ctx: &Context) -> Entered<'_> {
+    fn enter(&self) -> Entered<'_> {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
-        lock(&self.calls).insert(id, ctx.clone());
+        let (tx, asks) = mpsc::unbounded_channel();
+        lock(&self.calls).insert(id, tx);
         let logs = lock(&self.logs).take().map(|mut rx| {
             // Queued before this call started: they belong to no call.
             while rx.try_recv().is_ok() {}
@@ -64,33 +76,51 @@ impl InFlight {
             owner: self,
             id,
             logs,
+            asks,
+            answering: FuturesUnordered::new(),
         }
     }
 
-    /// The context of the only call in flight.
-    fn only(&self) -> Option<Context> {
-        let calls = lock(&self.calls);
-        match calls.len() {
-            1 => calls.values().next().cloned(),
-            _ => None,
-        }
-    }
-
-    /// Answers a request of the server (sampling, elicitation, roots; or an input request of
-    /// a 2026-07-28 `input_required` round) by asking our own caller.
-    pub(crate) async fn ask(&self, request: Request) -> Result<JsonObject, RpcError> {
-        let Some(ctx) = self.only() else {
-            return Err(RpcError::internal(format!(
-                "the gateway cannot tell which of its callers `{}` is for (it relays such requests only while one call is in flight)",
-                request.method
-            )));
+    /// Answers questions of the server (sampling, elicitation, roots: one request in a
+    /// session, every input request of an `input_required` round in the 2026-07-28 era) by
+    /// asking the caller of the only call in flight, together.
+    pub(crate) async fn ask(&self, requests: Vec<Request>) -> Vec<Result<JsonObject, RpcError>> {
+        let refuse = |requests: &[Request], why: &str| {
+            requests
+                .iter()
+                .map(|r| {
+                    Err(RpcError::internal(format!(
+                        "the gateway cannot relay `{}`: {why}",
+                        r.method
+                    )))
+                })
+                .collect()
         };
-        ctx.request(&request.method, request.params)
-            .await
-            .map_err(|e| match e {
-                RequestError::Rpc(e) => e,
-                other => RpcError::internal(format!("the caller did not answer: {other}")),
-            })
+        let inbox = {
+            let calls = lock(&self.calls);
+            match calls.len() {
+                1 => calls.values().next().cloned(),
+                _ => None,
+            }
+        };
+        let Some(inbox) = inbox else {
+            return refuse(
+                &requests,
+                "it relays questions only while one call is in flight, and cannot tell whose this is",
+            );
+        };
+        let (reply, answers) = oneshot::channel();
+        let count = requests.len();
+        if inbox.send(Asked { requests, reply }).is_err() {
+            return (0..count)
+                .map(|_| Err(RpcError::internal("the call asking ended")))
+                .collect();
+        }
+        answers.await.unwrap_or_else(|_| {
+            (0..count)
+                .map(|_| Err(RpcError::internal("the call asking ended")))
+                .collect()
+        })
     }
 }
 
@@ -99,16 +129,12 @@ struct Entered<'a> {
     owner: &'a InFlight,
     id: u64,
     logs: Option<mpsc::UnboundedReceiver<LoggingMessageParams>>,
+    asks: mpsc::UnboundedReceiver<Asked>,
+    /// Questions being put to our caller.
+    answering: FuturesUnordered<BoxFuture<'static, ()>>,
 }
 
 impl Entered<'_> {
-    /// Relays `log` to the call if it is the only one in flight.
-    async fn relay(&self, ctx: &Context, log: LoggingMessageParams) {
-        if lock(&self.owner.calls).len() == 1 {
-            ctx.log(log.level, log.logger.as_deref(), log.data).await;
-        }
-    }
-
     /// Relays the log messages already received (they came before the result).
     async fn drain(&mut self, ctx: &Context) {
         let mut queued = Vec::new();
@@ -118,16 +144,75 @@ impl Entered<'_> {
             }
         }
         for log in queued {
-            self.relay(ctx, log).await;
+            relay_log(self.owner, ctx, log).await;
         }
     }
 
-    async fn next_log(&mut self) -> Option<LoggingMessageParams> {
-        match self.logs.as_mut() {
-            Some(rx) => rx.recv().await,
-            None => std::future::pending().await,
+    /// The next thing to do besides waiting for the downstream answer: a log message to relay,
+    /// questions to put to our caller, or questions answered.
+    async fn next(&mut self) -> Side {
+        tokio::select! {
+            Some(log) = next_log(&mut self.logs) => Side::Log(log),
+            Some(asked) = self.asks.recv() => Side::Asked(asked),
+            Some(()) = self.answering.next(), if !self.answering.is_empty() => Side::Answered,
         }
     }
+
+    /// Acts on `side` for the caller of `ctx`.
+    async fn handle(&mut self, ctx: &Context, side: Side) {
+        match side {
+            Side::Log(log) => relay_log(self.owner, ctx, log).await,
+            Side::Asked(asked) => self.answering.push(Box::pin(put(ctx.clone(), asked))),
+            Side::Answered => {}
+        }
+    }
+}
+
+/// Relays `log` to the caller of `ctx` if its call is the only one in flight.
+async fn relay_log(owner: &InFlight, ctx: &Context, log: LoggingMessageParams) {
+    let only = lock(&owner.calls).len() == 1;
+    if only {
+        ctx.log(log.level, log.logger.as_deref(), log.data).await;
+    }
+}
+
+async fn next_log(
+    logs: &mut Option<mpsc::UnboundedReceiver<LoggingMessageParams>>,
+) -> Option<LoggingMessageParams> {
+    match logs.as_mut() {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+enum Side {
+    Log(LoggingMessageParams),
+    Asked(Asked),
+    Answered,
+}
+
+/// Puts the server's questions to our caller, all at once (keyed as the server keyed them,
+/// so that a 2026-07-28 caller sees the same input keys), and hands the answers back.
+async fn put(ctx: Context, asked: Asked) {
+    let questions = asked.requests.into_iter().map(|request| {
+        let ctx = ctx.clone();
+        async move {
+            let relayed = match &request.id {
+                RequestId::String(key) => {
+                    ctx.input(key)
+                        .request(&request.method, request.params)
+                        .await
+                }
+                RequestId::Number(_) => ctx.request(&request.method, request.params).await,
+            };
+            relayed.map_err(|e| match e {
+                RequestError::Rpc(e) => e,
+                other => RpcError::internal(format!("the caller did not answer: {other}")),
+            })
+        }
+    });
+    let answers = futures_util::future::join_all(questions).await;
+    let _ = asked.reply.send(answers);
 }
 
 impl Drop for Entered<'_> {
@@ -154,7 +239,7 @@ impl Remote {
         arguments: JsonObject,
     ) -> Result<CallToolResult, RpcError> {
         let link = self.link().await?;
-        let mut entered = self.shared.calls.enter(ctx);
+        let mut entered = self.shared.calls.enter();
         let mut call = link
             .client
             .call_tool_streaming(name, Value::Object(arguments))
@@ -178,7 +263,7 @@ impl Remote {
                     }
                     None => return Err(self.lost(&link)),
                 },
-                Some(log) = entered.next_log() => entered.relay(ctx, log).await,
+                side = entered.next() => entered.handle(ctx, side).await,
                 () = link.gone.cancelled() => return Err(self.lost(&link)),
             }
         }
@@ -192,12 +277,8 @@ impl Remote {
         arguments: HashMap<String, String>,
     ) -> Result<GetPromptResult, RpcError> {
         let link = self.link().await?;
-        let _entered = self.shared.calls.enter(ctx);
         let asked = link.client.get_prompt(name, arguments);
-        tokio::select! {
-            result = asked => result.map_err(|e| self.downstream(&link, e)),
-            () = link.gone.cancelled() => Err(self.lost(&link)),
-        }
+        self.relay(ctx, &link, asked).await
     }
 
     /// Reads resource `uri` of the mounted server.
@@ -207,11 +288,29 @@ impl Remote {
         uri: &str,
     ) -> Result<ReadResourceResult, RpcError> {
         let link = self.link().await?;
-        let _entered = self.shared.calls.enter(ctx);
         let read = link.client.read_resource(uri);
-        tokio::select! {
-            result = read => result.map_err(|e| self.downstream(&link, e)),
-            () = link.gone.cancelled() => Err(self.lost(&link)),
+        self.relay(ctx, &link, read).await
+    }
+
+    /// Waits for a downstream request's answer while relaying what the server sends meanwhile.
+    async fn relay<T>(
+        &self,
+        ctx: &Context,
+        link: &Link,
+        request: impl Future<Output = Result<T, RequestError>>,
+    ) -> Result<T, RpcError> {
+        let mut entered = self.shared.calls.enter();
+        let mut request = std::pin::pin!(request);
+        loop {
+            tokio::select! {
+                biased;
+                result = &mut request => {
+                    entered.drain(ctx).await;
+                    return result.map_err(|e| self.downstream(link, e));
+                }
+                side = entered.next() => entered.handle(ctx, side).await,
+                () = link.gone.cancelled() => return Err(self.lost(link)),
+            }
         }
     }
 

@@ -566,12 +566,22 @@ pub(crate) fn client_capabilities() -> ClientCapabilities {
 /// The client options of a connection whose server-to-client requests go to `calls`.
 pub(crate) fn client_options(options: &RemoteOptions, calls: &Arc<InFlight>) -> ClientOptions {
     let relay = calls.clone();
+    let round = calls.clone();
     ClientOptions {
         info: options.info.clone(),
         capabilities: client_capabilities(),
         on_request: Some(Arc::new(move |request| {
             let relay = relay.clone();
-            Box::pin(async move { relay.ask(request).await })
+            Box::pin(async move {
+                let mut answers = relay.ask(vec![request]).await;
+                answers
+                    .pop()
+                    .unwrap_or_else(|| Err(RpcError::internal("no answer")))
+            })
+        })),
+        on_input_round: Some(Arc::new(move |requests| {
+            let relay = round.clone();
+            Box::pin(async move { relay.ask(requests).await })
         })),
         ..ClientOptions::default()
     }

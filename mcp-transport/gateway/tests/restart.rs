@@ -137,3 +137,46 @@ async fn a_call_to_a_server_that_stays_down_fails_within_the_wait() {
     );
     remote.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_guides_config_mounts_what_it_says() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/gateway.toml");
+    let config = mcp_gateway::GatewayConfig::load(&path).unwrap();
+    assert_eq!(config.gateway.name, "my-gateway");
+    let mounts: Vec<(String, String)> = config
+        .mounts()
+        .into_iter()
+        .map(|m| (m.name, m.prefix))
+        .collect();
+    assert_eq!(
+        mounts,
+        [
+            ("demo".into(), "demo".into()),
+            ("remote".into(), "remote".into()),
+            ("stata".into(), String::new())
+        ]
+    );
+    // The demo as the config says, with the binary built beside this test: `count` is
+    // served as `demo_count`.
+    let text = std::fs::read_to_string(&path).unwrap().replace(
+        "command = [\"streaming-demo\"",
+        &format!(
+            "command = [{:?}",
+            sibling("streaming-demo").display().to_string()
+        ),
+    );
+    let only_demo = text.split("[servers.stata]").next().unwrap();
+    let config = mcp_gateway::GatewayConfig::parse(only_demo, &path).unwrap();
+    let gateway = Gateway::start(&config, &RemoteOptions::default(), LIMIT).await;
+    let server = gateway.server().unwrap();
+    server.start_plugins().await.unwrap();
+    let client = memory::connect(&server).await.unwrap();
+    let result = within(
+        "demo_count",
+        client.call_tool("demo_count", json!({"to": 2, "delay_ms": 0})),
+    )
+    .await
+    .unwrap();
+    assert!(format!("{:?}", result.content).contains("counted to 2"));
+    server.shutdown_plugins().await;
+}
