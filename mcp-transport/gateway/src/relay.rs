@@ -20,7 +20,7 @@ use futures_util::future::BoxFuture;
 use futures_util::stream::FuturesUnordered;
 use mcp_core::jsonrpc::{JsonObject, Request, RequestId};
 use mcp_core::protocol::{
-    CallToolResult, GetPromptResult, LoggingMessageParams, ReadResourceResult,
+    CallToolResult, GetPromptResult, LoggingMessageParams, ReadResourceResult, methods,
 };
 use mcp_core::{CallEvent, Context, ErrorCode, Progress, RequestError, RpcError};
 use serde_json::Value;
@@ -198,12 +198,19 @@ async fn put(ctx: Context, asked: Asked) {
         let ctx = ctx.clone();
         async move {
             let relayed = match &request.id {
+                // A 2026-07-28 round: keyed as the server keyed it (the caller's retry
+                // answers under the same key when the call is replayed).
                 RequestId::String(key) => {
                     ctx.input(key)
                         .request(&request.method, request.params)
                         .await
                 }
-                RequestId::Number(_) => ctx.request(&request.method, request.params).await,
+                // A server-to-client request of a session: its id changes from one replay to
+                // the next, so the question takes the caller's own numbering.
+                RequestId::Number(_) => match missing_capability(&ctx, &request.method) {
+                    Some(refusal) => return Err(refusal),
+                    None => ctx.request(&request.method, request.params).await,
+                },
             };
             relayed.map_err(|e| match e {
                 RequestError::Rpc(e) => e,
@@ -213,6 +220,18 @@ async fn put(ctx: Context, asked: Asked) {
     });
     let answers = futures_util::future::join_all(questions).await;
     let _ = asked.reply.send(answers);
+}
+
+/// The refusal of a question our caller did not declare it can answer.
+fn missing_capability(ctx: &Context, method: &str) -> Option<RpcError> {
+    let caps = ctx.client_capabilities();
+    let declared = match method {
+        methods::ELICITATION_CREATE => caps.is_some_and(|c| c.elicitation.is_some()),
+        methods::SAMPLING_CREATE_MESSAGE => caps.is_some_and(|c| c.sampling.is_some()),
+        methods::ROOTS_LIST => caps.is_some_and(|c| c.roots.is_some()),
+        _ => true,
+    };
+    (!declared).then(|| RpcError::method_not_found(method))
 }
 
 impl Drop for Entered<'_> {
