@@ -54,7 +54,7 @@ def _free_port() -> int:
 def http_server(bin_dir: Path):
     """Starts an example server with `--transport http` on a free loopback port.
 
-    Call it with the binary's name; yields the base URL (`http://127.0.0.1:PORT`). The
+    Call it with the binary's name (and extra arguments, if any); yields the base URL (`http://127.0.0.1:PORT`). The
     process is stopped when the test ends.
     """
     import socket
@@ -63,12 +63,12 @@ def http_server(bin_dir: Path):
 
     started: list[subprocess.Popen] = []
 
-    def start(name: str, extra_env: dict[str, str] | None = None) -> str:
+    def start(name: str, extra_env: dict[str, str] | None = None, args: tuple[str, ...] = ()) -> str:
         port = _free_port()
         env = dict(os.environ)
         env.update(extra_env or {})
         proc = subprocess.Popen(
-            [str(bin_dir / name), "--transport", "http", "--bind", f"127.0.0.1:{port}"],
+            [str(bin_dir / name), "--transport", "http", "--bind", f"127.0.0.1:{port}", *args],
             stdin=subprocess.DEVNULL,
             env=env,
         )

@@ -16,12 +16,10 @@ stdio, from a config file:
 
 import os
 import signal
-import socket
-import subprocess
-import time
 from pathlib import Path
 
 import anyio
+import procs
 import pytest
 from mcp import Client, ClientSession
 from mcp.client.streamable_http import streamable_http_client
@@ -44,28 +42,13 @@ def toml_string(value: str) -> str:
 
 
 def marked(mark: str, exe: str) -> list[int]:
-    """Live processes named `exe` whose environment holds MARK=mark."""
-    needle = f"{MARK}={mark}".encode()
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/environ", "rb") as f:
-                environ = f.read().split(b"\0")
-            with open(f"/proc/{entry}/stat") as f:
-                state = f.read().rsplit(")", 1)[1].split()[0]
-            name = os.path.basename(os.readlink(f"/proc/{entry}/exe"))
-        except OSError:
-            continue
-        if needle in environ and state not in ("Z", "X") and name == exe:
-            found.append(int(entry))
-    return found
+    """Live processes named `exe` that the gateway started for the test marked `mark`."""
+    return procs.marked_processes(MARK, mark, exe)
 
 
 @pytest.fixture
-def gateway(bin_dir: Path, stata_bin_dir: Path, tmp_path: Path):
-    """`mcp-gateway` on a free port with demo, fixture and stata mounted; yields its /mcp URL."""
+def gateway(bin_dir: Path, stata_bin_dir: Path, http_server, tmp_path: Path) -> str:
+    """`mcp-gateway` on a free port with demo, fixture and stata mounted: its /mcp URL."""
     stata_dir = tmp_path / "stata"
     (stata_dir / "jobs").mkdir(parents=True)
     mark = toml_string(str(tmp_path))
@@ -84,40 +67,7 @@ command = [{toml_string(str(stata_bin_dir / "mcp-stata"))}, "--transport", "stdi
 env = {{ STATA_PATH = {toml_string(str(stata_bin_dir / "stata-standin"))}, MCP_STATA_WORKDIR = {toml_string(str(stata_dir))}, MCP_STATA_JOBS_DIR = {toml_string(str(stata_dir / "jobs"))}, RUST_LOG = "warn", {MARK} = {mark} }}
 """
     )
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        [
-            str(bin_dir / "mcp-gateway"),
-            "--config",
-            str(config),
-            "--transport",
-            "http",
-            "--bind",
-            f"127.0.0.1:{port}",
-        ],
-        stdin=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + LIMIT_SECONDS
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if proc.poll() is not None:
-                pytest.fail(f"mcp-gateway exited with {proc.returncode} before listening", pytrace=False)
-            if time.monotonic() > deadline:
-                pytest.fail(f"mcp-gateway did not listen on port {port}", pytrace=False)
-            time.sleep(0.01)
-    yield f"http://127.0.0.1:{port}/mcp"
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    # Stopping the gateway stops every server it started.
-    assert not marked(str(tmp_path), "fixture-server")
+    return f"{http_server('mcp-gateway', args=('--config', str(config)))}/mcp"
 
 
 async def test_demo_count_is_served_as_demo_count(gateway: str) -> None:

@@ -19,6 +19,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import anyio
+import procs
 import pytest
 from mcp import ClientSession, StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
@@ -168,22 +169,7 @@ def slurm_env(stata_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
 
 def marked_processes(mark: str) -> list[int]:
     """Live Stata (stand-in) processes whose environment holds MARK=mark: the server's runs."""
-    needle = f"{MARK}={mark}".encode()
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/environ", "rb") as f:
-                environ = f.read().split(b"\0")
-            with open(f"/proc/{entry}/stat") as f:
-                state = f.read().rsplit(")", 1)[1].split()[0]
-            exe = os.path.basename(os.readlink(f"/proc/{entry}/exe"))
-        except OSError:
-            continue
-        if needle in environ and state not in ("Z", "X") and exe == "stata-standin":
-            found.append(int(entry))
-    return found
+    return procs.marked_processes(MARK, mark, "stata-standin")
 
 
 def squeue(job_id: str) -> str:
