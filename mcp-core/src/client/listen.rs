@@ -95,6 +95,7 @@ impl Client {
                 tools_list_changed: lists.then_some(true),
                 prompts_list_changed: lists.then_some(true),
                 resources_list_changed: lists.then_some(true),
+                task_ids: None,
             },
             meta: None,
         };
