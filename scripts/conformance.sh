@@ -7,7 +7,9 @@
 #   1. 0.1.16 (the stable line, protocol 2025-11-25), `--suite active`, with an empty
 #      expected-failures baseline (so a warning fails too);
 #   2. 0.2.0-alpha.12 with `--requirements 2026-07-28` (the stateless era);
-#   3. 0.2.0-alpha.12 with `--requirements 2025-11-25` (the stateful era).
+#   3. 0.2.0-alpha.12 with `--requirements 2025-11-25` (the stateful era);
+#   4. runs 2 and 3 again through HAProxy round-robin in front of two replicas sharing a
+#      Redis store (scripts/conformance-replicas.sh).
 #
 # The alphas' exit status ignores scenarios the requirement set lists as "not scored"
 # (the tasks-* extension and the pending json-schema-2020-12, http-header-validation and
@@ -175,9 +177,16 @@ run_suite gateway-alpha-2026-07-28 "$root/target/node-alpha" --requirements 2026
 run_suite gateway-alpha-2025-11-25 "$root/target/node-alpha" --requirements 2025-11-25
 excused_prefix=
 
+# The alpha in both eras again, through HAProxy round-robin in front of two replicas
+#    sharing a Redis store (scripts/conformance-replicas.sh starts all of it).
+echo
+if ! bash "$root/scripts/conformance-replicas.sh" "$server_bin"; then
+  failed_runs+=("replicas")
+fi
+
 echo
 if [ "${#failed_runs[@]}" -ne 0 ]; then
   echo "conformance suite FAILED in: ${failed_runs[*]}; server log: $log" >&2
   exit 1
 fi
-echo "conformance: every scenario passes in all three direct runs, the tasks-* extension included, and through mcp-gateway (tasks-* aside: the gateway does not relay tasks yet)"
+echo "conformance: every scenario passes in all three direct runs, the tasks-* extension included; through mcp-gateway and through two replicas, every scenario but tasks-* (neither relays or shares tasks yet)"

@@ -22,20 +22,21 @@ if [ ! -d "$ts_dir/node_modules/@modelcontextprotocol/client" ] || ! "$ts_dir/no
   npm install --prefix "$ts_dir" --no-audit --no-fund --loglevel=error node@22 "@modelcontextprotocol/client@2.4.0"
 fi
 
-step "reverse proxies (Debian's packages) for the streaming tests: nginx, HAProxy, Caddy, Apache httpd"
+step "reverse proxies (Debian's packages) for the streaming tests: nginx, HAProxy, Caddy, Apache httpd; redis-server for the multi-replica tests"
 if [ ! -x /usr/sbin/nginx ] || [ ! -x /usr/sbin/haproxy ] || [ ! -x /usr/bin/caddy ] \
-  || [ ! -x /usr/sbin/apache2 ]; then
+  || [ ! -x /usr/sbin/apache2 ] || [ ! -x /usr/bin/redis-server ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
   # The tests start each proxy themselves, on a free loopback port, with their own config.
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
-    nginx-light haproxy caddy apache2 >/dev/null
+    nginx-light haproxy caddy apache2 redis-server >/dev/null
 fi
 /usr/sbin/nginx -v
 /usr/sbin/haproxy -v | sed -n 1p
 /usr/bin/caddy version
 /usr/sbin/apache2 -v | sed -n 1p
+/usr/bin/redis-server --version
 
 step "Prometheus (Debian's prometheus package): promtool and a real server scrape --metrics"
 if [ ! -x /usr/bin/prometheus ] || [ ! -x /usr/bin/promtool ]; then

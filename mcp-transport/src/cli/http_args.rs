@@ -132,6 +132,17 @@ pub struct HttpArgs {
     /// with a JSON-RPC error and the server closes.
     #[arg(long, env = "MCP_SHUTDOWN_TIMEOUT", default_value = "10s", value_parser = duration::parse, value_name = "DURATION")]
     pub shutdown_timeout: Duration,
+
+    /// Serve as one replica of several sharing this store: `redis://host:port/db` (see the
+    /// guide's "Running several replicas"). Every replica needs the same store and the same
+    /// `--request-state-key`. Default: none, everything stays in this process's memory.
+    #[arg(long, env = "MCP_STORE", value_name = "URL")]
+    pub store: Option<String>,
+
+    /// With --store: how long this replica counts as alive without renewing its lease; once
+    /// it lapsed, the other replicas end its unfinished calls with a JSON-RPC error.
+    #[arg(long, env = "MCP_REPLICA_LEASE", default_value = "10s", value_parser = duration::parse, value_name = "DURATION")]
+    pub replica_lease: Duration,
 }
 
 impl HttpArgs {
@@ -149,6 +160,7 @@ impl HttpArgs {
             .handshake_timeout(self.handshake_timeout)
             .resume_window(self.resume_window)
             .shutdown_timeout(self.shutdown_timeout)
+            .replica_lease(self.replica_lease)
             .trusted_proxies(self.trusted_proxies()?)
             .hosts(HostPolicy::from_names(&self.allowed_hosts).map_err(config_error)?);
         if self.no_legacy_sse {
@@ -176,6 +188,43 @@ impl HttpArgs {
             .map(|p| p.parse().map_err(config_error))
             .collect()
     }
+}
+
+impl HttpArgs {
+    /// [`config`](Self::config), connected to the shared store that `--store` names, if any.
+    pub async fn connect(&self) -> Result<HttpConfig, ServeError> {
+        let config = self.config()?;
+        let Some(url) = self
+            .store
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+        else {
+            return Ok(config);
+        };
+        connect_store(config, url).await
+    }
+}
+
+#[cfg(feature = "redis-store")]
+async fn connect_store(config: HttpConfig, url: &str) -> Result<HttpConfig, ServeError> {
+    if !url.starts_with("redis://") && !url.starts_with("rediss://") && !url.starts_with("unix://")
+    {
+        return Err(ServeError::Config(format!(
+            "--store {url:?}: only Redis is supported (redis://host:port/db)"
+        )));
+    }
+    let store = crate::http::RedisStore::connect(url)
+        .await
+        .map_err(|e| ServeError::Config(format!("--store {url:?}: {e}")))?;
+    Ok(config.shared_store(std::sync::Arc::new(store)))
+}
+
+#[cfg(not(feature = "redis-store"))]
+async fn connect_store(_config: HttpConfig, url: &str) -> Result<HttpConfig, ServeError> {
+    Err(ServeError::Config(format!(
+        "--store {url:?}: this build has no store backend (mcp-transport's `redis-store` feature)"
+    )))
 }
 
 fn config_error(error: crate::http::ConfigError) -> ServeError {

@@ -68,6 +68,8 @@
 //! | `--trusted-proxies ADDRS` | `MCP_TRUSTED_PROXIES` | none |
 //! | `--shutdown-timeout DURATION` | `MCP_SHUTDOWN_TIMEOUT` | `10s` |
 //! | `--metrics` | `MCP_METRICS=1` | off (see [`crate::metrics`]) |
+//! | `--store URL` | `MCP_STORE` | none (memory, one process) |
+//! | `--replica-lease DURATION` | `MCP_REPLICA_LEASE` | `10s` |
 //! | `--eras both\|stateful\|stateless` | `MCP_ERAS` | what the server was built with |
 //! | `--request-state-key SECRET` | `MCP_REQUEST_STATE_KEY` | a random key per process |
 //! | `--log-level FILTER` | `RUST_LOG` | `info` |
@@ -213,7 +215,13 @@ impl ServeArgs {
                         "--transport sse serves the legacy HTTP+SSE transport: drop --no-legacy-sse".into(),
                     ));
                 }
-                let mut config = self.http.config()?;
+                let mut config = self.http.connect().await?;
+                if self.http.store.is_some() && self.protocol.request_state_key.is_none() {
+                    tracing::warn!(
+                        "--store without --request-state-key: each replica draws its own key, \
+                         so a requestState issued by one is refused by the others"
+                    );
+                }
                 let metered;
                 let server = if self.http.metrics {
                     let metrics = Metrics::new();

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::error::ConfigError;
 use super::event_store::{EventStore, MemoryEventStore};
+use super::shared::SharedStore;
 
 /// How the server answers a POST that carries a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -155,6 +156,9 @@ impl Default for LegacyPaths {
     }
 }
 
+/// How long a replica's lease lasts by default (see [`HttpConfig::replica_lease`]).
+pub const DEFAULT_REPLICA_LEASE: Duration = Duration::from_secs(10);
+
 /// The configuration of the HTTP server: build it with the chained methods, starting from
 /// [`HttpConfig::default()`]. Each method documents its default.
 ///
@@ -185,6 +189,8 @@ pub struct HttpConfig {
     pub(crate) hosts: HostPolicy,
     pub(crate) trusted_proxies: Vec<TrustedProxy>,
     pub(crate) event_store: Arc<dyn EventStore>,
+    pub(crate) shared_store: Option<Arc<dyn SharedStore>>,
+    pub(crate) replica_lease: Duration,
     pub(crate) stream_buffer: usize,
     pub(crate) shutdown_timeout: Duration,
     pub(crate) header_read_timeout: Duration,
@@ -217,6 +223,8 @@ impl Default for HttpConfig {
             hosts: HostPolicy::Auto,
             trusted_proxies: Vec::new(),
             event_store: Arc::new(MemoryEventStore::default()),
+            shared_store: None,
+            replica_lease: DEFAULT_REPLICA_LEASE,
             stream_buffer: 16,
             shutdown_timeout: Duration::from_secs(10),
             header_read_timeout: Duration::from_secs(30),
@@ -388,6 +396,25 @@ impl HttpConfig {
     /// [`MemoryEventStore`] with its default bounds).
     pub fn event_store(mut self, store: Arc<dyn EventStore>) -> Self {
         self.event_store = store;
+        self
+    }
+
+    /// Serve as one replica of several sharing `store` (see the guide's "Running several
+    /// replicas"): sessions, stream events (replacing the [`event_store`](Self::event_store)),
+    /// live fan-out and the messages of a session that reach another replica go through it.
+    /// Default: none, everything stays in this process's memory.
+    pub fn shared_store<S: SharedStore>(mut self, store: Arc<S>) -> Self {
+        self.event_store = store.clone();
+        self.shared_store = Some(store);
+        self
+    }
+
+    /// How long a replica stays alive in the shared store without renewing its lease
+    /// (renewed every third of it; default [`DEFAULT_REPLICA_LEASE`]). Once it lapsed, other
+    /// replicas end the replica's unfinished streams with a JSON-RPC error and answer 404
+    /// for its sessions.
+    pub fn replica_lease(mut self, lease: Duration) -> Self {
+        self.replica_lease = lease.max(Duration::from_millis(300));
         self
     }
 

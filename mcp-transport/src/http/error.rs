@@ -30,6 +30,9 @@ pub enum ConfigError {
     /// A trusted proxy that is not an address or a network (`10.0.0.0/8`).
     #[error("trusted proxy {0:?} is not an IP address or a network like 10.0.0.0/8")]
     BadProxy(String),
+    /// The OS random generator failed (a replica id could not be drawn).
+    #[error("the OS random generator failed")]
+    NoEntropy,
 }
 
 /// Why [`serve`](super::serve) could not start.

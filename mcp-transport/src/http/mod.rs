@@ -99,6 +99,7 @@ mod respond;
 mod serve;
 mod service;
 mod session;
+mod shared;
 mod sse;
 mod stateless;
 mod stream;
@@ -106,7 +107,9 @@ mod streamable;
 mod watched;
 
 pub use body::McpBody;
-pub use config::{HostPolicy, HttpConfig, LegacyPaths, ResponseMode, TrustedProxy};
+pub use config::{
+    DEFAULT_REPLICA_LEASE, HostPolicy, HttpConfig, LegacyPaths, ResponseMode, TrustedProxy,
+};
 pub use error::{ConfigError, NotifyError, ServeError};
 pub use event_store::{
     BadEventId, DEFAULT_FINISHED_GRACE, DEFAULT_MAX_FINISHED, EventId, EventStore,
@@ -116,6 +119,11 @@ pub use peer::ClientAddr;
 pub use serve::{Bind, RunningServer, Shutdown, serve};
 pub use service::McpService;
 pub use session::Stats;
+#[cfg(feature = "redis-store")]
+pub use shared::RedisStore;
+pub use shared::{
+    SharedStore, StoreError, StoreResult, StreamNews, Subscription, replica_channel, stream_channel,
+};
 
 #[cfg(test)]
 pub(crate) mod test_headers {

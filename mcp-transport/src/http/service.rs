@@ -64,6 +64,8 @@ pub(crate) struct Shared {
     pub(crate) draining: CancellationToken,
     /// The stateless (2026-07-28) requests running now: they have no session in the table.
     pub(crate) stateless: Arc<stateless::Running>,
+    /// This replica's part in a deployment of several, with a shared store.
+    pub(crate) cluster: Option<super::shared::Cluster>,
 }
 
 impl Shared {
@@ -204,6 +206,13 @@ impl McpService {
     ) -> Result<Self, ConfigError> {
         config.validate()?;
         let counters = Counters::new();
+        let cluster = match &config.shared_store {
+            Some(store) => Some(
+                super::shared::Cluster::new(store.clone(), config.replica_lease)
+                    .ok_or(ConfigError::NoEntropy)?,
+            ),
+            None => None,
+        };
         let shared = Arc::new(Shared {
             server: server.clone(),
             hosts: HostCheck::resolve(&config.hosts, loopback),
@@ -211,8 +220,10 @@ impl McpService {
             counters,
             draining: CancellationToken::new(),
             stateless: Arc::default(),
+            cluster,
             config,
         });
+        super::shared::Cluster::start(&shared);
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             let soonest = shared
                 .config

@@ -470,7 +470,7 @@ fn choose_eviction(map: &HashMap<Arc<str>, Arc<HttpSession>>) -> Option<Arc<str>
 
 /// 128 bits from the OS's secure generator, as 32 lowercase hex digits (visible ASCII, as the
 /// spec requires of session ids).
-fn new_session_id() -> Option<Arc<str>> {
+pub(crate) fn new_session_id() -> Option<Arc<str>> {
     let mut raw = [0u8; 16];
     if let Err(e) = getrandom::fill(&mut raw) {
         tracing::error!(error = %e, "the OS random generator failed");

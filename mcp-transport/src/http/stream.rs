@@ -98,6 +98,12 @@ impl StreamSlot {
         }
     }
 
+    /// A connection on another replica reads the stream: the window of
+    /// [`unreachable`](Self::unreachable) starts again.
+    pub(crate) fn read_elsewhere(&self) {
+        self.attached.notify_waiters();
+    }
+
     pub(crate) fn key(&self) -> &StreamKey {
         &self.key
     }

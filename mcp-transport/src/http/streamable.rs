@@ -26,6 +26,7 @@ use super::reject::Rejection;
 use super::respond::{self, SESSION_ID};
 use super::service::Shared;
 use super::session::{CountGuard, HttpSession};
+use super::shared::{self, Remote};
 use super::sse::{self, Live, SseBody, StopWhen};
 use super::stateless;
 use super::stream::{Answers, Drained, Reclaim, Resumed, StreamSlot, publish_ready, pump, replay};
@@ -41,6 +42,24 @@ fn session_of(shared: &Shared, headers: &HeaderMap) -> Result<Arc<HttpSession>, 
         .get(id)
         .filter(|s| !s.is_legacy())
         .ok_or(Rejection::UnknownSession)
+}
+
+/// The session id a request names, when this replica does not know it and a shared store
+/// may (the session may live on another replica).
+fn elsewhere(
+    shared: &Shared,
+    headers: &HeaderMap,
+    session: &Result<Arc<HttpSession>, Rejection>,
+) -> Option<Arc<str>> {
+    if shared.cluster.is_none() || !matches!(session, Err(Rejection::UnknownSession)) {
+        return None;
+    }
+    headers.get(SESSION_ID)?.to_str().ok().map(Arc::from)
+}
+
+/// The other replica a session lives on, if the request names one.
+async fn remote(shared: &Shared, elsewhere: Option<Arc<str>>) -> Option<Remote> {
+    shared.cluster.as_ref()?.remote(&elsewhere?).await
 }
 
 fn content_length(headers: &HeaderMap) -> Option<u64> {
@@ -72,6 +91,9 @@ struct PostHead {
     stateless_version: bool,
     version: Result<(), Rejection>,
     session: Result<Arc<HttpSession>, Rejection>,
+    /// The session id named, when it is not a session of this replica and a shared store
+    /// may know it.
+    elsewhere: Option<Arc<str>>,
     mirrored: Mirrored,
 }
 
@@ -92,12 +114,14 @@ fn post_head(shared: &Shared, headers: &HeaderMap) -> Result<PostHead, Rejection
             .map_or(true, ProtocolVersion::is_modern)
     });
     let names_session = headers.contains_key(SESSION_ID);
+    let session = session_of(shared, headers);
     Ok(PostHead {
         content_length: content_length(headers),
         names_session,
         stateless_version,
         version: check_protocol_version(headers),
-        session: session_of(shared, headers),
+        elsewhere: elsewhere(shared, headers, &session),
+        session,
         // Only a stateless POST checks them, and one that names a session never is.
         mirrored: if names_session {
             Mirrored::default()
@@ -182,6 +206,14 @@ where
             }
         }
         head.version.map_err(|r| r.answering(id.as_ref()))?;
+        if let Some(remote) = remote(&shared, head.elsewhere).await {
+            return match message {
+                Message::Request(request) => {
+                    Box::pin(shared::forward_request(&shared, remote, request)).await
+                }
+                other => shared::forward_message(&shared, remote, other).await,
+            };
+        }
         let session = head.session.map_err(|r| r.answering(id.as_ref()))?;
         let _busy = session.busy();
         match message {
@@ -231,6 +263,9 @@ async fn initialize(
     let reply = final_answer(&mut rx, &id).await;
     let session_id = if matches!(reply, Message::Response(_)) {
         tracing::debug!(session = %session.id, "session started");
+        if let Some(cluster) = &shared.cluster {
+            cluster.register(&session).await;
+        }
         Some(session.id.clone())
     } else {
         if let Some(session) = shared.table.remove(&session.id) {
@@ -266,6 +301,13 @@ async fn answer(
     let Some(number) = session.stream_number() else {
         return Err(Rejection::UnknownSession);
     };
+    if let Some(cluster) = &shared.cluster {
+        // Another replica must know which request this stream answers (cancellation,
+        // resumption), whether or not it is answered at once below.
+        cluster
+            .record_stream(&session.stream_key(number), std::slice::from_ref(&id))
+            .await;
+    }
     session.session.receive(request.into(), &outbox).await;
     drop(outbox);
     // The session ran the request until it first waited: a request answered at once already
@@ -462,7 +504,21 @@ pub(crate) async fn get<B>(shared: &Arc<Shared>, request: Request<B>) -> Answer 
         return Err(Rejection::NotAcceptable("text/event-stream"));
     }
     check_protocol_version(headers)?;
-    let session = session_of(shared, headers)?;
+    let found = session_of(shared, headers);
+    if let Some(remote) = remote(shared, elsewhere(shared, headers, &found)).await {
+        let last = match headers.get("last-event-id") {
+            Some(last) => {
+                let text = String::from_utf8_lossy(last.as_bytes());
+                Some(
+                    text.parse::<EventId>()
+                        .map_err(|_| Rejection::BadLastEventId(text.into_owned()))?,
+                )
+            }
+            None => None,
+        };
+        return shared::forward_get(shared, remote, last).await;
+    }
+    let session = found?;
     let buffer = shared.config.stream_buffer;
     let store = &*shared.config.event_store;
     let guard = (shared.counters.connection(), session.busy());
@@ -511,7 +567,11 @@ pub(crate) async fn get<B>(shared: &Arc<Shared>, request: Request<B>) -> Answer 
 pub(crate) async fn delete<B>(shared: &Arc<Shared>, request: Request<B>) -> Answer {
     let headers = request.headers();
     check_protocol_version(headers)?;
-    let session = session_of(shared, headers)?;
+    let found = session_of(shared, headers);
+    if let Some(remote) = remote(shared, elsewhere(shared, headers, &found)).await {
+        return shared::forward_delete(shared, remote).await;
+    }
+    let session = found?;
     if let Some(session) = shared.table.remove(&session.id) {
         tracing::debug!(session = %session.id, "session deleted by the client");
         shared.end_session(session).await;

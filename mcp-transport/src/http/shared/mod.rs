@@ -1,0 +1,167 @@
+//! What several replicas of one streamable HTTP deployment share, so that a load balancer may
+//! send any request of a 2025-era session to any of them.
+//!
+//! Each session lives on the replica that answered its `initialize` (its *home*): its
+//! [`ServerSession`](mcp_core::server::ServerSession) (negotiated version, log level, pending
+//! requests to the client, running calls) stays there. What the other replicas need goes
+//! through a [`SharedStore`]:
+//!
+//! - the session record: which replica is the home of a session id;
+//! - the events of every stream ([`EventStore`], replayed on resume) and their live fan-out:
+//!   a replica serving a stream whose call runs elsewhere subscribes to the stream's channel
+//!   and forwards each event as it is published;
+//! - every client message for a session that reaches another replica (a request, a
+//!   `notifications/cancelled`, a response to a request of the server, a `DELETE`): it is
+//!   published to the home's channel and handled there, as if it had arrived there;
+//! - a lease per replica, renewed by a heartbeat: a replica whose lease lapsed is dead, its
+//!   sessions are gone (404) and its unfinished streams end with a JSON-RPC error for each of
+//!   their requests.
+//!
+//! Without a shared store ([`HttpConfig::shared_store`](super::HttpConfig::shared_store) not
+//! set), none of this runs: one process keeps everything in memory.
+
+mod route;
+pub(crate) use route::{
+    Cluster, Remote, forward_delete, forward_get, forward_message, forward_request,
+};
+
+#[cfg(feature = "redis-store")]
+mod redis;
+#[cfg(feature = "redis-store")]
+pub use self::redis::RedisStore;
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use mcp_core::jsonrpc::RequestId;
+use tokio::sync::mpsc;
+
+use super::event_store::{EventStore, StoreFuture, StreamKey};
+
+/// Why a [`SharedStore`] operation failed.
+#[derive(Debug, thiserror::Error)]
+#[error("shared store: {0}")]
+pub struct StoreError(pub String);
+
+/// The result of a [`SharedStore`] operation.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Messages published on one channel, received in order; unsubscribes when dropped.
+pub struct Subscription {
+    /// The payloads, in the order they were published.
+    pub messages: mpsc::UnboundedReceiver<Bytes>,
+    /// Kept alive for as long as the subscription: its drop unsubscribes.
+    pub guard: Box<dyn Send + Sync>,
+}
+
+impl std::fmt::Debug for Subscription {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Subscription").finish_non_exhaustive()
+    }
+}
+
+/// The store the replicas of one deployment share: stream events (its [`EventStore`] side,
+/// which must also publish each appended event on [`stream_channel`] and an end marker when a
+/// stream [`finished`](EventStore::finished)), session records, stream records, leases, and
+/// channels.
+///
+/// Payloads published by the [`EventStore`] side on a stream's channel are
+/// [`StreamNews`]-encoded.
+pub trait SharedStore: EventStore {
+    /// Records `session` (an opaque record: the home replica and what other replicas need to
+    /// serve its streams).
+    fn put_session(&self, session: &str, record: &str) -> StoreFuture<'_, StoreResult<()>>;
+
+    /// The record of `session`, if the store knows the session.
+    fn session_record(&self, session: &str) -> StoreFuture<'_, StoreResult<Option<String>>>;
+
+    /// Records which requests stream `key` answers (to end it with their errors if its
+    /// replica dies).
+    fn put_stream_requests(
+        &self,
+        key: &StreamKey,
+        requests: &[RequestId],
+    ) -> StoreFuture<'_, StoreResult<()>>;
+
+    /// The requests stream `key` answers, as recorded.
+    fn stream_requests(&self, key: &StreamKey) -> StoreFuture<'_, StoreResult<Vec<RequestId>>>;
+
+    /// Whether stream `key` is complete (its end marker was recorded).
+    fn stream_done(&self, key: &StreamKey) -> StoreFuture<'_, StoreResult<bool>>;
+
+    /// Renews the lease of `replica` for `lease`.
+    fn heartbeat(&self, replica: &str, lease: Duration) -> StoreFuture<'_, StoreResult<()>>;
+
+    /// Whether the lease of `replica` is current.
+    fn is_alive(&self, replica: &str) -> StoreFuture<'_, StoreResult<bool>>;
+
+    /// Publishes `payload` on `channel`.
+    fn publish(&self, channel: String, payload: Bytes) -> StoreFuture<'_, StoreResult<()>>;
+
+    /// Subscribes to `channel`; what is published after this returns is received.
+    fn subscribe(&self, channel: String) -> StoreFuture<'_, StoreResult<Subscription>>;
+}
+
+/// The channel carrying the live events of stream `key`.
+pub fn stream_channel(key: &StreamKey) -> String {
+    format!("mcp:live:{}:{}", key.session, key.stream)
+}
+
+/// The channel a replica receives forwarded client messages on.
+pub fn replica_channel(replica: &str) -> String {
+    format!("mcp:replica:{replica}")
+}
+
+/// One message on a stream's channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StreamNews {
+    /// Event `seq`, framed.
+    Event(u64, Bytes),
+    /// The stream is complete.
+    End,
+}
+
+impl StreamNews {
+    /// The payload: `e`, the sequence number (8 bytes, big-endian) and the event; or `d`.
+    pub fn encode(&self) -> Bytes {
+        match self {
+            StreamNews::Event(seq, bytes) => {
+                let mut out = Vec::with_capacity(9 + bytes.len());
+                out.push(b'e');
+                out.extend_from_slice(&seq.to_be_bytes());
+                out.extend_from_slice(bytes);
+                out.into()
+            }
+            StreamNews::End => Bytes::from_static(b"d"),
+        }
+    }
+
+    /// Reads a payload written by [`encode`](Self::encode).
+    pub fn decode(payload: &Bytes) -> Option<Self> {
+        match payload.first()? {
+            b'd' => Some(StreamNews::End),
+            b'e' if payload.len() >= 9 => {
+                let seq = u64::from_be_bytes(payload[1..9].try_into().ok()?);
+                Some(StreamNews::Event(seq, payload.slice(9..)))
+            }
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stream_news_round_trips() {
+        for news in [
+            StreamNews::Event(7, Bytes::from_static(b"id: 1:7\ndata: {}\n\n")),
+            StreamNews::End,
+        ] {
+            assert_eq!(StreamNews::decode(&news.encode()), Some(news));
+        }
+        assert_eq!(StreamNews::decode(&Bytes::from_static(b"e12")), None);
+        assert_eq!(StreamNews::decode(&Bytes::new()), None);
+    }
+}
