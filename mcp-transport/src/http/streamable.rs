@@ -57,9 +57,11 @@ fn elsewhere(
     headers.get(SESSION_ID)?.to_str().ok().map(Arc::from)
 }
 
-/// The other replica a session lives on, if the request names one.
-async fn remote(shared: &Shared, elsewhere: Option<Arc<str>>) -> Option<Remote> {
-    shared.cluster.as_ref()?.remote(&elsewhere?).await
+/// The other replica a session lives on, if the request names one; with `alive`, only while
+/// that replica's lease is current (a session of a dead replica is gone: 404).
+async fn remote(shared: &Shared, elsewhere: Option<Arc<str>>, alive: bool) -> Option<Remote> {
+    let remote = shared.cluster.as_ref()?.remote(&elsewhere?).await?;
+    (remote.alive || !alive).then_some(remote)
 }
 
 fn content_length(headers: &HeaderMap) -> Option<u64> {
@@ -206,7 +208,7 @@ where
             }
         }
         head.version.map_err(|r| r.answering(id.as_ref()))?;
-        if let Some(remote) = remote(&shared, head.elsewhere).await {
+        if let Some(remote) = remote(&shared, head.elsewhere, true).await {
             return match message {
                 Message::Request(request) => {
                     Box::pin(shared::forward_request(&shared, remote, request)).await
@@ -505,7 +507,8 @@ pub(crate) async fn get<B>(shared: &Arc<Shared>, request: Request<B>) -> Answer 
     }
     check_protocol_version(headers)?;
     let found = session_of(shared, headers);
-    if let Some(remote) = remote(shared, elsewhere(shared, headers, &found)).await {
+    let resuming = headers.contains_key("last-event-id");
+    if let Some(remote) = remote(shared, elsewhere(shared, headers, &found), !resuming).await {
         let last = match headers.get("last-event-id") {
             Some(last) => {
                 let text = String::from_utf8_lossy(last.as_bytes());
@@ -568,7 +571,7 @@ pub(crate) async fn delete<B>(shared: &Arc<Shared>, request: Request<B>) -> Answ
     let headers = request.headers();
     check_protocol_version(headers)?;
     let found = session_of(shared, headers);
-    if let Some(remote) = remote(shared, elsewhere(shared, headers, &found)).await {
+    if let Some(remote) = remote(shared, elsewhere(shared, headers, &found), true).await {
         return shared::forward_delete(shared, remote).await;
     }
     let session = found?;

@@ -36,6 +36,8 @@ pub(crate) struct Remote {
     home: String,
     /// Whether the session's streams start with a priming event.
     primes: bool,
+    /// Whether the home replica's lease was current when asked.
+    pub(crate) alive: bool,
 }
 
 impl Cluster {
@@ -101,17 +103,26 @@ impl Cluster {
     }
 
     /// The replica a session unknown here lives on: `None` (404) when the store does not
-    /// know it, it lives here (it ended), or its replica's lease lapsed.
+    /// know it or it lives here (it ended). Whether that replica is alive is in the answer:
+    /// only a resumption may go to a dead one (to end its streams with an error).
     pub(crate) async fn remote(&self, session: &str) -> Option<Remote> {
         let record = self.store.session_record(session).await.ok()??;
         let (home, primes) = record.split_once(' ')?;
-        if home == &*self.replica || !self.store.is_alive(home).await.unwrap_or(false) {
+        if home == &*self.replica {
             return None;
         }
+        let alive = self.store.is_alive(home).await.unwrap_or(false);
+        tracing::debug!(
+            session,
+            home,
+            alive,
+            "a request for a session of another replica"
+        );
         Some(Remote {
             session: session.into(),
             home: home.to_owned(),
             primes: primes == "1",
+            alive,
         })
     }
 }
@@ -323,6 +334,13 @@ impl Follower {
         }
         if store.stream_done(&self.key).await.unwrap_or(false) {
             return self.drain(&mut sub).await;
+        }
+        if !self.remote.alive {
+            // Resuming a stream of a replica already dead: what it stored, then the errors.
+            return match self.drain(&mut sub).await {
+                Ended::Done if store.stream_done(&self.key).await.unwrap_or(false) => Ended::Done,
+                _ => Ended::Lost,
+            };
         }
         let gone = self.tx.watch_gone();
         let mut tick = tokio::time::interval(lease / 3);
