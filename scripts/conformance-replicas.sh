@@ -53,9 +53,11 @@ ports=()
 for n in 1 2; do
   port=$(free_port)
   ports+=("$port")
+  # ANCHOR: replica
   RUST_LOG="${RUST_LOG:-info}" "$server_bin" --transport http --bind "127.0.0.1:$port" \
     --allowed-hosts 127.0.0.1,localhost --store "redis://127.0.0.1:$redis_port/" \
     --request-state-key "$key" >"$dir/replica$n.log" 2>&1 &
+  # ANCHOR_END: replica
   pids+=($!)
 done
 wait_port "${ports[0]}" replica1

@@ -10,7 +10,13 @@
 //! 3. progress notifications per second from one generator to a reading client over stdio;
 //! 4. resident memory per idle session holding an open GET stream (server in a child process);
 //! 5. `tools/call` throughput over streamable HTTP in the stateful era (a session) beside the
-//!    stateless one (2026-07-28: per-request `_meta`, no session), same server, same load.
+//!    stateless one (2026-07-28: per-request `_meta`, no session), same server, same load;
+//! 6. yield -> receipt latency and `tools/call` throughput with the Redis shared store beside
+//!    the memory store, and across two replicas (a session on one, its calls sent to the
+//!    other); needs `redis-server` (Debian's package).
+
+#[path = "streaming/store.rs"]
+mod store;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -531,6 +537,10 @@ async fn run(quick: bool, sections: &[u32]) {
                 100.0 * stateless / stateful
             );
         }
+    }
+
+    if wanted(6) {
+        store::run(&server, &stamps, &release, n_lat, secs).await;
     }
 
     if wanted(3) {
