@@ -31,7 +31,10 @@ impl Redis {
             .expect("redis-server (Debian's package) is installed");
         let started = Instant::now();
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(started.elapsed() < Duration::from_secs(20), "redis-server starts");
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "redis-server starts"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
         Redis(child, port)
@@ -104,7 +107,13 @@ pub(crate) async fn run(
     let memory_session = open_session(memory.local_addr()).await;
     let a_session = open_session(a.local_addr()).await;
     for clients in [1, 4, 16] {
-        let mem = throughput(memory.local_addr(), Some(memory_session.clone()), clients, secs).await;
+        let mem = throughput(
+            memory.local_addr(),
+            Some(memory_session.clone()),
+            clients,
+            secs,
+        )
+        .await;
         let local = throughput(a.local_addr(), Some(a_session.clone()), clients, secs).await;
         let forwarded = throughput(b.local_addr(), Some(a_session.clone()), clients, secs).await;
         println!(
