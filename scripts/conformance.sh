@@ -189,4 +189,4 @@ if [ "${#failed_runs[@]}" -ne 0 ]; then
   echo "conformance suite FAILED in: ${failed_runs[*]}; server log: $log" >&2
   exit 1
 fi
-echo "conformance: every scenario passes in all three direct runs, the tasks-* extension included; through mcp-gateway and through two replicas, every scenario but tasks-* (neither relays or shares tasks yet)"
+echo "conformance: every scenario passes in all three direct runs and through two replicas, the tasks-* extension included; through mcp-gateway, every scenario but tasks-* (it does not relay tasks yet)"

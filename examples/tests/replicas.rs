@@ -3,7 +3,9 @@
 //! loopback ports with their configuration under target/: a 2025-era client whose stream is
 //! cut mid-call resumes through the balancer, on the other replica too, and receives every
 //! event exactly once, live, until the result; a replica killed while running a call leaves a
-//! resuming client with a JSON-RPC error once its lease lapsed, not a hang.
+//! resuming client with a JSON-RPC error once its lease lapsed, not a hang; a task created
+//! through one replica is read, awaited and cancelled through the other (both eras); a task
+//! whose replica is killed turns `failed` once its lease lapsed, with nobody asking.
 //!
 //! The replicas are examples' fixture-server, whose `lockstep` tool a test outside the process
 //! steers through files (the conformance server, the same serving code with the suite's
@@ -18,9 +20,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use common::{FIXTURE, Log, TempDir, start_http};
-use mcp_core::client::ClientEra;
+use common::{FIXTURE, Log, TempDir, start_http, wait_for_file};
+use mcp_core::client::{Client, ClientEra, Started, TaskInfo};
 use mcp_core::error::RequestError;
+use mcp_core::task::TaskStatus;
 use mcp_core::{CallEvent, ToolCall};
 use mcp_transport::http_client::{self, HttpClientOptions, HttpMode};
 use serde_json::json;
@@ -63,6 +66,8 @@ struct Deployment {
     _dir: TargetDir,
     redis_port: u16,
     replicas: Vec<(Child, Log)>,
+    /// The replicas' own addresses (`host:port`), to reach one of them without the balancer.
+    addrs: Vec<String>,
     balancer: SocketAddr,
     _redis: Reaped,
     _haproxy: Reaped,
@@ -157,6 +162,7 @@ impl Deployment {
             _dir: dir,
             redis_port,
             replicas,
+            addrs,
             balancer,
             _redis: redis,
             _haproxy: haproxy,
@@ -246,7 +252,7 @@ async fn cutting_relay(upstream: SocketAddr, markers: &'static [&'static str]) -
     addr
 }
 
-async fn stateful_client(relay: SocketAddr) -> mcp_core::client::Client {
+async fn stateful_client(relay: SocketAddr) -> Client {
     let mut options = HttpClientOptions {
         mode: HttpMode::Streamable,
         // Only the call's own stream: the balancer's turns then follow the test's requests.
@@ -336,5 +342,163 @@ async fn killing_the_replica_running_a_call_ends_it_with_an_error_for_a_resuming
             );
         }
         other => panic!("expected a JSON-RPC error, got {other:?}"),
+    }
+}
+
+/// A 2026-07-28 client of one replica (no balancer: the test chooses the replica).
+async fn modern_client(addr: &str) -> Client {
+    let mut options = HttpClientOptions {
+        mode: HttpMode::Streamable,
+        ..HttpClientOptions::default()
+    };
+    options.client.era = ClientEra::Stateless;
+    let url = format!("http://{addr}/mcp");
+    tokio::time::timeout(LIMIT, http_client::connect(&url, options))
+        .await
+        .expect("the discovery ends")
+        .expect("the client connects to the replica")
+}
+
+/// Starts `tool` as a task through `client`.
+async fn start_task(client: &Client, tool: &str, arguments: serde_json::Value) -> String {
+    match client.call_tool_as_task(tool, arguments, None).await {
+        Ok(Started::Task(task)) => task.task_id,
+        other => panic!("expected a task, got {other:?}"),
+    }
+}
+
+/// Reads the task through `client` until `done` holds (the state is written by another
+/// replica: polling is how a client learns of it), within the test's limit.
+async fn task_until(client: &Client, id: &str, done: impl Fn(&TaskInfo) -> bool) -> TaskInfo {
+    tokio::time::timeout(LIMIT, async {
+        loop {
+            let task = client.get_task(id).await.expect("tasks/get");
+            if done(&task) {
+                return task;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the task reached the state awaited")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_created_through_one_replica_is_read_awaited_and_cancelled_through_the_other() {
+    let deployment = Deployment::start().await;
+    // 2026-07-28: each client talks to one replica; the task runs on the first.
+    let (one, other) = (
+        modern_client(&deployment.addrs[0]).await,
+        modern_client(&deployment.addrs[1]).await,
+    );
+    let acks = TempDir::new("acks-task");
+    let id = start_task(&one, "lockstep", json!({"steps": 2, "dir": acks.arg()})).await;
+    for i in 1..=2 {
+        // Each step is seen through the other replica before the tool may go on.
+        let message = format!("step {i}");
+        let seen = task_until(&other, &id, |t| {
+            t.status_message.as_deref() == Some(&message)
+        })
+        .await;
+        assert_eq!(seen.status, TaskStatus::Working);
+        std::fs::write(acks.join(&format!("ack-{i}")), b"").expect("ack");
+    }
+    let result = tokio::time::timeout(LIMIT, other.task_result(&id))
+        .await
+        .expect("the result came")
+        .expect("the task completed");
+    assert_eq!(result.text(), "done");
+    // Cancelled through the other replica: the runner on the first drops the tool.
+    let marks = TempDir::new("hang-task");
+    let id = start_task(&one, "hang", json!({"dir": marks.arg()})).await;
+    tokio::time::timeout(LIMIT, wait_for_file(&marks.join("started")))
+        .await
+        .expect("the tool started");
+    other.cancel_task(&id).await.expect("tasks/cancel");
+    tokio::time::timeout(LIMIT, wait_for_file(&marks.join("dropped")))
+        .await
+        .expect("the cancellation reached the replica running the tool");
+    let cancelled = one.get_task(&id).await.expect("tasks/get on the first");
+    assert_eq!(cancelled.status, TaskStatus::Cancelled);
+
+    // 2025-11-25: one session through the balancer; its requests alternate between the
+    // replicas, and those reaching the other are forwarded to the session's home.
+    let client = stateful_client(deployment.balancer).await;
+    let acks = TempDir::new("acks-task-2025");
+    let id = start_task(&client, "lockstep", json!({"steps": 1, "dir": acks.arg()})).await;
+    task_until(&client, &id, |t| {
+        t.status_message.as_deref() == Some("step 1")
+    })
+    .await;
+    let waiting = tokio::spawn({
+        let (client, id) = (client.clone(), id.clone());
+        async move { client.task_result(&id).await }
+    });
+    std::fs::write(acks.join("ack-1"), b"").expect("ack");
+    let result = tokio::time::timeout(LIMIT, waiting)
+        .await
+        .expect("tasks/result answered")
+        .expect("joined")
+        .expect("the task completed");
+    assert_eq!(result.text(), "done");
+    let marks = TempDir::new("hang-task-2025");
+    let id = start_task(&client, "hang", json!({"dir": marks.arg()})).await;
+    tokio::time::timeout(LIMIT, wait_for_file(&marks.join("started")))
+        .await
+        .expect("the tool started");
+    client.cancel_task(&id).await.expect("tasks/cancel");
+    tokio::time::timeout(LIMIT, wait_for_file(&marks.join("dropped")))
+        .await
+        .expect("the cancellation reached the tool");
+    let cancelled = client.get_task(&id).await.expect("tasks/get");
+    assert_eq!(cancelled.status, TaskStatus::Cancelled);
+    assert!(
+        deployment.followers() >= 1,
+        "a replica that does not hold the session served some of its task requests"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killing_the_replica_running_a_task_turns_it_failed_once_its_lease_lapsed() {
+    let mut deployment = Deployment::start().await;
+    let (one, other) = (
+        modern_client(&deployment.addrs[0]).await,
+        modern_client(&deployment.addrs[1]).await,
+    );
+    let acks = TempDir::new("acks-task-kill");
+    let id = start_task(&one, "lockstep", json!({"steps": 2, "dir": acks.arg()})).await;
+    task_until(&other, &id, |t| {
+        t.status_message.as_deref() == Some("step 1")
+    })
+    .await;
+    // The tool now waits for ack-1, which never comes: its replica dies with the task.
+    deployment.replicas[0]
+        .0
+        .kill()
+        .await
+        .expect("kill the replica running the task");
+    // Nobody asks about the task: the other replica's sweep timer fails it in the store.
+    let key = format!("mcp:task:{id}");
+    tokio::time::timeout(LIMIT, async {
+        loop {
+            let out = StdCommand::new("redis-cli")
+                .args(["-p", &deployment.redis_port.to_string()])
+                .args(["hget", &key, "rec"])
+                .output()
+                .expect("redis-cli runs");
+            if String::from_utf8_lossy(&out.stdout).contains("\"status\":\"failed\"") {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("the task failed without anyone asking");
+    let failed = other.get_task(&id).await.expect("tasks/get");
+    assert_eq!(failed.status, TaskStatus::Failed);
+    assert_eq!(failed.error.as_ref().map(|e| e.code.0), Some(-32603));
+    match other.task_result(&id).await {
+        Err(RequestError::Rpc(error)) => assert_eq!(error.code.0, -32603, "{error:?}"),
+        other => panic!("expected the task's error, got {other:?}"),
     }
 }

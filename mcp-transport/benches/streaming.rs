@@ -50,12 +50,25 @@ fn def(name: &str) -> ToolDef {
     .expect("valid definition")
 }
 
-/// The tools the benchmarks call: `echo` (an immediate result), `flood` (n progress items as
-/// fast as the transport takes them) and `pingpong` (yields, then waits for the client).
+/// `job`: `echo` that may run as a task (`execution.taskSupport: optional`).
+fn job_def() -> ToolDef {
+    serde_json::from_value(json!({
+        "name": "job", "description": "job", "inputSchema": {"type": "object"},
+        "execution": {"taskSupport": "optional"}
+    }))
+    .expect("valid definition")
+}
+
+/// The tools the benchmarks call: `echo` (an immediate result), `job` (the same, as a task),
+/// `flood` (n progress items as fast as the transport takes them) and `pingpong` (yields,
+/// then waits for the client).
 fn bench_server(stamps: Arc<Mutex<Vec<Instant>>>, release: Arc<Semaphore>) -> Server {
     Server::builder("bench", "1")
         .outbox_capacity(256)
         .tool(FnTool::new(def("echo"), |_ctx, _args| async {
+            "ok".to_string().into_call_tool_result()
+        }))
+        .tool(FnTool::new(job_def(), |_ctx, _args| async {
             "ok".to_string().into_call_tool_result()
         }))
         .tool(FnTool::new(def("flood"), |ctx, args| async move {

@@ -9,7 +9,8 @@
 //!   client has received step i, so any buffering on the way deadlocks the test. It may run
 //!   as a task (`task = "optional"`): the same steps then become the task's status messages.
 //! - `hang {dir}`: reports "started", creates `<dir>/started`, then waits forever. It holds a
-//!   guard whose drop writes `<dir>/dropped`: proof that cancelling dropped the tool.
+//!   guard whose drop writes `<dir>/dropped`: proof that cancelling dropped the tool. It may
+//!   run as a task too (proof that cancelling the task dropped it).
 //! - `panic {}`: panics (the server answers -32603 and keeps serving).
 //! - `echo {text}`: returns `text`.
 //!
@@ -63,7 +64,7 @@ fn write_marker(dir: &Path, name: &str) -> std::io::Result<()> {
 }
 
 /// Reports `started`, writes `<dir>/started`, then waits forever (until cancelled).
-#[tool]
+#[tool(task = "optional")]
 async fn hang(
     /// Where the tool writes `started` and, when dropped, `dropped`.
     dir: PathBuf,

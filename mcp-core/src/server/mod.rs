@@ -49,6 +49,9 @@ pub struct Server {
     pub(crate) state_key: StateKey,
     /// The layers around calls: from the builder, wrapped by [`Server::with_layer`].
     pub(crate) middleware: Middleware,
+    /// The tasks (store, configuration, runner name): from the builder, replaceable by
+    /// [`Server::with_task_store`].
+    pub(crate) tasks: Arc<TaskEngine>,
 }
 
 /// A server that does not keep its tools alive: what a request's [`Context`](crate::Context)
@@ -59,6 +62,7 @@ pub(crate) struct WeakServer {
     eras: Eras,
     state_key: StateKey,
     middleware: Middleware,
+    tasks: Arc<TaskEngine>,
 }
 
 impl WeakServer {
@@ -69,6 +73,7 @@ impl WeakServer {
             eras: self.eras,
             state_key: self.state_key.clone(),
             middleware: self.middleware.clone(),
+            tasks: self.tasks.clone(),
         })
     }
 }
@@ -89,8 +94,6 @@ pub(crate) struct ServerInner {
     pub(crate) listeners: subscriptions::Listeners,
     /// Whether some tool may run as a task: the server then announces tasks.
     pub(crate) task_tools: bool,
-    /// The tasks: store, configuration, runner name.
-    pub(crate) tasks: Arc<TaskEngine>,
 }
 
 impl std::fmt::Debug for Server {
@@ -174,6 +177,38 @@ impl Server {
         }
     }
 
+    /// This server keeping its tasks in `store`, with the same task configuration (a new
+    /// runner name): how a deployment of several replicas shares them (every replica must use
+    /// the same store). Tasks already in the old store stay there. Everything else is shared,
+    /// as with [`with_eras`](Self::with_eras).
+    pub fn with_task_store(&self, store: Arc<dyn TaskStore>) -> Server {
+        Server {
+            tasks: Arc::new(TaskEngine::new(store, self.tasks.config().clone())),
+            ..self.clone()
+        }
+    }
+
+    /// This server running tasks as `config` says, with the same task store.
+    pub fn with_task_config(&self, config: TaskConfig) -> Server {
+        Server {
+            tasks: Arc::new(TaskEngine::new(self.tasks.store(), config)),
+            ..self.clone()
+        }
+    }
+
+    /// How this server runs tasks.
+    pub fn task_config(&self) -> &TaskConfig {
+        self.tasks.config()
+    }
+
+    /// Sweeps the task store once: deletes the tasks whose time to live passed and fails
+    /// those whose runner's lease lapsed (their replica died). A server sweeps lazily when
+    /// tasks are asked about; a replica sharing its store with others also calls this on a
+    /// timer (every third of the lease), so that an orphan fails without anyone asking.
+    pub async fn sweep_tasks(&self) {
+        self.tasks.sweep_now().await;
+    }
+
     /// What a request's context keeps of its server.
     pub(crate) fn downgrade(&self) -> WeakServer {
         WeakServer {
@@ -181,6 +216,7 @@ impl Server {
             eras: self.eras,
             state_key: self.state_key.clone(),
             middleware: self.middleware.clone(),
+            tasks: self.tasks.clone(),
         }
     }
 
@@ -647,12 +683,12 @@ impl ServerBuilder {
                 list_changed,
                 listeners: subscriptions::Listeners::default(),
                 task_tools,
-                tasks: Arc::new(TaskEngine::new(
-                    self.task_store
-                        .unwrap_or_else(|| Arc::new(MemoryTaskStore::new())),
-                    self.task_config,
-                )),
             }),
+            tasks: Arc::new(TaskEngine::new(
+                self.task_store
+                    .unwrap_or_else(|| Arc::new(MemoryTaskStore::new())),
+                self.task_config,
+            )),
             eras: self.eras,
             middleware: Middleware::build(self.layers),
             state_key: match self.state_key {

@@ -120,6 +120,14 @@ impl TaskEngine {
         }
     }
 
+    pub(crate) fn config(&self) -> &TaskConfig {
+        &self.config
+    }
+
+    pub(crate) fn store(&self) -> Arc<dyn TaskStore> {
+        self.store.clone()
+    }
+
     /// Deletes expired tasks and fails orphaned ones, at most once a second.
     async fn sweep(&self) {
         let now = SystemTime::now();
@@ -127,6 +135,17 @@ impl TaskEngine {
         if self.last_sweep.swap(secs, Ordering::Relaxed) == secs {
             return;
         }
+        self.sweep_at(now).await;
+    }
+
+    /// Deletes expired tasks and fails orphaned ones, now.
+    pub(crate) async fn sweep_now(&self) {
+        let now = SystemTime::now();
+        self.last_sweep.store(unix_secs(now), Ordering::Relaxed);
+        self.sweep_at(now).await;
+    }
+
+    async fn sweep_at(&self, now: SystemTime) {
         match self.store.sweep(now).await {
             Ok(sweep) if !sweep.orphaned.is_empty() => {
                 tracing::warn!(tasks = ?sweep.orphaned, "tasks failed: their runner's lease lapsed");
@@ -348,7 +367,7 @@ pub(crate) fn call_as_task(
     owner: String,
     make_call: impl FnOnce(Context) -> BoxFuture<CallToolResult>,
 ) -> Result<BoxFuture<Result<JsonObject, RpcError>>, RpcError> {
-    let engine = server.inner.tasks.clone();
+    let engine = server.tasks.clone();
     let caller = ctx.caller();
     let modern = caller.era() == Era::Stateless;
     let run = Arc::new(TaskRun {
@@ -526,7 +545,7 @@ async fn renew_lease(engine: &TaskEngine, id: &str) {
 
 /// Task `id` if it is `owner`'s.
 pub(crate) async fn owned(server: &Server, id: &str, owner: &str) -> bool {
-    matches!(server.inner.tasks.store.get(id).await, Ok(Some(r)) if r.owner == owner)
+    matches!(server.tasks.store.get(id).await, Ok(Some(r)) if r.owner == owner)
 }
 
 /// Calls `notify` with the task's state (as `tasks/get` shows it) now and after each change,
@@ -537,7 +556,7 @@ where
     F: FnMut(JsonObject) -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
-    let store = server.inner.tasks.store.clone();
+    let store = server.tasks.store.clone();
     loop {
         let record = match store.get(id).await {
             Ok(Some(record)) => record,
@@ -573,7 +592,7 @@ pub(crate) fn handle(
     if modern && !declares_extension(caller) {
         return Err(missing_extension());
     }
-    let engine = server.inner.tasks.clone();
+    let engine = server.tasks.clone();
     let params = params.unwrap_or_default();
     let method = method.to_owned();
     Ok(Box::pin(async move {

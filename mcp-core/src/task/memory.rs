@@ -7,9 +7,7 @@ use std::time::SystemTime;
 use tokio::sync::watch;
 
 use super::StoreError;
-#[cfg(test)]
-use super::store::TaskOutcome;
-use super::store::{Sweep, TaskChange, TaskRecord, TaskStatus, TaskStore, orphaned_outcome};
+use super::store::{Sweep, TaskChange, TaskRecord, TaskStore};
 use crate::tool::BoxFuture;
 
 /// Tasks kept in memory: they live as long as the server process. Right for one process;
@@ -144,21 +142,9 @@ impl TaskStore for MemoryTaskStore {
         let mut state = self.lock();
         let mut sweep = Sweep::default();
         for entry in state.tasks.values_mut() {
-            let record = &mut entry.record;
-            let lapsed = record
-                .lease
-                .as_ref()
-                .is_some_and(|lease| lease.expires_at <= now);
-            if lapsed && !record.status.is_terminal() {
-                let change = TaskChange::Finish {
-                    status: TaskStatus::Failed,
-                    outcome: Some(orphaned_outcome()),
-                    message: Some("the server running this task stopped".into()),
-                };
-                if record.apply(change, now) {
-                    entry.revision.send_replace(record.revision);
-                    sweep.orphaned.push(record.task_id.clone());
-                }
+            if entry.record.fail_if_orphaned(now) {
+                entry.revision.send_replace(entry.record.revision);
+                sweep.orphaned.push(entry.record.task_id.clone());
             }
         }
         let expired: Vec<String> = state
@@ -178,81 +164,36 @@ impl TaskStore for MemoryTaskStore {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
-    use super::*;
-    use crate::task::Lease;
-
-    /// Whether an outcome is a tool result (rather than a JSON-RPC error).
-    fn is_result(outcome: &TaskOutcome) -> bool {
-        matches!(outcome, TaskOutcome::Answer(_))
-    }
-
-    fn record(id: &str, owner: &str, ttl: Option<Duration>) -> TaskRecord {
-        TaskRecord::new(
-            id.into(),
-            owner.into(),
-            "tools/call",
-            true,
-            ttl,
-            Duration::from_secs(1),
-            SystemTime::now(),
-        )
-    }
+    use super::MemoryTaskStore;
+    use crate::task::store_tests as check;
 
     #[tokio::test]
     async fn a_waiter_wakes_on_a_change_and_on_removal() {
-        let store = MemoryTaskStore::new();
-        store.create(record("a", "", None)).await.unwrap();
-        let wait = store.changed("a", 0);
-        let change = TaskChange::Message(Some("half way".into()));
-        let after = store.update("a", change, SystemTime::now()).await.unwrap();
-        assert_eq!(after.unwrap().revision, 1);
-        wait.await.unwrap();
-        // Already past: completes at once.
-        store.changed("a", 0).await.unwrap();
-        // Unknown task: completes at once.
-        store.changed("nope", 0).await.unwrap();
+        check::a_waiter_wakes_on_a_change_and_on_removal(&MemoryTaskStore::new()).await;
     }
 
     #[tokio::test]
     async fn listing_is_by_owner_in_creation_order_with_a_cursor() {
-        let store = MemoryTaskStore::new();
-        for (id, owner) in [("1", "x"), ("2", "y"), ("3", "x"), ("4", "x")] {
-            store.create(record(id, owner, None)).await.unwrap();
-        }
-        let ids = |v: Vec<TaskRecord>| v.into_iter().map(|r| r.task_id).collect::<Vec<_>>();
-        assert_eq!(ids(store.list("x", None, 2).await.unwrap()), ["1", "3"]);
-        assert_eq!(ids(store.list("x", Some("3"), 2).await.unwrap()), ["4"]);
-        assert_eq!(ids(store.list("y", None, 10).await.unwrap()), ["2"]);
-        assert!(store.create(record("1", "x", None)).await.is_err());
+        check::listing_is_by_owner_in_creation_order_with_a_cursor(&MemoryTaskStore::new()).await;
     }
 
     #[tokio::test]
     async fn a_sweep_deletes_expired_tasks_and_fails_orphaned_ones() {
-        let store = MemoryTaskStore::new();
-        let now = SystemTime::now();
-        store
-            .create(record("short", "", Some(Duration::from_millis(1))))
-            .await
-            .unwrap();
-        store.create(record("orphan", "", None)).await.unwrap();
-        let lease = Lease {
-            holder: "replica-1".into(),
-            expires_at: now + Duration::from_secs(5),
-        };
-        store
-            .update("orphan", TaskChange::Lease(lease), now)
-            .await
-            .unwrap();
-        // Before the lease lapses nothing is orphaned.
-        let early = store.sweep(now + Duration::from_secs(1)).await.unwrap();
-        assert_eq!(early.expired, ["short"]);
-        assert!(early.orphaned.is_empty());
-        let late = store.sweep(now + Duration::from_secs(6)).await.unwrap();
-        assert_eq!(late.orphaned, ["orphan"]);
-        let orphan = store.get("orphan").await.unwrap().unwrap();
-        assert_eq!(orphan.status, TaskStatus::Failed);
-        assert!(orphan.outcome.as_ref().is_some_and(|o| !is_result(o)));
+        check::a_sweep_deletes_expired_tasks_and_fails_orphaned_ones(&MemoryTaskStore::new()).await;
+    }
+
+    #[tokio::test]
+    async fn every_change_follows_the_records_rules() {
+        check::every_change_follows_the_records_rules(&MemoryTaskStore::new()).await;
+    }
+
+    #[tokio::test]
+    async fn concurrent_changes_are_each_applied_once() {
+        check::concurrent_changes_are_each_applied_once(&MemoryTaskStore::new()).await;
+    }
+
+    #[tokio::test]
+    async fn an_expired_task_is_neither_read_nor_listed() {
+        check::an_expired_task_is_neither_read_nor_listed(&MemoryTaskStore::new()).await;
     }
 }

@@ -28,6 +28,8 @@
 mod engine;
 mod memory;
 mod store;
+#[cfg(any(test, feature = "store-tests"))]
+pub mod store_tests;
 mod wire;
 
 pub use engine::TaskConfig;

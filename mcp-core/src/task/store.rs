@@ -266,6 +266,26 @@ impl TaskRecord {
     }
 }
 
+impl TaskRecord {
+    /// Fails the task if its runner's lease lapsed at `now` while it was unfinished (its
+    /// replica died); returns whether it did. What every store's [`TaskStore::sweep`] does.
+    pub fn fail_if_orphaned(&mut self, now: SystemTime) -> bool {
+        let lapsed = self
+            .lease
+            .as_ref()
+            .is_some_and(|lease| lease.expires_at <= now);
+        if !lapsed || self.status.is_terminal() {
+            return false;
+        }
+        let change = TaskChange::Finish {
+            status: TaskStatus::Failed,
+            outcome: Some(orphaned_outcome()),
+            message: Some("the server running this task stopped".into()),
+        };
+        self.apply(change, now)
+    }
+}
+
 /// A change to a task (see [`TaskRecord::apply`] for the rules).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]

@@ -1,52 +1,22 @@
 //! Section 6: the Redis shared store beside the memory store. Starts its own `redis-server`
 //! (Debian's package) on a free loopback port, with no persistence.
 
-use std::net::{SocketAddr, TcpListener as StdListener};
-use std::process::{Child, Command, Stdio};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use mcp_core::Server;
-use mcp_core::client::ClientEra;
+use mcp_core::client::{ClientEra, Started};
 use mcp_transport::http::{HttpConfig, RedisStore, RunningServer, serve};
 use mcp_transport::http_client::{self, HttpClientOptions, HttpMode};
 use tokio::sync::Semaphore;
 
-use super::{latency, open_session, throughput};
+use self::redis_server::RedisServer;
+use super::{latency, open_session, percentiles, throughput};
+use serde_json::json;
 
-/// A redis-server killed on drop.
-struct Redis(Child, u16);
-
-impl Redis {
-    fn start() -> Redis {
-        let port = StdListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("a free port");
-        let child = Command::new("/usr/bin/redis-server")
-            .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("redis-server (Debian's package) is installed");
-        let started = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "redis-server starts"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Redis(child, port)
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+#[path = "../../tests/support/redis_server.rs"]
+mod redis_server;
 
 async fn replica(server: &Server, url: &str) -> RunningServer {
     let store = RedisStore::connect(url).await.expect("connect to redis");
@@ -64,8 +34,8 @@ pub(crate) async fn run(
     n_lat: u64,
     secs: f64,
 ) {
-    let redis = Redis::start();
-    let url = format!("redis://127.0.0.1:{}/", redis.1);
+    let redis = RedisServer::start();
+    let url = redis.url();
     let memory = serve(
         SocketAddr::from(([127, 0, 0, 1], 0)),
         server,
@@ -120,6 +90,48 @@ pub(crate) async fn run(
             "| {clients} | {mem:.0}/s | {local:.0}/s | {:.0}% | {forwarded:.0}/s | {:.0}% |",
             100.0 * local / mem,
             100.0 * forwarded / mem
+        );
+    }
+
+    let rounds = (n_lat / 10).max(50);
+    println!(
+        "\nTask round trip, 2025-11-25 session (`tools/call` of `job` with `task`, then \
+         `tasks/result`; {rounds} in a row, one at a time):\n"
+    );
+    println!("| task store | p50 | p99 | round trips/s |\n| --- | --- | --- | --- |");
+    for (name, addr) in [
+        ("memory", memory.local_addr()),
+        ("Redis, one replica", a.local_addr()),
+    ] {
+        let mut options = HttpClientOptions {
+            mode: HttpMode::Streamable,
+            ..Default::default()
+        };
+        options.client.era = ClientEra::Stateful;
+        let client = http_client::connect(&format!("http://{addr}/mcp"), options)
+            .await
+            .expect("http client");
+        let mut samples = Vec::with_capacity(rounds as usize);
+        let started = Instant::now();
+        for _ in 0..rounds {
+            let t0 = Instant::now();
+            let Ok(Started::Task(task)) = client.call_tool_as_task("job", json!({}), None).await
+            else {
+                panic!("job runs as a task");
+            };
+            client
+                .task_result(&task.task_id)
+                .await
+                .expect("the task's result");
+            samples.push(t0.elapsed());
+        }
+        let rate =
+            f64::from(u32::try_from(rounds).unwrap_or(u32::MAX)) / started.elapsed().as_secs_f64();
+        let p = percentiles(samples);
+        println!(
+            "| {name} | {:.0} µs | {:.0} µs | {rate:.0}/s |",
+            p.p50.as_secs_f64() * 1e6,
+            p.p99.as_secs_f64() * 1e6
         );
     }
 }

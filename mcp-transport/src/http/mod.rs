@@ -120,7 +120,7 @@ pub use serve::{Bind, RunningServer, Shutdown, serve};
 pub use service::McpService;
 pub use session::Stats;
 #[cfg(feature = "redis-store")]
-pub use shared::RedisStore;
+pub use shared::{RedisStore, RedisTaskStore};
 pub use shared::{
     SharedStore, StoreError, StoreResult, StreamNews, Subscription, replica_channel, stream_channel,
 };

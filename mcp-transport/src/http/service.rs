@@ -213,8 +213,15 @@ impl McpService {
             ),
             None => None,
         };
+        // Replicas sharing a store share their tasks too, with the replicas' lease.
+        let server = match config.shared_store.as_ref().and_then(|s| s.tasks()) {
+            Some(tasks) => server
+                .with_task_store(tasks)
+                .with_task_config(server.task_config().clone().lease(config.replica_lease)),
+            None => server.clone(),
+        };
         let shared = Arc::new(Shared {
-            server: server.clone(),
+            server,
             hosts: HostCheck::resolve(&config.hosts, loopback),
             table: SessionTable::new(config.max_sessions, counters.clone()),
             counters,

@@ -17,6 +17,11 @@
 //!   sessions are gone (404) and its unfinished streams end with a JSON-RPC error for each of
 //!   their requests.
 //!
+//! - tasks, when the store offers a [`TaskStore`] ([`SharedStore::tasks`]): any replica reads,
+//!   awaits, answers and cancels a task, whichever runs it; a cancellation reaches the runner
+//!   through the store; every replica sweeps the store on a timer, failing the tasks whose
+//!   runner's lease lapsed (its replica died).
+//!
 //! Without a shared store ([`HttpConfig::shared_store`](super::HttpConfig::shared_store) not
 //! set), none of this runs: one process keeps everything in memory.
 
@@ -29,11 +34,17 @@ pub(crate) use route::{
 mod redis;
 #[cfg(feature = "redis-store")]
 pub use self::redis::RedisStore;
+#[cfg(feature = "redis-store")]
+mod redis_tasks;
+#[cfg(feature = "redis-store")]
+pub use self::redis_tasks::RedisTaskStore;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use mcp_core::jsonrpc::RequestId;
+use mcp_core::task::TaskStore;
 use tokio::sync::mpsc;
 
 use super::event_store::{EventStore, StoreFuture, StreamKey};
@@ -68,6 +79,12 @@ impl std::fmt::Debug for Subscription {
 /// Payloads published by the [`EventStore`] side on a stream's channel are
 /// [`StreamNews`]-encoded.
 pub trait SharedStore: EventStore {
+    /// The task store on the same backend, if it has one: the replicas then share their
+    /// tasks too (the service keeps its server's tasks there, and sweeps them on a timer).
+    fn tasks(&self) -> Option<Arc<dyn TaskStore>> {
+        None
+    }
+
     /// Records `session` (an opaque record: the home replica and what other replicas need to
     /// serve its streams).
     fn put_session(&self, session: &str, record: &str) -> StoreFuture<'_, StoreResult<()>>;

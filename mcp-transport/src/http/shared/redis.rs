@@ -15,6 +15,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures_util::StreamExt as _;
 use mcp_core::jsonrpc::RequestId;
+use mcp_core::task::TaskStore;
 use redis::AsyncCommands as _;
 use redis::aio::{ConnectionManager, PubSubSink};
 use tokio::sync::mpsc;
@@ -110,6 +111,11 @@ impl RedisStore {
     pub fn ttl(mut self, ttl: Duration) -> Self {
         self.ttl = ttl.max(Duration::from_secs(1));
         self
+    }
+
+    /// The connection commands go through (multiplexed, reconnecting).
+    pub(super) fn connection(&self) -> ConnectionManager {
+        self.conn.clone()
     }
 
     fn ttl_secs(&self) -> i64 {
@@ -239,6 +245,10 @@ impl EventStore for RedisStore {
 }
 
 impl SharedStore for RedisStore {
+    fn tasks(&self) -> Option<Arc<dyn TaskStore>> {
+        Some(Arc::new(self.task_store()))
+    }
+
     fn put_session(&self, session: &str, record: &str) -> StoreFuture<'_, StoreResult<()>> {
         let (key, record) = (session_key(session), record.to_owned());
         Box::pin(async move {

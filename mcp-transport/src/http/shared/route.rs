@@ -72,6 +72,19 @@ impl Cluster {
                 tokio::time::sleep(lease / 3).await;
             }
         });
+        if cluster.store.tasks().is_some() {
+            // Fails the tasks of dead replicas without waiting for someone to ask about them.
+            let alive = Arc::downgrade(shared);
+            runtime.spawn(async move {
+                while let Some(shared) = alive.upgrade() {
+                    let server = shared.server.clone();
+                    drop(shared);
+                    server.sweep_tasks().await;
+                    drop(server);
+                    tokio::time::sleep(lease / 3).await;
+                }
+            });
+        }
         let channel = replica_channel(&cluster.replica);
         let (store, weak) = (cluster.store.clone(), Arc::downgrade(shared));
         runtime.spawn(async move {
