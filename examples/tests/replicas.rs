@@ -253,10 +253,15 @@ async fn cutting_relay(upstream: SocketAddr, markers: &'static [&'static str]) -
 }
 
 async fn stateful_client(relay: SocketAddr) -> Client {
+    // Only the call's own stream: the balancer's turns then follow the test's requests.
+    stateful_client_with(relay, false).await
+}
+
+/// A 2025-era client through `relay`, with or without its GET stream.
+async fn stateful_client_with(relay: SocketAddr, open_get_stream: bool) -> Client {
     let mut options = HttpClientOptions {
         mode: HttpMode::Streamable,
-        // Only the call's own stream: the balancer's turns then follow the test's requests.
-        open_get_stream: false,
+        open_get_stream,
         ..HttpClientOptions::default()
     };
     options.client.era = ClientEra::Stateful;
@@ -422,8 +427,10 @@ async fn a_task_created_through_one_replica_is_read_awaited_and_cancelled_throug
     assert_eq!(cancelled.status, TaskStatus::Cancelled);
 
     // 2025-11-25: one session through the balancer; its requests alternate between the
-    // replicas, and those reaching the other are forwarded to the session's home.
-    let client = stateful_client(deployment.balancer).await;
+    // replicas, and those reaching the other are forwarded to the session's home. Its GET
+    // stream (on either replica) carries the task's status notifications.
+    let client = stateful_client_with(deployment.balancer, true).await;
+    let mut notes = client.notifications();
     let acks = TempDir::new("acks-task-2025");
     let id = start_task(&client, "lockstep", json!({"steps": 1, "dir": acks.arg()})).await;
     task_until(&client, &id, |t| {
@@ -441,6 +448,21 @@ async fn a_task_created_through_one_replica_is_read_awaited_and_cancelled_throug
         .expect("joined")
         .expect("the task completed");
     assert_eq!(result.text(), "done");
+    let completed = tokio::time::timeout(LIMIT, async {
+        while let Some(note) = notes.recv().await {
+            let params = note.params.unwrap_or_default();
+            if note.method == "notifications/tasks/status"
+                && params.get("taskId") == Some(&json!(id))
+                && params.get("status") == Some(&json!("completed"))
+            {
+                return true;
+            }
+        }
+        false
+    })
+    .await
+    .expect("the status notification came");
+    assert!(completed, "the status notification came on the GET stream");
     let marks = TempDir::new("hang-task-2025");
     let id = start_task(&client, "hang", json!({"dir": marks.arg()})).await;
     tokio::time::timeout(LIMIT, wait_for_file(&marks.join("started")))
