@@ -524,3 +524,26 @@ async fn killing_the_replica_running_a_task_turns_it_failed_once_its_lease_lapse
         other => panic!("expected the task's error, got {other:?}"),
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_guides_replicas_share_a_task() {
+    let deployment = Deployment::start().await;
+    let url = format!("redis://127.0.0.1:{}/", deployment.redis_port);
+    let server = examples::tour::server().expect("the tour's server");
+    let bind: SocketAddr = ([127, 0, 0, 1], 0).into();
+    let mut replicas = Vec::new();
+    for _ in 0..2 {
+        let replica = examples::tour::serve_replica(&server, bind, &url, b"one key for all")
+            .await
+            .expect("a replica serves");
+        replicas.push(replica);
+    }
+    let one = modern_client(&replicas[0].local_addr().to_string()).await;
+    let other = modern_client(&replicas[1].local_addr().to_string()).await;
+    let id = start_task(&one, "build_report", json!({"sections": 1})).await;
+    let result = tokio::time::timeout(LIMIT, other.task_result(&id))
+        .await
+        .expect("the result came")
+        .expect("the task completed");
+    assert_eq!(result.text(), "a report of 1 sections");
+}

@@ -1,7 +1,8 @@
 //! The tools of the guide's chapter "Writing streaming tools": each shape of parameter and
 //! result, constraints, progress, logs, cancellation, a server type whose methods are tools,
 //! (for the chapter on the two protocol eras) a tool that asks the user, and (for the
-//! chapter on tasks) a tool that may run as a task with the client code that runs it. `tests/tour.rs` calls every one of them through a client. Each file is one of the
+//! chapter on tasks) a tool that may run as a task with the client code that runs it, and (for
+//! the chapter on replicas) how one replica of several serves. `tests/tour.rs` calls every one of them through a client. Each file is one of the
 //! chapter's listings, imports included.
 
 mod content;
@@ -9,6 +10,7 @@ mod greet;
 mod measure;
 mod notebook;
 mod repeat;
+mod replica;
 mod report;
 mod report_client;
 mod summarize;
@@ -20,6 +22,7 @@ pub use greet::greet;
 pub use measure::measure_files;
 pub use notebook::Notebook;
 pub use repeat::repeat;
+pub use replica::serve_replica;
 pub use report::build_report;
 pub use report_client::report_as_task;
 pub use summarize::{Summary, summarize};
