@@ -1,18 +1,4 @@
-//! [`RedisTaskStore`]: the [`TaskStore`] of replicas sharing a Redis server, so that a task
-//! created through one replica is read, awaited, answered and cancelled through any other.
-//!
-//! Every change runs [`TaskRecord::apply`] (or [`TaskRecord::fail_if_orphaned`]) here, in Rust,
-//! under an optimistic transaction: read the record and its version, apply, then write only if
-//! the version is still the one read (a compare-and-set script that knows nothing of tasks),
-//! else read again and retry. The rules of a change stay in one place, for every store.
-//!
-//! Keys (all under `mcp:`): `task:<id>` (a hash: `rec`, the JSON record, and `ver`, its
-//! version), `tasks:owner:<owner>` (the owner's task ids in creation order, for listing),
-//! `tasks:expiry` and `tasks:leases` (ids by the millisecond their time to live ends, and their
-//! runner's lease lapses: what a sweep looks at), `tasks:seq` (the creation counter). Every
-//! change of a task's revision is published on channel `mcp:task:<id>` (its revision, or
-//! `gone` when it is deleted): the waiters of every replica wake, the runner of a cancelled
-//! task among them.
+//! [`RedisTaskStore`]: the [`TaskStore`] of replicas sharing a Redis server.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -112,8 +98,22 @@ fn opt(n: Option<u64>) -> String {
     n.map(|n| n.to_string()).unwrap_or_default()
 }
 
-/// Tasks in Redis, shared by every replica connected to it (see the [module docs](self)).
-/// Made from the [`RedisStore`] the replicas already share, by [`RedisStore::task_store`].
+/// Tasks in Redis, shared by every replica connected to it: a task created through one
+/// replica is read, awaited, answered and cancelled through any other. Made from the
+/// [`RedisStore`] the replicas already share, by [`RedisStore::task_store`].
+///
+/// Every change runs [`TaskRecord::apply`] (or [`TaskRecord::fail_if_orphaned`]) here, in Rust,
+/// under an optimistic transaction: read the record and its version, apply, then write only if
+/// the version is still the one read (a compare-and-set script that knows nothing of tasks),
+/// else read again and retry. The rules of a change stay in one place, for every store.
+///
+/// Keys (all under `mcp:`): `task:<id>` (a hash: `rec`, the JSON record, and `ver`, its
+/// version), `tasks:owner:<owner>` (the owner's task ids in creation order, for listing),
+/// `tasks:expiry` and `tasks:leases` (ids by the millisecond their time to live ends, and their
+/// runner's lease lapses: what a sweep looks at), `tasks:seq` (the creation counter). Every
+/// change of a task's revision is published on channel `mcp:task:<id>` (its revision, or
+/// `gone` when it is deleted): the waiters of every replica wake, the runner of a cancelled
+/// task among them.
 #[derive(Clone)]
 pub struct RedisTaskStore {
     store: RedisStore,
