@@ -11,6 +11,8 @@
 //! - `hang {dir}`: reports "started", creates `<dir>/started`, then waits forever. It holds a
 //!   guard whose drop writes `<dir>/dropped`: proof that cancelling dropped the tool. It may
 //!   run as a task too (proof that cancelling the task dropped it).
+//! - `ask {}`: reports "asking", asks the client for a `name` (elicitation), returns
+//!   `hello, <name>`. It may run as a task (the question is then the task's input request).
 //! - `panic {}`: panics (the server answers -32603 and keeps serving).
 //! - `echo {text}`: returns `text`.
 //!
@@ -24,7 +26,7 @@ use std::time::Duration;
 use clap::Parser;
 use mcp_core::plugin::PluginError;
 use mcp_core::tool::BoxFuture;
-use mcp_core::{Catalog, Plugin, PluginHandle, Progress, Server, tool};
+use mcp_core::{Catalog, Context, Plugin, PluginHandle, Progress, RequestError, Server, tool};
 use mcp_transport::ServeArgs;
 
 /// How often `lockstep` looks for its acknowledgement file.
@@ -73,6 +75,23 @@ async fn hang(
     yield_!("started");
     write_marker(&dir, "started").map_err(|e| format!("could not write the start marker: {e}"))?;
     std::future::pending().await
+}
+
+/// Reports `asking`, asks the client for a name (elicitation), returns `hello, <name>`.
+#[tool(task = "optional")]
+async fn ask(ctx: Context) -> Result<String, RequestError> {
+    yield_!("asking");
+    let schema = serde_json::json!({"type": "object", "properties": {"name": {"type": "string"}}});
+    let schema = schema.as_object().cloned().unwrap_or_default();
+    let answer = ctx.elicit("Who?", schema).await?;
+    let name = answer
+        .content
+        .as_ref()
+        .and_then(|c| c.get("name"))
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or("nobody")
+        .to_owned();
+    Ok(format!("hello, {name}"))
 }
 
 /// Panics.
@@ -124,7 +143,7 @@ impl Plugin for HookLog {
     }
 }
 
-/// A server whose tools exist to be tested: lockstep, hang, panic and echo.
+/// A server whose tools exist to be tested: lockstep, hang, ask, panic and echo.
 #[derive(Debug, Parser)]
 #[command(version)]
 struct Args {
@@ -141,6 +160,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut builder = Server::builder("fixture-server", env!("CARGO_PKG_VERSION"))
         .tool(lockstep)
         .tool(hang)
+        .tool(ask)
         .tool(panic)
         .tool(echo);
     if let Some(path) = args.hook_log.clone() {
