@@ -9,7 +9,7 @@
 //! - `streaming-client`: a client of `streaming-demo` that prints each progress event as it
 //!   arrives (for any other server, use `mcp-probe`).
 //! - `notes-server`: prompts and resources written with `#[prompt]` and `#[resource]`.
-//! - `fixture-server`: tools whose only purpose is to be tested (lockstep, hang, panic, echo).
+//! - `fixture-server`: tools whose only purpose is to be tested (lockstep, hang, ask, panic, echo).
 //! - `plugins-demo`: a tool of its own, the notes mounted as a plugin under a prefix, and a
 //!   stack of middleware layers ([`plugins`]), including one written from scratch.
 //! - `mount-hyper`: an existing hyper application with the MCP server mounted beside its routes.

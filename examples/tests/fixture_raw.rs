@@ -134,7 +134,7 @@ async fn ping_and_another_call_are_answered_while_hang_runs() {
             .iter()
             .filter_map(|t| t["name"].as_str())
             .collect();
-        assert_eq!(names, ["lockstep", "hang", "panic", "echo"]);
+        assert_eq!(names, ["lockstep", "hang", "ask", "panic", "echo"]);
         assert!(peer.responses_to(2).is_empty());
         assert!(!dir.join("dropped").exists());
 
