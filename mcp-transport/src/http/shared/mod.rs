@@ -37,6 +37,8 @@ pub use self::redis::RedisStore;
 #[cfg(feature = "redis-store")]
 mod redis_tasks;
 #[cfg(feature = "redis-store")]
+mod redis_writer;
+#[cfg(feature = "redis-store")]
 pub use self::redis_tasks::RedisTaskStore;
 
 use std::sync::Arc;

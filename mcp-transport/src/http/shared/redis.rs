@@ -20,6 +20,7 @@ use redis::AsyncCommands as _;
 use redis::aio::{ConnectionManager, PubSubSink};
 use tokio::sync::mpsc;
 
+use super::redis_writer::Writer;
 use super::{SharedStore, StoreError, StoreResult, StreamNews, Subscription, stream_channel};
 use crate::http::event_store::{EventStore, StoreFuture, StoredEvent, StreamKey};
 
@@ -40,6 +41,8 @@ struct PubSub {
 #[derive(Clone)]
 pub struct RedisStore {
     conn: ConnectionManager,
+    /// The ordered write-behind queue of stream writes.
+    writer: Writer,
     pubsub: Arc<PubSub>,
     max_events: usize,
     ttl: Duration,
@@ -92,6 +95,7 @@ impl RedisStore {
             tracing::error!("the Redis pub/sub connection closed: live fan-out stopped");
         });
         Ok(RedisStore {
+            writer: Writer::start(conn.clone()),
             conn,
             pubsub,
             max_events: DEFAULT_MAX_EVENTS,
@@ -149,29 +153,27 @@ fn lease_key(replica: &str) -> String {
 
 impl EventStore for RedisStore {
     fn append(&self, stream: StreamKey, seq: u64, bytes: Bytes) -> StoreFuture<'_, ()> {
-        Box::pin(async move {
-            let payload = StreamNews::Event(seq, bytes).encode();
-            let list = events_key(&stream);
-            let max = isize::try_from(self.max_events).unwrap_or(isize::MAX);
-            let result: redis::RedisResult<()> = redis::pipe()
-                .rpush(&list, payload.as_ref())
-                .ignore()
-                .ltrim(&list, -max, -1)
-                .ignore()
-                .expire(&list, self.ttl_secs())
-                .ignore()
-                .sadd(streams_key(&stream.session), stream.stream)
-                .ignore()
-                .expire(streams_key(&stream.session), self.ttl_secs())
-                .ignore()
-                .publish(stream_channel(&stream), payload.as_ref())
-                .ignore()
-                .query_async(&mut self.conn.clone())
-                .await;
-            if let Err(e) = result {
-                tracing::warn!(error = %e, "could not store an event in Redis");
-            }
-        })
+        // Queued, not awaited: the event goes to its client at once, and to Redis with the
+        // writes queued with it (stored and published in the same round trip).
+        let payload = StreamNews::Event(seq, bytes).encode();
+        let list = events_key(&stream);
+        let max = isize::try_from(self.max_events).unwrap_or(isize::MAX);
+        let streams = streams_key(&stream.session);
+        let mut push = redis::cmd("RPUSH");
+        push.arg(&list).arg(payload.as_ref());
+        let mut trim = redis::cmd("LTRIM");
+        trim.arg(&list).arg(-max).arg(-1);
+        let mut expire = redis::cmd("EXPIRE");
+        expire.arg(&list).arg(self.ttl_secs());
+        let mut member = redis::cmd("SADD");
+        member.arg(&streams).arg(stream.stream);
+        let mut expire_streams = redis::cmd("EXPIRE");
+        expire_streams.arg(&streams).arg(self.ttl_secs());
+        let mut publish = redis::cmd("PUBLISH");
+        publish.arg(stream_channel(&stream)).arg(payload.as_ref());
+        self.writer
+            .write(vec![push, trim, expire, member, expire_streams, publish]);
+        Box::pin(std::future::ready(()))
     }
 
     fn replay_after(
@@ -180,6 +182,7 @@ impl EventStore for RedisStore {
         after: u64,
     ) -> StoreFuture<'_, Option<Vec<StoredEvent>>> {
         Box::pin(async move {
+            let _ = self.writer.flush().await;
             let mut conn = self.conn.clone();
             let raw: Vec<Vec<u8>> = match conn.lrange(events_key(&stream), 0, -1).await {
                 Ok(raw) => raw,
@@ -206,6 +209,7 @@ impl EventStore for RedisStore {
 
     fn forget_session(&self, session: Arc<str>) -> StoreFuture<'_, ()> {
         Box::pin(async move {
+            let _ = self.writer.flush().await;
             let mut conn = self.conn.clone();
             let streams: Vec<u64> = conn
                 .smembers(streams_key(&session))
@@ -226,21 +230,19 @@ impl EventStore for RedisStore {
     }
 
     fn finished(&self, stream: &StreamKey, _delivered: bool) {
-        let (mut conn, stream, ttl) = (self.conn.clone(), stream.clone(), self.ttl_secs());
-        tokio::spawn(async move {
-            let result: redis::RedisResult<()> = redis::pipe()
-                .set_ex(done_key(&stream), 1, ttl.unsigned_abs())
-                .ignore()
-                .sadd(streams_key(&stream.session), stream.stream)
-                .ignore()
-                .publish(stream_channel(&stream), StreamNews::End.encode().as_ref())
-                .ignore()
-                .query_async(&mut conn)
-                .await;
-            if let Err(e) = result {
-                tracing::warn!(error = %e, "could not mark a stream finished in Redis");
-            }
-        });
+        // After the stream's events, in the same queue.
+        let mut done = redis::cmd("SET");
+        done.arg(done_key(stream))
+            .arg(1)
+            .arg("EX")
+            .arg(self.ttl_secs());
+        let mut member = redis::cmd("SADD");
+        member.arg(streams_key(&stream.session)).arg(stream.stream);
+        let mut publish = redis::cmd("PUBLISH");
+        publish
+            .arg(stream_channel(stream))
+            .arg(StreamNews::End.encode().as_ref());
+        self.writer.write(vec![done, member, publish]);
     }
 }
 
@@ -271,22 +273,24 @@ impl SharedStore for RedisStore {
         requests: &[RequestId],
     ) -> StoreFuture<'_, StoreResult<()>> {
         let ids = serde_json::to_string(requests).unwrap_or_default();
-        let (key, session) = (requests_key(key), key.clone());
-        Box::pin(async move {
-            redis::pipe()
-                .set_ex(key, ids, self.ttl.as_secs())
-                .ignore()
-                .sadd(streams_key(&session.session), session.stream)
-                .ignore()
-                .query_async(&mut self.conn.clone())
-                .await
-                .map_err(err)
-        })
+        let mut record = redis::cmd("SET");
+        record
+            .arg(requests_key(key))
+            .arg(ids)
+            .arg("EX")
+            .arg(self.ttl.as_secs());
+        let mut member = redis::cmd("SADD");
+        member.arg(streams_key(&key.session)).arg(key.stream);
+        self.writer.write(vec![record, member]);
+        // Awaited (with whatever else is queued, in one round trip): the record is in Redis
+        // before the call runs, so that the call's end is known if this replica dies.
+        Box::pin(async move { self.writer.flush().await.map_err(StoreError) })
     }
 
     fn stream_requests(&self, key: &StreamKey) -> StoreFuture<'_, StoreResult<Vec<RequestId>>> {
         let key = requests_key(key);
         Box::pin(async move {
+            let _ = self.writer.flush().await;
             let raw: Option<String> = self.conn.clone().get(key).await.map_err(err)?;
             Ok(raw
                 .and_then(|r| serde_json::from_str(&r).ok())
@@ -296,7 +300,10 @@ impl SharedStore for RedisStore {
 
     fn stream_done(&self, key: &StreamKey) -> StoreFuture<'_, StoreResult<bool>> {
         let key = done_key(key);
-        Box::pin(async move { self.conn.clone().exists(key).await.map_err(err) })
+        Box::pin(async move {
+            let _ = self.writer.flush().await;
+            self.conn.clone().exists(key).await.map_err(err)
+        })
     }
 
     fn heartbeat(&self, replica: &str, lease: Duration) -> StoreFuture<'_, StoreResult<()>> {
@@ -320,13 +327,12 @@ impl SharedStore for RedisStore {
     }
 
     fn publish(&self, channel: String, payload: Bytes) -> StoreFuture<'_, StoreResult<()>> {
-        Box::pin(async move {
-            self.conn
-                .clone()
-                .publish(channel, payload.as_ref())
-                .await
-                .map_err(err)
-        })
+        // In the queue, after the events this replica wrote before: a replica told of a stream
+        // (a forwarded request's answer) finds what the stream holds so far in Redis.
+        let mut publish = redis::cmd("PUBLISH");
+        publish.arg(channel).arg(payload.as_ref());
+        self.writer.write(vec![publish]);
+        Box::pin(async move { self.writer.flush().await.map_err(StoreError) })
     }
 
     fn subscribe(&self, channel: String) -> StoreFuture<'_, StoreResult<Subscription>> {

@@ -346,7 +346,18 @@ impl Follower {
             }
         }
         if store.stream_done(&self.key).await.unwrap_or(false) {
-            return self.drain(&mut sub).await;
+            // Its end is stored after its events: what it stored since the replay above is
+            // all in the store now (the channel may not have delivered it yet).
+            for event in store
+                .replay_after(self.key.clone(), self.after)
+                .await
+                .unwrap_or_default()
+            {
+                if !self.send(event.seq, event.bytes).await {
+                    return Ended::Done;
+                }
+            }
+            return Ended::Done;
         }
         if !self.remote.alive {
             // Resuming a stream of a replica already dead: what it stored, then the errors.
