@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::error::{RequestError, RpcError};
 use crate::input::InputRound;
-use crate::jsonrpc::{JsonObject, Message, Notification, Request, RequestId};
+use crate::jsonrpc::{JsonObject, Message, Notification, Payload, Request, RequestId};
 use crate::progress::Progress;
 use crate::protocol::{
     ClientCapabilities, CreateMessageParams, CreateMessageResult, ElicitParams, ElicitResult,
@@ -61,6 +61,19 @@ impl std::fmt::Debug for ProgressObserver {
 struct ProgressState {
     last: Option<f64>,
     total: Option<f64>,
+}
+
+/// The params of `notifications/progress` ([`ProgressParams`] without `_meta`), borrowed, to
+/// be encoded once.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ProgressReport<'a> {
+    progress_token: &'a ProgressToken,
+    progress: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    total: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<&'a str>,
 }
 
 fn to_object<T: Serialize>(value: &T) -> JsonObject {
@@ -238,21 +251,22 @@ impl Context {
             self.advance(&item.into());
             return;
         }
-        let Some(token) = self.inner.progress_token.clone() else {
+        let Some(token) = self.inner.progress_token.as_ref() else {
             let mut state = self.lock_progress();
             state.last = Some(state.last.map_or(1.0, |l| l + 1.0));
             return;
         };
         let item = item.into();
         let (value, total) = self.advance(&item);
-        let params = ProgressParams {
+        // Encoded once, straight to the text every transport copies into its frame.
+        let params = Payload::encode(&ProgressReport {
             progress_token: token,
             progress: value,
             total,
-            message: item.message,
-            meta: None,
-        };
-        let note = Notification::new(methods::PROGRESS, Some(to_object(&params)));
+            message: item.message.as_deref(),
+        })
+        .unwrap_or_default();
+        let note = Notification::with_payload(methods::PROGRESS, params);
         // A closed transport means nobody listens any more: the tool carries on regardless.
         let sent = self
             .inner

@@ -37,7 +37,7 @@ use sha2::{Digest, Sha256};
 use tokio_util::sync::CancellationToken;
 
 use crate::error::RpcError;
-use crate::jsonrpc::JsonObject;
+use crate::jsonrpc::{JsonObject, Payload};
 use crate::protocol::{InputRequest, InputRequiredResult, RESULT_INPUT_REQUIRED};
 
 type HmacSha256 = Hmac<Sha256>;
@@ -418,9 +418,9 @@ impl<F> Suspendable<F> {
 
 impl<F> Future for Suspendable<F>
 where
-    F: Future<Output = Result<JsonObject, RpcError>>,
+    F: Future<Output = Result<Payload, RpcError>>,
 {
-    type Output = Result<JsonObject, RpcError>;
+    type Output = Result<Payload, RpcError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
@@ -440,7 +440,7 @@ where
         this.cancel.cancel();
         Poll::Ready(match stop {
             Stop::Failed(error) => Err(error),
-            Stop::Asked => this.round.input_required(),
+            Stop::Asked => this.round.input_required().map(Payload::from),
         })
     }
 }

@@ -15,8 +15,10 @@ use crate::error::RpcError;
 
 mod batch;
 mod envelope;
+mod payload;
 
 pub use batch::Incoming;
+pub use payload::{Payload, PayloadError};
 
 /// A JSON object, as used for `params`, `result` and tool arguments.
 pub type JsonObject = Map<String, Value>;
@@ -108,9 +110,10 @@ pub struct Notification {
     pub jsonrpc: Version2,
     /// The method name, such as `notifications/progress`.
     pub method: String,
-    /// The parameters, if any.
+    /// The parameters, if any: an object, or its JSON text when the sender encoded it once
+    /// (as a server does for progress reports).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub params: Option<JsonObject>,
+    pub params: Option<Payload>,
 }
 
 impl Notification {
@@ -119,7 +122,17 @@ impl Notification {
         Notification {
             jsonrpc: Version2,
             method: method.into(),
-            params,
+            params: params.map(Payload::from),
+        }
+    }
+
+    /// A notification whose params are already a [`Payload`] (for instance encoded once with
+    /// [`Payload::encode`]).
+    pub fn with_payload(method: impl Into<String>, params: Payload) -> Self {
+        Notification {
+            jsonrpc: Version2,
+            method: method.into(),
+            params: Some(params),
         }
     }
 }
@@ -131,17 +144,18 @@ pub struct Response {
     pub jsonrpc: Version2,
     /// The id of the request this answers.
     pub id: RequestId,
-    /// The result object.
-    pub result: JsonObject,
+    /// The result object: an object, or its JSON text when the sender encoded it once (as a
+    /// server does for a tool's result).
+    pub result: Payload,
 }
 
 impl Response {
-    /// A response to `id` carrying `result`.
-    pub fn new(id: RequestId, result: JsonObject) -> Self {
+    /// A response to `id` carrying `result` (a [`JsonObject`] or a [`Payload`]).
+    pub fn new(id: RequestId, result: impl Into<Payload>) -> Self {
         Response {
             jsonrpc: Version2,
             id,
-            result,
+            result: result.into(),
         }
     }
 }

@@ -46,7 +46,7 @@ pub use client::{CallEvent, Client, ClientChannel, ClientOptions, ToolCall};
 pub use context::{Context, Input};
 pub use error::{ErrorCode, RequestError, RpcError};
 pub use input::{DEFAULT_STATE_TTL, StateKey};
-pub use jsonrpc::{JsonObject, Message, RequestId};
+pub use jsonrpc::{JsonObject, Message, Payload, RequestId};
 pub use mcp_macros::{prompt, resource, tool, tools};
 pub use plugin::{Catalog, Plugin, PluginCapabilities, PluginHandle};
 pub use progress::Progress;

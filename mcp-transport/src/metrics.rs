@@ -25,7 +25,7 @@ use std::task::{Context as TaskContext, Poll};
 use std::time::Instant;
 
 use mcp_core::error::RpcError;
-use mcp_core::jsonrpc::JsonObject;
+use mcp_core::jsonrpc::Payload;
 use mcp_core::middleware::McpCall;
 use mcp_core::tool::BoxFuture;
 use prometheus::{
@@ -204,12 +204,12 @@ pub struct MetricsService<S> {
 
 impl<S> Service<McpCall> for MetricsService<S>
 where
-    S: Service<McpCall, Response = JsonObject, Error = RpcError>,
+    S: Service<McpCall, Response = Payload, Error = RpcError>,
     S::Future: Send + 'static,
 {
-    type Response = JsonObject;
+    type Response = Payload;
     type Error = RpcError;
-    type Future = BoxFuture<Result<JsonObject, RpcError>>;
+    type Future = BoxFuture<Result<Payload, RpcError>>;
 
     fn poll_ready(&mut self, cx: &mut TaskContext<'_>) -> Poll<Result<(), RpcError>> {
         self.inner.poll_ready(cx)

@@ -7,7 +7,7 @@ use std::task::{Context as TaskContext, Poll};
 
 use mcp_core::middleware::{McpCall, refusal};
 use mcp_core::tool::BoxFuture;
-use mcp_core::{JsonObject, RpcError};
+use mcp_core::{Payload, RpcError};
 use tower::{Layer, Service};
 
 /// Lets each caller make at most `limit` tool calls; later ones are refused (`-32000`,
@@ -48,12 +48,12 @@ pub struct Quota<S> {
 
 impl<S> Service<McpCall> for Quota<S>
 where
-    S: Service<McpCall, Response = JsonObject, Error = RpcError>,
+    S: Service<McpCall, Response = Payload, Error = RpcError>,
     S::Future: Send + 'static,
 {
-    type Response = JsonObject;
+    type Response = Payload;
     type Error = RpcError;
-    type Future = BoxFuture<Result<JsonObject, RpcError>>;
+    type Future = BoxFuture<Result<Payload, RpcError>>;
 
     fn poll_ready(&mut self, cx: &mut TaskContext<'_>) -> Poll<Result<(), RpcError>> {
         self.inner.poll_ready(cx)

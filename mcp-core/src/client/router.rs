@@ -89,7 +89,7 @@ pub(super) async fn read_loop(
         };
         let message = match message {
             Message::Notification(n) if n.method == methods::PROGRESS => {
-                let Ok(p) = parse::<ProgressParams>(n.params) else {
+                let Ok(p) = parse::<ProgressParams>(n.params.map(Into::into)) else {
                     continue;
                 };
                 let tx = lock(&client.calls).get(&p.progress_token).cloned();
@@ -109,7 +109,7 @@ pub(super) async fn read_loop(
         }
         match message {
             Message::Response(r) => {
-                client.pending.resolve(&r.id, Ok(r.result));
+                client.pending.resolve(&r.id, Ok(r.result.into_object()));
             }
             Message::Error(e) => {
                 if let Some(id) = e.id {
@@ -149,7 +149,7 @@ pub(super) async fn read_loop(
 fn route_notification(client: &Inner, n: Notification) {
     match n.method.as_str() {
         methods::LOG_MESSAGE => {
-            if let Ok(p) = parse::<LoggingMessageParams>(n.params) {
+            if let Ok(p) = parse::<LoggingMessageParams>(n.params.map(Into::into)) {
                 let logs = lock(&client.logs);
                 if let Some(tx) = logs.as_ref() {
                     let _ = tx.send(p);
@@ -157,14 +157,14 @@ fn route_notification(client: &Inner, n: Notification) {
             }
         }
         methods::SUBSCRIPTIONS_ACKNOWLEDGED => {
-            if let Some(params) = client.listening.acknowledged(n.params) {
+            if let Some(params) = client.listening.acknowledged(n.params.map(Into::into)) {
                 forward(
                     client,
                     Notification::new(methods::SUBSCRIPTIONS_ACKNOWLEDGED, params),
                 );
             }
         }
-        _ if client.listening.is_from_ended(n.params.as_ref()) => {
+        _ if client.listening.is_from_ended(n.params.as_deref()) => {
             tracing::debug!(method = %n.method, "dropping a notification of an ended listen request");
         }
         _ => forward(client, n),

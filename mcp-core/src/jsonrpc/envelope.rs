@@ -249,7 +249,7 @@ impl Envelope {
                 None => Message::Notification(Notification {
                     jsonrpc: Version2,
                     method,
-                    params,
+                    params: params.map(Into::into),
                 }),
             });
         }
@@ -258,7 +258,9 @@ impl Envelope {
             return Ok(Message::Response(Response {
                 jsonrpc: Version2,
                 id: request_id(id)?,
-                result: object("result", self.result, false)?.unwrap_or_default(),
+                result: object("result", self.result, false)?
+                    .unwrap_or_default()
+                    .into(),
             }));
         }
         if let Some(error) = self.error {

@@ -1,6 +1,7 @@
 //! Middleware around calls, in the tower model: a [`Layer`] wraps the
-//! [`Service`] that runs a call ([`McpCall`] in, the result object out,
-//! [`RpcError`] for a refusal).
+//! [`Service`] that runs a call ([`McpCall`] in, the result object out as a [`Payload`],
+//! [`RpcError`] for a refusal). A tool's result arrives already encoded: a layer that reads it
+//! parses it (it reads as a [`JsonObject`]); one that only passes it on costs nothing.
 //!
 //! The requests that run as tasks of their own pass through the stack: `tools/call`,
 //! `prompts/get` and `resources/read`. A server gets its layers from
@@ -35,12 +36,12 @@ use tower::{Layer, Service, ServiceExt};
 
 use crate::context::Context;
 use crate::error::RpcError;
-use crate::jsonrpc::JsonObject;
+use crate::jsonrpc::{JsonObject, Payload};
 use crate::protocol::methods;
 use crate::tool::BoxFuture;
 
 /// A request's answer once its future completes.
-pub(crate) type Answer = BoxFuture<Result<JsonObject, RpcError>>;
+pub(crate) type Answer = BoxFuture<Result<Payload, RpcError>>;
 
 /// One call on its way to its handler: what a middleware layer sees.
 pub struct McpCall {
@@ -146,14 +147,14 @@ impl McpCall {
 }
 
 /// A boxed stack of layers around the call runner: what a layer wraps.
-pub type CallService = BoxCloneSyncService<McpCall, JsonObject, RpcError>;
+pub type CallService = BoxCloneSyncService<McpCall, Payload, RpcError>;
 
 /// The innermost service: runs the call's handler.
 #[derive(Debug, Clone, Copy)]
 struct Run;
 
 impl Service<McpCall> for Run {
-    type Response = JsonObject;
+    type Response = Payload;
     type Error = RpcError;
     type Future = Answer;
 
@@ -171,7 +172,7 @@ pub(crate) fn wrap<L>(layer: &L, inner: CallService) -> CallService
 where
     L: Layer<CallService>,
     L::Service:
-        Service<McpCall, Response = JsonObject, Error = RpcError> + Clone + Send + Sync + 'static,
+        Service<McpCall, Response = Payload, Error = RpcError> + Clone + Send + Sync + 'static,
     <L::Service as Service<McpCall>>::Future: Send + 'static,
 {
     BoxCloneSyncService::new(layer.layer(inner))
@@ -218,6 +219,11 @@ impl Middleware {
         Middleware {
             stack: Some(layer(inner)),
         }
+    }
+
+    /// Whether there are layers: without any, no [`McpCall`] need be built.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.stack.is_none()
     }
 
     /// Runs `call` through the stack.

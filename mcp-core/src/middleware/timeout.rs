@@ -10,7 +10,7 @@ use tower::{Layer, Service};
 
 use super::{McpCall, refusal};
 use crate::error::RpcError;
-use crate::jsonrpc::JsonObject;
+use crate::jsonrpc::Payload;
 use crate::tool::BoxFuture;
 
 /// Bounds every call in time (`tools/call`, `prompts/get`, `resources/read`), with limits of
@@ -77,12 +77,12 @@ pub struct Timeout<S> {
 
 impl<S> Service<McpCall> for Timeout<S>
 where
-    S: Service<McpCall, Response = JsonObject, Error = RpcError>,
+    S: Service<McpCall, Response = Payload, Error = RpcError>,
     S::Future: Send + 'static,
 {
-    type Response = JsonObject;
+    type Response = Payload;
     type Error = RpcError;
-    type Future = BoxFuture<Result<JsonObject, RpcError>>;
+    type Future = BoxFuture<Result<Payload, RpcError>>;
 
     fn poll_ready(&mut self, cx: &mut TaskContext<'_>) -> Poll<Result<(), RpcError>> {
         self.inner.poll_ready(cx)

@@ -7,7 +7,7 @@ use tracing::Instrument;
 
 use super::McpCall;
 use crate::error::RpcError;
-use crate::jsonrpc::JsonObject;
+use crate::jsonrpc::Payload;
 use crate::tool::BoxFuture;
 
 /// Runs every call inside a span `mcp.call` (fields `method`, `name`, `id`, `identity`), and
@@ -38,12 +38,12 @@ pub struct Trace<S> {
 
 impl<S> Service<McpCall> for Trace<S>
 where
-    S: Service<McpCall, Response = JsonObject, Error = RpcError>,
+    S: Service<McpCall, Response = Payload, Error = RpcError>,
     S::Future: Send + 'static,
 {
-    type Response = JsonObject;
+    type Response = Payload;
     type Error = RpcError;
-    type Future = BoxFuture<Result<JsonObject, RpcError>>;
+    type Future = BoxFuture<Result<Payload, RpcError>>;
 
     fn poll_ready(&mut self, cx: &mut TaskContext<'_>) -> Poll<Result<(), RpcError>> {
         self.inner.poll_ready(cx)

@@ -2,12 +2,11 @@
 //! and the pagination they share with `tools/list`.
 
 use serde::Serialize;
-use serde_json::Value;
 
 use super::Server;
 use crate::context::Context;
 use crate::error::RpcError;
-use crate::jsonrpc::JsonObject;
+use crate::jsonrpc::Payload;
 use crate::protocol::{
     CompleteParams, CompleteResult, CompletionRef, GetPromptParams, ListPromptsResult,
     ListResourceTemplatesResult, ListResourcesResult, ResourceUriParams,
@@ -15,11 +14,13 @@ use crate::protocol::{
 
 pub(super) use crate::middleware::Answer;
 
-pub(super) fn to_object<T: Serialize>(value: &T) -> JsonObject {
-    match serde_json::to_value(value) {
-        Ok(Value::Object(o)) => o,
-        _ => JsonObject::new(),
-    }
+/// A result encoded once, straight to its JSON text (no `Value` map in between).
+pub(super) fn to_payload<T: Serialize>(value: &T) -> Payload {
+    Payload::encode(value).unwrap_or_else(|e| {
+        // The protocol's result types are objects with string keys: this does not happen.
+        tracing::error!(error = %e, "a result could not be encoded");
+        Payload::new()
+    })
 }
 
 /// One page of `items` starting at the opaque `cursor` (an offset this server issued).
@@ -42,7 +43,7 @@ pub(super) fn paginate<T>(
     Ok((items.split_off(start), next))
 }
 
-pub(super) fn list_prompts(server: &Server, cursor: Option<&str>) -> Result<JsonObject, RpcError> {
+pub(super) fn list_prompts(server: &Server, cursor: Option<&str>) -> Result<Payload, RpcError> {
     let all = server
         .catalog()
         .prompts
@@ -50,7 +51,7 @@ pub(super) fn list_prompts(server: &Server, cursor: Option<&str>) -> Result<Json
         .map(|p| p.definition())
         .collect();
     let (prompts, next_cursor) = paginate(all, cursor, server.inner.page_size)?;
-    Ok(to_object(&ListPromptsResult {
+    Ok(to_payload(&ListPromptsResult {
         prompts,
         next_cursor,
     }))
@@ -73,14 +74,11 @@ pub(super) fn get_prompt(
         prompt
             .get(ctx, params.arguments)
             .await
-            .map(|r| to_object(&r))
+            .map(|r| to_payload(&r))
     }))
 }
 
-pub(super) fn list_resources(
-    server: &Server,
-    cursor: Option<&str>,
-) -> Result<JsonObject, RpcError> {
+pub(super) fn list_resources(server: &Server, cursor: Option<&str>) -> Result<Payload, RpcError> {
     let all = server
         .catalog()
         .resources
@@ -88,16 +86,13 @@ pub(super) fn list_resources(
         .flat_map(|p| p.resources())
         .collect();
     let (resources, next_cursor) = paginate(all, cursor, server.inner.page_size)?;
-    Ok(to_object(&ListResourcesResult {
+    Ok(to_payload(&ListResourcesResult {
         resources,
         next_cursor,
     }))
 }
 
-pub(super) fn list_templates(
-    server: &Server,
-    cursor: Option<&str>,
-) -> Result<JsonObject, RpcError> {
+pub(super) fn list_templates(server: &Server, cursor: Option<&str>) -> Result<Payload, RpcError> {
     let all = server
         .catalog()
         .resources
@@ -105,7 +100,7 @@ pub(super) fn list_templates(
         .flat_map(|p| p.templates())
         .collect();
     let (resource_templates, next_cursor) = paginate(all, cursor, server.inner.page_size)?;
-    Ok(to_object(&ListResourceTemplatesResult {
+    Ok(to_payload(&ListResourceTemplatesResult {
         resource_templates,
         next_cursor,
     }))
@@ -118,13 +113,15 @@ pub(super) fn read_resource(
 ) -> Result<Answer, RpcError> {
     for provider in &server.catalog().resources {
         if let Some(future) = provider.read(ctx.clone(), &params.uri) {
-            return Ok(Box::pin(async move { future.await.map(|r| to_object(&r)) }));
+            return Ok(Box::pin(
+                async move { future.await.map(|r| to_payload(&r)) },
+            ));
         }
     }
     Err(RpcError::resource_not_found(&params.uri))
 }
 
-pub(super) fn complete(server: &Server, params: CompleteParams) -> Result<JsonObject, RpcError> {
+pub(super) fn complete(server: &Server, params: CompleteParams) -> Result<Payload, RpcError> {
     let arg = &params.argument;
     let catalog = server.catalog();
     let completion = match &params.reference {
@@ -146,7 +143,7 @@ pub(super) fn complete(server: &Server, params: CompleteParams) -> Result<JsonOb
         completion.values.truncate(100);
         completion.has_more = Some(true);
     }
-    Ok(to_object(&CompleteResult { completion }))
+    Ok(to_payload(&CompleteResult { completion }))
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use tower::{Layer, Service};
 
 use super::{Server, ServerBuilder};
 use crate::error::RpcError;
-use crate::jsonrpc::JsonObject;
+use crate::jsonrpc::Payload;
 use crate::middleware::{CallService, McpCall, wrap};
 use crate::plugin::{Plugin, Prefix};
 
@@ -18,11 +18,8 @@ impl Server {
     pub fn with_layer<L>(&self, layer: L) -> Server
     where
         L: Layer<CallService> + Send + Sync + 'static,
-        L::Service: Service<McpCall, Response = JsonObject, Error = RpcError>
-            + Clone
-            + Send
-            + Sync
-            + 'static,
+        L::Service:
+            Service<McpCall, Response = Payload, Error = RpcError> + Clone + Send + Sync + 'static,
         <L::Service as Service<McpCall>>::Future: Send + 'static,
     {
         Server {
@@ -42,11 +39,8 @@ impl ServerBuilder {
     pub fn layer<L>(mut self, layer: L) -> Self
     where
         L: Layer<CallService> + Send + Sync + 'static,
-        L::Service: Service<McpCall, Response = JsonObject, Error = RpcError>
-            + Clone
-            + Send
-            + Sync
-            + 'static,
+        L::Service:
+            Service<McpCall, Response = Payload, Error = RpcError> + Clone + Send + Sync + 'static,
         <L::Service as Service<McpCall>>::Future: Send + 'static,
     {
         self.layers.push(Box::new(move |inner| wrap(&layer, inner)));

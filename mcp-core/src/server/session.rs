@@ -12,13 +12,13 @@ use tokio::task::AbortHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::caller::{Caller, Era, RequestMeta, is_stateless};
-use super::catalog::{self, Answer, paginate, to_object};
+use super::catalog::{self, Answer, paginate, to_payload};
 use super::{Server, SessionState, subscriptions};
 use crate::context::Context;
 use crate::error::{ErrorCode, RpcError};
 use crate::input::{InputRound, Suspendable};
 use crate::jsonrpc::{
-    ErrorResponse, JsonObject, Message, Notification, Request, RequestId, Response,
+    ErrorResponse, JsonObject, Message, Notification, Payload, Request, RequestId, Response,
 };
 use crate::middleware::McpCall;
 use crate::protocol::{
@@ -202,7 +202,7 @@ impl Finish {
         }
     }
 
-    fn message(&self, id: RequestId, answer: Result<JsonObject, RpcError>) -> Message {
+    fn message(&self, id: RequestId, answer: Result<Payload, RpcError>) -> Message {
         match (self, answer) {
             (Finish::Stateful, Ok(result)) => Message::Response(Response::new(id, result)),
             (Finish::Stateful, Err(e)) => Message::Error(ErrorResponse::new(Some(id), e)),
@@ -222,7 +222,8 @@ impl Finish {
 
 /// A stateless result: `resultType`, `_meta.serverInfo`, and caching hints where the revision
 /// asks for them (complete results of list and read methods only).
-fn stateless_result(server: &Server, cacheable: Cacheable, mut result: JsonObject) -> JsonObject {
+fn stateless_result(server: &Server, cacheable: Cacheable, mut payload: Payload) -> Payload {
+    let result: &mut JsonObject = &mut payload;
     let complete = match result.get("resultType") {
         None => {
             result.insert("resultType".into(), RESULT_COMPLETE.into());
@@ -248,7 +249,7 @@ fn stateless_result(server: &Server, cacheable: Cacheable, mut result: JsonObjec
             .entry("cacheScope")
             .or_insert_with(|| serde_json::to_value(hint.scope).unwrap_or(Value::Null));
     }
-    result
+    payload
 }
 
 impl ServerSession {
@@ -419,7 +420,10 @@ impl ServerSession {
                 None
             }
             Message::Response(r) => {
-                self.inner.state.pending.resolve(&r.id, Ok(r.result));
+                self.inner
+                    .state
+                    .pending
+                    .resolve(&r.id, Ok(r.result.into_object()));
                 None
             }
             Message::Error(e) => {
@@ -502,7 +506,7 @@ impl ServerSession {
         }
         match method {
             methods::INITIALIZE => return Routed::Answer(self.initialize(request.params)),
-            methods::PING => return Routed::Answer(Ok(JsonObject::new())),
+            methods::PING => return Routed::Answer(Ok(Payload::new())),
             methods::SERVER_DISCOVER => return Routed::Answer(Ok(self.discover())),
             _ => {}
         }
@@ -521,7 +525,7 @@ impl ServerSession {
             methods::TOOLS_LIST => cursor().and_then(|c| self.list_tools(&caller, c.as_deref())),
             methods::LOGGING_SET_LEVEL => parse_params::<SetLevelParams>(params).map(|p| {
                 self.inner.state.set_log_level(p.level);
-                JsonObject::new()
+                Payload::new()
             }),
             methods::TOOLS_CALL => {
                 let owner = self.task_owner(&caller);
@@ -533,7 +537,14 @@ impl ServerSession {
                     reply,
                     finish,
                     |server, ctx, raw| {
-                        let params: CallToolParams = parse_params(raw.clone())?;
+                        // `task` is all `task_mode` reads; the rest moves into the typed
+                        // params, uncopied.
+                        let mut raw = raw.unwrap_or_default();
+                        let mut task_member = JsonObject::new();
+                        if let Some(task) = raw.remove("task") {
+                            task_member.insert("task".into(), task);
+                        }
+                        let params: CallToolParams = parse_params(Some(raw))?;
                         let tool = server.tool(&params.name).ok_or_else(|| {
                             RpcError::invalid_params(format!("unknown tool `{}`", params.name))
                         })?;
@@ -544,20 +555,26 @@ impl ServerSession {
                             .get(&params.name)
                             .copied()
                             .unwrap_or_default();
-                        let mode =
-                            task::task_mode(ctx.caller(), raw.as_ref(), &params.name, support)?;
+                        let mode = task::task_mode(
+                            ctx.caller(),
+                            Some(&task_member),
+                            &params.name,
+                            support,
+                        )?;
                         if let Some(ttl) = mode {
                             let tool = tool.clone();
                             return task::call_as_task(server, &ctx, ttl, owner, move |ctx| {
                                 tool.call(ctx, arguments)
-                            });
+                            })
+                            .map(objects);
                         }
                         // The tool is called when the middleware runs the call, not before:
                         // a layer that refuses it keeps it from running at all.
                         Ok(Box::pin(async move {
+                            // Encoded once, straight to the text the transport frames.
                             tool.call_or_error(ctx, arguments)
                                 .await
-                                .map(|r| to_object(&r))
+                                .map(|r| to_payload(&r))
                         }) as Answer)
                     },
                 );
@@ -583,6 +600,7 @@ impl ServerSession {
                             ctx.cancellation_token(),
                             tasks,
                         )
+                        .map(objects)
                     },
                 );
             }
@@ -599,7 +617,9 @@ impl ServerSession {
                     caller,
                     reply,
                     finish,
-                    |server, ctx, params| task::handle(server, &ctx, method, params, owner),
+                    |server, ctx, params| {
+                        task::handle(server, &ctx, method, params, owner).map(objects)
+                    },
                 );
             }
             methods::PROMPTS_LIST | methods::PROMPTS_GET if offered.prompts.is_none() => {
@@ -654,7 +674,7 @@ impl ServerSession {
                 parse_params::<ResourceUriParams>(params).map(|p| {
                     let on = method == methods::RESOURCES_SUBSCRIBE;
                     self.inner.state.subscribe(p.uri, on);
-                    JsonObject::new()
+                    Payload::new()
                 })
             }
             other => Err(RpcError::method_not_found(other)),
@@ -662,7 +682,7 @@ impl ServerSession {
         Routed::Answer(answer)
     }
 
-    fn initialize(&self, params: Option<JsonObject>) -> Result<JsonObject, RpcError> {
+    fn initialize(&self, params: Option<JsonObject>) -> Result<Payload, RpcError> {
         let params: InitializeParams = parse_params(params)?;
         let version = ProtocolVersion::negotiate(&params.protocol_version);
         if !self.inner.state.initialize(version, params) {
@@ -684,7 +704,7 @@ impl ServerSession {
                 },
             );
         }
-        Ok(to_object(&InitializeResult {
+        Ok(to_payload(&InitializeResult {
             protocol_version: version.as_str().to_owned(),
             capabilities,
             server_info: server.inner.info.clone(),
@@ -695,7 +715,7 @@ impl ServerSession {
 
     /// `server/discover`: versions, capabilities and identity (the identity in `_meta`, added
     /// with every stateless result).
-    fn discover(&self) -> JsonObject {
+    fn discover(&self) -> Payload {
         let server = &self.inner.server;
         let mut capabilities = server.capabilities();
         if server.has_task_tools() {
@@ -703,7 +723,7 @@ impl ServerSession {
             extensions.insert(TASKS_EXTENSION.into(), Value::Object(JsonObject::new()));
             capabilities.extensions = Some(extensions);
         }
-        to_object(&DiscoverResult {
+        to_payload(&DiscoverResult {
             supported_versions: server
                 .supported_versions()
                 .into_iter()
@@ -715,7 +735,7 @@ impl ServerSession {
         })
     }
 
-    fn list_tools(&self, caller: &Caller, cursor: Option<&str>) -> Result<JsonObject, RpcError> {
+    fn list_tools(&self, caller: &Caller, cursor: Option<&str>) -> Result<Payload, RpcError> {
         let with_output = caller
             .protocol_version()
             .is_some_and(ProtocolVersion::has_structured_output);
@@ -739,7 +759,7 @@ impl ServerSession {
             })
             .collect();
         let (tools, next_cursor) = paginate(all, cursor, self.inner.server.inner.page_size)?;
-        Ok(to_object(&ListToolsResult {
+        Ok(to_payload(&ListToolsResult {
             tools,
             next_cursor,
             meta: None,
@@ -792,7 +812,12 @@ impl ServerSession {
             cancel.clone(),
             Some(server.downgrade()),
         );
-        let call = McpCall::parts(method, params.as_ref());
+        // What the middleware sees, copied out of the params only when there are layers.
+        let call = if server.middleware.is_empty() {
+            None
+        } else {
+            McpCall::parts(method, params.as_ref())
+        };
         let future = match make(server, ctx.clone(), params) {
             Ok(f) => f,
             Err(e) => return Routed::Answer(Err(e)),
@@ -893,7 +918,7 @@ impl ServerSession {
 
     fn on_notification(&self, n: Notification) {
         match n.method.as_str() {
-            methods::CANCELLED => match parse_params::<CancelledParams>(n.params) {
+            methods::CANCELLED => match parse_params::<CancelledParams>(n.params.map(Into::into)) {
                 Ok(p) => {
                     if self.cancel(&p.request_id) {
                         tracing::debug!(id = %p.request_id, reason = ?p.reason, "request cancelled");
@@ -913,7 +938,7 @@ impl ServerSession {
 }
 
 enum Routed {
-    Answer(Result<JsonObject, RpcError>),
+    Answer(Result<Payload, RpcError>),
     Spawned,
 }
 
@@ -926,7 +951,7 @@ fn in_use(id: &RequestId) -> RpcError {
 /// Polls a request's future once, on this thread, with a waker that does nothing: if it is
 /// not ready, the task that takes it over polls it again before anything else, and that poll
 /// registers the real waker. A panic is caught and returned.
-fn poll_once(future: &mut Answer) -> Poll<std::thread::Result<Result<JsonObject, RpcError>>> {
+fn poll_once(future: &mut Answer) -> Poll<std::thread::Result<Result<Payload, RpcError>>> {
     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
     match std::panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut cx))) {
         Ok(Poll::Ready(answer)) => Poll::Ready(Ok(answer)),
@@ -937,9 +962,9 @@ fn poll_once(future: &mut Answer) -> Poll<std::thread::Result<Result<JsonObject,
 
 /// A request's answer, with a panic turned into `-32603`.
 fn answer_of(
-    outcome: std::thread::Result<Result<JsonObject, RpcError>>,
+    outcome: std::thread::Result<Result<Payload, RpcError>>,
     id: &RequestId,
-) -> Result<JsonObject, RpcError> {
+) -> Result<Payload, RpcError> {
     outcome.unwrap_or_else(|panic| {
         let why = panic
             .downcast_ref::<&str>()
@@ -949,4 +974,9 @@ fn answer_of(
         tracing::error!(%id, %why, "a request handler panicked");
         Err(RpcError::internal(format!("the handler panicked: {why}")))
     })
+}
+
+/// An answer built as an object (tasks, subscriptions), as the middleware's [`Payload`].
+fn objects(future: crate::tool::BoxFuture<Result<JsonObject, RpcError>>) -> Answer {
+    Box::pin(async move { future.await.map(Payload::from) })
 }

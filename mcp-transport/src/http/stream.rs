@@ -414,7 +414,7 @@ pub(crate) async fn publish_ready(
 mod tests {
     use super::*;
     use crate::http::event_store::MemoryEventStore;
-    use mcp_core::jsonrpc::{Notification, Response};
+    use mcp_core::jsonrpc::{Notification, Payload, Response};
     use mcp_core::transport::Outbox;
 
     fn slot() -> Arc<StreamSlot> {
@@ -484,7 +484,7 @@ mod tests {
             None,
         ));
         outbox.send(note(1), Some(id.clone())).await.unwrap();
-        let done = Response::new(id.clone(), Default::default());
+        let done = Response::new(id.clone(), Payload::new());
         outbox.send(done.into(), Some(id.clone())).await.unwrap();
         task.await.unwrap();
         let first = live.recv().await.unwrap();
@@ -512,7 +512,7 @@ mod tests {
         // Nothing else yet: the stream stays open for a pump.
         let ready = publish_ready(&slot, &mut rx, &mut answers, &*store, &closed, 8).await;
         assert_eq!(ready, Drained::Open);
-        let done = Response::new(id.clone(), Default::default());
+        let done = Response::new(id.clone(), Payload::new());
         outbox.send(note(2), Some(id.clone())).await.unwrap();
         outbox.send(done.into(), Some(id.clone())).await.unwrap();
         outbox.send(note(3), Some(id.clone())).await.unwrap();
