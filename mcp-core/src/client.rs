@@ -17,7 +17,7 @@ use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::{RequestError, RpcError};
-use crate::jsonrpc::{JsonObject, Message, Notification, Request, RequestId};
+use crate::jsonrpc::{JsonObject, Message, Notification, Payload, Request, RequestId};
 use crate::peer::{Pending, Reply};
 
 mod listen;
@@ -726,14 +726,14 @@ fn to_value<T: Serialize>(value: &T) -> Value {
     serde_json::to_value(value).unwrap_or(Value::Null)
 }
 
-fn as_arguments(arguments: Value) -> Option<JsonObject> {
+fn as_arguments(arguments: Value) -> Option<Payload> {
     match arguments {
-        Value::Object(o) => Some(o),
+        Value::Object(o) => Some(o.into()),
         Value::Null => None,
         other => {
             let mut o = JsonObject::new();
             o.insert("value".into(), other);
-            Some(o)
+            Some(o.into())
         }
     }
 }

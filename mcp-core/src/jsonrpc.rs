@@ -86,9 +86,10 @@ pub struct Request {
     pub id: RequestId,
     /// The method name, such as `tools/call`.
     pub method: String,
-    /// The parameters, if any.
+    /// The parameters, if any: as read from the wire, the object's text, which the handler
+    /// decodes into its typed params ([`Payload::decode`]) with no `Value` in between.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub params: Option<JsonObject>,
+    pub params: Option<Payload>,
 }
 
 impl Request {
@@ -98,7 +99,7 @@ impl Request {
             jsonrpc: Version2,
             id,
             method: method.into(),
-            params,
+            params: params.map(Payload::from),
         }
     }
 }

@@ -22,7 +22,7 @@ use serde_json::Value;
 
 use crate::context::Context;
 use crate::error::RpcError;
-use crate::jsonrpc::JsonObject;
+use crate::jsonrpc::{JsonObject, Payload};
 use crate::prompt::Prompt;
 use crate::protocol::{CallToolResult, Content, ToolDefinition};
 use crate::resource::ResourceProvider;
@@ -39,7 +39,11 @@ pub trait Tool: Send + Sync + 'static {
     fn definition(&self) -> ToolDefinition;
 
     /// Runs the tool. Failures belong in the result (`isError: true`), not in a panic.
-    fn call(&self, ctx: Context, arguments: JsonObject) -> BoxFuture<CallToolResult>;
+    ///
+    /// `arguments` are as the client sent them: usually their JSON text, which
+    /// [`parse_arguments`] (or [`Payload::decode`]) decodes into a typed struct directly; they
+    /// also read as a [`JsonObject`] (`arguments.get("n")`).
+    fn call(&self, ctx: Context, arguments: Payload) -> BoxFuture<CallToolResult>;
 
     /// Runs the tool where a failure may also be a JSON-RPC error: what the server calls.
     ///
@@ -50,7 +54,7 @@ pub trait Tool: Send + Sync + 'static {
     fn call_or_error(
         &self,
         ctx: Context,
-        arguments: JsonObject,
+        arguments: Payload,
     ) -> BoxFuture<Result<CallToolResult, RpcError>> {
         let future = self.call(ctx, arguments);
         Box::pin(async move { Ok(future.await) })
@@ -68,14 +72,14 @@ where
         self().definition()
     }
 
-    fn call(&self, ctx: Context, arguments: JsonObject) -> BoxFuture<CallToolResult> {
+    fn call(&self, ctx: Context, arguments: Payload) -> BoxFuture<CallToolResult> {
         self().call(ctx, arguments)
     }
 
     fn call_or_error(
         &self,
         ctx: Context,
-        arguments: JsonObject,
+        arguments: Payload,
     ) -> BoxFuture<Result<CallToolResult, RpcError>> {
         self().call_or_error(ctx, arguments)
     }
@@ -265,14 +269,15 @@ pub fn input_schema_of<T: JsonSchema>() -> JsonObject {
     schema
 }
 
-/// Decodes a tool's arguments, or explains what is wrong with them as a tool error
-/// (revision 2025-11-25: input validation errors are tool execution errors, so the model can
-/// correct itself).
+/// Decodes a tool's arguments (from their JSON text, as sent, when they are held as text), or
+/// explains what is wrong with them as a tool error (revision 2025-11-25: input validation
+/// errors are tool execution errors, so the model can correct itself).
 pub fn parse_arguments<T: DeserializeOwned>(
     tool: &str,
-    arguments: JsonObject,
+    arguments: Payload,
 ) -> Result<T, CallToolResult> {
-    serde_json::from_value(Value::Object(arguments))
+    arguments
+        .decode()
         .map_err(|e| CallToolResult::error(format!("Invalid arguments for tool `{tool}`: {e}")))
 }
 
@@ -302,8 +307,8 @@ where
         self.definition.clone()
     }
 
-    fn call(&self, ctx: Context, arguments: JsonObject) -> BoxFuture<CallToolResult> {
-        Box::pin((self.f)(ctx, arguments))
+    fn call(&self, ctx: Context, arguments: Payload) -> BoxFuture<CallToolResult> {
+        Box::pin((self.f)(ctx, arguments.into_object()))
     }
 }
 

@@ -161,7 +161,7 @@ async fn create_message_sends_a_valid_request_and_decodes_the_reply() {
     );
     let request = only_request(&seen);
     assert_eq!(request.method, "sampling/createMessage");
-    let params = Value::Object(request.params.unwrap());
+    let params = Value::Object(request.params.unwrap().into_object());
     assert_eq!(params["maxTokens"], 50);
     assert_eq!(params["systemPrompt"], "Be brief.");
     assert_eq!(
@@ -214,7 +214,7 @@ async fn elicit_sends_a_valid_form_request_and_decodes_the_answer() {
     assert_eq!(call(&client, "ask").await.text(), "accept Grace");
     let request = only_request(&seen);
     assert_eq!(request.method, "elicitation/create");
-    let params = Value::Object(request.params.unwrap());
+    let params = Value::Object(request.params.unwrap().into_object());
     assert_eq!(params["message"], "Who are you?");
     assert_eq!(
         params["requestedSchema"]["properties"]["name"]["default"],

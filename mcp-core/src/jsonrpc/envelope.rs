@@ -7,21 +7,24 @@
 use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::{
-    ErrorObject, ErrorResponse, Message, Notification, Request, RequestId, Response, Version2,
+    ErrorObject, ErrorResponse, Message, Notification, Payload, Request, RequestId, Response,
+    Version2,
 };
 use crate::error::{ErrorCode, RpcError};
 
 /// The members of a message object, as read. A member that is absent is `None`; one that is
-/// `null` is `Some(Value::Null)`.
+/// `null` is `Some(Value::Null)`. `params` is kept as the text it arrived as: the handler
+/// decodes its typed params from it.
 #[derive(Default)]
 pub(super) struct Envelope {
     jsonrpc: Option<VersionMember>,
     id: Option<Value>,
     method: Option<Value>,
-    params: Option<Value>,
+    params: Option<Box<RawValue>>,
     result: Option<Value>,
     error: Option<Value>,
 }
@@ -136,9 +139,12 @@ impl<'de> Deserialize<'de> for Envelope {
                             e.jsonrpc = Some(map.next_value()?);
                             continue;
                         }
+                        Member::Params => {
+                            e.params = Some(map.next_value()?);
+                            continue;
+                        }
                         Member::Id => &mut e.id,
                         Member::Method => &mut e.method,
-                        Member::Params => &mut e.params,
                         Member::Result => &mut e.result,
                         Member::Error => &mut e.error,
                         Member::Other => {
@@ -181,7 +187,18 @@ fn peek_id(value: Option<&Value>) -> Option<RequestId> {
     }
 }
 
-/// An object member (`params`, `result`); `null` counts as absent where `absent_ok`.
+/// `params` as read: an object (kept as its text), or absent (`null` too).
+fn params(text: Option<Box<RawValue>>) -> Result<Option<Payload>, String> {
+    match text {
+        None => Ok(None),
+        Some(text) if text.get() == "null" => Ok(None),
+        Some(text) => Payload::from_raw(text)
+            .map(Some)
+            .map_err(|other| format!("`params` must be an object, got {}", other.get())),
+    }
+}
+
+/// An object member (`result`); `null` counts as absent where `absent_ok`.
 fn object(
     name: &str,
     value: Option<Value>,
@@ -205,9 +222,13 @@ impl Envelope {
                     e.jsonrpc = Some(VersionMember::of(value));
                     continue;
                 }
+                "params" => {
+                    // Encoding a value cannot fail: every key is a string.
+                    e.params = serde_json::value::to_raw_value(&value).ok();
+                    continue;
+                }
                 "id" => &mut e.id,
                 "method" => &mut e.method,
-                "params" => &mut e.params,
                 "result" => &mut e.result,
                 "error" => &mut e.error,
                 _ => continue,
@@ -238,7 +259,7 @@ impl Envelope {
             let Value::String(method) = method else {
                 return Err(format!("the method must be a string, got {method}"));
             };
-            let params = object("params", self.params, true)?;
+            let params = params(self.params)?;
             return Ok(match self.id {
                 Some(id) => Message::Request(Request {
                     jsonrpc: Version2,
@@ -249,7 +270,7 @@ impl Envelope {
                 None => Message::Notification(Notification {
                     jsonrpc: Version2,
                     method,
-                    params: params.map(Into::into),
+                    params,
                 }),
             });
         }

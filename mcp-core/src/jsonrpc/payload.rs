@@ -1,26 +1,34 @@
 //! [`Payload`]: a JSON object that may travel already encoded.
 
 use std::fmt;
+use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
 use std::sync::OnceLock;
 
+use serde::de::{self, DeserializeOwned, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::value::RawValue;
 
 use super::JsonObject;
 
-/// A message's `result` or `params` object: either a [`JsonObject`] or the object's JSON text,
-/// encoded once.
+/// A message's `result` or `params` object, or a tool's arguments: either a [`JsonObject`] or
+/// the object's JSON text.
 ///
 /// A server builds what it sends from typed values (a tool's result, a progress report): it
 /// encodes them straight to JSON text with [`Payload::encode`], and a transport copies that
 /// text into its frame as it is, with no `serde_json::Value` map built in between and no second
-/// encoding. A payload read from the wire, or built from a [`JsonObject`], holds the object.
+/// encoding. What it receives stays text too: a request's `params` (and a `tools/call`'s
+/// `arguments` within them) are kept as the text they arrived as, and decoded from it into the
+/// handler's typed params with [`Payload::decode`]. A payload built from a [`JsonObject`]
+/// holds the object.
 ///
 /// Either way it reads as a [`JsonObject`] (it dereferences to one, so `result["content"]` and
-/// `params.get("name")` work): an encoded payload is parsed on its first read, once, and a
-/// mutable borrow turns it into an object for good. To read it as a type, use
-/// [`Payload::decode`], which parses the text directly.
+/// `params.get("name")` work): a payload held as text is parsed on its first such read, once,
+/// and a mutable borrow turns it into an object for good. [`Payload::decode`] and
+/// [`Payload::member`] read the text directly, without building the object.
+///
+/// Deserializing a `Payload` keeps the object's text (serde_json's raw values): it needs
+/// serde_json's deserializers, as every message of the protocol is read with.
 ///
 /// ```
 /// use mcp_core::jsonrpc::Payload;
@@ -63,16 +71,8 @@ impl Payload {
 
     /// Encodes `value`, which must serialize as a JSON object, to JSON text once.
     pub fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Self, PayloadError> {
-        let text = serde_json::value::to_raw_value(value)?;
-        if !text.get().starts_with('{') {
-            return Err(PayloadError::NotAnObject(text.get().to_owned()));
-        }
-        Ok(Payload {
-            repr: Repr::Encoded {
-                text,
-                parsed: OnceLock::new(),
-            },
-        })
+        Payload::from_raw(serde_json::value::to_raw_value(value)?)
+            .map_err(|text| PayloadError::NotAnObject(text.get().to_owned()))
     }
 
     /// The JSON text, when the payload was built encoded.
@@ -83,12 +83,46 @@ impl Payload {
         }
     }
 
-    /// Reads the payload as a `T`: from its text when it is encoded (no [`JsonObject`] in
-    /// between), otherwise from the object.
-    pub fn decode<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+    /// Reads the payload as a `T`: from its text when it is held as text (no [`JsonObject`]
+    /// in between), otherwise from the object.
+    pub fn decode<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
         match &self.repr {
             Repr::Encoded { text, .. } => serde_json::from_str(text.get()),
-            Repr::Object(o) => T::deserialize(o),
+            // Through a `Value`: a `T` holding payloads needs serde_json's own deserializer.
+            Repr::Object(o) => T::deserialize(serde_json::Value::Object(o.clone())),
+        }
+    }
+
+    /// Reads one member as a `T`, or `None` when it is absent: from the text, skipping the
+    /// other members without building them, when the payload is held as text.
+    pub fn member<T: DeserializeOwned>(&self, name: &str) -> Result<Option<T>, serde_json::Error> {
+        match &self.repr {
+            Repr::Encoded { text, .. } => {
+                let mut d = serde_json::Deserializer::from_str(text.get());
+                Member::<T>(name, PhantomData).deserialize(&mut d)
+            }
+            Repr::Object(o) => o.get(name).map(T::deserialize).transpose(),
+        }
+    }
+
+    /// A payload of JSON text known to hold an object (a raw value whose text starts with
+    /// `{`).
+    fn from_text(text: Box<RawValue>) -> Self {
+        Payload {
+            repr: Repr::Encoded {
+                text,
+                parsed: OnceLock::new(),
+            },
+        }
+    }
+
+    /// The payload of a raw value read from a message, or what the value is instead of an
+    /// object.
+    pub(crate) fn from_raw(text: Box<RawValue>) -> Result<Self, Box<RawValue>> {
+        if text.get().starts_with('{') {
+            Ok(Payload::from_text(text))
+        } else {
+            Err(text)
         }
     }
 
@@ -186,7 +220,64 @@ impl Serialize for Payload {
 
 impl<'de> Deserialize<'de> for Payload {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        JsonObject::deserialize(d).map(Payload::from)
+        Payload::from_raw(Box::<RawValue>::deserialize(d)?).map_err(|text| {
+            de::Error::custom(format_args!("expected a JSON object, got {}", text.get()))
+        })
+    }
+}
+
+/// Reads the member named `.0` of an object, skipping the others.
+struct Member<'a, T>(&'a str, PhantomData<T>);
+
+impl<'de, T: DeserializeOwned> DeserializeSeed<'de> for Member<'_, T> {
+    type Value = Option<T>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<T>, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de, T: DeserializeOwned> Visitor<'de> for Member<'_, T> {
+    type Value = Option<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<T>, A::Error> {
+        let mut found = None;
+        // A repeated member keeps its last value, as the object would.
+        while let Some(is_it) = map.next_key_seed(KeyIs(self.0))? {
+            if is_it {
+                found = Some(map.next_value::<T>()?);
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// Whether a member's name is `.0`, read without allocating.
+struct KeyIs<'a>(&'a str);
+
+impl<'de> DeserializeSeed<'de> for KeyIs<'_> {
+    type Value = bool;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeyIs<'_> {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a member name")
+    }
+
+    fn visit_str<E: de::Error>(self, name: &str) -> Result<bool, E> {
+        Ok(name == self.0)
     }
 }
 
@@ -239,6 +330,27 @@ mod tests {
         p.insert("b".into(), json!(2));
         assert_eq!(p.encoded(), None);
         assert_eq!(serde_json::to_string(&p).unwrap(), r#"{"a":1,"b":2}"#);
+    }
+
+    #[test]
+    fn text_read_from_a_message_is_kept_and_decoded_from() {
+        let p: Payload =
+            serde_json::from_str(r#"{"name":"x","arguments":{"n":1},"na\u006de":"y"}"#).unwrap();
+        assert!(p.encoded().is_some());
+        assert_eq!(p.member::<String>("name").unwrap().as_deref(), Some("y"));
+        assert_eq!(p.member::<String>("absent").unwrap(), None);
+        assert!(p.member::<u64>("name").is_err());
+        #[derive(serde::Deserialize)]
+        struct Call {
+            arguments: Payload,
+        }
+        let call: Call = p.decode().unwrap();
+        assert_eq!(call.arguments.encoded(), Some(r#"{"n":1}"#));
+        let from_object: Call = Payload::from(p.clone().into_object()).decode().unwrap();
+        assert_eq!(from_object.arguments["n"], 1);
+        assert!(serde_json::from_str::<Payload>("[1]").is_err());
+        let value: Payload = serde_json::from_value(json!({"a": 1})).unwrap();
+        assert_eq!(value.encoded(), Some(r#"{"a":1}"#));
     }
 
     #[test]

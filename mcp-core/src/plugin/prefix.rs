@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::Catalog;
 use crate::context::Context;
 use crate::error::RpcError;
-use crate::jsonrpc::JsonObject;
+use crate::jsonrpc::Payload;
 use crate::prompt::Prompt;
 use crate::protocol::{
     CallToolResult, Completion, GetPromptResult, PromptDefinition, ReadResourceResult, Resource,
@@ -129,14 +129,14 @@ impl Tool for PrefixedTool {
         d
     }
 
-    fn call(&self, ctx: Context, arguments: JsonObject) -> BoxFuture<CallToolResult> {
+    fn call(&self, ctx: Context, arguments: Payload) -> BoxFuture<CallToolResult> {
         self.inner.call(ctx, arguments)
     }
 
     fn call_or_error(
         &self,
         ctx: Context,
-        arguments: JsonObject,
+        arguments: Payload,
     ) -> BoxFuture<Result<CallToolResult, RpcError>> {
         self.inner.call_or_error(ctx, arguments)
     }

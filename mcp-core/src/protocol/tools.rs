@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{Content, Meta};
-use crate::jsonrpc::JsonObject;
+use crate::jsonrpc::{JsonObject, Payload};
 
 /// Hints about a tool's behaviour (2025-03-26 and later). Hints only: a client must not
 /// trust them from an untrusted server.
@@ -156,9 +156,10 @@ pub struct ListToolsResult {
 pub struct CallToolParams {
     /// The tool to call.
     pub name: String,
-    /// Its arguments.
+    /// Its arguments: as read from the wire, their text, which the tool decodes into its typed
+    /// params.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub arguments: Option<JsonObject>,
+    pub arguments: Option<Payload>,
     /// Extra metadata, including `progressToken`.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
     pub meta: Option<Meta>,

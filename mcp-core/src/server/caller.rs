@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::SessionState;
 use crate::error::RpcError;
-use crate::jsonrpc::{JsonObject, Request};
+use crate::jsonrpc::{Payload, Request};
 use crate::protocol::{
     CLIENT_CAPABILITIES_KEY, CLIENT_INFO_KEY, ClientCapabilities, Implementation, LOG_LEVEL_KEY,
     LoggingLevel, PROTOCOL_VERSION_KEY, ProtocolVersion, methods,
@@ -42,9 +42,13 @@ impl RequestMeta {
     /// Reads the per-request fields of `params._meta`. A missing `_meta`, a missing or
     /// malformed protocol version or client capabilities, or a malformed client info or log
     /// level is `-32602` (the revision's rule for a malformed request).
-    pub fn read(params: Option<&JsonObject>) -> Result<RequestMeta, RpcError> {
+    pub fn read(params: Option<&Payload>) -> Result<RequestMeta, RpcError> {
+        // Only `_meta` is read, from the params' text when they are held as text.
         let meta = params
-            .and_then(|p| p.get("_meta"))
+            .map(|p| p.member::<Value>("_meta"))
+            .transpose()
+            .map_err(RpcError::invalid_params)?
+            .flatten()
             .ok_or_else(|| RpcError::invalid_params("the request has no `_meta`: a 2026-07-28 request carries `_meta` with `io.modelcontextprotocol/protocolVersion` and `io.modelcontextprotocol/clientCapabilities`"))?;
         let Value::Object(meta) = meta else {
             return Err(RpcError::invalid_params("`_meta` must be an object"));
@@ -133,7 +137,8 @@ pub fn is_stateless(request: &Request) -> bool {
     ) || request
         .params
         .as_ref()
-        .and_then(|p| p.get("_meta"))
+        .and_then(|p| p.member::<Value>("_meta").ok().flatten())
+        .as_ref()
         .and_then(Value::as_object)
         .is_some_and(|m| m.contains_key(PROTOCOL_VERSION_KEY))
 }

@@ -109,9 +109,14 @@ impl std::fmt::Debug for ServerSession {
     }
 }
 
-fn parse_params<T: DeserializeOwned>(params: Option<JsonObject>) -> Result<T, RpcError> {
-    serde_json::from_value(Value::Object(params.unwrap_or_default()))
-        .map_err(RpcError::invalid_params)
+/// A request's typed params, decoded from the text they arrived as (absent params read as
+/// `{}`).
+fn parse_params<T: DeserializeOwned>(params: Option<Payload>) -> Result<T, RpcError> {
+    match params {
+        Some(params) => params.decode(),
+        None => serde_json::from_str("{}"),
+    }
+    .map_err(RpcError::invalid_params)
 }
 
 /// Methods the stateful era answers; anything else is `-32601`.
@@ -537,14 +542,17 @@ impl ServerSession {
                     reply,
                     finish,
                     |server, ctx, raw| {
-                        // `task` is all `task_mode` reads; the rest moves into the typed
-                        // params, uncopied.
-                        let mut raw = raw.unwrap_or_default();
+                        // `task` is all `task_mode` reads: read on its own, skipping the rest.
                         let mut task_member = JsonObject::new();
-                        if let Some(task) = raw.remove("task") {
+                        if let Some(raw) = &raw
+                            && let Some(task) = raw
+                                .member::<Value>("task")
+                                .map_err(RpcError::invalid_params)?
+                        {
                             task_member.insert("task".into(), task);
                         }
-                        let params: CallToolParams = parse_params(Some(raw))?;
+                        // Decoded from the text: the arguments stay text for the tool to decode.
+                        let params: CallToolParams = parse_params(raw)?;
                         let tool = server.tool(&params.name).ok_or_else(|| {
                             RpcError::invalid_params(format!("unknown tool `{}`", params.name))
                         })?;
@@ -595,7 +603,7 @@ impl ServerSession {
                         subscriptions::listen(
                             server,
                             id,
-                            params,
+                            params.map(Payload::into_object),
                             ctx.reply(),
                             ctx.cancellation_token(),
                             tasks,
@@ -618,6 +626,7 @@ impl ServerSession {
                     reply,
                     finish,
                     |server, ctx, params| {
+                        let params = params.map(Payload::into_object);
                         task::handle(server, &ctx, method, params, owner).map(objects)
                     },
                 );
@@ -682,7 +691,7 @@ impl ServerSession {
         Routed::Answer(answer)
     }
 
-    fn initialize(&self, params: Option<JsonObject>) -> Result<Payload, RpcError> {
+    fn initialize(&self, params: Option<Payload>) -> Result<Payload, RpcError> {
         let params: InitializeParams = parse_params(params)?;
         let version = ProtocolVersion::negotiate(&params.protocol_version);
         if !self.inner.state.initialize(version, params) {
@@ -776,18 +785,22 @@ impl ServerSession {
         &self,
         method: &str,
         id: RequestId,
-        params: Option<JsonObject>,
+        params: Option<Payload>,
         caller: Caller,
         reply: &Outbox,
         finish: &Finish,
-        make: impl FnOnce(&Server, Context, Option<JsonObject>) -> Result<Answer, RpcError>,
+        make: impl FnOnce(&Server, Context, Option<Payload>) -> Result<Answer, RpcError>,
     ) -> Routed {
         let server = &self.inner.server;
+        // Only `_meta` is read here (from the text, skipping the rest); one that is not an
+        // object counts as absent, as before.
         let meta = params
             .as_ref()
-            .and_then(|p| p.get("_meta"))
-            .and_then(|m| m.as_object())
-            .cloned();
+            .and_then(|p| p.member::<Value>("_meta").ok().flatten())
+            .and_then(|m| match m {
+                Value::Object(m) => Some(m),
+                _ => None,
+            });
         // The revision lets these three ask for input; nothing else may.
         let may_ask = caller.era() == Era::Stateless
             && matches!(
@@ -795,7 +808,7 @@ impl ServerSession {
                 methods::TOOLS_CALL | methods::PROMPTS_GET | methods::RESOURCES_READ
             );
         let input = if may_ask {
-            match InputRound::start(&server.state_key, method, params.as_ref()) {
+            match InputRound::start(&server.state_key, method, params.as_deref()) {
                 Ok(round) => Some(Arc::new(round)),
                 Err(e) => return Routed::Answer(Err(e)),
             }
@@ -816,7 +829,7 @@ impl ServerSession {
         let call = if server.middleware.is_empty() {
             None
         } else {
-            McpCall::parts(method, params.as_ref())
+            McpCall::parts(method, params.as_deref())
         };
         let future = match make(server, ctx.clone(), params) {
             Ok(f) => f,
@@ -918,7 +931,7 @@ impl ServerSession {
 
     fn on_notification(&self, n: Notification) {
         match n.method.as_str() {
-            methods::CANCELLED => match parse_params::<CancelledParams>(n.params.map(Into::into)) {
+            methods::CANCELLED => match parse_params::<CancelledParams>(n.params) {
                 Ok(p) => {
                     if self.cancel(&p.request_id) {
                         tracing::debug!(id = %p.request_id, reason = ?p.reason, "request cancelled");

@@ -72,7 +72,7 @@ fn never_impl(kind: Kind, krate: &syn::Path) -> TokenStream {
             fn call(
                 &self,
                 _: #krate::Context,
-                _: #krate::JsonObject,
+                _: #krate::Payload,
             ) -> #krate::tool::BoxFuture<#krate::CallToolResult> {
                 ::core::unreachable!()
             }

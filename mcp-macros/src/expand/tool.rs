@@ -68,7 +68,7 @@ pub(crate) fn items(
                 fn call(
                     &self,
                     #ctx_owned: #krate::Context,
-                    #json: #krate::JsonObject,
+                    #json: #krate::Payload,
                 ) -> #krate::tool::BoxFuture<#krate::CallToolResult> {
                     #prelude
                     ::std::boxed::Box::pin(async move {

@@ -16,7 +16,7 @@ use mcp_core::protocol::{
     ResourceTemplate, ToolDefinition,
 };
 use mcp_core::tool::BoxFuture;
-use mcp_core::{Context, JsonObject, ResourceProvider, RpcError, Tool};
+use mcp_core::{Context, Payload, ResourceProvider, RpcError, Tool};
 
 use crate::remote::{self, Remote};
 
@@ -155,7 +155,7 @@ impl Tool for RemoteTool {
         self.definition.clone()
     }
 
-    fn call(&self, ctx: Context, arguments: JsonObject) -> BoxFuture<CallToolResult> {
+    fn call(&self, ctx: Context, arguments: Payload) -> BoxFuture<CallToolResult> {
         let future = self.call_or_error(ctx, arguments);
         Box::pin(async move {
             future
@@ -167,10 +167,11 @@ impl Tool for RemoteTool {
     fn call_or_error(
         &self,
         ctx: Context,
-        arguments: JsonObject,
+        arguments: Payload,
     ) -> BoxFuture<Result<CallToolResult, RpcError>> {
         let remote = self.remote.clone();
         let name = self.definition.name.clone();
+        let arguments = arguments.into_object();
         Box::pin(async move { remote.call_tool(&ctx, &name, arguments).await })
     }
 }

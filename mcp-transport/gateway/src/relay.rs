@@ -202,14 +202,17 @@ async fn put(ctx: Context, asked: Asked) {
                 // answers under the same key when the call is replayed).
                 RequestId::String(key) => {
                     ctx.input(key)
-                        .request(&request.method, request.params)
+                        .request(&request.method, request.params.map(Into::into))
                         .await
                 }
                 // A server-to-client request of a session: its id changes from one replay to
                 // the next, so the question takes the caller's own numbering.
                 RequestId::Number(_) => match missing_capability(&ctx, &request.method) {
                     Some(refusal) => return Err(refusal),
-                    None => ctx.request(&request.method, request.params).await,
+                    None => {
+                        ctx.request(&request.method, request.params.map(Into::into))
+                            .await
+                    }
                 },
             };
             relayed.map_err(|e| match e {
