@@ -320,6 +320,27 @@ mod tests {
     }
 
     #[test]
+    fn params_are_kept_as_the_text_they_arrived_as() {
+        let m = Message::parse(
+            br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x", "arguments":{"n":1}}}"#,
+        )
+        .unwrap();
+        let Message::Request(r) = m else {
+            panic!("{m:?}")
+        };
+        let params = r.params.unwrap();
+        assert_eq!(
+            params.encoded(),
+            Some(r#"{"name":"x", "arguments":{"n":1}}"#)
+        );
+        let call: crate::protocol::CallToolParams = params.decode().unwrap();
+        assert_eq!(call.name, "x");
+        assert_eq!(call.arguments.unwrap().encoded(), Some(r#"{"n":1}"#));
+        let m = Message::parse(br#"{"jsonrpc":"2.0","method":"n","params":null}"#).unwrap();
+        assert!(matches!(m, Message::Notification(ref n) if n.params.is_none()));
+    }
+
+    #[test]
     fn malformed_json_is_parse_error() {
         let e = Message::parse(b"{not json").unwrap_err();
         assert_eq!(e.error.code, -32700);

@@ -395,6 +395,17 @@ async fn progress_is_tagged_and_arrives_before_the_tool_continues() {
         assert_eq!(v["params"]["progressToken"], "tok");
         assert_eq!(v["params"]["progress"], f64::from(i));
         assert_eq!(v["params"]["message"], format!("step {i}"));
+        // Encoded once, by the session: a transport copies this text into its frame.
+        let Message::Notification(n) = &*o.message else {
+            panic!("{o:?}")
+        };
+        assert_eq!(
+            n.params.as_ref().and_then(|p| p.encoded()),
+            Some(
+                format!(r#"{{"progressToken":"tok","progress":{i}.0,"message":"step {i}"}}"#)
+                    .as_str()
+            )
+        );
         // Lockstep: the tool waits for this release, sent only after we saw step i.
         fx.release.add_permits(1);
     }
@@ -405,6 +416,11 @@ async fn progress_is_tagged_and_arrives_before_the_tool_continues() {
     assert!(done.is_final());
     let v = serde_json::to_value(&done.message).unwrap();
     assert_eq!(v["result"]["content"][0]["text"], "finished");
+    // The tool's result too: encoded once, no `Value` map built on the way.
+    let Message::Response(r) = &*done.message else {
+        panic!("{done:?}")
+    };
+    assert!(r.result.encoded().is_some(), "{:?}", r.result);
 }
 
 #[tokio::test]
