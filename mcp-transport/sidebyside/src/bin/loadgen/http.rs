@@ -28,6 +28,8 @@ pub struct Conn {
     addr: SocketAddr,
     host: String,
     session: Option<String>,
+    /// Whether requests are stateless 2026-07-28 ones (no session).
+    stateless: bool,
 }
 
 impl Conn {
@@ -43,6 +45,7 @@ impl Conn {
             addr,
             host: addr.to_string(),
             session: None,
+            stateless: false,
         };
         if sessions {
             let response = conn.post(Bytes::from(wire::initialize(0))).await;
@@ -67,6 +70,14 @@ impl Conn {
         conn
     }
 
+    /// Connects (with `TCP_NODELAY`) for stateless 2026-07-28 calls: no session, each
+    /// request carries the revision and the mirrored `Mcp-Method` / `Mcp-Name` headers.
+    pub async fn stateless(addr: SocketAddr) -> Conn {
+        let mut conn = Conn::open(addr, false).await;
+        conn.stateless = true;
+        conn
+    }
+
     /// The session id, if any.
     pub fn session(&self) -> Option<&str> {
         self.session.as_deref()
@@ -74,11 +85,17 @@ impl Conn {
 
     /// POSTs one JSON-RPC message and returns the response (body unread).
     pub async fn post(&mut self, body: Bytes) -> Response<Incoming> {
-        let mut req = Request::post(format!("http://{}/mcp", self.addr))
+        let req = Request::post(format!("http://{}/mcp", self.addr))
             .header("host", &self.host)
             .header("content-type", "application/json")
-            .header("accept", "application/json, text/event-stream")
-            .header("mcp-protocol-version", wire::VERSION);
+            .header("accept", "application/json, text/event-stream");
+        let mut req = if self.stateless {
+            req.header("mcp-protocol-version", wire::STATELESS_VERSION)
+                .header("mcp-method", "tools/call")
+                .header("mcp-name", "progress")
+        } else {
+            req.header("mcp-protocol-version", wire::VERSION)
+        };
         if let Some(session) = &self.session {
             req = req.header("mcp-session-id", session);
         }
@@ -90,7 +107,11 @@ impl Conn {
 
     /// One `tools/call` whose whole answer is read; panics on anything but the tool's result.
     pub async fn call(&mut self, steps: u64, progress: bool) {
-        let body = wire::call(next_id(), steps, 0, progress);
+        let body = if self.stateless {
+            wire::stateless_call(next_id(), steps)
+        } else {
+            wire::call(next_id(), steps, 0, progress)
+        };
         let response = self.post(Bytes::from(body)).await;
         let bytes = read_ok(response, "tools/call").await;
         assert!(

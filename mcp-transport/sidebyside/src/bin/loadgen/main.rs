@@ -6,6 +6,9 @@
 //! memory-under-load figure (20), `--sessions N` idle sessions (1000), `--events N` latency
 //! samples (2000), `--only a,b` sections among `http,stdio,latency,flood,rss,idle`.
 //!
+//! The HTTP throughput section also calls our server the 2026-07-28 way (stateless requests,
+//! no session: the `ours stateless` column), beside the stateful calls; rmcp has no such path.
+//!
 //! Every cell starts a fresh server. Within a repeat the servers of a cell run back to back
 //! (rotating which goes first), so each ratio compares runs seconds apart.
 
@@ -71,7 +74,7 @@ async fn main() {
         procs::loadavg(),
         std::thread::available_parallelism().map_or(0, |n| n.get())
     ));
-    const HTTP: [Kind; 3] = [Kind::Ours, Kind::Rmcp, Kind::Bare];
+    const HTTP: [Kind; 4] = [Kind::Ours, Kind::OursStateless, Kind::Rmcp, Kind::Bare];
     const STDIO: [Kind; 3] = [Kind::Ours, Kind::Rmcp, Kind::RmcpPipes];
     const MCP_HTTP: [Kind; 2] = [Kind::Ours, Kind::Rmcp];
     for r in 0..o.repeats {

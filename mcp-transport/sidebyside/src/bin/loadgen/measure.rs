@@ -53,7 +53,10 @@ pub async fn http_calls(kind: Kind, clients: usize, secs: f64) -> Rate {
     let server = spawn_http(kind).await;
     let mut conns = Vec::new();
     for _ in 0..clients {
-        conns.push(Conn::open(server.addr, kind.has_sessions()).await);
+        conns.push(match kind {
+            Kind::OursStateless => Conn::stateless(server.addr).await,
+            _ => Conn::open(server.addr, kind.has_sessions()).await,
+        });
     }
     // Warm up every connection (allocator, caches) before the clock starts.
     for conn in &mut conns {

@@ -18,6 +18,9 @@ pub enum Kind {
     RmcpPipes,
     /// `bare`: hyper answering every POST with a canned result, HTTP only.
     Bare,
+    /// `ours` again, called the 2026-07-28 way: stateless requests (per-request `_meta` and
+    /// the mirrored `Mcp-*` headers, no session), HTTP only. rmcp has no such path.
+    OursStateless,
 }
 
 impl Kind {
@@ -28,13 +31,14 @@ impl Kind {
             Kind::Rmcp => "rmcp",
             Kind::RmcpPipes => "rmcp stdio_pipes",
             Kind::Bare => "bare hyper",
+            Kind::OursStateless => "ours stateless",
         }
     }
 
     fn command(self, http: bool) -> (&'static str, Vec<&'static str>) {
         let mode = if http { "http" } else { "stdio" };
         match self {
-            Kind::Ours => ("ours", vec![mode]),
+            Kind::Ours | Kind::OursStateless => ("ours", vec![mode]),
             Kind::Rmcp => ("rmcp-server", vec![mode]),
             Kind::RmcpPipes => ("rmcp-server", vec![mode, "pipes"]),
             Kind::Bare => ("bare", vec![mode]),
@@ -43,7 +47,7 @@ impl Kind {
 
     /// Whether the server keeps sessions (needs `initialize` first).
     pub fn has_sessions(self) -> bool {
-        self != Kind::Bare
+        !matches!(self, Kind::Bare | Kind::OursStateless)
     }
 }
 

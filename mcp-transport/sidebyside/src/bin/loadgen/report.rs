@@ -71,33 +71,37 @@ impl Report {
         );
         let _ = writeln!(
             out,
-            "| figure | ours | rmcp | rmcp stdio_pipes | bare hyper | ours/rmcp | ours/rmcp stdio_pipes | ours/bare |"
+            "| figure | ours | rmcp | rmcp stdio_pipes | bare hyper | ours stateless | ours/rmcp | ours/rmcp stdio_pipes | ours/bare | stateless/ours | stateless/bare |"
         );
-        let _ = writeln!(out, "| --- | --- | --- | --- | --- | --- | --- | --- |");
+        let _ = writeln!(
+            out,
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+        );
         for name in &self.order {
             let f = &self.figures[name];
             let get = |k: Kind| f.values.get(&k).cloned().unwrap_or_default();
             let cell = |k: Kind| summary(&get(k).into_iter().flatten().collect::<Vec<_>>(), false);
-            let ratio = |k: Kind| {
-                let ours = get(Kind::Ours);
-                let other = get(k);
-                let r: Vec<f64> = ours
+            let ratio = |num: Kind, den: Kind| {
+                let r: Vec<f64> = get(num)
                     .iter()
-                    .zip(other.iter())
+                    .zip(get(den).iter())
                     .filter_map(|(a, b)| Some((*a)? / (*b)?))
                     .collect();
                 summary(&r, true)
             };
             let _ = writeln!(
                 out,
-                "| {name} | {} | {} | {} | {} | {} | {} | {} |",
+                "| {name} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
                 cell(Kind::Ours),
                 cell(Kind::Rmcp),
                 cell(Kind::RmcpPipes),
                 cell(Kind::Bare),
-                ratio(Kind::Rmcp),
-                ratio(Kind::RmcpPipes),
-                ratio(Kind::Bare),
+                cell(Kind::OursStateless),
+                ratio(Kind::Ours, Kind::Rmcp),
+                ratio(Kind::Ours, Kind::RmcpPipes),
+                ratio(Kind::Ours, Kind::Bare),
+                ratio(Kind::OursStateless, Kind::Ours),
+                ratio(Kind::OursStateless, Kind::Bare),
             );
         }
         let _ = writeln!(out, "\n## Every repeat\n");

@@ -25,6 +25,17 @@ pub fn call(id: u64, steps: u64, delay_ms: u64, progress: bool) -> String {
     )
 }
 
+/// The revision of stateless requests (no session; each request carries its own `_meta`).
+pub const STATELESS_VERSION: &str = "2026-07-28";
+
+/// A stateless (2026-07-28) `tools/call` of `progress` without a progress token: the
+/// protocol revision and the client's capabilities travel in the request's `_meta`.
+pub fn stateless_call(id: u64, steps: u64) -> String {
+    format!(
+        r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"progress","arguments":{{"steps":{steps},"delay_ms":0}},"_meta":{{"io.modelcontextprotocol/protocolVersion":"{STATELESS_VERSION}","io.modelcontextprotocol/clientCapabilities":{{}}}}}}}}"#
+    )
+}
+
 /// Whether `haystack` holds `needle`.
 pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     memchr::memmem::find(haystack, needle).is_some()
