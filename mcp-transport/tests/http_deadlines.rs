@@ -1,5 +1,6 @@
 //! No request holds a connection forever: a body that stops arriving is cut at its deadline
-//! (while other clients are served), and so is a response its client stopped reading.
+//! (while other clients are served), and so is a response its client stopped reading, and a
+//! connection whose request headers never complete (or that sits idle between requests).
 
 mod http_support;
 
@@ -120,4 +121,61 @@ async fn a_response_nobody_reads_loses_its_connection() {
     })
     .await
     .expect("timed out: a connection whose client stopped reading was kept");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn headers_that_never_complete_and_idle_connections_are_closed_at_the_header_timeout() {
+    timeout(LIMIT, async {
+        let gate = Gate::new();
+        let limit = Duration::from_millis(500);
+        let config = HttpConfig::default().header_read_timeout(limit);
+        let running = start(&fixture_server(&gate), config).await;
+        let addr = running.local_addr();
+        let opened = Instant::now();
+        // Half a request head, then nothing; and a connection that never sends a byte.
+        let mut partial = TcpStream::connect(addr).await.unwrap();
+        let half = format!("POST /mcp HTTP/1.1\r\nHost: {addr}\r\nAccept: appl");
+        partial.write_all(half.as_bytes()).await.unwrap();
+        let mut silent = TcpStream::connect(addr).await.unwrap();
+        // A kept-alive connection whose one request was answered, then sent nothing more.
+        let mut kept = TcpStream::connect(addr).await.unwrap();
+        let put = format!("PUT /mcp HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\n\r\n");
+        kept.write_all(put.as_bytes()).await.unwrap();
+
+        // Meanwhile a call that outlasts the header timeout keeps its connection: the limit
+        // is on waiting for a request, not on answering one.
+        let session = initialize(addr).await;
+        let x = send(
+            addr,
+            post(addr, Some(&session), &call_message(1, "lockstep")),
+        )
+        .await;
+        let mut events = x.sse();
+        assert_eq!(
+            progress_of(&events.next_message().await.unwrap()).1,
+            "item 1"
+        );
+        tokio::time::sleep(limit * 2).await;
+        for i in 2..=ITEMS {
+            gate.release();
+            let item = events
+                .next_message()
+                .await
+                .expect("the stream is still open");
+            assert_eq!(progress_of(&item).1, format!("item {i}"));
+        }
+        gate.release();
+        let answer = events.next_message().await.expect("the call's answer");
+        assert_eq!(answer["result"]["content"][0]["text"], "done", "{answer}");
+
+        // The others were closed, once the limit passed and not before; the half-sent head
+        // and the silent connection got nothing, the kept-alive one only its answer.
+        assert!(read_to_close(&mut partial).await.is_empty());
+        assert!(read_to_close(&mut silent).await.is_empty());
+        let answered = String::from_utf8_lossy(&read_to_close(&mut kept).await).into_owned();
+        assert!(answered.starts_with("HTTP/1.1 405"), "{answered}");
+        assert!(opened.elapsed() >= limit);
+    })
+    .await
+    .expect("timed out: a connection without a complete request was kept");
 }

@@ -12,6 +12,7 @@ use tokio::time::Instant;
 
 use super::reject::Rejection;
 use super::sse::SseBody;
+use super::watched::Responding;
 
 /// The body of every response the MCP service gives: empty, one JSON document, or an SSE
 /// stream that yields each event as its own frame.
@@ -19,6 +20,8 @@ pub struct McpBody {
     kind: Kind,
     /// Counts the bytes sent, when metrics are on.
     meter: Option<crate::metrics::Metrics>,
+    /// Tells the serving connection, by dropping, that its response has ended.
+    _responding: Option<Responding>,
 }
 
 enum Kind {
@@ -44,6 +47,7 @@ impl McpBody {
         McpBody {
             kind: Kind::Empty,
             meter: None,
+            _responding: None,
         }
     }
 
@@ -52,6 +56,7 @@ impl McpBody {
         McpBody {
             kind: Kind::Full(Some(bytes.into())),
             meter: None,
+            _responding: None,
         }
     }
 
@@ -59,12 +64,19 @@ impl McpBody {
         McpBody {
             kind: Kind::Sse(Box::new(body)),
             meter: None,
+            _responding: None,
         }
     }
 
     /// This body, its bytes counted into `metrics`.
     pub(crate) fn metered(mut self, metrics: crate::metrics::Metrics) -> Self {
         self.meter = Some(metrics);
+        self
+    }
+
+    /// This body, holding `responding` until it ends (or goes with its connection).
+    pub(crate) fn responding(mut self, responding: Responding) -> Self {
+        self._responding = Some(responding);
         self
     }
 

@@ -1,6 +1,6 @@
 //! Building the responses the service gives: SSE streams, JSON documents, 202s.
 
-use http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderName, HeaderValue};
+use http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use http::{Response, StatusCode};
 use mcp_core::jsonrpc::Message;
 
@@ -21,7 +21,22 @@ fn with_session(mut response: Response<McpBody>, session: Option<&str>) -> Respo
 
 /// A `200 text/event-stream` response that streams `body`.
 pub(crate) fn sse(body: SseBody, session: Option<&str>) -> Response<McpBody> {
+    sse_with(HeaderMap::new(), body, session)
+}
+
+/// As [`sse`], for a stream that usually holds its connection for the rest of the
+/// connection's life (a GET stream): its header map is made for exactly its three headers.
+///
+/// hyper keeps a response's header map, emptied, to parse the connection's next request
+/// into; a POST's response keeps the default room (six headers, as many as a typical POST
+/// has), while an idle session's GET stream holds half as much memory in it.
+pub(crate) fn long_sse(body: SseBody) -> Response<McpBody> {
+    sse_with(HeaderMap::with_capacity(3), body, None)
+}
+
+fn sse_with(headers: HeaderMap, body: SseBody, session: Option<&str>) -> Response<McpBody> {
     let mut response = Response::new(McpBody::sse(body));
+    *response.headers_mut() = headers;
     let headers = response.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));

@@ -3,12 +3,13 @@
 use std::convert::Infallible;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
 
 use http::{Request, Response};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use mcp_core::Server;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::{JoinHandle, JoinSet};
@@ -19,7 +20,7 @@ use super::body::McpBody;
 use super::config::{HostPolicy, HttpConfig};
 use super::error::ServeError;
 use super::service::{McpService, ServiceFuture};
-use super::watched::Watched;
+use super::watched::{Stall, Watched};
 
 /// Where to listen: an already bound listener, or an address to bind.
 ///
@@ -188,12 +189,16 @@ pub async fn serve(
             .map_err(|source| ServeError::BindHost { host, source })?,
     };
     let local_addr = listener.local_addr().map_err(ServeError::LocalAddr)?;
+    // hyper's own `header_read_timeout` (on by default once it has a timer) would arm a timer
+    // per request (an allocation and a timer-wheel entry each time, and an extra read after
+    // each response); the connection's task enforces the same limit with the one timer it
+    // already keeps.
     let mut http = http1::Builder::new();
-    http.timer(TokioTimer::new())
-        .header_read_timeout(config.header_read_timeout);
+    http.header_read_timeout(None);
     let limits = Limits {
         grace: config.shutdown_timeout,
         send_timeout: config.send_timeout,
+        header_read_timeout: config.header_read_timeout,
     };
     // An IPv4 address mapped into IPv6 (`[::ffff:127.0.0.1]`) is loopback too.
     let loopback = super::config::canonical(local_addr.ip()).is_loopback();
@@ -230,6 +235,9 @@ struct Limits {
     grace: Duration,
     /// How long a response may wait for its client to read.
     send_timeout: Duration,
+    /// How long a connection may wait for a request's headers (idle between requests
+    /// included).
+    header_read_timeout: Duration,
 }
 
 /// How long connections get, once the remaining calls were ended with an error, to write
@@ -335,7 +343,7 @@ async fn accept_loop(
                         service.clone(),
                         http.clone(),
                         closing.clone(),
-                        limits.send_timeout,
+                        limits,
                     );
                     connections.spawn(served);
                 }
@@ -397,25 +405,33 @@ async fn shut_down(
 }
 
 /// Serves one connection from `peer`: closes it when a response waits for the client to read
-/// for `send_timeout`; on shutdown, lets the response in progress finish, then closes.
+/// for `send_timeout`, or when it waits for a request's headers (idle between requests
+/// included) for `header_read_timeout`; on shutdown, lets the response in progress finish,
+/// then closes.
+///
+/// One timer serves both limits: it is looked at when it fires (rarely: the limits are
+/// seconds long), never moved per request.
 async fn connection(
     stream: TcpStream,
     peer: SocketAddr,
     service: McpService,
     http: http1::Builder,
     closing: CancellationToken,
-    send_timeout: Duration,
+    limits: Limits,
 ) {
     let (io, stall) = Watched::new(stream);
     let service = Connected {
         service,
         peer: peer.ip(),
+        stall: stall.clone(),
     };
     let conn = http.serve_connection(TokioIo::new(io), service);
     tokio::pin!(conn);
     let mut draining = false;
     loop {
-        let check = stall.deadline(send_timeout);
+        let check = stall
+            .deadline(limits.send_timeout)
+            .min(stall.request_deadline(limits.header_read_timeout));
         tokio::select! {
             result = conn.as_mut() => {
                 if let Err(e) = result {
@@ -428,8 +444,15 @@ async fn connection(
                 conn.as_mut().graceful_shutdown();
             }
             () = tokio::time::sleep_until(check) => {
-                if stall.blocked_for(Instant::now()) >= send_timeout {
+                let now = Instant::now();
+                if stall.blocked_for(now) >= limits.send_timeout {
                     tracing::debug!(%peer, "the client stopped reading its response: closing the connection");
+                    return;
+                }
+                if stall.blocked_for(now).is_zero()
+                    && stall.waiting_for(now) >= limits.header_read_timeout
+                {
+                    tracing::debug!(%peer, "no request headers within the header read timeout: closing the connection");
                     return;
                 }
             }
@@ -437,11 +460,13 @@ async fn connection(
     }
 }
 
-/// The service of one connection: the MCP service, told the peer's address.
+/// The service of one connection: the MCP service, told the peer's address; each response
+/// tells the connection when it ends.
 #[derive(Clone)]
 struct Connected {
     service: McpService,
     peer: IpAddr,
+    stall: Arc<Stall>,
 }
 
 impl hyper::service::Service<Request<Incoming>> for Connected {
@@ -450,7 +475,8 @@ impl hyper::service::Service<Request<Incoming>> for Connected {
     type Future = ServiceFuture;
 
     fn call(&self, request: Request<Incoming>) -> Self::Future {
-        self.service.respond(request, Some(self.peer))
+        self.service
+            .respond(request, Some(self.peer), Some(self.stall.responding()))
     }
 }
 

@@ -24,6 +24,7 @@ use super::guard::{HostCheck, check_bearer};
 use super::peer::{ClientAddr, ClientKey};
 use super::reject::Rejection;
 use super::session::{Admitted, Counters, HttpSession, SessionTable, Stats};
+use super::watched::Responding;
 use super::{legacy, stateless, streamable};
 
 /// Where metrics are served, when they are on.
@@ -36,8 +37,15 @@ pub(crate) type ServiceFuture =
 /// Boxes an endpoint's answer, turning a refusal into its response.
 fn answering(
     answer: impl Future<Output = Result<Response<McpBody>, Rejection>> + Send + 'static,
+    responding: Option<Responding>,
 ) -> ServiceFuture {
-    Box::pin(answer.map(|answer| Ok(answer.unwrap_or_else(refuse))))
+    Box::pin(answer.map(|answer| {
+        let response = answer.unwrap_or_else(refuse);
+        Ok(match responding {
+            None => response,
+            Some(responding) => response.map(|body| body.responding(responding)),
+        })
+    }))
 }
 
 /// The response to a refused request (marked with its reason, for metrics).
@@ -253,7 +261,7 @@ impl McpService {
         B::Error: Into<Box<dyn StdError + Send + Sync>>,
     {
         let peer = request.extensions().get::<ClientAddr>().map(|a| a.0.ip());
-        match self.respond(request, peer).await {
+        match self.respond(request, peer, None).await {
             Ok(response) => response,
             Err(never) => match never {},
         }
@@ -262,13 +270,21 @@ impl McpService {
     /// Routes `request` from `peer` at once and returns the boxed future of its answer: the
     /// one allocation per request holds only the endpoint's own state, not the request again
     /// for every layer of routing.
-    pub(crate) fn respond<B>(&self, request: Request<B>, peer: Option<IpAddr>) -> ServiceFuture
+    ///
+    /// `responding`, when given, is kept by the response's body until it ends (the serving
+    /// connection then starts waiting for its next request).
+    pub(crate) fn respond<B>(
+        &self,
+        request: Request<B>,
+        peer: Option<IpAddr>,
+        responding: Option<Responding>,
+    ) -> ServiceFuture
     where
         B: Body + Send + 'static,
         B::Data: Send,
         B::Error: Into<Box<dyn StdError + Send + Sync>>,
     {
-        let answer = match self.route(request, peer) {
+        let answer = match self.route(request, peer, responding) {
             Ok(answer) => answer,
             Err(rejection) => Box::pin(std::future::ready(Ok(refuse(rejection)))),
         };
@@ -292,6 +308,7 @@ impl McpService {
         &self,
         request: Request<B>,
         peer: Option<IpAddr>,
+        responding: Option<Responding>,
     ) -> Result<ServiceFuture, Rejection>
     where
         B: Body + Send + 'static,
@@ -325,14 +342,19 @@ impl McpService {
             return match method {
                 Method::POST => {
                     let client = client(&request);
-                    Ok(answering(streamable::post(shared, request, client)))
+                    Ok(answering(
+                        streamable::post(shared, request, client),
+                        responding,
+                    ))
                 }
                 Method::GET => Ok(answering(
                     async move { streamable::get(&owned, request).await },
+                    responding,
                 )),
-                Method::DELETE => Ok(answering(async move {
-                    streamable::delete(&owned, request).await
-                })),
+                Method::DELETE => Ok(answering(
+                    async move { streamable::delete(&owned, request).await },
+                    responding,
+                )),
                 _ => Err(Rejection::MethodNotAllowed("GET, POST, DELETE")),
             };
         }
@@ -341,9 +363,10 @@ impl McpService {
                 return match method {
                     Method::GET => {
                         let client = client(&request);
-                        Ok(answering(async move {
-                            legacy::open(&owned, request, client).await
-                        }))
+                        Ok(answering(
+                            async move { legacy::open(&owned, request, client).await },
+                            responding,
+                        ))
                     }
                     _ => Err(Rejection::MethodNotAllowed("GET")),
                 };
@@ -352,6 +375,7 @@ impl McpService {
                 return match method {
                     Method::POST => Ok(answering(
                         async move { legacy::post(&owned, request).await },
+                        responding,
                     )),
                     _ => Err(Rejection::MethodNotAllowed("POST")),
                 };
@@ -473,6 +497,6 @@ where
 
     fn call(&self, request: Request<B>) -> Self::Future {
         let peer = request.extensions().get::<ClientAddr>().map(|a| a.0.ip());
-        self.respond(request, peer)
+        self.respond(request, peer, None)
     }
 }

@@ -305,18 +305,20 @@ pub(crate) async fn pump(
     reclaim: Option<Reclaim>,
 ) {
     let window = reclaim.as_ref().map_or(Duration::MAX, |r| r.window);
-    let mut watching = reclaim.is_some() && !answers.pending().is_empty();
-    let unreachable = slot.unreachable(window);
-    tokio::pin!(unreachable);
+    // Only a POST stream with calls to reclaim watches for readers. The watch, and the rare
+    // reclaim below, are boxed: a session's GET stream keeps its pump task (one per session,
+    // idle for most of its life) small.
+    let mut unreachable = (reclaim.is_some() && !answers.pending().is_empty())
+        .then(|| Box::pin(slot.unreachable(window)));
     loop {
         let out = tokio::select! {
             biased;
             out = rx.recv() => out,
             () = closed.cancelled() => None,
-            () = &mut unreachable, if watching => {
-                watching = false;
+            () = async { unreachable.as_mut().expect("watching").await }, if unreachable.is_some() => {
+                unreachable = None;
                 if let Some(reclaim) = &reclaim
-                    && reclaim_all(&slot, &*store, &mut answers, reclaim).await
+                    && Box::pin(reclaim_all(&slot, &*store, &mut answers, reclaim)).await
                 {
                     break;
                 }

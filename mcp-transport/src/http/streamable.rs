@@ -563,7 +563,7 @@ pub(crate) async fn get<B>(shared: &Arc<Shared>, request: Request<B>) -> Answer 
         }
     };
     let body = body.keep_alive(shared.config.keep_alive).guard(guard);
-    Ok(respond::sse(body, None))
+    Ok(respond::long_sse(body))
 }
 
 /// DELETE: ends the session.

@@ -1,21 +1,28 @@
 //! A connection's socket, watched: how long its writes have been waiting for the client to
-//! read, so that a client that stops reading cannot hold the connection forever.
+//! read, so that a client that stops reading cannot hold the connection forever; and how
+//! long the connection has waited for its next request, so that a client that sends no
+//! request (or sends its headers a byte at a time) cannot either.
 
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::Instant;
 
-/// When the connection's pending write started waiting, shared with the connection's task.
+/// When the connection's pending write started waiting, and since when it has had no
+/// request to answer; shared with the connection's task and the responses it gives.
 pub(crate) struct Stall {
     base: Instant,
     /// Nanoseconds after `base` plus one when a write started waiting; 0 while none waits.
     since: AtomicU64,
+    /// Requests whose response has not ended yet.
+    answering: AtomicUsize,
+    /// Nanoseconds after `base` when the last response ended (0: the connection's start).
+    idle_since: AtomicU64,
 }
 
 impl Stall {
@@ -49,6 +56,50 @@ impl Stall {
     pub(crate) fn deadline(&self, limit: Duration) -> Instant {
         self.blocked_since().unwrap_or_else(Instant::now) + limit
     }
+
+    /// A request's headers are in: the connection is answering it until the returned guard
+    /// (kept by the response's body) drops.
+    pub(crate) fn responding(self: &Arc<Self>) -> Responding {
+        self.answering.fetch_add(1, Ordering::AcqRel);
+        Responding(self.clone())
+    }
+
+    /// Since when the connection has waited for a request (no response in progress), or
+    /// `None` while it answers one.
+    fn waiting_since(&self) -> Option<Instant> {
+        (self.answering.load(Ordering::Acquire) == 0)
+            .then(|| self.base + Duration::from_nanos(self.idle_since.load(Ordering::Acquire)))
+    }
+
+    /// How long the connection has waited for a request as of `now` (zero while it answers
+    /// one).
+    pub(crate) fn waiting_for(&self, now: Instant) -> Duration {
+        self.waiting_since()
+            .map_or(Duration::ZERO, |at| now.saturating_duration_since(at))
+    }
+
+    /// When to look again: when the connection will have waited `limit` for a request, or
+    /// `limit` from now while it answers one.
+    pub(crate) fn request_deadline(&self, limit: Duration) -> Instant {
+        self.waiting_since().unwrap_or_else(Instant::now) + limit
+    }
+}
+
+/// Held by a response's body: while it lives, the connection is answering a request (and not
+/// waiting for one); when it drops (the response ended, or the connection went), the wait for
+/// the next request starts.
+pub(crate) struct Responding(Arc<Stall>);
+
+impl Drop for Responding {
+    fn drop(&mut self) {
+        let stall = &self.0;
+        let at = Instant::now().saturating_duration_since(stall.base);
+        let nanos = u64::try_from(at.as_nanos()).unwrap_or(u64::MAX);
+        // Stamped before the count drops, so that a watcher seeing no request in progress
+        // reads this stamp, not an older one.
+        stall.idle_since.fetch_max(nanos, Ordering::AcqRel);
+        stall.answering.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 /// A socket whose writes report when they wait (the peer's window is full).
@@ -62,6 +113,8 @@ impl<T> Watched<T> {
         let stall = Arc::new(Stall {
             base: Instant::now(),
             since: AtomicU64::new(0),
+            answering: AtomicUsize::new(0),
+            idle_since: AtomicU64::new(0),
         });
         (
             Watched {
