@@ -213,8 +213,7 @@ fn binding(method: &str, params: &JsonObject) -> String {
             canonical(v, &mut text);
         }
     }
-    let digest = Sha256::digest(text.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    crate::hex::lower_hex(&Sha256::digest(text.as_bytes()))
 }
 
 /// Why a handler stopped short of its result.

@@ -27,6 +27,7 @@
 pub mod client;
 mod context;
 pub mod error;
+mod hex;
 mod input;
 pub mod jsonrpc;
 pub mod memory;

@@ -65,7 +65,7 @@ impl SessionState {
                 let n = NEXT.fetch_add(1, Ordering::Relaxed);
                 return format!("{:p}-{n}", self as *const Self);
             }
-            raw.iter().map(|b| format!("{b:02x}")).collect()
+            crate::hex::lower_hex(&raw)
         })
     }
 

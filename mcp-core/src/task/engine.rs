@@ -98,7 +98,7 @@ fn random_hex(bytes: usize) -> Result<String, RpcError> {
     let mut raw = vec![0u8; bytes];
     getrandom::fill(&mut raw)
         .map_err(|e| RpcError::internal(format!("no entropy for a task id: {e}")))?;
-    Ok(raw.iter().map(|b| format!("{b:02x}")).collect())
+    Ok(crate::hex::lower_hex(&raw))
 }
 
 fn unix_secs(t: SystemTime) -> u64 {
