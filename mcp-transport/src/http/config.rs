@@ -435,7 +435,7 @@ impl HttpConfig {
 
     /// How long a connection may take to send a request's headers, counted from the moment it
     /// is ready for a request (default 30 s): also how long a kept-alive connection may sit
-    /// idle between requests.
+    /// idle between requests. The connection is then closed (without a response).
     pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
         self.header_read_timeout = timeout;
         self
