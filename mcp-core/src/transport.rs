@@ -42,7 +42,8 @@ pub struct Closed;
 /// Where a session sends messages: a bounded channel read by a transport.
 #[derive(Debug, Clone)]
 pub struct Outbox {
-    tx: mpsc::Sender<Outbound>,
+    /// `None` for [`Outbox::nowhere`].
+    tx: Option<mpsc::Sender<Outbound>>,
 }
 
 /// The default capacity of an outbox: enough to keep a writer busy, small enough that a slow
@@ -53,7 +54,14 @@ impl Outbox {
     /// A new outbox and the receiver a transport reads from.
     pub fn channel(capacity: usize) -> (Outbox, mpsc::Receiver<Outbound>) {
         let (tx, rx) = mpsc::channel(capacity.max(1));
-        (Outbox { tx }, rx)
+        (Outbox { tx: Some(tx) }, rx)
+    }
+
+    /// An outbox whose transport is already gone: every send fails with [`Closed`]. The same
+    /// as a channel whose receiver was dropped, without allocating one (a tokio channel
+    /// allocates a block of 32 slots).
+    pub fn nowhere() -> Outbox {
+        Outbox { tx: None }
     }
 
     /// Sends a message, waiting while the transport is behind.
@@ -72,21 +80,50 @@ impl Outbox {
 
     /// Sends an already built [`Outbound`], waiting while the transport is behind.
     pub async fn send_outbound(&self, out: Outbound) -> Result<(), Closed> {
-        self.tx.send(out).await.map_err(|_| Closed)
+        match &self.tx {
+            Some(tx) => tx.send(out).await.map_err(|_| Closed),
+            None => Err(Closed),
+        }
     }
 
     /// Sends without waiting; fails when the queue is full or closed.
     pub fn try_send(&self, message: Message, related: Option<RequestId>) -> Result<(), Closed> {
-        self.tx
-            .try_send(Outbound {
-                message: Box::new(message),
-                related,
-            })
-            .map_err(|_| Closed)
+        let Some(tx) = &self.tx else {
+            return Err(Closed);
+        };
+        tx.try_send(Outbound {
+            message: Box::new(message),
+            related,
+        })
+        .map_err(|_| Closed)
     }
 
     /// Whether the transport has dropped its receiver.
     pub fn is_closed(&self) -> bool {
-        self.tx.is_closed()
+        self.tx.as_ref().is_none_or(mpsc::Sender::is_closed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jsonrpc::Notification;
+
+    fn note() -> Message {
+        Notification::new("notifications/message", None).into()
+    }
+
+    #[tokio::test]
+    async fn nowhere_behaves_as_a_channel_whose_receiver_is_gone() {
+        let (gone, rx) = Outbox::channel(1);
+        drop(rx);
+        for outbox in [gone, Outbox::nowhere()] {
+            assert!(outbox.is_closed());
+            assert_eq!(outbox.send(note(), None).await, Err(Closed));
+            assert_eq!(outbox.try_send(note(), None), Err(Closed));
+        }
+        let (open, _rx) = Outbox::channel(1);
+        assert!(!open.is_closed());
+        assert_eq!(open.try_send(note(), None), Ok(()));
     }
 }

@@ -289,7 +289,7 @@ impl ServerSession {
     /// POST: it is not announced to the server (nothing unrelated to a request reaches it),
     /// and dropping it cancels its requests, as closing the POST's stream must.
     pub fn stateless(server: &Server) -> Self {
-        let (notify, _) = Outbox::channel(1);
+        let notify = Outbox::nowhere();
         ServerSession {
             inner: Arc::new(Inner {
                 server: server.clone(),

@@ -222,7 +222,7 @@ where
             Message::Request(request) => answer(&shared, &session, request).await,
             other => {
                 // Notifications and responses produce nothing to send back here.
-                let (nowhere, _) = Outbox::channel(1);
+                let nowhere = Outbox::nowhere();
                 session.session.receive(other, &nowhere).await;
                 Ok(respond::empty(StatusCode::ACCEPTED))
             }
