@@ -146,3 +146,80 @@ async fn killing_the_replica_running_a_call_ends_it_with_an_error_for_a_resuming
         other => panic!("expected a JSON-RPC error, got {other:?}"),
     }
 }
+
+/// How many requests the replicas' logs say they forwarded to another replica.
+fn forwarded(deployment: &Deployment) -> usize {
+    deployment
+        .replicas
+        .iter()
+        .map(|(_, log)| {
+            log.lock()
+                .unwrap()
+                .iter()
+                .filter(|l| l.contains("a request for a session of another replica"))
+                .count()
+        })
+        .sum()
+}
+
+/// Waits (bounded) until both replicas listen on their channels again and both have a
+/// command connection (besides redis-cli's own).
+async fn wait_reconnected(deployment: &Deployment) {
+    let deadline = std::time::Instant::now() + LIMIT;
+    loop {
+        let channels = deployment.redis_cli(&["pubsub", "channels", "mcp:replica:*"]);
+        let clients = deployment.redis_cli(&["client", "list", "type", "normal"]);
+        if channels.lines().count() == 2 && clients.lines().count() >= 3 {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the replicas reconnect to Redis: {channels:?} {clients:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// Redis drops every connection of both replicas (`CLIENT KILL`: what a network blip does;
+/// the data stays) in the middle of a call, twice. The replicas reconnect and re-subscribe by
+/// themselves, and each call goes on: of two consecutive calls through the round-robin
+/// balancer, one reaches the replica that is not the session's home (forwarded there, its
+/// stream followed through pub/sub, re-read from the store after the drop); every step arrives
+/// once, live (lockstep), then the result.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_forwarded_and_followed_across_replicas_survive_redis_dropping_the_connections() {
+    let deployment = Deployment::start().await;
+    let client = stateful_client(deployment.balancer).await;
+    wait_reconnected(&deployment).await;
+    let before = forwarded(&deployment);
+    for n in 0..2 {
+        let acks = TempDir::new(&format!("acks-drop-{n}"));
+        let mut call = client
+            .call_tool_streaming("lockstep", json!({"steps": 3, "dir": acks.arg()}))
+            .await
+            .expect("the call starts");
+        for i in 1..=3 {
+            match next(&mut call, &format!("step {i}")).await {
+                CallEvent::Progress(p) => assert_eq!(p.progress, i as f64, "each step once"),
+                other => panic!("expected step {i}, got {other:?}"),
+            }
+            if i == 1 {
+                // The tool waits for ack-1: drop every connection now.
+                let killed = deployment.redis_cli(&["client", "kill", "type", "pubsub"]);
+                assert_eq!(killed, "2", "one pub/sub connection per replica");
+                deployment.redis_cli(&["client", "kill", "type", "normal"]);
+                wait_reconnected(&deployment).await;
+            }
+            // Only now may the tool go on: the event came live.
+            std::fs::write(acks.join(&format!("ack-{i}")), b"").expect("ack");
+        }
+        match next(&mut call, "the result").await {
+            CallEvent::Done(Ok(result)) => assert_eq!(result.text(), "done"),
+            other => panic!("expected the result, got {other:?}"),
+        }
+    }
+    assert!(
+        forwarded(&deployment) > before,
+        "a call was forwarded to the session's home"
+    );
+}

@@ -117,3 +117,97 @@ async fn a_change_through_one_replica_wakes_a_waiter_of_the_other() {
     assert_eq!(read.status, TaskStatus::Cancelled);
     assert_eq!(a.list("someone", None, 10).await.unwrap(), [read]);
 }
+
+/// Sends `CLIENT KILL TYPE <kind>` (the connections of that kind are dropped, the data
+/// stays: what a network blip or a restarted proxy does to a replica).
+async fn kill_clients(conn: &mut redis::aio::MultiplexedConnection, kind: &str) -> u64 {
+    redis::cmd("CLIENT")
+        .arg("KILL")
+        .arg("TYPE")
+        .arg(kind)
+        .arg("SKIPME")
+        .arg("yes")
+        .query_async(conn)
+        .await
+        .unwrap()
+}
+
+/// The subscribers Redis counts on `channel`.
+async fn numsub(conn: &mut redis::aio::MultiplexedConnection, channel: &str) -> u64 {
+    let (_, subscribers): (String, u64) = redis::cmd("PUBSUB")
+        .arg("NUMSUB")
+        .arg(channel)
+        .query_async(conn)
+        .await
+        .unwrap();
+    subscribers
+}
+
+/// Both replicas' connections (pub/sub and commands) are dropped while a waiter of one
+/// waits: it re-subscribes once pub/sub is back and re-reads its task, and a change made
+/// through the other replica afterwards wakes it. Nothing is asserted on time: conditions
+/// are awaited within an overall bound.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waiter_wakes_on_a_change_after_the_connections_dropped() {
+    let redis = Redis::start();
+    let (a, b) = (redis.tasks().await, redis.tasks().await);
+    a.create(record("kept", "someone", None)).await.unwrap();
+    let client = redis::Client::open(redis.0.url()).unwrap();
+    let mut admin = client.get_multiplexed_async_connection().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    // Waits as the task engine does: read, then wait for a change past what was read.
+    let waiter = tokio::spawn({
+        let a = a.clone();
+        async move {
+            loop {
+                let record = a.get("kept").await?.expect("the task is kept");
+                if record.cancel_requested {
+                    return Ok::<_, mcp_core::task::StoreError>(record);
+                }
+                a.changed("kept", record.revision).await?;
+            }
+        }
+    });
+    while numsub(&mut admin, "mcp:task:kept").await != 1 {
+        assert!(Instant::now() < deadline, "a subscribes");
+        tokio::task::yield_now().await;
+    }
+    // The drop: both kinds of connection of both replicas.
+    // (Redis counts a connection as `pubsub` while it is subscribed: a's; b's is `normal`.)
+    assert_eq!(
+        kill_clients(&mut admin, "pubsub").await,
+        1,
+        "a's pub/sub connection"
+    );
+    assert!(kill_clients(&mut admin, "normal").await >= 3);
+    // a's waiter is subscribed again, on a new connection (the kill is done when it answers:
+    // the old subscription no longer counts).
+    while numsub(&mut admin, "mcp:task:kept").await != 1 {
+        assert!(
+            Instant::now() < deadline && !waiter.is_finished(),
+            "a re-subscribes after the drop"
+        );
+        tokio::task::yield_now().await;
+    }
+    assert!(
+        !waiter.is_finished(),
+        "no change yet: the waiter still waits"
+    );
+    // b's command connection reconnects by itself: a command sent on the dropped one may
+    // fail (a clear error, never a hang), then succeeds.
+    loop {
+        match b
+            .update("kept", TaskChange::RequestCancel, SystemTime::now())
+            .await
+        {
+            Ok(_) => break,
+            Err(e) => assert!(Instant::now() < deadline, "b's commands work again: {e}"),
+        }
+    }
+    let woken = tokio::time::timeout_at(deadline.into(), waiter)
+        .await
+        .expect("the waiter of the other replica woke after the drop")
+        .unwrap()
+        .unwrap();
+    assert!(woken.cancel_requested);
+}

@@ -170,16 +170,19 @@ impl Deployment {
             .count()
     }
 
+    /// Sends `args` to the deployment's redis-server with redis-cli; its answer.
+    pub fn redis_cli(&self, args: &[&str]) -> String {
+        let out = StdCommand::new("redis-cli")
+            .args(["-p", &self.redis_port.to_string()])
+            .args(args)
+            .output()
+            .expect("redis-cli runs");
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+
     /// The replica a session lives on, from its record in Redis and the replicas' logs.
     pub fn home(&self) -> usize {
-        let cli = |args: &[&str]| {
-            let out = StdCommand::new("redis-cli")
-                .args(["-p", &self.redis_port.to_string()])
-                .args(args)
-                .output()
-                .expect("redis-cli runs");
-            String::from_utf8_lossy(&out.stdout).trim().to_owned()
-        };
+        let cli = |args: &[&str]| self.redis_cli(args);
         let key = cli(&["--scan", "--pattern", "mcp:session:*"]);
         let record = cli(&["get", key.lines().next().expect("one session")]);
         let replica = record.split(' ').next().expect("a record").to_owned();

@@ -114,10 +114,15 @@ pub trait SharedStore: EventStore {
     /// Whether the lease of `replica` is current.
     fn is_alive(&self, replica: &str) -> StoreFuture<'_, StoreResult<bool>>;
 
-    /// Publishes `payload` on `channel`.
+    /// Publishes `payload` on `channel`, after every stream write this store made before; an
+    /// error if nobody received it (its subscriber is reconnecting, or gone).
     fn publish(&self, channel: String, payload: Bytes) -> StoreFuture<'_, StoreResult<()>>;
 
     /// Subscribes to `channel`; what is published after this returns is received.
+    ///
+    /// The subscription's messages end when the store lost its connection to the channel:
+    /// what was published meanwhile may be missing, so its holder subscribes again (the store
+    /// reconnects; `subscribe` waits a bounded time for that) and re-reads the store.
     fn subscribe(&self, channel: String) -> StoreFuture<'_, StoreResult<Subscription>>;
 }
 

@@ -9,7 +9,7 @@
 //! [`RedisStore::ttl`], leases after the lease.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -17,7 +17,7 @@ use futures_util::StreamExt as _;
 use mcp_core::jsonrpc::RequestId;
 use mcp_core::task::TaskStore;
 use redis::AsyncCommands as _;
-use redis::aio::{ConnectionManager, PubSubSink};
+use redis::aio::{ConnectionManager, PubSubSink, PubSubStream};
 use tokio::sync::mpsc;
 
 use super::redis_writer::Writer;
@@ -31,10 +31,81 @@ const DEFAULT_TTL: Duration = Duration::from_secs(24 * 3600);
 
 type Subscribers = HashMap<String, Vec<(u64, mpsc::UnboundedSender<Bytes>)>>;
 
+/// The longest wait between two attempts to reconnect pub/sub.
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// How long a subscriber waits for pub/sub to be connected before its subscription fails.
+const SUBSCRIBE_WAIT: Duration = Duration::from_secs(10);
+
 struct PubSub {
-    sink: tokio::sync::Mutex<PubSubSink>,
+    /// The sink of the current connection; `None` while reconnecting.
+    sink: tokio::sync::Mutex<Option<PubSubSink>>,
     subscribers: Mutex<Subscribers>,
     next: std::sync::atomic::AtomicU64,
+    /// Bumped when a connection is up (so a subscriber waiting for one wakes).
+    up: tokio::sync::watch::Sender<u64>,
+}
+
+impl PubSub {
+    /// The connection was lost: every subscription ends (its receiver sees the end), so its
+    /// holder subscribes again once reconnected and re-reads what it may have missed.
+    async fn lost(&self) {
+        let mut sink = self.sink.lock().await;
+        *sink = None;
+        lock(&self.subscribers).clear();
+    }
+}
+
+/// Dispatches messages to local subscribers; when the connection drops, ends every
+/// subscription and reconnects with a capped backoff (logged once per streak).
+async fn supervise(client: redis::Client, pubsub: Weak<PubSub>, mut stream: PubSubStream) {
+    loop {
+        while let Some(msg) = stream.next().await {
+            let Some(pubsub) = pubsub.upgrade() else {
+                return;
+            };
+            let payload = Bytes::copy_from_slice(msg.get_payload_bytes());
+            let subscribers = lock(&pubsub.subscribers);
+            for (_, tx) in subscribers
+                .get(msg.get_channel_name())
+                .into_iter()
+                .flatten()
+            {
+                let _ = tx.send(payload.clone());
+            }
+        }
+        let Some(strong) = pubsub.upgrade() else {
+            return;
+        };
+        strong.lost().await;
+        drop(strong);
+        tracing::warn!("the Redis pub/sub connection closed: reconnecting");
+        let mut backoff = Duration::from_millis(50);
+        let mut attempts = 0u32;
+        stream = loop {
+            attempts += 1;
+            match client.get_async_pubsub().await {
+                Ok(conn) => {
+                    let (sink, stream) = conn.split();
+                    let Some(pubsub) = pubsub.upgrade() else {
+                        return;
+                    };
+                    *pubsub.sink.lock().await = Some(sink);
+                    pubsub.up.send_modify(|n| *n += 1);
+                    tracing::info!(attempts, "the Redis pub/sub connection is back");
+                    break stream;
+                }
+                Err(e) if attempts == 1 => {
+                    tracing::warn!(error = %e, "cannot reconnect to Redis pub/sub yet: retrying with backoff");
+                }
+                Err(_) => {}
+            }
+            if pubsub.strong_count() == 0 {
+                return;
+            }
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(MAX_BACKOFF);
+        };
+    }
 }
 
 /// A [`SharedStore`] (and [`EventStore`]) on a Redis server.
@@ -70,30 +141,14 @@ impl RedisStore {
     pub async fn connect(url: &str) -> StoreResult<Self> {
         let client = redis::Client::open(url).map_err(err)?;
         let conn = client.get_connection_manager().await.map_err(err)?;
-        let (sink, mut stream) = client.get_async_pubsub().await.map_err(err)?.split();
+        let (sink, stream) = client.get_async_pubsub().await.map_err(err)?.split();
         let pubsub = Arc::new(PubSub {
-            sink: tokio::sync::Mutex::new(sink),
+            sink: tokio::sync::Mutex::new(Some(sink)),
             subscribers: Mutex::new(HashMap::new()),
             next: std::sync::atomic::AtomicU64::new(0),
+            up: tokio::sync::watch::Sender::new(0),
         });
-        let dispatch = Arc::downgrade(&pubsub);
-        tokio::spawn(async move {
-            while let Some(msg) = stream.next().await {
-                let Some(pubsub) = dispatch.upgrade() else {
-                    return;
-                };
-                let payload = Bytes::copy_from_slice(msg.get_payload_bytes());
-                let subscribers = lock(&pubsub.subscribers);
-                for (_, tx) in subscribers
-                    .get(msg.get_channel_name())
-                    .into_iter()
-                    .flatten()
-                {
-                    let _ = tx.send(payload.clone());
-                }
-            }
-            tracing::error!("the Redis pub/sub connection closed: live fan-out stopped");
-        });
+        tokio::spawn(supervise(client, Arc::downgrade(&pubsub), stream));
         Ok(RedisStore {
             writer: Writer::start(conn.clone()),
             conn,
@@ -120,6 +175,21 @@ impl RedisStore {
     /// The connection commands go through (multiplexed, reconnecting).
     pub(super) fn connection(&self) -> ConnectionManager {
         self.conn.clone()
+    }
+
+    /// Sends a read, once more if the connection dropped under it (the manager reconnects:
+    /// a lookup right after a drop is answered, not refused).
+    pub(super) async fn read<T: redis::FromRedisValue>(
+        &self,
+        command: &redis::Cmd,
+    ) -> StoreResult<T> {
+        match command.query_async(&mut self.conn.clone()).await {
+            Err(e) if e.is_connection_dropped() || e.is_io_error() => command
+                .query_async(&mut self.conn.clone())
+                .await
+                .map_err(err),
+            sent => sent.map_err(err),
+        }
     }
 
     fn ttl_secs(&self) -> i64 {
@@ -263,8 +333,9 @@ impl SharedStore for RedisStore {
     }
 
     fn session_record(&self, session: &str) -> StoreFuture<'_, StoreResult<Option<String>>> {
-        let key = session_key(session);
-        Box::pin(async move { self.conn.clone().get(key).await.map_err(err) })
+        let mut get = redis::cmd("GET");
+        get.arg(session_key(session));
+        Box::pin(async move { self.read(&get).await })
     }
 
     fn put_stream_requests(
@@ -322,17 +393,28 @@ impl SharedStore for RedisStore {
     }
 
     fn is_alive(&self, replica: &str) -> StoreFuture<'_, StoreResult<bool>> {
-        let key = lease_key(replica);
-        Box::pin(async move { self.conn.clone().exists(key).await.map_err(err) })
+        let mut exists = redis::cmd("EXISTS");
+        exists.arg(lease_key(replica));
+        Box::pin(async move { self.read(&exists).await })
     }
 
     fn publish(&self, channel: String, payload: Bytes) -> StoreFuture<'_, StoreResult<()>> {
-        // In the queue, after the events this replica wrote before: a replica told of a stream
-        // (a forwarded request's answer) finds what the stream holds so far in Redis.
-        let mut publish = redis::cmd("PUBLISH");
-        publish.arg(channel).arg(payload.as_ref());
-        self.writer.write(vec![publish]);
-        Box::pin(async move { self.writer.flush().await.map_err(StoreError) })
+        Box::pin(async move {
+            // After the events this replica queued before: a replica told of a stream (a
+            // forwarded request's answer) finds what the stream holds so far in Redis.
+            self.writer.flush().await.map_err(StoreError)?;
+            let receivers: u64 = self
+                .conn
+                .clone()
+                .publish(&channel, payload.as_ref())
+                .await
+                .map_err(err)?;
+            if receivers == 0 {
+                // Its replica's pub/sub connection is down (reconnecting), or it is gone.
+                return Err(StoreError(format!("nobody listens on {channel}")));
+            }
+            Ok(())
+        })
     }
 
     fn subscribe(&self, channel: String) -> StoreFuture<'_, StoreResult<Subscription>> {
@@ -342,20 +424,42 @@ impl SharedStore for RedisStore {
                 .pubsub
                 .next
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            // Subscribing and unsubscribing are serialized by the sink's lock, so that an
-            // UNSUBSCRIBE never overtakes the SUBSCRIBE of a newer subscriber.
-            let mut sink = self.pubsub.sink.lock().await;
-            let first = {
-                let mut subscribers = lock(&self.pubsub.subscribers);
-                let list = subscribers.entry(channel.clone()).or_default();
-                list.push((id, tx));
-                list.len() == 1
-            };
-            if first && let Err(e) = sink.subscribe(&channel).await {
-                lock(&self.pubsub.subscribers).remove(&channel);
-                return Err(err(e));
+            let deadline = tokio::time::Instant::now() + SUBSCRIBE_WAIT;
+            let mut up = self.pubsub.up.subscribe();
+            loop {
+                // Subscribing and unsubscribing are serialized by the sink's lock, so that an
+                // UNSUBSCRIBE never overtakes the SUBSCRIBE of a newer subscriber.
+                let mut guard = self.pubsub.sink.lock().await;
+                if let Some(sink) = guard.as_mut() {
+                    let first = {
+                        let mut subscribers = lock(&self.pubsub.subscribers);
+                        let list = subscribers.entry(channel.clone()).or_default();
+                        list.push((id, tx.clone()));
+                        list.len() == 1
+                    };
+                    if !first {
+                        break;
+                    }
+                    match sink.subscribe(&channel).await {
+                        Ok(()) => break,
+                        Err(e) => {
+                            // The connection is going: wait for the next one.
+                            lock(&self.pubsub.subscribers).remove(&channel);
+                            tracing::debug!(error = %e, "subscribing failed; waiting for pub/sub");
+                        }
+                    }
+                }
+                up.mark_unchanged();
+                drop(guard);
+                match tokio::time::timeout_at(deadline, up.changed()).await {
+                    Ok(Ok(())) => {}
+                    _ => {
+                        return Err(StoreError(
+                            "the Redis pub/sub connection is down (reconnecting)".into(),
+                        ));
+                    }
+                }
             }
-            drop(sink);
             let guard = Unsubscribe {
                 pubsub: self.pubsub.clone(),
                 channel,
@@ -397,7 +501,9 @@ impl Drop for Unsubscribe {
             let (pubsub, channel) = (self.pubsub.clone(), std::mem::take(&mut self.channel));
             runtime.spawn(async move {
                 let mut sink = pubsub.sink.lock().await;
-                if !lock(&pubsub.subscribers).contains_key(&channel) {
+                if let Some(sink) = sink.as_mut()
+                    && !lock(&pubsub.subscribers).contains_key(&channel)
+                {
                     let _ = sink.unsubscribe(&channel).await;
                 }
             });

@@ -141,13 +141,15 @@ impl RedisTaskStore {
 
     /// The record and its version.
     async fn read(&self, id: &str) -> Result<Option<(TaskRecord, String)>, StoreError> {
-        let (rec, ver): (Option<String>, Option<String>) = redis::cmd("HMGET")
-            .arg(task_key(id))
-            .arg("rec")
-            .arg("ver")
-            .query_async(&mut self.conn())
+        let mut hmget = redis::cmd("HMGET");
+        hmget.arg(task_key(id)).arg("rec").arg("ver");
+        // Sent again if the connection dropped under it: a waiter woken by pub/sub
+        // reconnecting re-reads here, on the new connection.
+        let (rec, ver): (Option<String>, Option<String>) = self
+            .store
+            .read(&hmget)
             .await
-            .map_err(unavailable)?;
+            .map_err(|e| StoreError::Unavailable(e.0))?;
         match (rec, ver) {
             (Some(rec), Some(ver)) => Ok(Some((decode(&rec)?, ver))),
             _ => Ok(None),
@@ -372,9 +374,9 @@ impl TaskStore for RedisTaskStore {
             }
             loop {
                 let Some(news) = subscription.messages.recv().await else {
-                    return Err(StoreError::Unavailable(
-                        "the Redis pub/sub connection closed".into(),
-                    ));
+                    // Pub/sub reconnected (a change may have been missed meanwhile): woken, the
+                    // waiter re-reads its task and waits again on the new connection.
+                    return Ok(());
                 };
                 let news = String::from_utf8_lossy(&news);
                 if news == "gone" || news.parse::<u64>().is_ok_and(|r| r > revision) {

@@ -54,6 +54,9 @@ impl Writer {
 }
 
 async fn drain(mut conn: ConnectionManager, mut jobs: mpsc::UnboundedReceiver<Job>) {
+    // Logged once per streak of failed batches (the connection reconnects by itself; each
+    // flush waiting on a failed batch gets its error).
+    let mut failing = false;
     while let Some(first) = jobs.recv().await {
         let mut pipe = redis::pipe();
         let mut flushes = Vec::new();
@@ -76,11 +79,30 @@ async fn drain(mut conn: ConnectionManager, mut jobs: mpsc::UnboundedReceiver<Jo
             }
         }
         let mut sent = Ok(());
-        if commands > 0
-            && let Err(e) = pipe.query_async::<()>(&mut conn).await
-        {
-            tracing::warn!(error = %e, "could not write stream events to Redis");
-            sent = Err(e.to_string());
+        if commands > 0 {
+            let mut result = pipe.query_async::<()>(&mut conn).await;
+            if let Err(e) = &result
+                && (e.is_connection_dropped() || e.is_io_error())
+            {
+                // Once more, on the connection the manager makes anew (a batch is refused by a
+                // dropped connection before Redis runs it; a follower would skip an event it
+                // already has, by its number).
+                result = pipe.query_async::<()>(&mut conn).await;
+            }
+            match result {
+                Ok(()) if failing => {
+                    tracing::info!("writing stream events to Redis again");
+                    failing = false;
+                }
+                Ok(()) => {}
+                Err(e) => {
+                    if !failing {
+                        tracing::warn!(error = %e, "could not write stream events to Redis (their clients got them; a resume will miss them)");
+                    }
+                    failing = true;
+                    sent = Err(e.to_string());
+                }
+            }
         }
         for done in flushes {
             let _ = done.send(sent.clone());

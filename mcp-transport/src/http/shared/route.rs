@@ -88,9 +88,26 @@ impl Cluster {
         let channel = replica_channel(&cluster.replica);
         let (store, weak) = (cluster.store.clone(), Arc::downgrade(shared));
         runtime.spawn(async move {
-            match store.subscribe(channel).await {
-                Ok(subscription) => listen(weak, subscription).await,
-                Err(e) => tracing::error!(error = %e, "cannot receive forwarded messages"),
+            // A subscription ends when the store's pub/sub connection dropped: subscribe again
+            // (the store reconnects). What was published meanwhile reached nobody, and its
+            // publisher was told so (`publish` fails when no replica received it).
+            let mut failing = false;
+            while weak.strong_count() > 0 {
+                match store.subscribe(channel.clone()).await {
+                    Ok(subscription) => {
+                        if failing {
+                            tracing::info!("receiving forwarded messages again");
+                        }
+                        failing = false;
+                        listen(weak.clone(), subscription).await;
+                    }
+                    Err(e) => {
+                        if !failing {
+                            tracing::error!(error = %e, "cannot receive forwarded messages: retrying");
+                        }
+                        failing = true;
+                    }
+                }
             }
         });
         tracing::info!(replica = %cluster.replica, "serving as one replica of several (shared store)");
@@ -124,7 +141,9 @@ impl Cluster {
         if home == &*self.replica {
             return None;
         }
-        let alive = self.store.is_alive(home).await.unwrap_or(false);
+        // A store that cannot answer (reconnecting) says nothing of the home: assumed alive,
+        // a follower asks again on its next tick.
+        let alive = self.store.is_alive(home).await.unwrap_or(true);
         tracing::debug!(
             session,
             home,
@@ -144,11 +163,21 @@ async fn publish(
     store: &dyn SharedStore,
     channel: String,
     envelope: &Value,
+    id: Option<&RequestId>,
 ) -> Result<(), Rejection> {
     let payload = Bytes::from(envelope.to_string());
     store.publish(channel, payload).await.map_err(|e| {
         tracing::warn!(error = %e, "could not forward a message to another replica");
-        Rejection::UnknownSession
+        // Not a 404: the session lives on; its home cannot be reached right now.
+        let error = RpcError::new(
+            ErrorCode::INTERNAL_ERROR,
+            "the message could not be forwarded to the replica serving this session; retry",
+        )
+        .with_data(json!({"reason": "replica-unreachable"}));
+        Rejection::Rpc(
+            http::StatusCode::SERVICE_UNAVAILABLE,
+            Box::new(ErrorResponse::new(id.cloned(), error)),
+        )
     })
 }
 
@@ -176,7 +205,13 @@ pub(crate) async fn forward_request(
         "reply": reply,
         "message": Message::from(request).to_json(),
     });
-    publish(&*cluster.store, replica_channel(&remote.home), &envelope).await?;
+    publish(
+        &*cluster.store,
+        replica_channel(&remote.home),
+        &envelope,
+        Some(&id),
+    )
+    .await?;
     let got = tokio::time::timeout(cluster.lease, answer.messages.recv()).await;
     let stream = got
         .ok()
@@ -204,7 +239,8 @@ pub(crate) async fn forward_message(
     let cluster = shared.cluster.as_ref().ok_or(Rejection::UnknownSession)?;
     let envelope =
         json!({"op": "message", "session": &*remote.session, "message": message.to_json()});
-    publish(&*cluster.store, replica_channel(&remote.home), &envelope).await?;
+    let home = replica_channel(&remote.home);
+    publish(&*cluster.store, home, &envelope, None).await?;
     Ok(respond::empty(http::StatusCode::ACCEPTED))
 }
 
@@ -212,7 +248,8 @@ pub(crate) async fn forward_message(
 pub(crate) async fn forward_delete(shared: &Arc<Shared>, remote: Remote) -> Answer {
     let cluster = shared.cluster.as_ref().ok_or(Rejection::UnknownSession)?;
     let envelope = json!({"op": "delete", "session": &*remote.session});
-    publish(&*cluster.store, replica_channel(&remote.home), &envelope).await?;
+    let home = replica_channel(&remote.home);
+    publish(&*cluster.store, home, &envelope, None).await?;
     Ok(respond::empty(http::StatusCode::OK))
 }
 
@@ -299,6 +336,8 @@ enum Ended {
     Done,
     /// Its replica died before it ended.
     Lost,
+    /// The store's pub/sub connection dropped: subscribe again and re-read.
+    Resubscribe,
 }
 
 impl Follower {
@@ -312,13 +351,24 @@ impl Follower {
         let store = cluster.store.clone();
         let lease = cluster.lease;
         drop(shared);
-        // Subscribed before replaying: an event published in between is in both, and sent once.
-        let Ok(subscription) = store.subscribe(stream_channel(&self.key)).await else {
-            return;
-        };
-        match self.relay(&*store, subscription, lease).await {
-            Ended::Done => {}
-            Ended::Lost => self.fail(&*store).await,
+        loop {
+            // Subscribed before replaying: an event published in between is in both, and sent
+            // once. After a dropped pub/sub connection, the same again from the last event sent:
+            // what was published while disconnected is read from the store.
+            let Ok(subscription) = store.subscribe(stream_channel(&self.key)).await else {
+                // Pub/sub stayed down longer than the store waits: the response ends (the
+                // client resumes from its last event id), the call goes on at its home.
+                tracing::warn!(
+                    stream = self.key.stream,
+                    "cannot follow a stream: the shared store's pub/sub is down"
+                );
+                return;
+            };
+            match self.relay(&*store, subscription, lease).await {
+                Ended::Done => return,
+                Ended::Lost => return self.fail(&*store).await,
+                Ended::Resubscribe => {}
+            }
         }
     }
 
@@ -377,11 +427,13 @@ impl Follower {
                             return Ended::Done;
                         }
                     }
-                    Some(StreamNews::End) | None => return Ended::Done,
+                    Some(StreamNews::End) => return Ended::Done,
+                    None => return Ended::Resubscribe,
                 },
                 () = gone.wait() => return Ended::Done,
                 _ = tick.tick() => {
-                    if !store.is_alive(&self.remote.home).await.unwrap_or(false) {
+                    // Unknown (the store is reconnecting) is not dead: asked again next tick.
+                    if !store.is_alive(&self.remote.home).await.unwrap_or(true) {
                         // Whatever was published before the lease lapsed is delivered first.
                         return match self.drain(&mut sub).await {
                             Ended::Done if store.stream_done(&self.key).await.unwrap_or(false) => Ended::Done,
@@ -391,7 +443,7 @@ impl Follower {
                     if self.key.stream != 0 {
                         // Keeps the home replica from reclaiming a call whose stream is read here.
                         let envelope = json!({"op": "reading", "session": &*self.remote.session, "stream": self.key.stream});
-                        let _ = publish(store, replica_channel(&self.remote.home), &envelope).await;
+                        let _ = publish(store, replica_channel(&self.remote.home), &envelope, None).await;
                     }
                 }
             }
@@ -491,7 +543,7 @@ async fn handle(shared: &Arc<Shared>, envelope: Value) {
             let stream = run_forwarded(shared, &session, request).await;
             if let (Some(cluster), Some(stream)) = (&shared.cluster, stream) {
                 let reply = json!({"stream": stream});
-                let _ = publish(&*cluster.store, field("reply").to_owned(), &reply).await;
+                let _ = publish(&*cluster.store, field("reply").to_owned(), &reply, None).await;
             }
         }
         ("message", Some(message)) => {
