@@ -11,63 +11,16 @@
 mod common;
 #[path = "replicas/deployment.rs"]
 mod deployment;
+#[path = "../../mcp-transport/tests/support/relay.rs"]
+mod relay;
 
-use std::net::SocketAddr;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::TempDir;
 use deployment::{Deployment, LIMIT, stateful_client};
 use mcp_core::error::RequestError;
 use mcp_core::{CallEvent, ToolCall};
+use relay::cutting_relay;
 use serde_json::json;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-
-/// A TCP relay to `upstream` that cuts, once each, the connection whose server-to-client bytes
-/// contain one of `markers` (right after forwarding them): a dropped stream, on demand.
-async fn cutting_relay(upstream: SocketAddr, markers: &'static [&'static str]) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind relay");
-    let addr = listener.local_addr().expect("relay address");
-    let cuts = Arc::new(AtomicUsize::new(0));
-    tokio::spawn(async move {
-        while let Ok((client, _)) = listener.accept().await {
-            let cuts = cuts.clone();
-            tokio::spawn(async move {
-                let Ok(server) = TcpStream::connect(upstream).await else {
-                    return;
-                };
-                let (mut cr, mut cw) = client.into_split();
-                let (mut sr, mut sw) = server.into_split();
-                let up = tokio::spawn(async move {
-                    let mut buf = vec![0u8; 16 * 1024];
-                    while let Ok(n) = cr.read(&mut buf).await {
-                        if n == 0 || sw.write_all(&buf[..n]).await.is_err() {
-                            break;
-                        }
-                    }
-                });
-                let mut buf = vec![0u8; 16 * 1024];
-                while let Ok(n) = sr.read(&mut buf).await {
-                    if n == 0 || cw.write_all(&buf[..n]).await.is_err() {
-                        break;
-                    }
-                    let text = String::from_utf8_lossy(&buf[..n]);
-                    let next = cuts.load(Ordering::SeqCst);
-                    if markers.get(next).is_some_and(|m| text.contains(m))
-                        && cuts
-                            .compare_exchange(next, next + 1, Ordering::SeqCst, Ordering::SeqCst)
-                            .is_ok()
-                    {
-                        break; // drop both halves: the client sees the stream end
-                    }
-                }
-                up.abort();
-            });
-        }
-    });
-    addr
-}
 
 async fn next(call: &mut ToolCall, what: &str) -> CallEvent {
     tokio::time::timeout(LIMIT, call.next_event())

@@ -83,7 +83,7 @@ async fn auto_mode_falls_back_to_legacy_sse() {
 async fn a_dropped_stream_is_resumed_without_losing_an_event() {
     let (release, running) = start().await;
     // The relay cuts the connection right after the bytes of step 2 pass through it.
-    let relay = cutting_relay(running.local_addr(), "step 2 of 5").await;
+    let relay = cutting_relay(running.local_addr(), &["step 2 of 5"]).await;
     let url = format!("http://{relay}/mcp");
     // Resumption belongs to the stateful era (2026-07-28 has none: a broken stream loses the
     // request).

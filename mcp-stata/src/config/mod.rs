@@ -64,7 +64,7 @@ pub(crate) fn unique_token() -> String {
             .unwrap_or(0);
         bytes = (nanos as u64 ^ u64::from(std::process::id()) << 32).to_le_bytes();
     }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    format!("{:016x}", u64::from_be_bytes(bytes))
 }
 
 /// Creates a new, uniquely named directory `<prefix>-<token>` under `parent`.

@@ -4,20 +4,18 @@
 #![allow(dead_code, unreachable_pub)]
 
 mod proxy_proc;
+mod relay;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 pub use proxy_proc::{Proxy, ProxyKind};
+pub use relay::cutting_relay;
 
 use mcp_core::protocol::ToolDefinition as ToolDef;
 use mcp_core::tool::FnTool;
 use mcp_core::{CallEvent, IntoCallToolResult, Progress, Server, ToolCall};
 use serde_json::json;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 
 /// The overall limit of one wait: generous, so that only a deadlock reaches it.
@@ -74,46 +72,4 @@ pub async fn drive_lockstep(mut call: ToolCall, n: u64, release: &Semaphore) -> 
         Ok(Some(CallEvent::Done(Ok(result)))) => result.text(),
         other => panic!("expected the result, got {other:?}"),
     }
-}
-
-/// A TCP relay to `upstream` that cuts, once, the first connection whose server-to-client
-/// bytes contain `marker` (right after forwarding them): a dropped SSE stream, on demand.
-pub async fn cutting_relay(upstream: SocketAddr, marker: &'static str) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind relay");
-    let addr = listener.local_addr().expect("relay address");
-    let cut = Arc::new(AtomicBool::new(false));
-    tokio::spawn(async move {
-        while let Ok((client, _)) = listener.accept().await {
-            let cut = cut.clone();
-            tokio::spawn(async move {
-                let Ok(server) = TcpStream::connect(upstream).await else {
-                    return;
-                };
-                let _ = client.set_nodelay(true);
-                let _ = server.set_nodelay(true);
-                let (mut cr, mut cw) = client.into_split();
-                let (mut sr, mut sw) = server.into_split();
-                let up = tokio::spawn(async move {
-                    let mut buf = vec![0u8; 16 * 1024];
-                    while let Ok(n) = cr.read(&mut buf).await {
-                        if n == 0 || sw.write_all(&buf[..n]).await.is_err() {
-                            break;
-                        }
-                    }
-                });
-                let mut buf = vec![0u8; 16 * 1024];
-                while let Ok(n) = sr.read(&mut buf).await {
-                    if n == 0 || cw.write_all(&buf[..n]).await.is_err() {
-                        break;
-                    }
-                    let seen = String::from_utf8_lossy(&buf[..n]).contains(marker);
-                    if seen && !cut.swap(true, Ordering::SeqCst) {
-                        break; // drop both halves: the client sees the stream end
-                    }
-                }
-                up.abort();
-            });
-        }
-    });
-    addr
 }
