@@ -14,7 +14,6 @@ mod deployment;
 #[path = "../../mcp-transport/tests/support/relay.rs"]
 mod relay;
 
-
 use common::TempDir;
 use deployment::{Deployment, LIMIT, stateful_client};
 use mcp_core::error::RequestError;

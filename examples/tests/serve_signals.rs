@@ -3,51 +3,29 @@
 
 #![cfg(unix)]
 
-use std::process::Stdio;
-use std::time::Duration;
+mod common;
 
+use std::process::Stdio;
+
+use common::stdio_common::raw::within;
+use common::{send_signal, start_http};
 use mcp_core::CallEvent;
 use mcp_transport::http_client::{self, HttpClientOptions};
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
+use nix::sys::signal::Signal;
 use serde_json::json;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 const DEMO: &str = env!("CARGO_BIN_EXE_streaming-demo");
 
-async fn within<T>(what: &str, future: impl std::future::Future<Output = T>) -> T {
-    tokio::time::timeout(Duration::from_secs(60), future)
-        .await
-        .unwrap_or_else(|_| panic!("{what} did not happen in time"))
-}
-
-fn signal(child: &Child, signal: Signal) {
-    let pid = Pid::from_raw(child.id().expect("running") as i32);
-    kill(pid, signal).expect("the signal is sent");
-}
-
 /// Starts the demo over HTTP on a free port; returns it and its `/mcp` URL.
 async fn demo_over_http() -> (Child, String) {
-    let mut child = Command::new(DEMO)
+    let mut command = Command::new(DEMO);
+    command
         .args(["--transport", "http", "--bind", "127.0.0.1:0"])
-        .stdin(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("streaming-demo starts");
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let url = within("the address in the log", async {
-        loop {
-            let line = lines.next_line().await.unwrap().expect("a log line");
-            if let Some(rest) = line.split("serving streamable HTTP at ").nth(1) {
-                break rest.split_whitespace().next().unwrap().to_owned();
-            }
-        }
-    })
-    .await;
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    (child, url)
+        .stdin(Stdio::null());
+    let (child, addr, _log) = start_http(command).await;
+    (child, format!("http://{addr}/mcp"))
 }
 
 #[tokio::test]
@@ -69,7 +47,7 @@ async fn sigterm_over_http_lets_the_running_call_finish() {
             Some(CallEvent::Progress(p)) => assert_eq!(p.progress, 1.0),
             other => panic!("expected progress, got {other:?}"),
         }
-        signal(&child, sig);
+        send_signal(&child, sig);
         let result = within("the result after the signal", call.result())
             .await
             .expect("the running call finishes");
@@ -100,7 +78,7 @@ async fn a_signal_over_stdio_ends_the_server_while_its_client_holds_stdin() {
             }
         })
         .await;
-        signal(&child, sig);
+        send_signal(&child, sig);
         let status = within("the server's exit", child.wait()).await.unwrap();
         assert!(status.success(), "{sig}: {status:?}");
         drop(child.stdin.take());

@@ -11,12 +11,11 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use common::stdio_common::raw::{RawPeer, is_response_to, within};
-use common::{FIXTURE, Log, TempDir, start_http, wait_for_file};
+use common::{FIXTURE, Log, TempDir, send_signal, start_http, wait_for_file};
 use mcp_core::client::ClientEra;
 use mcp_core::{CallEvent, RequestError, ToolCall};
 use mcp_transport::http_client::{self, HttpClientOptions, HttpMode};
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
+use nix::sys::signal::Signal;
 use serde_json::json;
 use tokio::process::{Child, Command};
 
@@ -28,11 +27,6 @@ async fn start_fixture(grace: &str) -> (Child, String, Log) {
         .args(["--shutdown-timeout", grace]);
     let (child, addr, log) = start_http(command).await;
     (child, format!("http://{addr}/mcp"), log)
-}
-
-fn send(child: &Child, signal: Signal) {
-    let pid = Pid::from_raw(child.id().expect("running") as i32);
-    kill(pid, signal).expect("signal sent");
 }
 
 /// Reads a call to its end: its result's text, or the error it ended with.
@@ -94,7 +88,7 @@ async fn ten_open_streams_each_get_a_result_or_an_error(signal: Signal, era: Cli
             ));
             hangs.push((call, mine));
         }
-        send(&child, signal);
+        send_signal(&child, signal);
         // The lockstep call finishes within the grace: released step by step.
         std::fs::write(dir.join("ack-1"), "").unwrap();
         assert!(matches!(
@@ -153,7 +147,7 @@ async fn sigterm_over_stdio_answers_every_call_then_exits() {
         peer.progress(1).await;
         peer.send_call(2, "hang", json!({"dir": hang.arg()})).await;
         peer.progress(2).await;
-        send(&child, Signal::SIGTERM);
+        send_signal(&child, Signal::SIGTERM);
         std::fs::write(dir.join("ack-1"), "").unwrap();
         let done = peer.response(1).await;
         assert_eq!(done["result"]["content"][0]["text"], "done", "{done}");
@@ -273,7 +267,7 @@ async fn hooks_through_signals(signals: &[Signal]) -> String {
     let (mut child, _addr, _log) = start_http(command).await;
     within("the server stops on a signal", async {
         for signal in signals {
-            send(&child, *signal);
+            send_signal(&child, *signal);
         }
         let status = child.wait().await.expect("the server exits");
         assert!(status.success(), "{status}");

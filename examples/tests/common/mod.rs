@@ -115,3 +115,10 @@ pub async fn start_http(mut command: Command) -> (Child, String, Log) {
         .expect("an address");
     (child, addr, log)
 }
+
+/// Sends `signal` to a running child process.
+#[cfg(unix)]
+pub fn send_signal(child: &Child, signal: nix::sys::signal::Signal) {
+    let pid = nix::unistd::Pid::from_raw(child.id().expect("running") as i32);
+    nix::sys::signal::kill(pid, signal).expect("the signal is sent");
+}
