@@ -28,8 +28,6 @@ pub struct Conn {
     addr: SocketAddr,
     host: String,
     session: Option<String>,
-    /// Whether requests are stateless 2026-07-28 ones (no session).
-    stateless: bool,
 }
 
 impl Conn {
@@ -45,7 +43,6 @@ impl Conn {
             addr,
             host: addr.to_string(),
             session: None,
-            stateless: false,
         };
         if sessions {
             let response = conn.post(Bytes::from(wire::initialize(0))).await;
@@ -70,14 +67,6 @@ impl Conn {
         conn
     }
 
-    /// Connects (with `TCP_NODELAY`) for stateless 2026-07-28 calls: no session, each
-    /// request carries the revision and the mirrored `Mcp-Method` / `Mcp-Name` headers.
-    pub async fn stateless(addr: SocketAddr) -> Conn {
-        let mut conn = Conn::open(addr, false).await;
-        conn.stateless = true;
-        conn
-    }
-
     /// The session id, if any.
     pub fn session(&self) -> Option<&str> {
         self.session.as_deref()
@@ -89,13 +78,7 @@ impl Conn {
             .header("host", &self.host)
             .header("content-type", "application/json")
             .header("accept", "application/json, text/event-stream");
-        let mut req = if self.stateless {
-            req.header("mcp-protocol-version", wire::STATELESS_VERSION)
-                .header("mcp-method", "tools/call")
-                .header("mcp-name", "progress")
-        } else {
-            req.header("mcp-protocol-version", wire::VERSION)
-        };
+        let mut req = req.header("mcp-protocol-version", wire::VERSION);
         if let Some(session) = &self.session {
             req = req.header("mcp-session-id", session);
         }
@@ -107,11 +90,7 @@ impl Conn {
 
     /// One `tools/call` whose whole answer is read; panics on anything but the tool's result.
     pub async fn call(&mut self, steps: u64, progress: bool) {
-        let body = if self.stateless {
-            wire::stateless_call(next_id(), steps)
-        } else {
-            wire::call(next_id(), steps, 0, progress)
-        };
+        let body = wire::call(next_id(), steps, 0, progress);
         let response = self.post(Bytes::from(body)).await;
         let bytes = read_ok(response, "tools/call").await;
         assert!(
@@ -172,12 +151,8 @@ pub async fn raw_call(addr: SocketAddr, steps: u64) -> (Conn, TcpStream) {
     let body = wire::call(next_id(), steps, 0, true);
     let mut stream = TcpStream::connect(addr).await.expect("connect");
     stream.set_nodelay(true).expect("nodelay");
-    let request = format!(
-        "POST /mcp HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nMcp-Session-Id: {session}\r\nMCP-Protocol-Version: {}\r\nContent-Length: {}\r\n\r\n{body}",
-        wire::VERSION,
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).await.expect("write");
+    let request = wire::post(&addr.to_string(), Some(&session), false, &body);
+    stream.write_all(&request).await.expect("write");
     (conn, stream)
 }
 

@@ -9,14 +9,24 @@
 //! The HTTP throughput section also calls our server the 2026-07-28 way (stateless requests,
 //! no session: the `ours stateless` column), beside the stateful calls; rmcp has no such path.
 //!
+//! The call-rate cells (`http`, `stdio`) are driven by lean clients ([`lean`]): one OS
+//! thread per client on a blocking socket or pipe, requests encoded once, answers read by a
+//! minimal HTTP/1.1 reader, so that the generator's share of a round trip is a few
+//! microseconds; the generator's CPU per call is reported beside the server's. The other
+//! cells (latency, flood, memory, idle sessions) use a hyper client and tokio.
+//!
 //! Every cell starts a fresh server. Within a repeat the servers of a cell run back to back
 //! (rotating which goes first), so each ratio compares runs seconds apart.
 
 mod http;
+mod http1;
+mod lean;
 mod measure;
 mod procs;
+mod reply;
 mod report;
 mod stdio;
+mod template;
 mod wire;
 
 use procs::Kind;
@@ -93,8 +103,16 @@ async fn main() {
             for clients in [1, 4, 16] {
                 let figure = format!("tools/call HTTP, {clients} client(s), calls/s");
                 for kind in rotated(&HTTP, r) {
-                    let rate = measure::http_calls(kind, clients, o.secs).await;
+                    let (rate, round_trip) = measure::http_calls(kind, clients, o.secs).await;
                     report.rate(&figure, kind, r, rate);
+                    if clients == 1 {
+                        report.value(
+                            "tools/call HTTP, 1 client, round trip p50, µs",
+                            kind,
+                            r,
+                            round_trip,
+                        );
+                    }
                 }
             }
         }
@@ -102,8 +120,16 @@ async fn main() {
             for clients in [1, 4] {
                 let figure = format!("tools/call stdio, {clients} client(s), calls/s");
                 for kind in rotated(&STDIO, r) {
-                    let rate = measure::stdio_calls(kind, clients, o.secs).await;
+                    let (rate, round_trip) = measure::stdio_calls(kind, clients, o.secs).await;
                     report.rate(&figure, kind, r, rate);
+                    if clients == 1 {
+                        report.value(
+                            "tools/call stdio, 1 client, round trip p50, µs",
+                            kind,
+                            r,
+                            round_trip,
+                        );
+                    }
                 }
             }
         }

@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 use tokio::io::AsyncReadExt;
 
 use crate::http::{Conn, hold_get_stream, next_id, raw_call};
+use crate::lean::{self, HttpClient, StdioClient};
 use crate::procs::{Kind, cpu_secs, rss_kib, spawn_http};
 use crate::stdio::Stdio;
 use crate::wire::{self, Counter};
@@ -48,30 +49,44 @@ impl Clock {
 }
 
 /// `tools/call` (no progress) per second over HTTP with `clients` connections, each its own
-/// session, each with one call in flight.
-pub async fn http_calls(kind: Kind, clients: usize, secs: f64) -> Rate {
+/// session, each with one call in flight, each driven by a thread of its own (the lean
+/// client); and the median round trip of a call, in microseconds.
+pub async fn http_calls(kind: Kind, clients: usize, secs: f64) -> (Rate, f64) {
     let server = spawn_http(kind).await;
-    let mut conns = Vec::new();
-    for _ in 0..clients {
-        conns.push(match kind {
-            Kind::OursStateless => Conn::stateless(server.addr).await,
-            _ => Conn::open(server.addr, kind.has_sessions()).await,
-        });
-    }
+    let mut conns: Vec<HttpClient> = (0..clients)
+        .map(|c| HttpClient::open(server.addr, kind, c))
+        .collect();
     // Warm up every connection (allocator, caches) before the clock starts.
     for conn in &mut conns {
         for _ in 0..20 {
-            conn.call(0, false).await;
+            conn.call();
         }
     }
     let clock = Clock::start(server.pid);
     let until = Instant::now() + Duration::from_secs_f64(secs);
-    let tasks = call_until(conns, until, 0, false);
-    let mut total = 0;
-    for task in tasks {
-        total += task.await.expect("client").0;
-    }
-    clock.rate(total)
+    let each: Vec<(u64, Vec<u32>)> = std::thread::scope(|s| {
+        let threads: Vec<_> = conns
+            .iter_mut()
+            .map(|conn| s.spawn(move || lean::http_calls(conn, until)))
+            .collect();
+        threads
+            .into_iter()
+            .map(|t| t.join().expect("client"))
+            .collect()
+    });
+    let total = each.iter().map(|(n, _)| n).sum();
+    let rate = clock.rate(total);
+    (
+        rate,
+        median_us(each.into_iter().flat_map(|(_, rt)| rt).collect()),
+    )
+}
+
+/// The median of round trips in nanoseconds, in microseconds.
+fn median_us(mut ns: Vec<u32>) -> f64 {
+    assert!(!ns.is_empty(), "no calls were made");
+    let mid = ns.len() / 2;
+    f64::from(*ns.select_nth_unstable(mid).1) / 1000.0
 }
 
 /// One task per connection, calling the tool with `steps` steps until `until`; each task
@@ -97,55 +112,16 @@ fn call_until(
         .collect()
 }
 
-/// `tools/call` per second over stdio with `clients` calls in flight at all times.
-pub async fn stdio_calls(kind: Kind, clients: usize, secs: f64) -> Rate {
-    let mut s = Stdio::open(kind).await;
-    let request = |out: &mut Vec<u8>| {
-        out.extend_from_slice(wire::call(next_id(), 0, 0, false).as_bytes());
-        out.push(b'\n');
-    };
-    // Warm up.
-    let mut out = Vec::new();
-    for _ in 0..200 {
-        out.clear();
-        request(&mut out);
-        s.send(&out).await;
-        let mut got = 0;
-        while got == 0 {
-            got = s.lines(|line| assert!(wire::is_result(line, 0))).await;
-        }
-    }
-    let clock = Clock::start(s.server.pid);
+/// `tools/call` per second over stdio with `clients` calls in flight at all times (the lean
+/// client, blocking pipes); and the median round trip of a call, in microseconds.
+pub async fn stdio_calls(kind: Kind, clients: usize, secs: f64) -> (Rate, f64) {
+    let mut c = StdioClient::open(kind);
+    // Warm up, one call at a time.
+    lean::stdio_calls(&mut c, 1, Instant::now() + Duration::from_millis(20));
+    let clock = Clock::start(c.server.pid);
     let until = Instant::now() + Duration::from_secs_f64(secs);
-    out.clear();
-    for _ in 0..clients {
-        request(&mut out);
-    }
-    s.send(&out).await;
-    let mut outstanding = clients;
-    let mut done = 0u64;
-    while outstanding > 0 {
-        let answered = s
-            .lines(|line| {
-                assert!(
-                    wire::is_result(line, 0),
-                    "not the tool's result: {}",
-                    String::from_utf8_lossy(line)
-                )
-            })
-            .await;
-        outstanding -= answered;
-        done += answered as u64;
-        if Instant::now() < until {
-            out.clear();
-            for _ in 0..answered {
-                request(&mut out);
-            }
-            s.send(&out).await;
-            outstanding += answered;
-        }
-    }
-    clock.rate(done)
+    let (done, round_trips) = lean::stdio_calls(&mut c, clients, until);
+    (clock.rate(done), median_us(round_trips))
 }
 
 /// p50 and p99, in microseconds, of the time from a yield (stamped by the server) to the

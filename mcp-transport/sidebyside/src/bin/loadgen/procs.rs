@@ -126,6 +126,33 @@ pub fn spawn_stdio(kind: Kind) -> StdioServer {
     }
 }
 
+impl StdioServer {
+    /// The same server with blocking pipes, for the lean client's threads.
+    pub fn into_blocking(self) -> BlockingStdio {
+        let file = |fd: std::io::Result<std::os::fd::OwnedFd>| {
+            std::fs::File::from(fd.expect("the pipe, in blocking mode"))
+        };
+        BlockingStdio {
+            pid: self.pid,
+            input: file(self.input.into_owned_fd()),
+            output: file(self.output.into_owned_fd()),
+            _child: self._child,
+        }
+    }
+}
+
+/// A server process on stdio whose pipes are blocking files.
+pub struct BlockingStdio {
+    /// The process, killed when this is dropped.
+    _child: Child,
+    /// Its process id.
+    pub pid: u32,
+    /// Its stdin.
+    pub input: std::fs::File,
+    /// Its stdout.
+    pub output: std::fs::File,
+}
+
 /// CPU time (user + system) of a process, in seconds; `None` for this process.
 pub fn cpu_secs(pid: Option<u32>) -> f64 {
     let path = match pid {

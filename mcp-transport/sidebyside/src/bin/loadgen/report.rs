@@ -56,6 +56,8 @@ impl Report {
         if rate.per_sec > 0.0 {
             let per_op = format!("{figure}: server CPU µs per operation");
             self.value(&per_op, kind, repeat, rate.server_cpu / rate.per_sec * 1e6);
+            let per_op = format!("{figure}: generator CPU µs per operation");
+            self.value(&per_op, kind, repeat, rate.gen_cpu / rate.per_sec * 1e6);
         }
     }
 

@@ -36,6 +36,27 @@ pub fn stateless_call(id: u64, steps: u64) -> String {
     )
 }
 
+/// A `POST /mcp` with `body`, with the headers the hyper client sends: the session's (if
+/// any), or for a stateless request the 2026-07-28 revision and the mirrored `Mcp-Method` /
+/// `Mcp-Name` of a `tools/call` of `progress`.
+pub fn post(host: &str, session: Option<&str>, stateless: bool, body: &str) -> Vec<u8> {
+    let mut head = format!(
+        "POST /mcp HTTP/1.1\r\nhost: {host}\r\ncontent-type: application/json\r\naccept: application/json, text/event-stream\r\n"
+    );
+    if stateless {
+        head.push_str(&format!(
+            "mcp-protocol-version: {STATELESS_VERSION}\r\nmcp-method: tools/call\r\nmcp-name: progress\r\n"
+        ));
+    } else {
+        head.push_str(&format!("mcp-protocol-version: {VERSION}\r\n"));
+    }
+    if let Some(session) = session {
+        head.push_str(&format!("mcp-session-id: {session}\r\n"));
+    }
+    head.push_str(&format!("content-length: {}\r\n\r\n{body}", body.len()));
+    head.into_bytes()
+}
+
 /// Whether `haystack` holds `needle`.
 pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     memchr::memmem::find(haystack, needle).is_some()
