@@ -99,32 +99,6 @@ impl Conn {
             String::from_utf8_lossy(&bytes)
         );
     }
-
-    /// Calls the tool with a progress token and hands each received chunk, with the time of
-    /// its arrival, to `seen` until the body ends or `seen` returns false.
-    pub async fn stream(
-        &mut self,
-        steps: u64,
-        delay_ms: u64,
-        mut seen: impl FnMut(&[u8], u64) -> bool,
-    ) {
-        let body = wire::call(next_id(), steps, delay_ms, true);
-        let response = self.post(Bytes::from(body)).await;
-        assert!(
-            response.status().is_success(),
-            "status {}",
-            response.status()
-        );
-        let mut body = response.into_body();
-        while let Some(frame) = body.frame().await {
-            let frame = frame.expect("body frame");
-            if let Ok(data) = frame.into_data()
-                && !seen(&data, sidebyside::now_ns())
-            {
-                return;
-            }
-        }
-    }
 }
 
 /// Reads a whole response body, after checking its status is 2xx.

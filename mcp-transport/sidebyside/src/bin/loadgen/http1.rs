@@ -9,6 +9,8 @@
 
 use std::io::Read;
 
+use crate::sse::Events;
+
 /// The part of a response head the clients use.
 pub struct Head {
     /// The status code (always 2xx: anything else panics).
@@ -31,10 +33,12 @@ pub struct Reader {
     /// The unread bytes are `buf[start..end]`.
     start: usize,
     end: usize,
-    /// A chunked body, put together.
+    /// A chunked JSON body, put together.
     body: Vec<u8>,
-    /// The data of the event being read.
-    data: Vec<u8>,
+    /// The event stream of the body being read.
+    events: Events,
+    /// `CLOCK_MONOTONIC` nanoseconds when the last read returned.
+    read_at: u64,
 }
 
 impl Reader {
@@ -45,7 +49,8 @@ impl Reader {
             start: 0,
             end: 0,
             body: Vec::new(),
-            data: Vec::new(),
+            events: Events::default(),
+            read_at: 0,
         }
     }
 
@@ -61,6 +66,7 @@ impl Reader {
             self.buf.resize(self.buf.len() * 2, 0);
         }
         let n = src.read(&mut self.buf[self.end..]).expect("read");
+        self.read_at = sidebyside::now_ns();
         assert!(n > 0, "the server closed the connection");
         self.end += n;
     }
@@ -95,9 +101,21 @@ impl Reader {
         want_session: bool,
         mut each: impl FnMut(&[u8]),
     ) -> Head {
+        self.stream(src, want_session, |m, _| each(m))
+    }
+
+    /// As [`Reader::response`], handing on each message as soon as the read that completes
+    /// it returns, with the time of that read (`CLOCK_MONOTONIC` nanoseconds).
+    pub fn stream(
+        &mut self,
+        src: &mut impl Read,
+        want_session: bool,
+        mut each: impl FnMut(&[u8], u64),
+    ) -> Head {
         let range = self.take_until(src, b"\r\n\r\n");
         let head = std::str::from_utf8(&self.buf[range]).expect("an ASCII response head");
         let (head, length, chunked, body) = parse_head(head, want_session);
+        self.events.reset();
         if chunked {
             self.body.clear();
             loop {
@@ -111,16 +129,26 @@ impl Reader {
                 self.need(src, size + 2);
                 let data = self.start..self.start + size;
                 assert_eq!(&self.buf[data.end..data.end + 2], b"\r\n", "a chunk's end");
-                self.body.extend_from_slice(&self.buf[data.clone()]);
                 self.start = data.end + 2;
+                let at = self.read_at;
+                match body {
+                    Body::EventStream => self.events.feed(&self.buf[data], &mut |m| each(m, at)),
+                    _ => self.body.extend_from_slice(&self.buf[data]),
+                }
             }
-            messages(&self.body, body, &mut self.data, &mut each);
+            if body != Body::EventStream {
+                whole(&self.body, body, &mut |m| each(m, self.read_at));
+            }
         } else {
             let n = length.expect("a length or chunks");
             self.need(src, n);
             let data = self.start..self.start + n;
             self.start = data.end;
-            messages(&self.buf[data], body, &mut self.data, &mut each);
+            let at = self.read_at;
+            match body {
+                Body::EventStream => self.events.feed(&self.buf[data], &mut |m| each(m, at)),
+                _ => whole(&self.buf[data], body, &mut |m| each(m, at)),
+            }
         }
         head
     }
@@ -187,48 +215,11 @@ fn chunk_size(line: &[u8]) -> usize {
         .unwrap_or_else(|| panic!("chunk size line {:?}", String::from_utf8_lossy(line)))
 }
 
-/// Hands each JSON-RPC message of a complete body to `each`.
-fn messages(bytes: &[u8], body: Body, data: &mut Vec<u8>, each: &mut impl FnMut(&[u8])) {
+/// Hands on the JSON-RPC message of a complete body that is not an event stream.
+fn whole(bytes: &[u8], body: Body, each: &mut impl FnMut(&[u8])) {
     match body {
         Body::Nothing => assert!(bytes.is_empty(), "a body without a content type"),
-        Body::Json => each(bytes),
-        Body::EventStream => events(bytes, data, each),
-    }
-}
-
-/// The data of each event in a complete `text/event-stream` body (the HTML standard's
-/// parsing: `data` lines joined with `\n`, one space after the colon dropped, comments and
-/// other fields skipped, an event with no data not dispatched, an unfinished last event
-/// dropped), except that an event whose data is empty is skipped too: that is MCP's priming
-/// event, not a message. Lines may end in `\n` or `\r\n`; a bare `\r` panics.
-fn events(bytes: &[u8], data: &mut Vec<u8>, each: &mut impl FnMut(&[u8])) {
-    data.clear();
-    let mut rest = bytes;
-    while let Some(end) = memchr::memchr(b'\n', rest) {
-        let mut line = &rest[..end];
-        rest = &rest[end + 1..];
-        if let [before @ .., b'\r'] = line {
-            line = before;
-        }
-        assert!(!line.contains(&b'\r'), "a bare CR in an event stream");
-        if line.is_empty() {
-            // MCP's priming event (an id and empty data) carries no message.
-            if let Some(message) = data.strip_suffix(b"\n")
-                && !message.is_empty()
-            {
-                each(message);
-            }
-            data.clear();
-            continue;
-        }
-        let (field, value) = match memchr::memchr(b':', line) {
-            Some(at) => (&line[..at], &line[at + 1..]),
-            None => (line, &[][..]),
-        };
-        if field == b"data" {
-            data.extend_from_slice(value.strip_prefix(b" ").unwrap_or(value));
-            data.push(b'\n');
-        }
+        _ => each(bytes),
     }
 }
 

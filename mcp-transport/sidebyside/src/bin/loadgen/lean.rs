@@ -24,6 +24,8 @@ pub struct HttpClient {
     call: Template,
     ids: Ids,
     expect: Expect,
+    host: String,
+    session: Option<String>,
 }
 
 impl HttpClient {
@@ -71,6 +73,8 @@ impl HttpClient {
             call,
             ids: Ids::of_client(client),
             expect: Expect::done(0, kind != Kind::Bare),
+            host,
+            session,
         }
     }
 
@@ -84,6 +88,27 @@ impl HttpClient {
         self.reader.response(&mut self.stream, false, |m| {
             expect.check(m, Some(id));
             answers += 1;
+        });
+        assert_eq!(answers, 1, "one answer per call");
+    }
+
+    /// Calls `progress {steps, delay_ms}` with a progress token and hands each progress
+    /// notification to `progress`, with the time its read returned, as soon as it arrives;
+    /// panics unless the call ends with the tool's result.
+    pub fn stream(&mut self, steps: u64, delay_ms: u64, mut progress: impl FnMut(&[u8], u64)) {
+        let id = self.ids.next_id();
+        let body = wire::call(id, steps, delay_ms, true);
+        let request = wire::post(&self.host, self.session.as_deref(), false, &body);
+        self.stream.write_all(&request).expect("write");
+        let expect = Expect::done(steps, true);
+        let mut answers = 0;
+        self.reader.stream(&mut self.stream, false, |m, at| {
+            if wire::contains(m, b"notifications/progress") {
+                progress(m, at);
+            } else {
+                expect.check(m, Some(id));
+                answers += 1;
+            }
         });
         assert_eq!(answers, 1, "one answer per call");
     }
@@ -113,7 +138,7 @@ impl StdioClient {
         c.send(init.as_bytes());
         let mut ready = false;
         while !ready {
-            c.lines(|line| ready |= wire::contains(line, b"protocolVersion"));
+            c.lines(|line, _| ready |= wire::contains(line, b"protocolVersion"));
         }
         let mut note = wire::INITIALIZED.to_vec();
         note.push(b'\n');
@@ -126,9 +151,9 @@ impl StdioClient {
         self.server.input.write_all(bytes).expect("write");
     }
 
-    /// Reads once (blocking) and hands each complete line to `each`; returns how many there
-    /// were.
-    pub fn lines(&mut self, mut each: impl FnMut(&[u8])) -> usize {
+    /// Reads once (blocking) and hands each complete line to `each`, with the time the read
+    /// returned (`CLOCK_MONOTONIC` nanoseconds); returns how many lines there were.
+    pub fn lines(&mut self, mut each: impl FnMut(&[u8], u64)) -> usize {
         if self.start == self.end {
             (self.start, self.end) = (0, 0);
         } else if self.start > 0 {
@@ -143,14 +168,15 @@ impl StdioClient {
             .output
             .read(&mut self.buf[self.end..])
             .expect("read");
+        let at = sidebyside::now_ns();
         assert!(n > 0, "the server closed its stdout");
         // A line may end in the bytes read before; search only the new ones.
         let mut from = self.end;
         self.end += n;
         let mut count = 0;
-        while let Some(at) = memchr::memchr(b'\n', &self.buf[from..self.end]) {
-            let line_end = from + at;
-            each(&self.buf[self.start..line_end]);
+        while let Some(newline) = memchr::memchr(b'\n', &self.buf[from..self.end]) {
+            let line_end = from + newline;
+            each(&self.buf[self.start..line_end], at);
             count += 1;
             self.start = line_end + 1;
             from = self.start;
@@ -186,7 +212,7 @@ pub fn stdio_calls(c: &mut StdioClient, in_flight: usize, until: Instant) -> (u6
     send(in_flight, &mut outstanding, c);
     let mut done = 0u64;
     while !outstanding.is_empty() {
-        let answered = c.lines(|line| {
+        let answered = c.lines(|line, _| {
             let id = expect.check(line, None);
             let at = outstanding
                 .iter()

@@ -25,6 +25,7 @@ mod measure;
 mod procs;
 mod reply;
 mod report;
+mod sse;
 mod stdio;
 mod template;
 mod wire;

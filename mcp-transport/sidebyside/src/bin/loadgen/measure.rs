@@ -125,39 +125,37 @@ pub async fn stdio_calls(kind: Kind, clients: usize, secs: f64) -> (Rate, f64) {
 }
 
 /// p50 and p99, in microseconds, of the time from a yield (stamped by the server) to the
-/// generator's receipt, over `n` progress events 1 ms apart (one in flight at a time).
+/// generator's receipt (the lean client's read returning), over `n` progress events 1 ms
+/// apart (one in flight at a time).
 pub async fn http_latency(kind: Kind, n: u64) -> (f64, f64) {
     let server = spawn_http(kind).await;
-    let mut conn = Conn::open(server.addr, true).await;
+    let mut c = HttpClient::open(server.addr, kind, 0);
     let mut samples = Vec::with_capacity(n as usize);
-    conn.stream(n, 1, |chunk, now| {
-        wire::stamps(chunk, |t| samples.push(now.saturating_sub(t)));
-        true
-    })
-    .await;
+    c.stream(n, 1, |message, now| {
+        wire::stamps(message, |t| samples.push(now.saturating_sub(t)));
+    });
     assert_eq!(samples.len() as u64, n, "every progress event arrives");
     percentiles(samples)
 }
 
 /// As [`http_latency`], over stdio.
 pub async fn stdio_latency(kind: Kind, n: u64) -> (f64, f64) {
-    let mut s = Stdio::open(kind).await;
+    let mut c = StdioClient::open(kind);
     let mut call = wire::call(next_id(), n, 1, true);
     call.push('\n');
-    s.send(call.as_bytes()).await;
+    c.send(call.as_bytes());
     let mut samples = Vec::with_capacity(n as usize);
     let mut finished = false;
     while !finished {
-        let now_ref = &mut samples;
-        s.lines(|line| {
-            let now = sidebyside::now_ns();
+        c.lines(|line, now| {
             if wire::contains(line, b"notifications/progress") {
-                wire::stamps(line, |t| now_ref.push(now.saturating_sub(t)));
+                wire::stamps(line, |t| samples.push(now.saturating_sub(t)));
             } else if wire::is_result(line, n) {
                 finished = true;
+            } else {
+                panic!("unexpected: {}", String::from_utf8_lossy(line));
             }
-        })
-        .await;
+        });
     }
     assert_eq!(samples.len() as u64, n, "every progress event arrives");
     percentiles(samples)
