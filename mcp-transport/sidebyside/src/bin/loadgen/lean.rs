@@ -122,6 +122,8 @@ pub struct StdioClient {
     /// The unread bytes are `buf[start..end]`.
     start: usize,
     end: usize,
+    /// Ids of the session's calls (never one used twice, as MCP requires).
+    ids: Ids,
 }
 
 impl StdioClient {
@@ -132,6 +134,7 @@ impl StdioClient {
             buf: vec![0; 64 * 1024],
             start: 0,
             end: 0,
+            ids: Ids::of_client(0),
         };
         let mut init = wire::initialize(0);
         init.push('\n');
@@ -194,7 +197,6 @@ pub fn stdio_calls(c: &mut StdioClient, in_flight: usize, until: Instant) -> (u6
         line.push(b'\n');
         line
     });
-    let mut ids = Ids::of_client(0);
     let expect = Expect::done(0, true);
     let mut outstanding: Vec<(u64, Instant)> = Vec::with_capacity(in_flight);
     let mut out = Vec::new();
@@ -203,7 +205,7 @@ pub fn stdio_calls(c: &mut StdioClient, in_flight: usize, until: Instant) -> (u6
         out.clear();
         let now = Instant::now();
         for _ in 0..n {
-            let id = ids.next_id();
+            let id = c.ids.next_id();
             out.extend_from_slice(call.with_id(id));
             outstanding.push((id, now));
         }
