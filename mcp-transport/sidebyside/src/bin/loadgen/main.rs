@@ -9,11 +9,12 @@
 //! The HTTP throughput section also calls our server the 2026-07-28 way (stateless requests,
 //! no session: the `ours stateless` column), beside the stateful calls; rmcp has no such path.
 //!
-//! The call-rate cells (`http`, `stdio`) are driven by lean clients ([`lean`]): one OS
-//! thread per client on a blocking socket or pipe, requests encoded once, answers read by a
-//! minimal HTTP/1.1 reader, so that the generator's share of a round trip is a few
-//! microseconds; the generator's CPU per call is reported beside the server's. The other
-//! cells (latency, flood, memory, idle sessions) use a hyper client and tokio.
+//! The cells whose figure is a round trip (`http`, `stdio`, `latency`) are driven by lean
+//! clients ([`lean`]): one OS thread per client on a blocking socket or pipe, requests
+//! encoded once, answers read by a minimal HTTP/1.1 reader, so that the generator's share of
+//! a round trip is small; the generator's CPU per operation is reported beside the server's,
+//! and the median round trip of a call at 1 client. The other cells (flood, memory, idle
+//! sessions) use a hyper client and tokio.
 //!
 //! Every cell starts a fresh server. Within a repeat the servers of a cell run back to back
 //! (rotating which goes first), so each ratio compares runs seconds apart.
