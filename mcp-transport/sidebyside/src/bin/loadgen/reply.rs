@@ -17,8 +17,9 @@ struct Response<'a> {
 
 #[derive(Deserialize)]
 struct ToolResult<'a> {
+    /// Exactly one item (serde rejects more or fewer), and no allocation.
     #[serde(borrow)]
-    content: Vec<Content<'a>>,
+    content: [Content<'a>; 1],
     #[serde(rename = "isError", default)]
     is_error: bool,
 }
@@ -70,10 +71,8 @@ impl Expect {
             _ => {}
         }
         let result = r.result.unwrap_or_else(|| fail("no result"));
-        let text_ok = matches!(
-            result.content.as_slice(),
-            [Content { kind: "text", text: Some(t) }] if *t == self.text
-        );
+        let [Content { kind, text }] = result.content;
+        let text_ok = kind == "text" && text == Some(self.text.as_str());
         if result.is_error || !text_ok {
             fail("not the tool's text");
         }
@@ -111,6 +110,13 @@ mod tests {
     #[should_panic(expected = "not the tool's text")]
     fn another_text_fails() {
         Expect::done(1, true).check(OK, Some(7));
+    }
+
+    #[test]
+    #[should_panic(expected = "trailing characters")]
+    fn two_items_fail() {
+        let two = br#"{"jsonrpc":"2.0","id":7,"result":{"content":[{"type":"text","text":"done 0"},{"type":"text","text":"x"}]}}"#;
+        Expect::done(0, true).check(two, Some(7));
     }
 
     #[test]
