@@ -1,10 +1,11 @@
-//! The lean clients behind the call-rate cells: blocking sockets and pipes, one OS thread
-//! per client, each request encoded once (only its id digits change), each answer read by
-//! a minimal HTTP/1.1 reader or line splitter and checked with serde. At one client a call
-//! is a round trip in which the generator and the server take turns, so whatever the
+//! The lean clients behind the call-rate and latency cells: blocking sockets and pipes, one
+//! OS thread per client, each request encoded once (only its id digits change), each answer
+//! read by a minimal HTTP/1.1 reader or line splitter and checked with serde. At one client
+//! a call is a round trip in which the generator and the server take turns, so whatever the
 //! generator spends on a call lowers every server's rate alike and pulls their ratios toward
-//! 1; these clients spend a few microseconds, so the rates describe the servers. They sleep
-//! in `read` while the server works (no busy polling: the machine has 2 cores).
+//! 1; these clients spend little beyond the syscalls themselves (most of their CPU per call
+//! is the kernel's loopback path and the sleep and wake-up in `read`). They sleep in `read`
+//! while the server works (no busy polling: the machine has 2 cores).
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
