@@ -24,7 +24,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context as TaskContext, Poll, Waker};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -204,8 +204,10 @@ fn canonical(value: &Value, out: &mut String) {
     }
 }
 
-/// The digest that binds a state to its request.
-fn binding(method: &str, params: &JsonObject) -> String {
+/// The digest that binds a state to its request (`params` read as an object).
+fn binding_of(method: &str, params: Option<&Payload>) -> String {
+    let empty = JsonObject::new();
+    let params: &JsonObject = params.map_or(&empty, |p| p);
     let mut text = String::from(method);
     for field in ["name", "uri", "arguments"] {
         text.push('\0');
@@ -238,7 +240,12 @@ struct RoundState {
 /// One run of a request that may ask the client for input.
 pub(crate) struct InputRound {
     key: StateKey,
-    binding: String,
+    /// The digest that binds a state to this request: computed when a state arrives to be
+    /// verified, otherwise only when the run stops to ask (most runs never ask, and never
+    /// pay for the canonical text of their arguments).
+    binding: OnceLock<String>,
+    /// What the binding is computed from, until it is: the method and the params.
+    request: Option<(&'static str, Payload)>,
     /// The answers available to this run.
     answers: BTreeMap<String, Value>,
     /// How many progress reports earlier runs already sent.
@@ -257,21 +264,29 @@ impl std::fmt::Debug for InputRound {
 }
 
 impl InputRound {
-    /// Reads `inputResponses` and `requestState` from a request's params.
+    /// Reads `inputResponses` and `requestState` from a request's params (from the text,
+    /// skipping the other members, when the params are held as text).
     pub(crate) fn start(
         key: &StateKey,
-        method: &str,
-        params: Option<&JsonObject>,
+        method: &'static str,
+        params: Option<&Payload>,
     ) -> Result<InputRound, RpcError> {
-        let empty = JsonObject::new();
-        let params = params.unwrap_or(&empty);
-        let binding = binding(method, params);
+        // One pass over the params' text for both members.
+        let [state, responses] = match params {
+            Some(p) => p
+                .members(["requestState", "inputResponses"])
+                .map_err(RpcError::invalid_params)?,
+            None => [None, None],
+        };
         let mut answers = BTreeMap::new();
         let mut sent_before = 0;
-        match params.get("requestState") {
+        let binding = OnceLock::new();
+        match state {
             None => {}
             Some(Value::String(state)) => {
-                let payload = key.verify(state, &binding)?;
+                let bound = binding_of(method, params);
+                let payload = key.verify(&state, &bound)?;
+                let _ = binding.set(bound);
                 answers = payload.a;
                 sent_before = payload.p;
             }
@@ -281,7 +296,7 @@ impl InputRound {
                 ));
             }
         }
-        match params.get("inputResponses") {
+        match responses {
             None => {}
             Some(Value::Object(responses)) => {
                 for (k, v) in responses {
@@ -290,7 +305,7 @@ impl InputRound {
                             "inputResponses.{k} must be an object (the result of the request asked under that key), got {v}"
                         )));
                     }
-                    answers.insert(k.clone(), v.clone());
+                    answers.insert(k, v);
                 }
             }
             Some(other) => {
@@ -299,13 +314,29 @@ impl InputRound {
                 )));
             }
         }
+        let request = match binding.get() {
+            Some(_) => None,
+            None => Some((method, params.cloned().unwrap_or_default())),
+        };
         Ok(InputRound {
             key: key.clone(),
             binding,
+            request,
             answers,
             sent_before,
             reported: AtomicU64::new(0),
             state: Mutex::new(RoundState::default()),
+        })
+    }
+
+    /// The digest that binds a state to this request.
+    fn binding(&self) -> &str {
+        self.binding.get_or_init(|| {
+            let (method, params) = self
+                .request
+                .as_ref()
+                .map_or(("", None), |(m, p)| (*m, Some(p)));
+            binding_of(method, params)
         })
     }
 
@@ -374,7 +405,7 @@ impl InputRound {
         let mut state = self.lock();
         let payload = StatePayload {
             v: STATE_VERSION,
-            b: self.binding.clone(),
+            b: self.binding().to_owned(),
             e: now_secs().saturating_add(self.key.ttl.as_secs()),
             a: std::mem::take(&mut state.used),
             p: self.reported.load(Ordering::Relaxed),
@@ -450,11 +481,16 @@ mod tests {
 
     use super::*;
 
-    fn params(v: Value) -> JsonObject {
+    fn params(v: Value) -> Payload {
         match v {
-            Value::Object(o) => o,
+            Value::Object(o) => Payload::from(o),
             _ => unreachable!(),
         }
+    }
+
+    /// The params as a request carries them: JSON text, read member by member.
+    fn text(v: Value) -> Payload {
+        serde_json::from_str(&v.to_string()).unwrap()
     }
 
     #[test]
@@ -497,12 +533,37 @@ mod tests {
         assert!(e.message.contains("another request"), "{e}");
     }
 
+    /// Params held as text (as a request carries them) bind as their object does, though a
+    /// run that never asks computes no binding.
+    #[test]
+    fn params_held_as_text_bind_as_their_object() {
+        let key = StateKey::new(b"k", DEFAULT_STATE_TTL);
+        let call = json!({"name": "t", "arguments": {"b": 1, "a": [1, {"y": 2}]}});
+        let round = InputRound::start(&key, "tools/call", Some(&text(call.clone()))).unwrap();
+        assert!(round.binding.get().is_none());
+        round.ask(
+            "q".into(),
+            InputRequest {
+                method: "roots/list".into(),
+                params: JsonObject::new(),
+            },
+        );
+        let state = round.input_required().unwrap()["requestState"].clone();
+        let mut retry = call;
+        retry["requestState"] = state;
+        retry["inputResponses"] = json!({"q": {"roots": []}});
+        let again = InputRound::start(&key, "tools/call", Some(&params(retry.clone()))).unwrap();
+        assert!(again.answer("q").is_some());
+        let again = InputRound::start(&key, "tools/call", Some(&text(retry))).unwrap();
+        assert!(again.answer("q").is_some());
+    }
+
     #[test]
     fn an_expired_state_is_refused() {
         let key = StateKey::new(b"k", Duration::ZERO);
         let payload = StatePayload {
             v: STATE_VERSION,
-            b: binding("tools/call", &JsonObject::new()),
+            b: binding_of("tools/call", None),
             e: now_secs() - 1,
             a: BTreeMap::new(),
             p: 0,

@@ -105,6 +105,29 @@ impl Payload {
         }
     }
 
+    /// Reads the members `names` as `Value`s in one pass (absent ones are `None`): from the
+    /// text, skipping the other members without building them, when the payload is held as
+    /// text.
+    pub(crate) fn members<const N: usize>(
+        &self,
+        names: [&str; N],
+    ) -> Result<[Option<serde_json::Value>; N], serde_json::Error> {
+        match &self.repr {
+            Repr::Encoded { text, .. } => Payload::members_of(text.get(), names),
+            Repr::Object(o) => Ok(names.map(|name| o.get(name).cloned())),
+        }
+    }
+
+    /// Reads the members `names` of the JSON object `text` in one pass, as
+    /// [`members`](Self::members) does.
+    pub(crate) fn members_of<const N: usize>(
+        text: &str,
+        names: [&str; N],
+    ) -> Result<[Option<serde_json::Value>; N], serde_json::Error> {
+        let mut d = serde_json::Deserializer::from_str(text);
+        (&mut d).deserialize_map(Members(names))
+    }
+
     /// A payload of JSON text known to hold an object (a raw value whose text starts with
     /// `{`).
     fn from_text(text: Box<RawValue>) -> Self {
@@ -255,6 +278,55 @@ impl<'de, T: DeserializeOwned> Visitor<'de> for Member<'_, T> {
             }
         }
         Ok(found)
+    }
+}
+
+/// Reads the members named in `.0` of an object as `Value`s, skipping the others; a
+/// repeated member keeps its last value.
+pub(crate) struct Members<'a, const N: usize>(pub(crate) [&'a str; N]);
+
+impl<'de, const N: usize> Visitor<'de> for Members<'_, N> {
+    type Value = [Option<serde_json::Value>; N];
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut found = [const { None }; N];
+        // A repeated member keeps its last value, as the object would.
+        while let Some(at) = map.next_key_seed(KeyAt(&self.0))? {
+            match at {
+                Some(i) => found[i] = Some(map.next_value()?),
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// Where a member's name is among `.0`, read without allocating.
+struct KeyAt<'a, 'b>(&'b [&'a str]);
+
+impl<'de> DeserializeSeed<'de> for KeyAt<'_, '_> {
+    type Value = Option<usize>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<usize>, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeyAt<'_, '_> {
+    type Value = Option<usize>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a member name")
+    }
+
+    fn visit_str<E: de::Error>(self, name: &str) -> Result<Option<usize>, E> {
+        Ok(self.0.iter().position(|n| *n == name))
     }
 }
 

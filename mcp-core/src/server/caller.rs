@@ -7,10 +7,12 @@
 
 use std::sync::Arc;
 
+use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
 use super::SessionState;
 use crate::error::RpcError;
+use crate::jsonrpc::Members;
 use crate::jsonrpc::{Payload, Request};
 use crate::protocol::{
     CLIENT_CAPABILITIES_KEY, CLIENT_INFO_KEY, ClientCapabilities, Implementation, LOG_LEVEL_KEY,
@@ -43,18 +45,17 @@ impl RequestMeta {
     /// malformed protocol version or client capabilities, or a malformed client info or log
     /// level is `-32602` (the revision's rule for a malformed request).
     pub fn read(params: Option<&Payload>) -> Result<RequestMeta, RpcError> {
-        // Only `_meta` is read, from the params' text when they are held as text.
+        // Only `_meta` is read, and in it only the members below, from the params' text
+        // when they are held as text.
         let meta = params
-            .map(|p| p.member::<Value>("_meta"))
+            .map(|p| p.member::<MetaFields>("_meta"))
             .transpose()
-            .map_err(RpcError::invalid_params)?
+            .map_err(|_| RpcError::invalid_params("`_meta` must be an object"))?
             .flatten()
             .ok_or_else(|| RpcError::invalid_params("the request has no `_meta`: a 2026-07-28 request carries `_meta` with `io.modelcontextprotocol/protocolVersion` and `io.modelcontextprotocol/clientCapabilities`"))?;
-        let Value::Object(meta) = meta else {
-            return Err(RpcError::invalid_params("`_meta` must be an object"));
-        };
-        let version = match meta.get(PROTOCOL_VERSION_KEY) {
-            Some(Value::String(v)) => v.clone(),
+        let [version, capabilities, client_info, log_level] = meta.0;
+        let version = match version {
+            Some(Value::String(v)) => v,
             Some(_) => {
                 return Err(RpcError::invalid_params(format!(
                     "`_meta.{PROTOCOL_VERSION_KEY}` must be a string"
@@ -66,8 +67,8 @@ impl RequestMeta {
                 )));
             }
         };
-        let capabilities = match meta.get(CLIENT_CAPABILITIES_KEY) {
-            Some(v @ Value::Object(_)) => serde_json::from_value(v.clone()).map_err(|e| {
+        let capabilities = match capabilities {
+            Some(v @ Value::Object(_)) => serde_json::from_value(v).map_err(|e| {
                 RpcError::invalid_params(format!("`_meta.{CLIENT_CAPABILITIES_KEY}`: {e}"))
             })?,
             Some(_) => {
@@ -81,16 +82,14 @@ impl RequestMeta {
                 )));
             }
         };
-        let client_info = meta
-            .get(CLIENT_INFO_KEY)
+        let client_info = client_info
             .map(|v| {
-                serde_json::from_value(v.clone()).map_err(|e| {
+                serde_json::from_value(v).map_err(|e| {
                     RpcError::invalid_params(format!("`_meta.{CLIENT_INFO_KEY}`: {e}"))
                 })
             })
             .transpose()?;
-        let log_level = meta
-            .get(LOG_LEVEL_KEY)
+        let log_level = log_level
             .map(|v| {
                 serde_json::from_value(v.clone()).map_err(|_| {
                     RpcError::invalid_params(format!(
@@ -128,6 +127,32 @@ impl RequestMeta {
     }
 }
 
+/// The members of `_meta` a stateless request's caller is read from: read in one pass over
+/// `_meta`, the others skipped without being built.
+struct MetaFields([Option<Value>; 4]);
+
+impl<'de> Deserialize<'de> for MetaFields {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let names = [
+            PROTOCOL_VERSION_KEY,
+            CLIENT_CAPABILITIES_KEY,
+            CLIENT_INFO_KEY,
+            LOG_LEVEL_KEY,
+        ];
+        d.deserialize_map(Members(names)).map(MetaFields)
+    }
+}
+
+/// Whether `_meta` names a protocol version (whatever its value), read without building it.
+struct NamesVersion(bool);
+
+impl<'de> Deserialize<'de> for NamesVersion {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let [version] = d.deserialize_map(Members([PROTOCOL_VERSION_KEY]))?;
+        Ok(NamesVersion(version.is_some()))
+    }
+}
+
 /// Whether `request` belongs to the stateless era: its `_meta` names a protocol version, or
 /// its method exists only there (`server/discover`, `subscriptions/listen`).
 pub fn is_stateless(request: &Request) -> bool {
@@ -137,10 +162,8 @@ pub fn is_stateless(request: &Request) -> bool {
     ) || request
         .params
         .as_ref()
-        .and_then(|p| p.member::<Value>("_meta").ok().flatten())
-        .as_ref()
-        .and_then(Value::as_object)
-        .is_some_and(|m| m.contains_key(PROTOCOL_VERSION_KEY))
+        .and_then(|p| p.member::<NamesVersion>("_meta").ok().flatten())
+        .is_some_and(|names| names.0)
 }
 
 #[derive(Debug, Clone)]

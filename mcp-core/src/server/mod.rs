@@ -4,6 +4,7 @@
 mod caller;
 mod catalog;
 mod eras;
+mod finish;
 mod headers;
 mod session;
 mod state;
@@ -80,6 +81,8 @@ impl WeakServer {
 
 pub(crate) struct ServerInner {
     pub(crate) info: Implementation,
+    /// `info` as JSON text, written into every stateless result.
+    pub(crate) info_json: Box<str>,
     /// Tools, prompts, resources and instructions: the server's own and its plugins'.
     pub(crate) registry: Registry,
     pub(crate) subscriptions: bool,
@@ -671,6 +674,9 @@ impl ServerBuilder {
         let task_tools = !registry.snapshot().task_support.is_empty();
         Ok(Server {
             inner: Arc::new(ServerInner {
+                info_json: serde_json::to_string(&self.info)
+                    .unwrap_or_else(|_| "null".into())
+                    .into(),
                 info: self.info,
                 registry,
                 subscriptions: self.subscriptions,

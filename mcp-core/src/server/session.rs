@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::caller::{Caller, Era, RequestMeta, is_stateless};
 use super::catalog::{self, Answer, paginate, to_payload};
+use super::finish::{Cacheable, stateless_result};
 use super::{Server, SessionState, subscriptions};
 use crate::context::Context;
 use crate::error::{ErrorCode, RpcError};
@@ -22,9 +23,8 @@ use crate::jsonrpc::{
 };
 use crate::middleware::McpCall;
 use crate::protocol::{
-    CacheHint, CallToolParams, CancelledParams, DiscoverResult, InitializeParams, InitializeResult,
-    ListToolsResult, PaginatedParams, ProtocolVersion, RESULT_COMPLETE, ResourceUriParams,
-    SERVER_INFO_KEY, SetLevelParams, methods,
+    CallToolParams, CancelledParams, DiscoverResult, InitializeParams, InitializeResult,
+    ListToolsResult, PaginatedParams, ProtocolVersion, ResourceUriParams, SetLevelParams, methods,
 };
 use crate::task::{self, TASKS_EXTENSION};
 use crate::transport::{Outbound, Outbox};
@@ -162,27 +162,6 @@ const STATELESS_METHODS: [&str; 14] = [
     methods::CANCELLED,
 ];
 
-/// How a stateless result is finished: which caching hint it carries, if any.
-#[derive(Debug, Clone, Copy)]
-enum Cacheable {
-    No,
-    List,
-    Resource,
-}
-
-impl Cacheable {
-    fn of(method: &str) -> Self {
-        match method {
-            methods::SERVER_DISCOVER
-            | methods::TOOLS_LIST
-            | methods::PROMPTS_LIST
-            | methods::RESOURCES_TEMPLATES_LIST => Cacheable::List,
-            methods::RESOURCES_LIST | methods::RESOURCES_READ => Cacheable::Resource,
-            _ => Cacheable::No,
-        }
-    }
-}
-
 /// Turns an answer into the message that carries it, as the caller's era wants it.
 #[derive(Clone)]
 enum Finish {
@@ -223,38 +202,6 @@ impl Finish {
             }
         }
     }
-}
-
-/// A stateless result: `resultType`, `_meta.serverInfo`, and caching hints where the revision
-/// asks for them (complete results of list and read methods only).
-fn stateless_result(server: &Server, cacheable: Cacheable, mut payload: Payload) -> Payload {
-    let result: &mut JsonObject = &mut payload;
-    let complete = match result.get("resultType") {
-        None => {
-            result.insert("resultType".into(), RESULT_COMPLETE.into());
-            true
-        }
-        Some(t) => t == RESULT_COMPLETE,
-    };
-    let meta = result
-        .entry("_meta")
-        .or_insert_with(|| Value::Object(JsonObject::new()));
-    if let Value::Object(meta) = meta {
-        meta.entry(SERVER_INFO_KEY)
-            .or_insert_with(|| serde_json::to_value(&server.inner.info).unwrap_or(Value::Null));
-    }
-    let hint: Option<CacheHint> = match cacheable {
-        Cacheable::List => Some(server.inner.list_cache),
-        Cacheable::Resource => Some(server.inner.resource_cache),
-        Cacheable::No => None,
-    };
-    if let (true, Some(hint)) = (complete, hint) {
-        result.entry("ttlMs").or_insert(hint.ttl_ms.into());
-        result
-            .entry("cacheScope")
-            .or_insert_with(|| serde_json::to_value(hint.scope).unwrap_or(Value::Null));
-    }
-    payload
 }
 
 impl ServerSession {
@@ -533,7 +480,6 @@ impl ServerSession {
                 Payload::new()
             }),
             methods::TOOLS_CALL => {
-                let owner = self.task_owner(&caller);
                 return self.spawn_with(
                     method,
                     request.id,
@@ -570,6 +516,8 @@ impl ServerSession {
                             support,
                         )?;
                         if let Some(ttl) = mode {
+                            // Named only for a call that runs as a task.
+                            let owner = self.task_owner(ctx.caller());
                             let tool = tool.clone();
                             return task::call_as_task(server, &ctx, ttl, owner, move |ctx| {
                                 tool.call(ctx, arguments)
@@ -802,18 +750,19 @@ impl ServerSession {
                 _ => None,
             });
         // The revision lets these three ask for input; nothing else may.
-        let may_ask = caller.era() == Era::Stateless
-            && matches!(
-                method,
-                methods::TOOLS_CALL | methods::PROMPTS_GET | methods::RESOURCES_READ
-            );
-        let input = if may_ask {
-            match InputRound::start(&server.state_key, method, params.as_deref()) {
+        let may_ask = match method {
+            _ if caller.era() != Era::Stateless => None,
+            methods::TOOLS_CALL => Some(methods::TOOLS_CALL),
+            methods::PROMPTS_GET => Some(methods::PROMPTS_GET),
+            methods::RESOURCES_READ => Some(methods::RESOURCES_READ),
+            _ => None,
+        };
+        let input = match may_ask {
+            Some(method) => match InputRound::start(&server.state_key, method, params.as_ref()) {
                 Ok(round) => Some(Arc::new(round)),
                 Err(e) => return Routed::Answer(Err(e)),
-            }
-        } else {
-            None
+            },
+            None => None,
         };
         let cancel = CancellationToken::new();
         let ctx = Context::new(

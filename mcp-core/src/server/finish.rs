@@ -1,0 +1,184 @@
+//! How a stateless (2026-07-28) result is finished: `resultType`, the server's identity in
+//! `_meta`, and the caching hints of list and read methods.
+//!
+//! A result held as JSON text (a tool's result, encoded once) that sets none of these members
+//! itself gets them written in front of its own members, into one new text: it is not parsed
+//! into an object and encoded again. Anything else goes through the object.
+
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+use super::Server;
+use crate::jsonrpc::{JsonObject, Payload};
+use crate::protocol::{CacheHint, RESULT_COMPLETE, SERVER_INFO_KEY, methods};
+
+/// Which caching hint a stateless result carries, if any.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Cacheable {
+    No,
+    List,
+    Resource,
+}
+
+impl Cacheable {
+    pub(super) fn of(method: &str) -> Self {
+        match method {
+            methods::SERVER_DISCOVER
+            | methods::TOOLS_LIST
+            | methods::PROMPTS_LIST
+            | methods::RESOURCES_TEMPLATES_LIST => Cacheable::List,
+            methods::RESOURCES_LIST | methods::RESOURCES_READ => Cacheable::Resource,
+            _ => Cacheable::No,
+        }
+    }
+
+    fn hint(self, server: &Server) -> Option<CacheHint> {
+        match self {
+            Cacheable::List => Some(server.inner.list_cache),
+            Cacheable::Resource => Some(server.inner.resource_cache),
+            Cacheable::No => None,
+        }
+    }
+}
+
+/// The members a stateless result gets; a result that sets one itself keeps its own.
+const FINISHING: [&str; 4] = ["resultType", "_meta", "ttlMs", "cacheScope"];
+
+/// A stateless result: `resultType`, `_meta.serverInfo`, and caching hints where the revision
+/// asks for them (complete results of list and read methods only).
+pub(super) fn stateless_result(server: &Server, cacheable: Cacheable, payload: Payload) -> Payload {
+    let hint = cacheable.hint(server);
+    match payload
+        .encoded()
+        .and_then(|text| spliced(server, hint, text))
+    {
+        Some(finished) => finished,
+        None => through_object(server, hint, payload),
+    }
+}
+
+/// The finished text of a result held as `text`, when it sets none of [`FINISHING`]: the
+/// new members first, then the result's own, in one allocation of the exact size.
+fn spliced(server: &Server, hint: Option<CacheHint>, text: &str) -> Option<Payload> {
+    let found = Payload::members_of(text, FINISHING).ok()?;
+    if found.iter().any(Option::is_some) {
+        return None;
+    }
+    // The result's own members, without the opening brace: `}` alone when it has none.
+    let own = text.strip_prefix('{')?.trim_start();
+    let info = &*server.inner.info_json;
+    let hints = match hint {
+        Some(hint) => {
+            let scope = serde_json::to_string(&hint.scope).ok()?;
+            format!(r#","ttlMs":{},"cacheScope":{scope}"#, hint.ttl_ms)
+        }
+        None => String::new(),
+    };
+    let head = [
+        r#"{"resultType":""#,
+        RESULT_COMPLETE,
+        r#"","_meta":{""#,
+        // A constant with nothing to escape.
+        SERVER_INFO_KEY,
+        r#"":"#,
+        info,
+        "}",
+        &hints,
+    ];
+    let comma = if own.starts_with('}') { "" } else { "," };
+    let len = head.iter().map(|s| s.len()).sum::<usize>() + comma.len() + own.len();
+    let mut out = String::with_capacity(len);
+    for piece in head.into_iter().chain([comma, own]) {
+        out.push_str(piece);
+    }
+    let raw = RawValue::from_string(out).ok()?;
+    Payload::from_raw(raw).ok()
+}
+
+/// The finished result, through its object.
+fn through_object(server: &Server, hint: Option<CacheHint>, mut payload: Payload) -> Payload {
+    let result: &mut JsonObject = &mut payload;
+    let complete = match result.get("resultType") {
+        None => {
+            result.insert("resultType".into(), RESULT_COMPLETE.into());
+            true
+        }
+        Some(t) => t == RESULT_COMPLETE,
+    };
+    let meta = result
+        .entry("_meta")
+        .or_insert_with(|| Value::Object(JsonObject::new()));
+    if let Value::Object(meta) = meta {
+        meta.entry(SERVER_INFO_KEY)
+            .or_insert_with(|| serde_json::to_value(&server.inner.info).unwrap_or(Value::Null));
+    }
+    if let (true, Some(hint)) = (complete, hint) {
+        result.entry("ttlMs").or_insert(hint.ttl_ms.into());
+        result
+            .entry("cacheScope")
+            .or_insert_with(|| serde_json::to_value(hint.scope).unwrap_or(Value::Null));
+    }
+    payload
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn server() -> Server {
+        Server::builder("finish \"test\"", "1").build().unwrap()
+    }
+
+    fn text(v: Value) -> Payload {
+        serde_json::from_str(&v.to_string()).unwrap()
+    }
+
+    fn object(v: Value) -> Payload {
+        match v {
+            Value::Object(o) => Payload::from(o),
+            _ => unreachable!(),
+        }
+    }
+
+    /// A result held as text is finished in its text, to the object the object path gives.
+    #[test]
+    fn a_result_held_as_text_is_spliced_to_what_the_object_path_gives() {
+        let server = server();
+        for (result, cacheable) in [
+            (
+                json!({"content": [{"type": "text", "text": "done"}]}),
+                Cacheable::No,
+            ),
+            (json!({}), Cacheable::No),
+            (json!({"tools": [], "nextCursor": "x"}), Cacheable::List),
+            (json!({"contents": []}), Cacheable::Resource),
+        ] {
+            let spliced = stateless_result(&server, cacheable, text(result.clone()));
+            let finished = spliced.encoded().expect("spliced into new text");
+            let through = stateless_result(&server, cacheable, object(result));
+            assert_eq!(
+                serde_json::from_str::<Value>(finished).unwrap(),
+                Value::Object(through.into_object())
+            );
+        }
+    }
+
+    /// A result that sets a finishing member itself keeps it (through the object).
+    #[test]
+    fn a_result_that_sets_its_own_members_keeps_them() {
+        let server = server();
+        let own = json!({"resultType": "input_required", "_meta": {"k": 1}, "ttlMs": 5});
+        let finished = stateless_result(&server, Cacheable::List, text(own));
+        assert_eq!(finished["resultType"], "input_required");
+        assert_eq!(finished["_meta"]["k"], 1);
+        assert_eq!(
+            finished["_meta"][SERVER_INFO_KEY]["name"],
+            "finish \"test\""
+        );
+        assert_eq!(finished["ttlMs"], 5);
+        // Not complete: no hints added.
+        assert!(finished.get("cacheScope").is_none());
+    }
+}
