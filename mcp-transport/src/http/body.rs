@@ -11,6 +11,7 @@ use hyper::body::{Body, Frame, SizeHint};
 use tokio::time::Instant;
 
 use super::reject::Rejection;
+use super::session::{BusyGuard, CountGuard};
 use super::sse::SseBody;
 use super::watched::Responding;
 
@@ -28,6 +29,12 @@ enum Kind {
     Empty,
     Full(Option<Bytes>),
     Sse(Box<SseBody>),
+    /// An event stream answered at once: its events in one buffer, and what the stream's
+    /// body holds while it lasts (no keep-alive, no queue: nothing else can come).
+    Answered {
+        events: Option<Bytes>,
+        _guard: (CountGuard, BusyGuard),
+    },
 }
 
 impl std::fmt::Debug for McpBody {
@@ -35,7 +42,7 @@ impl std::fmt::Debug for McpBody {
         let kind = match &self.kind {
             Kind::Empty => "empty",
             Kind::Full(_) => "full",
-            Kind::Sse(_) => "sse",
+            Kind::Sse(_) | Kind::Answered { .. } => "sse",
         };
         f.debug_struct("McpBody").field("kind", &kind).finish()
     }
@@ -68,6 +75,18 @@ impl McpBody {
         }
     }
 
+    /// An event stream whose events are all in `events`, held with `guard` until it ends.
+    pub(crate) fn answered(events: Bytes, guard: (CountGuard, BusyGuard)) -> Self {
+        McpBody {
+            kind: Kind::Answered {
+                events: Some(events),
+                _guard: guard,
+            },
+            meter: None,
+            _responding: None,
+        }
+    }
+
     /// This body, its bytes counted into `metrics`.
     pub(crate) fn metered(mut self, metrics: crate::metrics::Metrics) -> Self {
         self.meter = Some(metrics);
@@ -82,7 +101,7 @@ impl McpBody {
 
     /// Whether this body is an event stream.
     pub fn is_stream(&self) -> bool {
-        matches!(self.kind, Kind::Sse(_))
+        matches!(self.kind, Kind::Sse(_) | Kind::Answered { .. })
     }
 }
 
@@ -97,7 +116,9 @@ impl Body for McpBody {
         let this = &mut *self;
         let frame = match &mut this.kind {
             Kind::Empty => Poll::Ready(None),
-            Kind::Full(bytes) => Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b)))),
+            Kind::Full(bytes) | Kind::Answered { events: bytes, .. } => {
+                Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b))))
+            }
             Kind::Sse(body) => Pin::new(body.as_mut()).poll_frame(cx),
         };
         if let (Some(meter), Poll::Ready(Some(Ok(frame)))) = (&this.meter, &frame)
@@ -111,7 +132,7 @@ impl Body for McpBody {
     fn is_end_stream(&self) -> bool {
         match &self.kind {
             Kind::Empty => true,
-            Kind::Full(bytes) => bytes.is_none(),
+            Kind::Full(bytes) | Kind::Answered { events: bytes, .. } => bytes.is_none(),
             Kind::Sse(body) => body.is_end_stream(),
         }
     }
@@ -120,7 +141,8 @@ impl Body for McpBody {
         match &self.kind {
             Kind::Empty => SizeHint::with_exact(0),
             Kind::Full(bytes) => SizeHint::with_exact(bytes.as_ref().map_or(0, |b| b.len() as u64)),
-            Kind::Sse(body) => body.size_hint(),
+            // Chunked, as every event stream is.
+            Kind::Sse(_) | Kind::Answered { .. } => SizeHint::default(),
         }
     }
 }

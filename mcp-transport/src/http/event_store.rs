@@ -140,7 +140,51 @@ pub const DEFAULT_MAX_FINISHED: usize = 1024;
 const MAX_SHARDS: usize = 16;
 const MIN_SHARD_BYTES: usize = 1024 * 1024;
 
-type Log = VecDeque<StoredEvent>;
+/// A stream's events, oldest first. Most streams (a POST answered at once) hold one event:
+/// it is kept inline, with no queue allocated for it.
+enum Log {
+    One(StoredEvent),
+    Many(VecDeque<StoredEvent>),
+}
+
+impl Log {
+    fn push_back(&mut self, event: StoredEvent) {
+        match self {
+            Log::Many(events) => events.push_back(event),
+            Log::One(_) => {
+                let Log::One(first) = std::mem::replace(self, Log::Many(VecDeque::new())) else {
+                    unreachable!("matched above")
+                };
+                *self = Log::Many(VecDeque::from([first, event]));
+            }
+        }
+    }
+
+    fn pop_front(&mut self) -> Option<StoredEvent> {
+        match self {
+            Log::Many(events) => events.pop_front(),
+            Log::One(_) => match std::mem::replace(self, Log::Many(VecDeque::new())) {
+                Log::One(only) => Some(only),
+                Log::Many(_) => unreachable!("matched above"),
+            },
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Log::One(_) => 1,
+            Log::Many(events) => events.len(),
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &StoredEvent> {
+        let (front, back): (&[StoredEvent], &[StoredEvent]) = match self {
+            Log::One(only) => (std::slice::from_ref(only), &[]),
+            Log::Many(events) => events.as_slices(),
+        };
+        front.iter().chain(back)
+    }
+}
 
 /// One shard: the streams of the sessions that hash to it.
 #[derive(Default)]
@@ -312,16 +356,20 @@ impl MemoryEventStore {
         shard.bytes += bytes.len();
         shard.overhead += EVENT_OVERHEAD;
         let streams = shard.sessions.entry(key.session.clone()).or_default();
+        let event = StoredEvent { seq, bytes };
         let log = match streams.entry(key.stream) {
-            Entry::Occupied(log) => log.into_mut(),
+            Entry::Occupied(log) => {
+                let log = log.into_mut();
+                log.push_back(event);
+                log
+            }
             Entry::Vacant(slot) => {
                 shard.order.push_back(key.clone());
                 shard.overhead += STREAM_OVERHEAD;
                 shard.streams += 1;
-                slot.insert(VecDeque::with_capacity(1))
+                slot.insert(Log::One(event))
             }
         };
-        log.push_back(StoredEvent { seq, bytes });
         if log.len() > self.max_events_per_stream
             && let Some(old) = log.pop_front()
         {
@@ -343,7 +391,7 @@ impl MemoryEventStore {
                     // Only the stream being written is left: drop its oldest events, but
                     // keep the newest one.
                     let log = shard.log_mut(key).filter(|l| l.len() > 1);
-                    match log.and_then(VecDeque::pop_front) {
+                    match log.and_then(Log::pop_front) {
                         Some(old) => shard.removed_event(&old),
                         None => break,
                     }

@@ -3,6 +3,8 @@
 //! value is `-32020` (HeaderMismatch) with 400, so that a proxy routing on the headers and the
 //! server acting on the body can never disagree.
 
+use std::borrow::Cow;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use http::{HeaderMap, HeaderName, HeaderValue};
@@ -25,12 +27,14 @@ pub(crate) struct Mirrored {
 }
 
 impl Mirrored {
-    pub(crate) fn of(headers: &HeaderMap) -> Self {
+    /// Takes the `Mcp-*` headers out of `headers`, which is left empty (its room kept):
+    /// moved, not copied. Only a name's first value is kept, the one a check reads.
+    pub(crate) fn take(headers: &mut HeaderMap) -> Self {
         Mirrored {
             headers: headers
-                .iter()
+                .drain()
+                .filter_map(|(n, v)| n.map(|n| (n, v)))
                 .filter(|(n, _)| n.as_str().starts_with("mcp-"))
-                .map(|(n, v)| (n.clone(), v.clone()))
                 .collect(),
         }
     }
@@ -43,9 +47,12 @@ impl Mirrored {
     }
 
     /// The `MCP-Protocol-Version` header, as sent.
-    pub(crate) fn protocol_version(&self) -> Option<String> {
+    pub(crate) fn protocol_version(&self) -> Option<Cow<'_, str>> {
         self.get(PROTOCOL_VERSION)
-            .map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_owned())
+            .map(|v| match String::from_utf8_lossy(v.as_bytes()) {
+                Cow::Borrowed(text) => Cow::Borrowed(text.trim()),
+                Cow::Owned(text) => Cow::Owned(text.trim().to_owned()),
+            })
     }
 
     /// Checks the protocol version header against the one `_meta` declares.
@@ -74,39 +81,44 @@ impl Mirrored {
             )));
         }
         let params = request.params.as_ref();
-        let named = match request.method.as_str() {
-            methods::TOOLS_CALL | methods::PROMPTS_GET => params.and_then(|p| p.get("name")),
-            methods::RESOURCES_READ => params.and_then(|p| p.get("uri")),
+        let field = match request.method.as_str() {
+            methods::TOOLS_CALL | methods::PROMPTS_GET => Some("name"),
+            methods::RESOURCES_READ => Some("uri"),
             // The tasks extension routes a task's requests by its id.
-            methods::TASKS_GET | methods::TASKS_UPDATE | methods::TASKS_CANCEL => {
-                params.and_then(|p| p.get("taskId"))
-            }
+            methods::TASKS_GET | methods::TASKS_UPDATE | methods::TASKS_CANCEL => Some("taskId"),
             _ => None,
         };
-        if let Some(Value::String(body)) = named {
+        // Read from the params' text, skipping the rest: the params are not parsed whole.
+        let member = |name: &str| params.and_then(|p| p.member::<Value>(name).ok().flatten());
+        let named = field.and_then(member);
+        if let Some(Value::String(body)) = &named {
             let header = self
                 .get(MCP_NAME)
                 .ok_or_else(|| RpcError::header_mismatch("the Mcp-Name header is missing"))
                 .and_then(|v| decoded(v, "Mcp-Name"))?;
-            if &header != body {
+            if header != *body {
                 return Err(RpcError::header_mismatch(format!(
                     "Mcp-Name header {header:?} does not match the body's value {body:?}"
                 )));
             }
         }
         if request.method == methods::TOOLS_CALL
-            && let Some(Value::String(tool)) = params.and_then(|p| p.get("name"))
+            && let Some(Value::String(tool)) = &named
         {
-            let empty = serde_json::Map::new();
-            let arguments = params
-                .and_then(|p| p.get("arguments"))
-                .and_then(Value::as_object)
-                .unwrap_or(&empty);
-            for param in server.header_params(tool) {
+            let header_params = server.header_params(tool);
+            // Read only for a tool that has header parameters.
+            let arguments = match header_params.is_empty() {
+                true => serde_json::Map::new(),
+                false => match member("arguments") {
+                    Some(Value::Object(arguments)) => arguments,
+                    _ => serde_json::Map::new(),
+                },
+            };
+            for param in header_params {
                 let name = format!("{PARAM_PREFIX}{}", param.name.to_ascii_lowercase());
                 let header = self.get(&name);
                 let label = format!("Mcp-Param-{}", param.name);
-                match (param.value_in(arguments), header) {
+                match (param.value_in(&arguments), header) {
                     (None, None) => {}
                     (None, Some(_)) => {
                         return Err(RpcError::header_mismatch(format!(
@@ -135,7 +147,7 @@ impl Mirrored {
 
 /// A header's text: visible ASCII, spaces and tabs only, with the optional whitespace around it
 /// removed (RFC 9110, section 5.5).
-fn text(value: &HeaderValue, label: &str) -> Result<String, RpcError> {
+fn text<'a>(value: &'a HeaderValue, label: &str) -> Result<&'a str, RpcError> {
     let bytes = value.as_bytes();
     if !bytes
         .iter()
@@ -145,24 +157,26 @@ fn text(value: &HeaderValue, label: &str) -> Result<String, RpcError> {
             "{label} holds characters a header value may not carry: encode it as =?base64?...?="
         )));
     }
-    let text = String::from_utf8_lossy(bytes);
-    Ok(text.trim_matches([' ', '\t']).to_owned())
+    // Visible ASCII, spaces and tabs: UTF-8 as it is.
+    let text = std::str::from_utf8(bytes).unwrap_or_default();
+    Ok(text.trim_matches([' ', '\t']))
 }
 
 /// A header's value, Base64-decoded when it carries the `=?base64?...?=` sentinel (strict:
 /// the standard alphabet with its padding).
-fn decoded(value: &HeaderValue, label: &str) -> Result<String, RpcError> {
+fn decoded<'a>(value: &'a HeaderValue, label: &str) -> Result<Cow<'a, str>, RpcError> {
     let text = text(value, label)?;
     let Some(inner) = text
         .strip_prefix("=?base64?")
         .and_then(|rest| rest.strip_suffix("?="))
     else {
-        return Ok(text);
+        return Ok(Cow::Borrowed(text));
     };
     let bytes = STANDARD
         .decode(inner)
         .map_err(|e| RpcError::header_mismatch(format!("{label} holds invalid Base64 ({e})")))?;
     String::from_utf8(bytes)
+        .map(Cow::Owned)
         .map_err(|_| RpcError::header_mismatch(format!("{label} decodes to invalid UTF-8")))
 }
 

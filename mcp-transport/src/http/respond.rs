@@ -5,6 +5,7 @@ use http::{Response, StatusCode};
 use mcp_core::jsonrpc::Message;
 
 use super::body::McpBody;
+use super::session::{BusyGuard, CountGuard};
 use super::sse::SseBody;
 
 /// The `Mcp-Session-Id` header.
@@ -34,8 +35,24 @@ pub(crate) fn long_sse(body: SseBody) -> Response<McpBody> {
     sse_with(HeaderMap::with_capacity(3), body, None)
 }
 
+/// A `200 text/event-stream` response whose events are all in `events`, its headers written
+/// into `headers` (the request's map, emptied: hyper keeps a response's map to parse the
+/// connection's next request into, so a request's map serves its response and no new one is
+/// made per request).
+pub(crate) fn answered_sse(
+    headers: HeaderMap,
+    events: bytes::Bytes,
+    guard: (CountGuard, BusyGuard),
+) -> Response<McpBody> {
+    sse_headers(headers, McpBody::answered(events, guard), None)
+}
+
 fn sse_with(headers: HeaderMap, body: SseBody, session: Option<&str>) -> Response<McpBody> {
-    let mut response = Response::new(McpBody::sse(body));
+    sse_headers(headers, McpBody::sse(body), session)
+}
+
+fn sse_headers(headers: HeaderMap, body: McpBody, session: Option<&str>) -> Response<McpBody> {
+    let mut response = Response::new(body);
     *response.headers_mut() = headers;
     let headers = response.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
@@ -46,7 +63,17 @@ fn sse_with(headers: HeaderMap, body: SseBody, session: Option<&str>) -> Respons
 
 /// A `200 application/json` response holding one message.
 pub(crate) fn json(message: &Message, session: Option<&str>) -> Response<McpBody> {
+    json_in(HeaderMap::new(), message, session)
+}
+
+/// As [`json`], its headers written into `headers` (see [`answered_sse`]).
+pub(crate) fn json_in(
+    headers: HeaderMap,
+    message: &Message,
+    session: Option<&str>,
+) -> Response<McpBody> {
     let mut response = Response::new(McpBody::full(message.to_json()));
+    *response.headers_mut() = headers;
     response
         .headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));

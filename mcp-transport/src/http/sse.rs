@@ -61,22 +61,55 @@ pub(crate) fn event(
 /// Compact JSON holds no raw newline (one inside a string is escaped), so the message is one
 /// `data:` line.
 pub(crate) fn message_event(id: Option<EventId>, name: Option<&str>, message: &Message) -> Bytes {
-    framed(|out| {
-        if let Some(id) = id {
-            let _ = writeln!(out, "id: {}:{}", id.stream, id.seq);
+    framed(|out| write_message_event(out, id, name, message))
+}
+
+fn write_message_event(
+    out: &mut Vec<u8>,
+    id: Option<EventId>,
+    name: Option<&str>,
+    message: &Message,
+) {
+    if let Some(id) = id {
+        let _ = writeln!(out, "id: {}:{}", id.stream, id.seq);
+    }
+    if let Some(name) = name {
+        let _ = writeln!(out, "event: {name}");
+    }
+    out.extend_from_slice(b"data: ");
+    let start = out.len();
+    if serde_json::to_writer(&mut *out, message).is_err() {
+        // Serializing a message cannot fail (every key is a string); stay well-formed.
+        out.truncate(start);
+        out.extend_from_slice(b"{}");
+    }
+    out.extend_from_slice(b"\n\n");
+}
+
+/// A message event that ends a stream at once, after the stream's priming event if it has
+/// one (`primer`: its id and `retry:`): the bytes a response sends, both events in one
+/// buffer, and the message event alone (a slice of the same buffer, for the event store).
+pub(crate) fn primed_message_event(
+    primer: Option<(EventId, Duration)>,
+    id: EventId,
+    message: &Message,
+) -> (Bytes, Bytes) {
+    let mut priming = 0;
+    let whole = framed(|out| {
+        if let Some((primer, retry)) = primer {
+            let _ = write!(
+                out,
+                "id: {}:{}\nretry: {}\ndata: \n\n",
+                primer.stream,
+                primer.seq,
+                retry.as_millis()
+            );
+            priming = out.len();
         }
-        if let Some(name) = name {
-            let _ = writeln!(out, "event: {name}");
-        }
-        out.extend_from_slice(b"data: ");
-        let start = out.len();
-        if serde_json::to_writer(&mut *out, message).is_err() {
-            // Serializing a message cannot fail (every key is a string); stay well-formed.
-            out.truncate(start);
-            out.extend_from_slice(b"{}");
-        }
-        out.extend_from_slice(b"\n\n");
-    })
+        write_message_event(out, Some(id), None, message);
+    });
+    let event = whole.slice(priming..);
+    (whole, event)
 }
 
 /// An event written by `write` into a scratch buffer of this thread, then copied into one

@@ -103,6 +103,7 @@ pub(crate) async fn answer(
     mirrored: Mirrored,
     request: Request,
     client: &ClientKey,
+    headers: http::HeaderMap,
 ) -> Answer {
     let id = request.id.clone();
     shared.accepting().map_err(|r| r.answering(Some(&id)))?;
@@ -139,7 +140,7 @@ pub(crate) async fn answer(
         && out.is_final()
         && out.related.as_ref() == Some(&id)
     {
-        return Ok(single(&out.message));
+        return Ok(single(headers, &out.message));
     }
     let queued = first.map(|out| sse::message_event(None, None, &out.message));
     let body = SseBody::new(queued, Live::Request(rx, id))
@@ -151,8 +152,8 @@ pub(crate) async fn answer(
 }
 
 /// The answer alone, as `application/json`: an error with the status the revision gives it.
-fn single(message: &Message) -> Response<McpBody> {
-    let mut response = respond::json(message, None);
+fn single(headers: http::HeaderMap, message: &Message) -> Response<McpBody> {
+    let mut response = respond::json_in(headers, message, None);
     if let Message::Error(e) = message {
         let error = RpcError::from(e.error.clone());
         *response.status_mut() =

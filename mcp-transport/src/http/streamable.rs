@@ -124,12 +124,8 @@ fn post_head(shared: &Shared, headers: &HeaderMap) -> Result<PostHead, Rejection
         version: check_protocol_version(headers),
         elsewhere: elsewhere(shared, headers, &session),
         session,
-        // Only a stateless POST checks them, and one that names a session never is.
-        mirrored: if names_session {
-            Mirrored::default()
-        } else {
-            Mirrored::of(headers)
-        },
+        // Taken by `post` from the request's headers, where a POST may be stateless.
+        mirrored: Mirrored::default(),
     })
 }
 
@@ -165,8 +161,18 @@ where
     B: Body + Send + 'static,
     B::Error: Into<Box<dyn StdError + Send + Sync>>,
 {
-    let (parts, body) = request.into_parts();
-    let head = post_head(shared, &parts.headers);
+    let (mut parts, body) = request.into_parts();
+    let mut headers = std::mem::take(&mut parts.headers);
+    let head = post_head(shared, &headers).map(|mut head| {
+        // Only a stateless POST checks them, and one that names a session never is.
+        if !head.names_session {
+            head.mirrored = Mirrored::take(&mut headers);
+        }
+        head
+    });
+    // Emptied, the request's header map holds a response's headers (see
+    // `respond::answered_sse`).
+    headers.clear();
     drop(parts);
     let shared = shared.clone();
     let deadline = Instant::now() + shared.config.request_body_timeout;
@@ -192,7 +198,9 @@ where
         if is_stateless_post(&shared.server, &head, &message) {
             return match message {
                 Message::Request(request) => {
-                    Box::pin(stateless::answer(&shared, head.mirrored, request, &client)).await
+                    let answer =
+                        stateless::answer(&shared, head.mirrored, request, &client, headers);
+                    Box::pin(answer).await
                 }
                 // This era defines no client notifications over HTTP (closing a stream
                 // cancels); accept and ignore them.
@@ -219,7 +227,7 @@ where
         let session = head.session.map_err(|r| r.answering(id.as_ref()))?;
         let _busy = session.busy();
         match message {
-            Message::Request(request) => answer(&shared, &session, request).await,
+            Message::Request(request) => answer(&shared, &session, request, headers).await,
             other => {
                 // Notifications and responses produce nothing to send back here.
                 let nowhere = Outbox::nowhere();
@@ -290,6 +298,7 @@ async fn answer(
     shared: &Arc<Shared>,
     session: &Arc<HttpSession>,
     request: mcp_core::jsonrpc::Request,
+    headers: HeaderMap,
 ) -> Answer {
     let id = request.id.clone();
     let (outbox, mut rx) = Outbox::channel(shared.server.outbox_capacity());
@@ -318,7 +327,7 @@ async fn answer(
     // as any stream's final event is, for a client that resumes within the grace.
     let first = match rx.try_recv() {
         Ok(out) if out.is_final() && out.related.as_ref() == Some(&id) => {
-            return Ok(answered_at_once(shared, session, number, &out.message).await);
+            return Ok(answered_at_once(shared, session, number, &out.message, headers).await);
         }
         Ok(out) => Some(out),
         Err(_) => None,
@@ -343,35 +352,32 @@ async fn answer(
 }
 
 /// The response of a POST whose request was answered before anything else was sent: the
-/// priming event and the response, stored under stream `number` as its only event.
+/// priming event and the response, stored under stream `number` as its only event; both
+/// framed into one buffer, sent as one frame, the response's headers written into `headers`.
 async fn answered_at_once(
     shared: &Shared,
     session: &Arc<HttpSession>,
     number: u64,
     message: &Message,
+    headers: HeaderMap,
 ) -> Response<McpBody> {
     let key = session.stream_key(number);
-    let event = sse::message_event(
-        Some(EventId {
-            stream: number,
-            seq: 1,
-        }),
-        None,
-        message,
-    );
-    let store = &*shared.config.event_store;
-    store.append(key.clone(), 1, event.clone()).await;
-    // Handed whole to its connection, as a finished stream's last event is.
-    store.finished(&key, true);
     let primer = EventId {
         stream: number,
         seq: 0,
     };
-    let first = primes(session).then(|| priming(shared, primer));
-    let body = SseBody::new(first.into_iter().chain([event]), Live::Done)
-        .keep_alive(shared.config.keep_alive)
-        .guard((shared.counters.connection(), session.busy()));
-    respond::sse(body, None)
+    let id = EventId {
+        stream: number,
+        seq: 1,
+    };
+    let primer = primes(session).then_some((primer, shared.config.retry));
+    let (events, event) = sse::primed_message_event(primer, id, message);
+    let store = &*shared.config.event_store;
+    store.append(key.clone(), 1, event).await;
+    // Handed whole to its connection, as a finished stream's last event is.
+    store.finished(&key, true);
+    let guard = (shared.counters.connection(), session.busy());
+    respond::answered_sse(headers, events, guard)
 }
 
 /// The `200 text/event-stream` response of a POST stream: the priming event (where the
