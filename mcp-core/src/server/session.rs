@@ -11,7 +11,7 @@ use serde_json::Value;
 use tokio::task::AbortHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::caller::{Caller, Era, RequestMeta, is_stateless};
+use super::caller::{Caller, Era, RequestMeta};
 use super::catalog::{self, Answer, paginate, to_payload};
 use super::finish::{Cacheable, stateless_result};
 use super::{Server, SessionState, subscriptions};
@@ -201,6 +201,51 @@ impl Finish {
                 Message::Error(ErrorResponse::new(Some(id), e))
             }
         }
+    }
+}
+
+/// What routing reads from a request's params besides the handler's own params, read in one
+/// pass over their text: `_meta` (the handler's context, and whether the request declares a
+/// stateless revision) and, for `tools/call`, `task`. A `_meta` that is not an object counts
+/// as absent.
+struct Preread {
+    meta: Option<JsonObject>,
+    task: Option<Value>,
+}
+
+impl Preread {
+    fn of(request: &Request) -> Self {
+        let Some(params) = request.params.as_ref() else {
+            return Preread {
+                meta: None,
+                task: None,
+            };
+        };
+        // Text that came in as a message's params is an object: reading it does not fail.
+        let [meta, task] = if request.method == methods::TOOLS_CALL {
+            params.members(["_meta", "task"]).unwrap_or_default()
+        } else {
+            let [meta] = params.members(["_meta"]).unwrap_or_default();
+            [meta, None]
+        };
+        Preread {
+            meta: match meta {
+                Some(Value::Object(meta)) => Some(meta),
+                _ => None,
+            },
+            task,
+        }
+    }
+
+    /// [`is_stateless`](super::caller::is_stateless) from what was read.
+    fn is_stateless(&self, method: &str) -> bool {
+        matches!(
+            method,
+            methods::SERVER_DISCOVER | methods::SUBSCRIPTIONS_LISTEN
+        ) || self
+            .meta
+            .as_ref()
+            .is_some_and(|m| m.contains_key(crate::protocol::PROTOCOL_VERSION_KEY))
     }
 }
 
@@ -397,11 +442,11 @@ impl ServerSession {
 
     /// Who sent `request`: the session (stateful era), or the request's own `_meta`
     /// (stateless era), checked.
-    fn caller_for(&self, request: &Request) -> Result<Caller, RpcError> {
+    fn caller_for(&self, request: &Request, read: &Preread) -> Result<Caller, RpcError> {
         let server = &self.inner.server;
         let stateless = self.inner.stateless
             && server.serves(Era::Stateless)
-            && (is_stateless(request) || !server.serves(Era::Stateful));
+            && (read.is_stateless(&request.method) || !server.serves(Era::Stateful));
         if !stateless {
             return Ok(Caller::session(self.inner.state.clone()));
         }
@@ -425,11 +470,12 @@ impl ServerSession {
     /// Routes a request; returns its answer unless it runs as a task of its own.
     fn on_request(&self, request: Request, reply: &Outbox) -> Option<Outbound> {
         let id = request.id.clone();
-        let (message, related) = match self.caller_for(&request) {
+        let mut read = Preread::of(&request);
+        let (message, related) = match self.caller_for(&request, &read) {
             Err(e) => (Message::Error(ErrorResponse::new(Some(id.clone()), e)), id),
             Ok(caller) => {
                 let finish = Finish::for_request(&self.inner.server, &caller, &request.method);
-                match self.route(request, caller, reply, &finish) {
+                match self.route(request, caller, reply, &finish, &mut read) {
                     Routed::Answer(answer) => (finish.message(id.clone(), answer), id),
                     Routed::Spawned => return None,
                 }
@@ -441,7 +487,14 @@ impl ServerSession {
         })
     }
 
-    fn route(&self, request: Request, caller: Caller, reply: &Outbox, finish: &Finish) -> Routed {
+    fn route(
+        &self,
+        request: Request,
+        caller: Caller,
+        reply: &Outbox,
+        finish: &Finish,
+        read: &mut Preread,
+    ) -> Routed {
         let method = request.method.as_str();
         let era = caller.era();
         let known = match era {
@@ -480,6 +533,7 @@ impl ServerSession {
                 Payload::new()
             }),
             methods::TOOLS_CALL => {
+                let task = read.task.take();
                 return self.spawn_with(
                     method,
                     request.id,
@@ -487,14 +541,11 @@ impl ServerSession {
                     caller,
                     reply,
                     finish,
+                    read.meta.take(),
                     |server, ctx, raw| {
-                        // `task` is all `task_mode` reads: read on its own, skipping the rest.
+                        // `task` is all `task_mode` reads (read with `_meta`, in one pass).
                         let mut task_member = JsonObject::new();
-                        if let Some(raw) = &raw
-                            && let Some(task) = raw
-                                .member::<Value>("task")
-                                .map_err(RpcError::invalid_params)?
-                        {
+                        if let Some(task) = task {
                             task_member.insert("task".into(), task);
                         }
                         // Decoded from the text: the arguments stay text for the tool to decode.
@@ -547,6 +598,7 @@ impl ServerSession {
                     caller,
                     reply,
                     finish,
+                    read.meta.take(),
                     |server, ctx, params| {
                         subscriptions::listen(
                             server,
@@ -573,6 +625,7 @@ impl ServerSession {
                     caller,
                     reply,
                     finish,
+                    read.meta.take(),
                     |server, ctx, params| {
                         let params = params.map(Payload::into_object);
                         task::handle(server, &ctx, method, params, owner).map(objects)
@@ -593,6 +646,7 @@ impl ServerSession {
                     caller,
                     reply,
                     finish,
+                    read.meta.take(),
                     |server, ctx, params| catalog::get_prompt(server, ctx, parse_params(params)?),
                 );
             }
@@ -617,6 +671,7 @@ impl ServerSession {
                     caller,
                     reply,
                     finish,
+                    read.meta.take(),
                     |server, ctx, params| {
                         catalog::read_resource(server, ctx, parse_params(params)?)
                     },
@@ -737,18 +792,10 @@ impl ServerSession {
         caller: Caller,
         reply: &Outbox,
         finish: &Finish,
+        meta: Option<JsonObject>,
         make: impl FnOnce(&Server, Context, Option<Payload>) -> Result<Answer, RpcError>,
     ) -> Routed {
         let server = &self.inner.server;
-        // Only `_meta` is read here (from the text, skipping the rest); one that is not an
-        // object counts as absent, as before.
-        let meta = params
-            .as_ref()
-            .and_then(|p| p.member::<Value>("_meta").ok().flatten())
-            .and_then(|m| match m {
-                Value::Object(m) => Some(m),
-                _ => None,
-            });
         // The revision lets these three ask for input; nothing else may.
         let may_ask = match method {
             _ if caller.era() != Era::Stateless => None,

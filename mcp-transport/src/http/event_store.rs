@@ -99,6 +99,23 @@ pub trait EventStore: Send + Sync + 'static {
     fn finished(&self, stream: &StreamKey, delivered: bool) {
         let _ = (stream, delivered);
     }
+
+    /// Records the only event of a stream answered at once (event `seq`, its response) and
+    /// marks the stream finished, as [`append`](Self::append) then
+    /// [`finished`](Self::finished) do (the default). A store may do both in one step.
+    fn append_finished(
+        &self,
+        stream: StreamKey,
+        seq: u64,
+        bytes: Bytes,
+        delivered: bool,
+    ) -> StoreFuture<'_, ()> {
+        let append = self.append(stream.clone(), seq, bytes);
+        Box::pin(async move {
+            append.await;
+            self.finished(&stream, delivered);
+        })
+    }
 }
 
 /// A bounded in-memory [`EventStore`].
@@ -352,7 +369,10 @@ impl MemoryEventStore {
 
     fn append_now(&self, key: StreamKey, seq: u64, bytes: Bytes) {
         let mut shard = self.shard(&key.session);
-        let shard = &mut *shard;
+        self.append_in(&mut shard, key, seq, bytes);
+    }
+
+    fn append_in(&self, shard: &mut Shard, key: StreamKey, seq: u64, bytes: Bytes) {
         shard.bytes += bytes.len();
         shard.overhead += EVENT_OVERHEAD;
         let streams = shard.sessions.entry(key.session.clone()).or_default();
@@ -424,6 +444,10 @@ impl MemoryEventStore {
 
     fn finished_now(&self, key: &StreamKey, delivered: bool) {
         let mut shard = self.shard(&key.session);
+        self.finished_in(&mut shard, key, delivered);
+    }
+
+    fn finished_in(&self, shard: &mut Shard, key: &StreamKey, delivered: bool) {
         let now = Instant::now();
         if delivered && shard.contains(key) {
             shard
@@ -472,6 +496,20 @@ impl EventStore for MemoryEventStore {
     fn finished(&self, stream: &StreamKey, delivered: bool) {
         self.finished_now(stream, delivered);
     }
+
+    fn append_finished(
+        &self,
+        stream: StreamKey,
+        seq: u64,
+        bytes: Bytes,
+        delivered: bool,
+    ) -> StoreFuture<'_, ()> {
+        // Both under one lock of the stream's shard.
+        let mut shard = self.shard(&stream.session);
+        self.append_in(&mut shard, stream.clone(), seq, bytes);
+        self.finished_in(&mut shard, &stream, delivered);
+        Box::pin(Done)
+    }
 }
 
 #[cfg(test)]
@@ -507,6 +545,42 @@ mod tests {
         assert_eq!(got.iter().map(|e| e.seq).collect::<Vec<_>>(), [3, 4]);
         assert_eq!(store.replay_after(key("s", 2), 0).await, None);
         assert_eq!(store.replay_after(key("t", 1), 0).await, None);
+    }
+
+    /// A stream answered at once, stored in one step, replays as one appended and finished
+    /// apart would, and is forgotten as they would be; a stream of one event kept inline
+    /// grows like any other.
+    #[tokio::test]
+    async fn a_stream_answered_at_once_is_stored_and_forgotten_as_any() {
+        let store = MemoryEventStore::default().finished_grace(Duration::ZERO);
+        store
+            .append_finished(key("s", 1), 1, Bytes::from_static(b"r"), false)
+            .await;
+        let got = store.replay_after(key("s", 1), 0).await.unwrap();
+        assert_eq!(
+            got,
+            [StoredEvent {
+                seq: 1,
+                bytes: Bytes::from_static(b"r")
+            }]
+        );
+        // Delivered, with no grace: gone at once.
+        store
+            .append_finished(key("s", 2), 1, Bytes::from_static(b"r"), true)
+            .await;
+        assert_eq!(store.replay_after(key("s", 2), 0).await, None);
+        assert_eq!(store.streams(), 1);
+        // Undelivered: kept.
+        assert!(store.replay_after(key("s", 1), 0).await.is_some());
+        // One event, then more: the log grows past one, oldest first.
+        for seq in 2..=3 {
+            store
+                .append(key("s", 1), seq, Bytes::from_static(b"e"))
+                .await;
+        }
+        let got = store.replay_after(key("s", 1), 1).await.unwrap();
+        assert_eq!(got.iter().map(|e| e.seq).collect::<Vec<_>>(), [2, 3]);
+        assert_eq!(store.bytes(), 3);
     }
 
     #[tokio::test]

@@ -373,9 +373,8 @@ async fn answered_at_once(
     let primer = primes(session).then_some((primer, shared.config.retry));
     let (events, event) = sse::primed_message_event(primer, id, message);
     let store = &*shared.config.event_store;
-    store.append(key.clone(), 1, event).await;
     // Handed whole to its connection, as a finished stream's last event is.
-    store.finished(&key, true);
+    store.append_finished(key, 1, event, true).await;
     let guard = (shared.counters.connection(), session.busy());
     respond::answered_sse(headers, events, guard)
 }
