@@ -410,7 +410,23 @@ impl ServerSession {
     /// Must run inside a tokio runtime: tool calls are spawned onto it.
     pub async fn receive(&self, message: Message, reply: &Outbox) {
         // Everything but sending the answer is synchronous: the future stays small.
-        let answer = match message {
+        if let Some(answer) = self.handle(message, reply) {
+            let _ = reply.send_outbound(answer).await;
+        }
+    }
+
+    /// Handles one inbound message as [`receive`](Self::receive) does, but returns the answer
+    /// instead of sending it when one is ready at once: a request answered without waiting
+    /// (or refused). `None` when there is no answer yet (the call runs as a task and sends its
+    /// answer to `reply` when it finishes) or none at all (a notification or a response).
+    ///
+    /// For a transport that writes a ready answer itself rather than handing it to its writer
+    /// through `reply`. The answer must leave after every message already sent to `reply`:
+    /// a call that completed at once may have sent progress there first.
+    ///
+    /// Must run inside a tokio runtime: tool calls that wait are spawned onto it.
+    pub fn handle(&self, message: Message, reply: &Outbox) -> Option<Outbound> {
+        match message {
             Message::Request(request) => self.on_request(request, reply),
             Message::Notification(n) => {
                 self.on_notification(n);
@@ -434,9 +450,6 @@ impl ServerSession {
                 }
                 None
             }
-        };
-        if let Some(answer) = answer {
-            let _ = reply.send_outbound(answer).await;
         }
     }
 

@@ -9,6 +9,8 @@
 //! work as well on a socket or an in-memory `tokio::io::duplex`.
 
 use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
 
 use mcp_core::Message;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
@@ -222,7 +224,9 @@ fn is_blank(line: &[u8]) -> bool {
 #[derive(Debug)]
 pub struct FrameWriter<W> {
     writer: W,
+    /// Queued lines; the first `written` bytes are already written.
     buf: Vec<u8>,
+    written: usize,
 }
 
 /// How many bytes of messages a writer gathers into one write at most: beyond this it
@@ -236,6 +240,7 @@ impl<W: AsyncWrite + Unpin> FrameWriter<W> {
         FrameWriter {
             writer,
             buf: Vec::new(),
+            written: 0,
         }
     }
 
@@ -258,24 +263,46 @@ impl<W: AsyncWrite + Unpin> FrameWriter<W> {
 
     /// How many bytes are queued and not yet written.
     pub fn queued_bytes(&self) -> usize {
-        self.buf.len()
+        self.buf.len() - self.written
     }
 
     /// Writes every queued line in one `write_all` and flushes.
     pub async fn flush_queued(&mut self) -> io::Result<()> {
-        let written = self.flush_buf().await;
-        self.buf.clear();
-        if self.buf.capacity() > KEEP_WRITE_BUFFER_BYTES {
-            self.buf = Vec::new();
+        let written = std::future::poll_fn(|cx| self.poll_write_queued(cx)).await;
+        if written.is_err() {
+            self.reset();
         }
         written
     }
 
-    async fn flush_buf(&mut self) -> io::Result<()> {
-        if !self.buf.is_empty() {
-            self.writer.write_all(&self.buf).await?;
+    /// Whether queued lines are not yet written and flushed.
+    pub(crate) fn is_pending(&self) -> bool {
+        !self.buf.is_empty()
+    }
+
+    /// Writes the queued lines (as far as the writer takes them without waiting) and
+    /// flushes. Ready once every queued byte is written and flushed; what is left stays
+    /// queued, in order, for the next call.
+    pub(crate) fn poll_write_queued(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        while self.written < self.buf.len() {
+            let n = ready!(Pin::new(&mut self.writer).poll_write(cx, &self.buf[self.written..]))?;
+            if n == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            self.written += n;
         }
-        self.writer.flush().await
+        ready!(Pin::new(&mut self.writer).poll_flush(cx))?;
+        self.reset();
+        Poll::Ready(Ok(()))
+    }
+
+    /// Forgets the queued lines, keeping a buffer of moderate size for the next ones.
+    fn reset(&mut self) {
+        self.buf.clear();
+        self.written = 0;
+        if self.buf.capacity() > KEEP_WRITE_BUFFER_BYTES {
+            self.buf = Vec::new();
+        }
     }
 
     /// Shuts the writer down (for a pipe or socket: the peer sees end of input).

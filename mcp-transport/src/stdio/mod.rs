@@ -45,6 +45,7 @@ mod client;
 mod error;
 mod fifo;
 mod framing;
+mod output;
 mod process;
 mod server;
 mod stdin;

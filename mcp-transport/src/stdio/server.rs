@@ -3,19 +3,23 @@
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
+use std::task::Poll;
 use std::time::Duration;
 
 use mcp_core::error::{ErrorCode, RpcError};
 use mcp_core::jsonrpc::{ErrorResponse, Incoming};
 use mcp_core::protocol::methods;
 use mcp_core::transport::Closed;
-use mcp_core::{Message, Outbound, Outbox, ProtocolVersion, Server, ServerSession};
+use mcp_core::{Message, Outbox, ProtocolVersion, Server, ServerSession};
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::sync::{mpsc, oneshot};
+use tokio::runtime::{Handle, RuntimeFlavor};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
 
 use super::StdioError;
 use super::fifo::{ProcessStdin, ProcessStdout};
-use super::framing::{DEFAULT_MAX_LINE_BYTES, FrameReader, FrameRef, FrameWriter, MAX_BATCH_BYTES};
+use super::framing::{DEFAULT_MAX_LINE_BYTES, FrameReader, FrameRef, FrameWriter};
+use super::output::Output;
 use super::stdout_watch;
 
 /// How long, at end of input, the writer keeps draining messages of calls that are still
@@ -116,13 +120,47 @@ impl StdioServer {
     /// stdin open exits once its `main` returns.
     pub async fn serve_until(self, stop: impl Future<Output = ()>) -> Result<(), StdioError> {
         let stdin = ProcessStdin::open().map_err(StdioError::Read)?;
-        self.run(
+        let stdout = ProcessStdout::open();
+        if Handle::current().runtime_flavor() != RuntimeFlavor::MultiThread {
+            return self
+                .run(stdin, stdout, stop, stdout_watch::stdout_closed())
+                .await;
+        }
+        // On a worker thread rather than here: a `main` under `#[tokio::main]` polls this on
+        // its own thread, which only the reactor's thread can wake, so every request would be
+        // a hand-off between two threads. On a worker, the thread that sees input ready reads
+        // it, runs the call and writes the answer.
+        let (stop_serving, stopped) = oneshot::channel::<()>();
+        let serving = tokio::spawn(self.run(
             stdin,
-            ProcessStdout::open(),
-            stop,
+            stdout,
+            async {
+                // A dropped sender means this future was dropped: the task is aborted.
+                if stopped.await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            },
             stdout_watch::stdout_closed(),
-        )
-        .await
+        ));
+        let mut serving = AbortOnDrop(serving);
+        tokio::pin!(stop);
+        let mut stop_serving = Some(stop_serving);
+        let ended = loop {
+            tokio::select! {
+                ended = &mut serving.0 => break ended,
+                () = &mut stop, if stop_serving.is_some() => {
+                    if let Some(tx) = stop_serving.take() {
+                        let _ = tx.send(());
+                    }
+                }
+            }
+        };
+        match ended {
+            Ok(ended) => ended,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            // Only an abort cancels it, and only dropping this future aborts it.
+            Err(_) => Ok(()),
+        }
     }
 
     /// Serves on `reader` and `writer` until `reader` ends or `writer` fails.
@@ -168,12 +206,13 @@ impl StdioServer {
         let (outbox, outbound) = Outbox::channel(self.server.outbox_capacity());
         let session = ServerSession::new(&self.server, outbox.clone());
         let (stop_writer, stopped) = oneshot::channel();
-        let write = write_loop(outbound, FrameWriter::new(writer), stopped);
+        let output = Output::new(FrameWriter::new(writer), outbound);
+        let write = write_loop(&output, stopped);
         tokio::pin!(write, stop, output_closed);
 
         let ended = {
             let mut frames = FrameReader::new(reader, self.max_line_bytes);
-            let read = read_loop(&session, outbox, &mut frames);
+            let read = read_loop(&session, outbox, &mut frames, &output);
             tokio::pin!(read);
             tokio::select! {
                 read = &mut read => Ended::Input(read),
@@ -269,6 +308,16 @@ impl StdioServer {
     }
 }
 
+/// A task aborted when its handle is dropped: the serving task of a dropped
+/// [`StdioServer::serve_until`] future stops with it.
+struct AbortOnDrop<T>(JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// How often a stopping server looks whether its calls have finished.
 const IN_FLIGHT_POLL: Duration = Duration::from_millis(10);
 
@@ -284,11 +333,14 @@ enum Ended {
     OutputClosed,
 }
 
-/// Feeds every inbound frame to the session until end of input.
-async fn read_loop<R: AsyncRead + Unpin>(
+/// Feeds every inbound frame to the session until end of input. An answer ready at once is
+/// written from here when the output allows (see [`Output::write_now`]): a call that completes
+/// without waiting costs no hand-off to the write loop.
+async fn read_loop<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(
     session: &ServerSession,
     outbox: Outbox,
     frames: &mut FrameReader<R>,
+    output: &Output<W>,
 ) -> io::Result<()> {
     let max_line_bytes = frames.max_line_bytes();
     while let Some(parsed) = frames
@@ -308,8 +360,23 @@ async fn read_loop<R: AsyncRead + Unpin>(
     {
         let error = match parsed {
             Ok(Incoming::Single(message)) => {
-                session.receive(message, &outbox).await;
-                continue;
+                let Some(answer) = session.handle(message, &outbox) else {
+                    continue;
+                };
+                let mut answer = Some(answer);
+                std::future::poll_fn(|cx| {
+                    answer = answer.take().and_then(|a| output.write_now(a, cx).err());
+                    Poll::Ready(())
+                })
+                .await;
+                match answer {
+                    // Behind other output: in order, through the queue.
+                    Some(answer) => match outbox.send_outbound(answer).await {
+                        Ok(()) => continue,
+                        Err(Closed) => break,
+                    },
+                    None => continue,
+                }
             }
             Ok(Incoming::Batch(items)) => {
                 if receive_batch(session, items, &outbox).await.is_err() {
@@ -365,37 +432,14 @@ async fn receive_batch(
 }
 
 /// Writes every outbound message as a flushed line until every sender is gone, or, once
-/// `stop` fires, until the queue is empty.
-///
-/// Messages that are already queued when one arrives go out in the same write (up to
-/// [`MAX_BATCH_BYTES`]); the writer never waits for more, so a message is on the wire before
-/// its producer can get past the next one.
+/// `stop` fires, until the queue is empty (see [`Output::poll_write`]).
 async fn write_loop<W: AsyncWrite + Unpin>(
-    mut outbound: mpsc::Receiver<Outbound>,
-    mut writer: FrameWriter<W>,
+    output: &Output<W>,
     mut stop: oneshot::Receiver<()>,
 ) -> io::Result<()> {
-    loop {
-        tokio::select! {
-            biased;
-            next = outbound.recv() => match next {
-                Some(out) => {
-                    writer.queue(&out.message)?;
-                    drop(out);
-                    while writer.queued_bytes() < MAX_BATCH_BYTES {
-                        let Ok(out) = outbound.try_recv() else { break };
-                        writer.queue(&out.message)?;
-                    }
-                    writer.flush_queued().await?;
-                }
-                None => return Ok(()),
-            },
-            _ = &mut stop => {
-                while let Ok(out) = outbound.try_recv() {
-                    writer.write_message(&out.message).await?;
-                }
-                return Ok(());
-            }
-        }
+    tokio::select! {
+        biased;
+        written = std::future::poll_fn(|cx| output.poll_write(cx)) => written,
+        _ = &mut stop => std::future::poll_fn(|cx| output.poll_drain(cx)).await,
     }
 }
