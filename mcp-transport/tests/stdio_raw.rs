@@ -6,7 +6,7 @@ mod stdio_common;
 use std::time::Duration;
 
 use mcp_transport::stdio::{StdioError, StdioServer};
-use serde_json::json;
+use serde_json::{Value, json};
 use stdio_common::raw::{RawPeer, error_code, within};
 use stdio_common::schema::is_valid;
 use stdio_common::tools::{Signals, server};
@@ -283,6 +283,49 @@ async fn end_of_input_cancels_running_calls_and_returns() {
         for id in 1..=3 {
             assert!(peer.responses_to(id).is_empty());
         }
+    })
+    .await;
+}
+
+/// Requests that arrive together, in one write, are answered without waiting for more input
+/// (blank lines and notifications among them included), each answer after the messages its
+/// call sent before it, and in the order the calls completed.
+#[tokio::test]
+async fn requests_read_together_are_answered_in_order_without_more_input() {
+    let signals = Signals::new();
+    let (mut peer, serving) = start(&signals, 1 << 20);
+    within("requests read together", async {
+        peer.initialize().await;
+        let line = |message: Value| format!("{message}\n");
+        let call = |id: i64, tool: &str, arguments: Value| {
+            line(
+                json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {
+                "name": tool, "arguments": arguments, "_meta": {"progressToken": id}}}),
+            )
+        };
+        let mut together = String::new();
+        together += &line(json!({"jsonrpc": "2.0", "id": 1, "method": "ping"}));
+        together += "\n";
+        together += &call(2, "flood", json!({"count": 5}));
+        together += &call(3, "echo", json!({"text": "third"}));
+        together += &line(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+        together += "  \n\n";
+        // The input stays open: every answer must come without more of it.
+        peer.send_raw(together.as_bytes()).await;
+        let mut order = Vec::new();
+        while order.len() < 8 {
+            let m = peer.recv().await.expect("a message");
+            order.push(if m["method"] == "notifications/progress" {
+                format!("progress {}", m["params"]["message"].as_str().unwrap_or(""))
+            } else {
+                format!("answer {}", m["id"])
+            });
+        }
+        let mut expected = vec!["answer 1".to_owned()];
+        expected.extend((1..=5).map(|i| format!("progress item {i}")));
+        expected.extend(["answer 2".to_owned(), "answer 3".to_owned()]);
+        assert_eq!(order, expected);
+        finish(peer, serving).await;
     })
     .await;
 }

@@ -4,23 +4,25 @@
 //! A request answered at once (most tool calls: they run inline until they first wait) would
 //! otherwise travel through the outbox channel to the write loop: a wake-up of the serving
 //! task by itself, which the multi-thread runtime answers by waking another worker thread.
-//! Instead the read loop queues the answer behind what the writer already holds and writes
-//! it without waiting: one `write` per call, on the thread that read the request. Whatever
+//! Instead the read loop queues the answer behind what the writer already holds, and the
+//! input ([`WriteBeforeRead`]) writes what is queued, without waiting, before it reads again:
+//! one `write` per batch of requests read together, on the thread that read them. Whatever
 //! the writer cannot take at once stays queued, in order, for the write loop, which the
 //! writer wakes when it can take more.
 //!
-//! Order: an answer is written directly only while the outbox queue is empty, so it never
+//! Order: an answer is queued directly only while the outbox queue is empty, so it never
 //! overtakes a message sent before it (a call that completed at once may have sent progress
 //! first); otherwise it goes through the queue like any other message. Back-pressure: beyond
 //! [`MAX_BATCH_BYTES`] of unwritten output, answers go through the bounded queue too, and a
 //! full queue makes the read loop wait.
 
 use std::io;
+use std::pin::Pin;
 use std::sync::{Mutex, MutexGuard};
 use std::task::{Context, Poll, ready};
 
 use mcp_core::Outbound;
-use tokio::io::AsyncWrite;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::mpsc;
 
 use super::framing::{FrameWriter, MAX_BATCH_BYTES};
@@ -54,13 +56,12 @@ impl<W: AsyncWrite + Unpin> Output<W> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Writes `answer` now if nothing sent earlier waits in the queue and the writer is not
-    /// far behind; gives it back otherwise (the caller then sends it through the queue).
-    ///
-    /// What the writer does not take at once stays queued for [`poll_write`](Self::poll_write),
-    /// woken through `cx` when the writer can take more: call this from the task that also
-    /// polls the write loop. A write error is kept for the write loop to report.
-    pub(super) fn write_now(&self, answer: Outbound, cx: &mut Context<'_>) -> Result<(), Outbound> {
+    /// Queues `answer` behind what the writer holds if nothing sent earlier waits in the
+    /// queue and less than a batch is unwritten; gives it back otherwise (the caller then
+    /// sends it through the queue). Written by the next [`write_queued`](Self::write_queued)
+    /// (or at once, once a batch is full), so that answers to requests read together leave
+    /// together.
+    pub(super) fn queue(&self, answer: Outbound, cx: &mut Context<'_>) -> Result<(), Outbound> {
         let mut inner = self.lock();
         if inner.failed.is_some()
             || !inner.outbound.is_empty()
@@ -68,19 +69,23 @@ impl<W: AsyncWrite + Unpin> Output<W> {
         {
             return Err(answer);
         }
-        let written = match inner.writer.queue(&answer.message) {
-            Ok(()) => match inner.writer.poll_write_queued(cx) {
-                Poll::Ready(written) => written,
-                Poll::Pending => Ok(()),
-            },
-            Err(e) => Err(e),
-        };
-        if let Err(e) = written {
-            inner.failed = Some(e);
-            // The write loop reports it; it is polled again by this same task.
-            cx.waker().wake_by_ref();
+        match inner.writer.queue(&answer.message) {
+            Ok(()) if inner.writer.queued_bytes() >= MAX_BATCH_BYTES => inner.write(cx),
+            Ok(()) => {}
+            Err(e) => inner.fail(e, cx),
         }
         Ok(())
+    }
+
+    /// Writes what is queued, as far as the writer takes it without waiting. What it does not
+    /// take stays queued for [`poll_write`](Self::poll_write), woken through `cx` when the
+    /// writer can take more: call this from the task that also polls the write loop. A write
+    /// error is kept for the write loop to report.
+    pub(super) fn write_queued(&self, cx: &mut Context<'_>) {
+        let mut inner = self.lock();
+        if inner.failed.is_none() && inner.writer.is_pending() {
+            inner.write(cx);
+        }
     }
 
     /// The write loop: writes every outbound message as a flushed line, gathering those
@@ -122,6 +127,19 @@ impl<W: AsyncWrite + Unpin> Output<W> {
 }
 
 impl<W: AsyncWrite + Unpin> Inner<W> {
+    /// Writes what is queued without waiting (see [`Output::write_queued`]).
+    fn write(&mut self, cx: &mut Context<'_>) {
+        if let Poll::Ready(Err(e)) = self.writer.poll_write_queued(cx) {
+            self.fail(e, cx);
+        }
+    }
+
+    /// Keeps `error` for the write loop, and makes sure the task polls it again.
+    fn fail(&mut self, error: io::Error, cx: &mut Context<'_>) {
+        self.failed = Some(error);
+        cx.waker().wake_by_ref();
+    }
+
     /// Queues `out` and whatever else waits, up to a batch.
     fn gather(&mut self, out: Outbound) -> io::Result<()> {
         self.writer.queue(&out.message)?;
@@ -132,5 +150,32 @@ impl<W: AsyncWrite + Unpin> Inner<W> {
             self.writer.queue(&out.message)?;
         }
         Ok(())
+    }
+}
+
+/// The server's input, which writes the answers queued on the output before every read: a
+/// read is where the read loop may wait, and the answers must not wait with it. (A read
+/// buffer in front of it reads only once its lines are used up, so the answers to requests
+/// read together still leave together.)
+pub(super) struct WriteBeforeRead<'a, R, W> {
+    reader: R,
+    output: &'a Output<W>,
+}
+
+impl<'a, R, W> WriteBeforeRead<'a, R, W> {
+    pub(super) fn new(reader: R, output: &'a Output<W>) -> Self {
+        WriteBeforeRead { reader, output }
+    }
+}
+
+impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> AsyncRead for WriteBeforeRead<'_, R, W> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        this.output.write_queued(cx);
+        Pin::new(&mut this.reader).poll_read(cx, buf)
     }
 }

@@ -10,7 +10,7 @@ use mcp_core::error::{ErrorCode, RpcError};
 use mcp_core::jsonrpc::{ErrorResponse, Incoming};
 use mcp_core::protocol::methods;
 use mcp_core::transport::Closed;
-use mcp_core::{Message, Outbox, ProtocolVersion, Server, ServerSession};
+use mcp_core::{Message, Outbound, Outbox, ProtocolVersion, Server, ServerSession};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::runtime::{Handle, RuntimeFlavor};
 use tokio::sync::oneshot;
@@ -19,7 +19,7 @@ use tokio::task::JoinHandle;
 use super::StdioError;
 use super::fifo::{ProcessStdin, ProcessStdout};
 use super::framing::{DEFAULT_MAX_LINE_BYTES, FrameReader, FrameRef, FrameWriter};
-use super::output::Output;
+use super::output::{Output, WriteBeforeRead};
 use super::stdout_watch;
 
 /// How long, at end of input, the writer keeps draining messages of calls that are still
@@ -211,6 +211,7 @@ impl StdioServer {
         tokio::pin!(write, stop, output_closed);
 
         let ended = {
+            let reader = WriteBeforeRead::new(reader, &output);
             let mut frames = FrameReader::new(reader, self.max_line_bytes);
             let read = read_loop(&session, outbox, &mut frames, &output);
             tokio::pin!(read);
@@ -333,51 +334,42 @@ enum Ended {
     OutputClosed,
 }
 
-/// Feeds every inbound frame to the session until end of input. An answer ready at once is
-/// written from here when the output allows (see [`Output::write_now`]): a call that completes
-/// without waiting costs no hand-off to the write loop.
+/// Feeds every inbound frame to the session until end of input.
+///
+/// An answer ready at once is queued on the output from here rather than sent through the
+/// outbox (see [`Output::queue`]), and `frames` writes what is queued before each read (see
+/// [`WriteBeforeRead`]): a call that completes without waiting costs one write and no
+/// hand-off to the write loop, and the answers to requests read together leave in one write.
 async fn read_loop<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(
     session: &ServerSession,
     outbox: Outbox,
-    frames: &mut FrameReader<R>,
+    frames: &mut FrameReader<WriteBeforeRead<'_, R, W>>,
     output: &Output<W>,
 ) -> io::Result<()> {
     let max_line_bytes = frames.max_line_bytes();
-    while let Some(parsed) = frames
-        .next_frame_with(|frame| match frame {
-            FrameRef::Line(bytes) => Incoming::parse(bytes).map_err(|e| *e),
-            FrameRef::TooLong { length } => {
-                tracing::warn!(length, "skipping an over-long line");
-                Err(ErrorResponse::new(
-                    None,
-                    RpcError::invalid_request(format!(
-                        "the line of {length} bytes exceeds the limit of {max_line_bytes} bytes"
-                    )),
-                ))
-            }
-        })
-        .await?
-    {
-        let error = match parsed {
-            Ok(Incoming::Single(message)) => {
-                let Some(answer) = session.handle(message, &outbox) else {
-                    continue;
-                };
-                let mut answer = Some(answer);
-                std::future::poll_fn(|cx| {
-                    answer = answer.take().and_then(|a| output.write_now(a, cx).err());
-                    Poll::Ready(())
-                })
-                .await;
-                match answer {
-                    // Behind other output: in order, through the queue.
-                    Some(answer) => match outbox.send_outbound(answer).await {
-                        Ok(()) => continue,
-                        Err(Closed) => break,
-                    },
-                    None => continue,
+    loop {
+        let Some(parsed) = frames
+            .next_frame_with(|frame| match frame {
+                FrameRef::Line(bytes) => Incoming::parse(bytes).map_err(|e| *e),
+                FrameRef::TooLong { length } => {
+                    tracing::warn!(length, "skipping an over-long line");
+                    Err(ErrorResponse::new(
+                        None,
+                        RpcError::invalid_request(format!(
+                            "the line of {length} bytes exceeds the limit of {max_line_bytes} bytes"
+                        )),
+                    ))
                 }
-            }
+            })
+            .await?
+        else {
+            break;
+        };
+        let answer = match parsed {
+            Ok(Incoming::Single(message)) => match session.handle(message, &outbox) {
+                Some(answer) => answer,
+                None => continue,
+            },
             Ok(Incoming::Batch(items)) => {
                 if receive_batch(session, items, &outbox).await.is_err() {
                     break;
@@ -386,10 +378,22 @@ async fn read_loop<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(
             }
             Err(error) => {
                 tracing::debug!(code = error.error.code, "answering an unreadable line");
-                error
+                Outbound {
+                    message: Box::new(Message::Error(error)),
+                    related: None,
+                }
             }
         };
-        if outbox.send(Message::Error(error), None).await.is_err() {
+        let mut answer = Some(answer);
+        std::future::poll_fn(|cx| {
+            answer = answer.take().and_then(|a| output.queue(a, cx).err());
+            Poll::Ready(())
+        })
+        .await;
+        // Behind other output: in order, through the queue.
+        if let Some(answer) = answer
+            && outbox.send_outbound(answer).await.is_err()
+        {
             break;
         }
     }
