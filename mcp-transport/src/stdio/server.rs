@@ -15,6 +15,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::runtime::{Handle, RuntimeFlavor};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+use tracing::Instrument;
 
 use super::StdioError;
 use super::fifo::{ProcessStdin, ProcessStdout};
@@ -118,6 +119,10 @@ impl StdioServer {
     /// stdin is read on a thread of its own and stdout written through tokio's handle. Neither
     /// way of reading keeps the process alive: a server stopped while its client still holds
     /// stdin open exits once its `main` returns.
+    ///
+    /// On a multi-thread runtime the session is served by a task of its own on a worker
+    /// thread (in the caller's tracing span; aborted if this future is dropped), so that the
+    /// thread that sees a request arrive also answers it.
     pub async fn serve_until(self, stop: impl Future<Output = ()>) -> Result<(), StdioError> {
         let stdin = ProcessStdin::open().map_err(StdioError::Read)?;
         let stdout = ProcessStdout::open();
@@ -131,17 +136,21 @@ impl StdioServer {
         // a hand-off between two threads. On a worker, the thread that sees input ready reads
         // it, runs the call and writes the answer.
         let (stop_serving, stopped) = oneshot::channel::<()>();
-        let serving = tokio::spawn(self.run(
-            stdin,
-            stdout,
-            async {
-                // A dropped sender means this future was dropped: the task is aborted.
-                if stopped.await.is_err() {
-                    std::future::pending::<()>().await;
-                }
-            },
-            stdout_watch::stdout_closed(),
-        ));
+        let serving = tokio::spawn(
+            self.run(
+                stdin,
+                stdout,
+                async {
+                    // A dropped sender means this future was dropped: the task is aborted.
+                    if stopped.await.is_err() {
+                        std::future::pending::<()>().await;
+                    }
+                },
+                stdout_watch::stdout_closed(),
+            )
+            // Logged within the caller's span, as when it ran here.
+            .instrument(tracing::Span::current()),
+        );
         let mut serving = AbortOnDrop(serving);
         tokio::pin!(stop);
         let mut stop_serving = Some(stop_serving);
