@@ -80,6 +80,18 @@ pub trait EventStore: Send + Sync + 'static {
     /// Records event `seq` of `stream`.
     fn append(&self, stream: StreamKey, seq: u64, bytes: Bytes) -> StoreFuture<'_, ()>;
 
+    /// Records event `seq` of `stream` as [`append`](Self::append) does, if that needs no
+    /// waiting; otherwise records nothing and hands the bytes back (the server then calls
+    /// `append` and awaits it).
+    ///
+    /// A store that can append at once (in memory, or by queueing the write) should say so
+    /// here: the server then publishes an event in the task that sends it, without boxing a
+    /// future. The default hands every event back.
+    fn try_append(&self, stream: StreamKey, seq: u64, bytes: Bytes) -> Result<(), Bytes> {
+        let _ = (stream, seq);
+        Err(bytes)
+    }
+
     /// The events of `stream` after position `after`, oldest first; `None` when the store
     /// knows nothing of the stream. Events already evicted are simply missing.
     fn replay_after(
@@ -478,6 +490,11 @@ impl EventStore for MemoryEventStore {
     fn append(&self, stream: StreamKey, seq: u64, bytes: Bytes) -> StoreFuture<'_, ()> {
         self.append_now(stream, seq, bytes);
         Box::pin(Done)
+    }
+
+    fn try_append(&self, stream: StreamKey, seq: u64, bytes: Bytes) -> Result<(), Bytes> {
+        self.append_now(stream, seq, bytes);
+        Ok(())
     }
 
     fn replay_after(

@@ -1,5 +1,9 @@
-//! The queue between a stream's pump and the connection reading the stream: bounded, with
-//! back-pressure, in one small allocation.
+//! The queue between a stream and the connection reading it: bounded, with back-pressure, in
+//! one small allocation.
+//!
+//! Events are pushed without waiting ([`LiveSender::try_push`]) by whoever publishes into the
+//! stream, under the stream's lock, so that they arrive in the order they were numbered; a
+//! publisher that finds the queue full waits for room with [`GoneWatch::room`] first.
 //!
 //! A tokio `mpsc` channel would do, but it allocates its slots 32 at a time (well over a
 //! kilobyte for these events) plus a cache-padded header, for every GET stream an idle
@@ -57,7 +61,7 @@ pub(crate) fn queue(capacity: usize) -> (LiveSender, LiveReceiver) {
     )
 }
 
-/// The pump's end. The receiver sees the end of the stream once every sender is gone.
+/// The stream's end. The receiver sees the end of the stream once every sender is gone.
 pub(crate) struct LiveSender {
     shared: Arc<Shared>,
 }
@@ -66,30 +70,51 @@ pub(crate) struct LiveSender {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Gone;
 
+/// Why [`LiveSender::try_push`] did not queue an event.
+#[derive(Debug)]
+pub(crate) enum PushError {
+    /// The queue is full: the event is handed back.
+    Full(LiveEvent),
+    /// The receiver is gone.
+    Gone,
+}
+
 impl LiveSender {
-    /// Queues `event`, waiting while the queue is full.
-    pub(crate) async fn send(&self, event: LiveEvent) -> Result<(), Gone> {
-        loop {
-            let mut space = pin!(self.shared.space.notified());
-            // Registered before looking, so that room made in between is not missed.
-            space.as_mut().enable();
-            {
-                let mut state = self.shared.lock();
-                if state.receiver_gone {
-                    return Err(Gone);
-                }
-                if state.events.len() < self.shared.capacity {
-                    state.events.push_back(event);
-                    let waker = state.receiver.take();
-                    drop(state);
-                    if let Some(waker) = waker {
-                        waker.wake();
-                    }
-                    return Ok(());
-                }
-            }
-            space.await;
+    /// Queues `event` if there is room, without waiting.
+    pub(crate) fn try_push(&self, event: LiveEvent) -> Result<(), PushError> {
+        let mut state = self.shared.lock();
+        if state.receiver_gone {
+            return Err(PushError::Gone);
         }
+        if state.events.len() >= self.shared.capacity {
+            return Err(PushError::Full(event));
+        }
+        state.events.push_back(event);
+        let waker = state.receiver.take();
+        drop(state);
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+        Ok(())
+    }
+
+    /// Queues `event`, waiting while the queue is full (for a queue with one sender: several
+    /// would each wait for room, and the order of their events is not kept).
+    pub(crate) async fn send(&self, mut event: LiveEvent) -> Result<(), Gone> {
+        loop {
+            match self.try_push(event) {
+                Ok(()) => return Ok(()),
+                Err(PushError::Gone) => return Err(Gone),
+                Err(PushError::Full(back)) => event = back,
+            }
+            self.watch_gone().room().await;
+        }
+    }
+
+    /// Whether the queue is full while its receiver is still there: a push would wait.
+    pub(crate) fn is_full(&self) -> bool {
+        let state = self.shared.lock();
+        !state.receiver_gone && state.events.len() >= self.shared.capacity
     }
 
     /// Whether the receiver is gone.
@@ -97,12 +122,8 @@ impl LiveSender {
         self.shared.lock().receiver_gone
     }
 
-    /// Whether both senders feed the same queue.
-    pub(crate) fn same_channel(&self, other: &LiveSender) -> bool {
-        Arc::ptr_eq(&self.shared, &other.shared)
-    }
-
-    /// A watch on the receiver that does not count as a sender (it keeps no stream open).
+    /// A watch on the receiver (gone, or room made) that does not count as a sender: it keeps no
+    /// stream open.
     pub(crate) fn watch_gone(&self) -> GoneWatch {
         GoneWatch {
             shared: self.shared.clone(),
@@ -110,7 +131,7 @@ impl LiveSender {
     }
 }
 
-/// Tells when a queue's receiver (the connection) has gone.
+/// Tells when a queue's receiver (the connection) has gone, or has made room.
 #[derive(Clone)]
 pub(crate) struct GoneWatch {
     shared: Arc<Shared>,
@@ -120,6 +141,22 @@ impl GoneWatch {
     /// Whether the receiver is gone.
     pub(crate) fn is_gone(&self) -> bool {
         self.shared.lock().receiver_gone
+    }
+
+    /// Waits until the queue has room or its receiver is gone.
+    pub(crate) async fn room(&self) {
+        loop {
+            let mut space = pin!(self.shared.space.notified());
+            // Registered before looking, so that room made in between is not missed.
+            space.as_mut().enable();
+            {
+                let state = self.shared.lock();
+                if state.receiver_gone || state.events.len() < self.shared.capacity {
+                    return;
+                }
+            }
+            space.await;
+        }
     }
 
     /// Waits until the receiver is gone.
@@ -167,7 +204,9 @@ impl LiveReceiver {
         let mut state = self.shared.lock();
         if let Some(event) = state.events.pop_front() {
             drop(state);
-            self.shared.space.notify_one();
+            // Every waiting publisher looks again: one that is woken and then publishes
+            // nothing (its stream ended) must not swallow the wake-up of another.
+            self.shared.space.notify_waiters();
             return Poll::Ready(Some(event));
         }
         if self.shared.senders.load(Ordering::Acquire) == 0 {

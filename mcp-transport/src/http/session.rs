@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 use super::event_store::{EventStore, StreamKey};
 use super::peer::ClientKey;
 use super::reject::Rejection;
-use super::stream::{Answers, StreamSlot, pump};
+use super::stream::StreamSlot;
 
 /// Counts the service exposes, for health checks and tests.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -163,28 +163,22 @@ pub(crate) struct HttpSession {
 }
 
 impl HttpSession {
-    /// A streamable HTTP session; spawns the pump of its GET stream.
+    /// A streamable HTTP session. Its GET stream is the sink of the session's own outbox:
+    /// a message that belongs to no request is published into it by the task that sends it.
     pub(crate) fn streamable(
         id: Arc<str>,
         server: &Server,
         store: Arc<dyn EventStore>,
         client: ClientKey,
     ) -> Arc<Self> {
-        let (notify, rx) = Outbox::channel(server.outbox_capacity());
-        let closed = CancellationToken::new();
-        let standalone = Arc::new(StreamSlot::new(StreamKey {
-            session: id.clone(),
-            stream: 0,
-        }));
-        tokio::spawn(pump(
-            standalone.clone(),
-            rx,
-            Answers::None,
+        let standalone = Arc::new(StreamSlot::new(
+            StreamKey {
+                session: id.clone(),
+                stream: 0,
+            },
             store,
-            closed.clone(),
-            None,
         ));
-        let session = ServerSession::new(server, notify);
+        let session = ServerSession::new(server, Outbox::sink(standalone.clone()));
         if let ClientKey::Identity(name) = &client {
             session.set_principal(name.clone());
         }
@@ -196,7 +190,7 @@ impl HttpSession {
                 open: Mutex::new(HashMap::new()),
             },
             id,
-            closed,
+            closed: CancellationToken::new(),
             last_seen: Mutex::new(Instant::now()),
             busy: AtomicUsize::new(0),
             client,
@@ -299,10 +293,14 @@ impl HttpSession {
     /// Registers POST stream `number` (from [`Self::stream_number`]) until
     /// [`Self::stream_done`].
     pub(crate) fn open_stream(&self, number: u64) -> Option<Arc<StreamSlot>> {
-        let SessionKind::Streamable { open, .. } = &self.kind else {
+        let SessionKind::Streamable {
+            open, standalone, ..
+        } = &self.kind
+        else {
             return None;
         };
-        let slot = Arc::new(StreamSlot::new(self.stream_key(number)));
+        let store = standalone.store().clone();
+        let slot = Arc::new(StreamSlot::new(self.stream_key(number), store));
         lock(open).insert(number, slot.clone());
         Some(slot)
     }
@@ -326,6 +324,9 @@ impl HttpSession {
     /// Ends the session: cancels its running calls and closes its streams.
     pub(crate) fn close(&self) {
         self.closed.cancel();
+        if let SessionKind::Streamable { standalone, .. } = &self.kind {
+            standalone.finish_soon();
+        }
         self.session.close();
     }
 }

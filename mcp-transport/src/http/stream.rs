@@ -1,36 +1,49 @@
-//! One resumable SSE stream of a streamable HTTP session, and the pump that feeds it.
+//! One resumable SSE stream of a streamable HTTP session, and how messages get into it.
 //!
-//! A stream outlives the connections that read it: its pump takes each message from the
-//! session's outbox, frames it with an id, appends it to the [`EventStore`], and hands it to
-//! the connection attached at that moment, if any. A client that disconnects leaves the pump
-//! running (disconnection is not cancellation); a client that comes back with
-//! `Last-Event-ID` gets what it missed from the store, then the live events.
+//! A stream outlives the connections that read it: each message published into it is framed
+//! with an id, appended to the [`EventStore`], and handed to the connection attached at that
+//! moment, if any. A client that disconnects leaves the stream open (disconnection is not
+//! cancellation); a client that comes back with `Last-Event-ID` gets what it missed from the
+//! store, then the live events.
+//!
+//! Messages are published by the task that sends them: a session's GET stream is the
+//! [`OutboxSink`] of the session's own outbox, so a message that belongs to no request goes
+//! from the tool's task straight to the connection's queue. A POST stream is fed the same way
+//! (see `streamable::PostSink`), or by a [`pump`] task moving messages from a channel (a batch,
+//! a request forwarded from another replica).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
 use mcp_core::error::{ErrorCode, RpcError};
 use mcp_core::jsonrpc::{ErrorResponse, Message, RequestId};
 use mcp_core::server::{Reclaimed, ServerSession};
-use mcp_core::transport::Outbound;
+use mcp_core::transport::{Closed, Outbound, OutboxSink, TakeFuture, TryTakeError};
 use tokio::sync::mpsc::error::TryRecvError;
-use tokio::sync::{Mutex, Notify, mpsc};
+use tokio::sync::{Mutex, MutexGuard, Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use super::event_store::{EventId, EventStore, StreamKey};
-use super::live::{self, GoneWatch, LiveReceiver, LiveSender};
+use super::live::{self, GoneWatch, LiveReceiver, LiveSender, PushError};
 use super::reject::Rejection;
 use super::sse::{self, LiveEvent};
 
 /// One stream: its key, how far it got, and the connection reading it.
 pub(crate) struct StreamSlot {
     key: StreamKey,
-    /// An async lock: it is held while the store appends, so that a resuming connection sees
-    /// every event either in its replay or live, never in both and never in neither.
+    /// Where its events are kept for replay.
+    store: Arc<dyn EventStore>,
+    /// An async lock: it is held while the store appends and the event is queued for the
+    /// connection, so that events are numbered, stored and delivered in one order, and a
+    /// resuming connection sees every event either in its replay or live, never in both and
+    /// never in neither.
     state: Mutex<SlotState>,
-    /// The connection reading the stream now, watched without the async lock (the pump's
-    /// abandonment watch must never queue for that lock: see [`StreamSlot::unreachable`]).
+    /// Set (under the lock) once the stream is complete; read without it.
+    finished: AtomicBool,
+    /// The connection reading the stream now, watched without the async lock (the reclaim
+    /// watch must never queue for that lock: see [`StreamSlot::unreachable`]).
     reader: std::sync::Mutex<Option<GoneWatch>>,
     /// Signalled when a connection attaches.
     attached: Notify,
@@ -50,14 +63,30 @@ pub(crate) struct Resumed {
     pub(crate) live: Option<LiveReceiver>,
 }
 
+/// Why [`StreamSlot::try_publish`] published nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NotNow {
+    /// Publishing would wait: for the lock, for room at the reader, or for the store.
+    Busy,
+    /// The stream is complete: nothing follows.
+    Finished,
+}
+
 impl StreamSlot {
-    pub(crate) fn new(key: StreamKey) -> Self {
+    pub(crate) fn new(key: StreamKey, store: Arc<dyn EventStore>) -> Self {
         StreamSlot {
             key,
+            store,
             state: Mutex::new(SlotState::default()),
+            finished: AtomicBool::new(false),
             reader: std::sync::Mutex::new(None),
             attached: Notify::new(),
         }
+    }
+
+    /// Where the stream's events are kept.
+    pub(crate) fn store(&self) -> &Arc<dyn EventStore> {
+        &self.store
     }
 
     /// Records the connection now reading the stream.
@@ -69,8 +98,8 @@ impl StreamSlot {
     /// Completes once no connection has read the stream for `window` (none attached, or the
     /// one attached went away, and no client resumed within the window).
     ///
-    /// It never takes the slot's async lock: the pump polls this beside its own publishing,
-    /// and a queued acquisition that is not being polled would hold the lock from it.
+    /// It never takes the slot's async lock: it is polled beside publishing, and a queued
+    /// acquisition that is not being polled would hold the lock from it.
     pub(crate) async fn unreachable(&self, window: Duration) {
         loop {
             let mut attached = std::pin::pin!(self.attached.notified());
@@ -134,14 +163,9 @@ impl StreamSlot {
 
     /// Replays the events after `after` and, if the stream is still open, attaches the new
     /// connection for the rest (replacing any connection still attached).
-    pub(crate) async fn resume(
-        &self,
-        store: &dyn EventStore,
-        after: u64,
-        capacity: usize,
-    ) -> Resumed {
+    pub(crate) async fn resume(&self, after: u64, capacity: usize) -> Resumed {
         let mut state = self.state.lock().await;
-        let replay = replay(store, self.key.clone(), after).await;
+        let replay = replay(&*self.store, self.key.clone(), after).await;
         let live = if state.finished {
             None
         } else {
@@ -153,59 +177,157 @@ impl StreamSlot {
         Resumed { replay, live }
     }
 
+    /// The framed event `seq` of this stream.
+    fn frame(&self, seq: u64, message: &Message) -> Bytes {
+        let id = EventId {
+            stream: self.key.stream,
+            seq,
+        };
+        sse::message_event(Some(id), None, message)
+    }
+
+    /// Publishes `message` if that needs no waiting: the lock is free, the connection attached
+    /// (if any) has room, and the store appends at once. `last` is asked, under the lock,
+    /// whether this message completes the stream (so the message that completes it is the
+    /// last one published).
+    pub(crate) fn try_publish(
+        &self,
+        message: &Message,
+        last: impl FnOnce() -> bool,
+    ) -> Result<(), NotNow> {
+        let Ok(mut state) = self.state.try_lock() else {
+            return Err(NotNow::Busy);
+        };
+        if state.finished {
+            return Err(NotNow::Finished);
+        }
+        if state.live.as_ref().is_some_and(LiveSender::is_full) {
+            return Err(NotNow::Busy);
+        }
+        let seq = state.last_seq + 1;
+        let bytes = self.frame(seq, message);
+        if self
+            .store
+            .try_append(self.key.clone(), seq, bytes.clone())
+            .is_err()
+        {
+            return Err(NotNow::Busy);
+        }
+        state.last_seq = seq;
+        self.deliver(&mut state, bytes, last());
+        Ok(())
+    }
+
     /// Frames, stores and delivers one message. Waits while the attached connection is behind
-    /// (back-pressure); without a connection it only stores. With `last`, the stream is
-    /// complete once this message is stored: the connection ends right after it.
-    pub(crate) async fn publish(&self, store: &dyn EventStore, message: &Message, last: bool) {
-        let (bytes, live) = {
+    /// (back-pressure); without a connection it only stores. `last` is asked, under the lock,
+    /// whether this message completes the stream: the connection then ends right after it.
+    /// Fails once the stream is complete (nothing more is published).
+    pub(crate) async fn publish(
+        &self,
+        message: &Message,
+        last: impl FnOnce() -> bool,
+    ) -> Result<(), Closed> {
+        loop {
             let mut state = self.state.lock().await;
             if state.finished {
                 // Ended already (by a shutdown or a reclaimed call's error): nothing follows.
-                return;
+                return Err(Closed);
+            }
+            if let Some(watch) = state
+                .live
+                .as_ref()
+                .filter(|tx| tx.is_full())
+                .map(LiveSender::watch_gone)
+            {
+                // Wait for room without the lock (a resuming client must be able to take
+                // over), then look again: the reader may have changed meanwhile.
+                drop(state);
+                watch.room().await;
+                continue;
             }
             state.last_seq += 1;
-            let id = EventId {
-                stream: self.key.stream,
-                seq: state.last_seq,
-            };
-            let bytes = sse::message_event(Some(id), None, message);
-            store
-                .append(self.key.clone(), state.last_seq, bytes.clone())
+            let seq = state.last_seq;
+            let bytes = self.frame(seq, message);
+            self.store
+                .append(self.key.clone(), seq, bytes.clone())
                 .await;
-            let live = if last {
-                state.finished = true;
-                state.live.take()
-            } else {
-                state.live.clone()
-            };
-            (bytes, live)
-        };
-        let delivered = match live {
-            Some(tx) => {
-                let sent = tx.send(LiveEvent { bytes, last }).await.is_ok();
-                if !sent && !last {
+            // Still room: only publishers push, and they hold the lock.
+            self.deliver(&mut state, bytes, last());
+            return Ok(());
+        }
+    }
+
+    /// Queues a stored event for the connection, if one is attached (the caller made sure it
+    /// has room), and completes the stream with `last`.
+    fn deliver(&self, state: &mut MutexGuard<'_, SlotState>, bytes: Bytes, last: bool) {
+        let delivered = match &state.live {
+            Some(tx) => match tx.try_push(LiveEvent { bytes, last }) {
+                Ok(()) => true,
+                Err(PushError::Gone | PushError::Full(_)) => {
                     // The client went away: keep storing, stop delivering.
-                    let mut state = self.state.lock().await;
-                    if state.live.as_ref().is_some_and(|t| t.same_channel(&tx)) {
-                        state.live = None;
-                    }
+                    state.live = None;
+                    false
                 }
-                sent
-            }
+            },
             None => false,
         };
         if last {
+            self.complete(state);
             // A stream handed whole to its connection need not be kept long for replay.
-            store.finished(&self.key, delivered);
+            self.store.finished(&self.key, delivered);
         }
+    }
+
+    fn complete(&self, state: &mut SlotState) {
+        state.finished = true;
+        state.live = None;
+        self.finished.store(true, Ordering::Release);
+    }
+
+    /// Whether the stream is complete (a hint read without the lock: a publisher finds out
+    /// for sure under it).
+    pub(crate) fn is_finished(&self) -> bool {
+        self.finished.load(Ordering::Acquire)
     }
 
     /// Marks the stream complete: the attached connection ends after its last event, and a
     /// later resumption gets only the replay.
     pub(crate) async fn finish(&self) {
         let mut state = self.state.lock().await;
-        state.finished = true;
-        state.live = None;
+        self.complete(&mut state);
+    }
+
+    /// [`finish`](Self::finish) from code that cannot wait: at once if the lock is free,
+    /// else by a task.
+    pub(crate) fn finish_soon(self: &Arc<Self>) {
+        // Refuses publishers at once; the connection ends once `live` is dropped.
+        self.finished.store(true, Ordering::Release);
+        if let Ok(mut state) = self.state.try_lock() {
+            self.complete(&mut state);
+        } else if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let slot = self.clone();
+            runtime.spawn(async move { slot.finish().await });
+        }
+    }
+}
+
+/// A session's GET stream takes the session's messages that belong to no request straight
+/// from the task that sends them.
+impl OutboxSink for StreamSlot {
+    fn try_take(&self, out: Outbound) -> Result<(), TryTakeError> {
+        match self.try_publish(&out.message, || false) {
+            Ok(()) => Ok(()),
+            Err(NotNow::Busy) => Err(TryTakeError::Busy(out)),
+            Err(NotNow::Finished) => Err(TryTakeError::Closed),
+        }
+    }
+
+    fn take(&self, out: Outbound) -> TakeFuture<'_> {
+        Box::pin(async move { self.publish(&out.message, || false).await })
+    }
+
+    fn is_closed(&self) -> bool {
+        self.is_finished()
     }
 }
 
@@ -300,7 +422,6 @@ pub(crate) async fn pump(
     slot: Arc<StreamSlot>,
     mut rx: mpsc::Receiver<Outbound>,
     mut answers: Answers,
-    store: Arc<dyn EventStore>,
     closed: CancellationToken,
     reclaim: Option<Reclaim>,
 ) {
@@ -318,7 +439,7 @@ pub(crate) async fn pump(
             () = async { unreachable.as_mut().expect("watching").await }, if unreachable.is_some() => {
                 unreachable = None;
                 if let Some(reclaim) = &reclaim
-                    && Box::pin(reclaim_all(&slot, &*store, &mut answers, reclaim)).await
+                    && Box::pin(reclaim_all(&slot, &mut answers, reclaim)).await
                 {
                     break;
                 }
@@ -328,7 +449,7 @@ pub(crate) async fn pump(
         };
         let Some(out) = out else { break };
         let last = answers.completes(&out);
-        slot.publish(&*store, &out.message, last).await;
+        let _ = slot.publish(&out.message, || last).await;
         if last {
             break;
         }
@@ -338,12 +459,7 @@ pub(crate) async fn pump(
 
 /// Cancels the unanswered calls of an unread stream and publishes an error for each; returns
 /// whether that answered them all (the stream is then complete).
-async fn reclaim_all(
-    slot: &StreamSlot,
-    store: &dyn EventStore,
-    answers: &mut Answers,
-    reclaim: &Reclaim,
-) -> bool {
+async fn reclaim_all(slot: &StreamSlot, answers: &mut Answers, reclaim: &Reclaim) -> bool {
     let cancelled: Vec<RequestId> = answers
         .pending()
         .iter()
@@ -357,7 +473,7 @@ async fn reclaim_all(
             related: Some(id),
         };
         let last = answers.completes(&out);
-        slot.publish(store, &out.message, last).await;
+        let _ = slot.publish(&out.message, || last).await;
         if last {
             return true;
         }
@@ -385,7 +501,6 @@ pub(crate) async fn publish_ready(
     slot: &StreamSlot,
     rx: &mut mpsc::Receiver<Outbound>,
     answers: &mut Answers,
-    store: &dyn EventStore,
     closed: &CancellationToken,
     max: usize,
 ) -> Drained {
@@ -397,7 +512,7 @@ pub(crate) async fn publish_ready(
         match rx.try_recv() {
             Ok(out) => {
                 let last = answers.completes(&out);
-                slot.publish(store, &out.message, last).await;
+                let _ = slot.publish(&out.message, || last).await;
                 published += 1;
                 if last {
                     break;
@@ -420,10 +535,14 @@ mod tests {
     use mcp_core::transport::Outbox;
 
     fn slot() -> Arc<StreamSlot> {
-        Arc::new(StreamSlot::new(StreamKey {
-            session: "s".into(),
-            stream: 3,
-        }))
+        let store: Arc<dyn EventStore> = Arc::new(MemoryEventStore::default());
+        Arc::new(StreamSlot::new(
+            StreamKey {
+                session: "s".into(),
+                stream: 3,
+            },
+            store,
+        ))
     }
 
     fn note(n: i64) -> Message {
@@ -434,26 +553,25 @@ mod tests {
 
     #[tokio::test]
     async fn delivers_live_then_stores_while_detached_then_resumes_exactly_once() {
-        let store: Arc<dyn EventStore> = Arc::new(MemoryEventStore::default());
         let slot = slot();
         let (mut rx, priming) = slot.attach(4, false).await.unwrap();
         assert_eq!(priming.to_string(), "3:0");
-        slot.publish(&*store, &note(1), false).await;
+        slot.publish(&note(1), || false).await.unwrap();
         let first = rx.recv().await.unwrap();
         assert!(first.bytes.starts_with(b"id: 3:1\n"));
         drop(rx);
         // Nobody listens: publishing neither blocks nor loses the events.
-        slot.publish(&*store, &note(2), false).await;
-        slot.publish(&*store, &note(3), false).await;
-        let resumed = slot.resume(&*store, 1, 4).await;
+        slot.publish(&note(2), || false).await.unwrap();
+        slot.publish(&note(3), || false).await.unwrap();
+        let resumed = slot.resume(1, 4).await;
         assert_eq!(resumed.replay.len(), 2);
         assert!(resumed.replay[0].starts_with(b"id: 3:2\n"));
         let mut live = resumed.live.unwrap();
-        slot.publish(&*store, &note(4), false).await;
+        slot.publish(&note(4), || false).await.unwrap();
         assert!(live.recv().await.unwrap().bytes.starts_with(b"id: 3:4\n"));
         slot.finish().await;
         assert!(live.recv().await.is_none());
-        let late = slot.resume(&*store, 3, 4).await;
+        let late = slot.resume(3, 4).await;
         assert_eq!(late.replay.len(), 1);
         assert!(late.live.is_none());
     }
@@ -472,7 +590,6 @@ mod tests {
 
     #[tokio::test]
     async fn the_pump_stops_after_the_answer() {
-        let store: Arc<dyn EventStore> = Arc::new(MemoryEventStore::default());
         let slot = slot();
         let (mut live, _) = slot.attach(8, false).await.unwrap();
         let (outbox, rx) = Outbox::channel(8);
@@ -481,7 +598,6 @@ mod tests {
             slot.clone(),
             rx,
             Answers::One(id.clone()),
-            store,
             CancellationToken::new(),
             None,
         ));
@@ -503,7 +619,6 @@ mod tests {
 
     #[tokio::test]
     async fn a_ready_answer_is_published_without_a_pump() {
-        let store: Arc<dyn EventStore> = Arc::new(MemoryEventStore::default());
         let slot = slot();
         let (mut live, _) = slot.attach(8, false).await.unwrap();
         let (outbox, mut rx) = Outbox::channel(8);
@@ -512,13 +627,13 @@ mod tests {
         let closed = CancellationToken::new();
         outbox.send(note(1), Some(id.clone())).await.unwrap();
         // Nothing else yet: the stream stays open for a pump.
-        let ready = publish_ready(&slot, &mut rx, &mut answers, &*store, &closed, 8).await;
+        let ready = publish_ready(&slot, &mut rx, &mut answers, &closed, 8).await;
         assert_eq!(ready, Drained::Open);
         let done = Response::new(id.clone(), Payload::new());
         outbox.send(note(2), Some(id.clone())).await.unwrap();
         outbox.send(done.into(), Some(id.clone())).await.unwrap();
         outbox.send(note(3), Some(id.clone())).await.unwrap();
-        let ready = publish_ready(&slot, &mut rx, &mut answers, &*store, &closed, 8).await;
+        let ready = publish_ready(&slot, &mut rx, &mut answers, &closed, 8).await;
         assert_eq!(ready, Drained::Finished);
         let seen: Vec<_> = [
             live.recv().await.unwrap(),
@@ -538,12 +653,11 @@ mod tests {
         );
         assert!(live.recv().await.is_none(), "nothing after the response");
         // The answer is stored for a client that resumes.
-        assert_eq!(slot.resume(&*store, 2, 4).await.replay.len(), 1);
+        assert_eq!(slot.resume(2, 4).await.replay.len(), 1);
     }
 
     #[tokio::test]
     async fn publishing_ready_messages_stops_at_the_limit_and_at_the_end() {
-        let store: Arc<dyn EventStore> = Arc::new(MemoryEventStore::default());
         let id = RequestId::Number(1);
         let mut answers = Answers::One(id.clone());
         let closed = CancellationToken::new();
@@ -553,18 +667,88 @@ mod tests {
         for n in 0..3 {
             outbox.send(note(n), Some(id.clone())).await.unwrap();
         }
-        let ready = publish_ready(&slot_a, &mut rx, &mut answers, &*store, &closed, 2).await;
+        let ready = publish_ready(&slot_a, &mut rx, &mut answers, &closed, 2).await;
         assert_eq!(ready, Drained::Open);
         assert!(rx.try_recv().is_ok(), "the third is left for the pump");
         // An outbox closed without an answer (the call was cancelled) ends the stream.
         drop(outbox);
-        let ready = publish_ready(&slot_a, &mut rx, &mut answers, &*store, &closed, 2).await;
+        let ready = publish_ready(&slot_a, &mut rx, &mut answers, &closed, 2).await;
         assert_eq!(ready, Drained::Finished);
         // So does an ended session.
         let slot_b = slot();
         let (_outbox, mut rx) = Outbox::channel(8);
         closed.cancel();
-        let ready = publish_ready(&slot_b, &mut rx, &mut answers, &*store, &closed, 2).await;
+        let ready = publish_ready(&slot_b, &mut rx, &mut answers, &closed, 2).await;
         assert_eq!(ready, Drained::Finished);
+    }
+
+    fn poll_once<F: Future>(fut: std::pin::Pin<&mut F>) -> Option<F::Output> {
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        match fut.poll(&mut cx) {
+            std::task::Poll::Ready(out) => Some(out),
+            std::task::Poll::Pending => None,
+        }
+    }
+
+    #[tokio::test]
+    async fn as_an_outbox_sink_the_stream_takes_messages_in_the_senders_task() {
+        let slot = slot();
+        let outbox = Outbox::sink(slot.clone());
+        // Nobody attached: stored at once, never waiting.
+        for n in 1..=3 {
+            let mut send = std::pin::pin!(outbox.send(note(n), None));
+            assert_eq!(poll_once(send.as_mut()), Some(Ok(())));
+        }
+        assert_eq!(slot.resume(0, 4).await.replay.len(), 3);
+        // A reader with room for two that does not read: the third send waits for it.
+        let (mut live, primer) = slot.attach(2, false).await.unwrap();
+        assert_eq!(primer.to_string(), "3:3");
+        outbox.send(note(4), None).await.unwrap();
+        outbox.send(note(5), None).await.unwrap();
+        assert_eq!(outbox.try_send(note(6), None), Err(Closed), "full: busy");
+        let mut third = std::pin::pin!(outbox.send(note(6), None));
+        assert_eq!(poll_once(third.as_mut()), None, "a slow reader pushes back");
+        assert!(live.recv().await.unwrap().bytes.starts_with(b"id: 3:4\n"));
+        assert_eq!(third.await, Ok(()));
+        assert!(live.recv().await.unwrap().bytes.starts_with(b"id: 3:5\n"));
+        assert!(live.recv().await.unwrap().bytes.starts_with(b"id: 3:6\n"));
+        // Ended (the session closed): the reader's stream ends and senders are refused.
+        assert!(!outbox.is_closed());
+        slot.finish_soon();
+        assert!(outbox.is_closed());
+        assert!(live.recv().await.is_none());
+        assert_eq!(outbox.send(note(7), None).await, Err(Closed));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_senders_are_delivered_in_the_order_they_were_numbered() {
+        let slot = slot();
+        let (mut live, _) = slot.attach(1, false).await.unwrap();
+        let outbox = Outbox::sink(slot.clone());
+        let senders: Vec<_> = (0..4)
+            .map(|_| {
+                let outbox = outbox.clone();
+                tokio::spawn(async move {
+                    for n in 0..50 {
+                        outbox.send(note(n), None).await.unwrap();
+                    }
+                })
+            })
+            .collect();
+        let reader = tokio::spawn(async move {
+            let mut seqs = Vec::new();
+            while seqs.len() < 200 {
+                let event = live.recv().await.unwrap();
+                let text = std::str::from_utf8(&event.bytes).unwrap();
+                let id = text.lines().next().unwrap().trim_start_matches("id: 3:");
+                seqs.push(id.parse::<u64>().unwrap());
+            }
+            seqs
+        });
+        for sender in senders {
+            sender.await.unwrap();
+        }
+        let seqs = reader.await.unwrap();
+        assert_eq!(seqs, (1..=200).collect::<Vec<_>>());
     }
 }

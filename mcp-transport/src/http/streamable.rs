@@ -18,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::body::{McpBody, read_limited};
 use super::config::ResponseMode;
-use super::event_store::{EventId, EventStore, StreamKey};
+use super::event_store::{EventId, StreamKey};
 use super::guard::{PROTOCOL_VERSION, accepts, check_protocol_version, is_json};
 use super::mirror::Mirrored;
 use super::peer::ClientKey;
@@ -342,9 +342,7 @@ async fn answer(
     if let Some(out) = first {
         // Not the response (that case left above): the stream goes on after it. The
         // connection's queue has room, as nobody reads it yet.
-        work.slot
-            .publish(&*shared.config.event_store, &out.message, false)
-            .await;
+        let _ = work.slot.publish(&out.message, || false).await;
         room = room.saturating_sub(1);
     }
     work.publish_ready(room).await;
@@ -432,7 +430,6 @@ pub(crate) struct PostStream {
     rx: Option<mpsc::Receiver<Outbound>>,
     answers: Answers,
     window: std::time::Duration,
-    store: Arc<dyn EventStore>,
     closed: CancellationToken,
     owner: Arc<HttpSession>,
     open: Option<CountGuard>,
@@ -453,7 +450,6 @@ impl PostStream {
             rx: Some(rx),
             answers,
             window: shared.config.resume_window,
-            store: shared.config.event_store.clone(),
             closed: session.closed.clone(),
             owner: session.clone(),
             open: Some(shared.counters.open_stream()),
@@ -464,7 +460,7 @@ impl PostStream {
     pub(crate) async fn publish_ready(&mut self, max: usize) {
         let Some(rx) = self.rx.as_mut() else { return };
         let answers = &mut self.answers;
-        let ready = publish_ready(&self.slot, rx, answers, &*self.store, &self.closed, max);
+        let ready = publish_ready(&self.slot, rx, answers, &self.closed, max);
         if ready.await == Drained::Finished {
             self.rx = None;
             self.owner.stream_done(self.number);
@@ -480,11 +476,7 @@ impl Drop for PostStream {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
-        let (slot, answers, store) = (
-            self.slot.clone(),
-            std::mem::take(&mut self.answers),
-            self.store.clone(),
-        );
+        let (slot, answers) = (self.slot.clone(), std::mem::take(&mut self.answers));
         let (closed, owner, number, open) = (
             self.closed.clone(),
             self.owner.clone(),
@@ -496,7 +488,7 @@ impl Drop for PostStream {
             window: self.window,
         };
         runtime.spawn(async move {
-            pump(slot, rx, answers, store, closed, Some(reclaim)).await;
+            pump(slot, rx, answers, closed, Some(reclaim)).await;
             owner.stream_done(number);
             drop(open);
         });
@@ -537,7 +529,7 @@ pub(crate) async fn get<B>(shared: &Arc<Shared>, request: Request<B>) -> Answer 
                 .parse()
                 .map_err(|_| Rejection::BadLastEventId(text.into_owned()))?;
             let resumed = match session.stream(last.stream) {
-                Some(slot) => slot.resume(store, last.seq, buffer).await,
+                Some(slot) => slot.resume(last.seq, buffer).await,
                 None => {
                     let key = StreamKey {
                         session: session.id.clone(),

@@ -137,6 +137,29 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl RedisStore {
+    /// Queues an event's writes, not awaited: the event goes to its client at once, and to
+    /// Redis with the writes queued with it (stored and published in the same round trip).
+    fn queue_append(&self, stream: &StreamKey, seq: u64, bytes: Bytes) {
+        let payload = StreamNews::Event(seq, bytes).encode();
+        let list = events_key(stream);
+        let max = isize::try_from(self.max_events).unwrap_or(isize::MAX);
+        let streams = streams_key(&stream.session);
+        let mut push = redis::cmd("RPUSH");
+        push.arg(&list).arg(payload.as_ref());
+        let mut trim = redis::cmd("LTRIM");
+        trim.arg(&list).arg(-max).arg(-1);
+        let mut expire = redis::cmd("EXPIRE");
+        expire.arg(&list).arg(self.ttl_secs());
+        let mut member = redis::cmd("SADD");
+        member.arg(&streams).arg(stream.stream);
+        let mut expire_streams = redis::cmd("EXPIRE");
+        expire_streams.arg(&streams).arg(self.ttl_secs());
+        let mut publish = redis::cmd("PUBLISH");
+        publish.arg(stream_channel(stream)).arg(payload.as_ref());
+        self.writer
+            .write(vec![push, trim, expire, member, expire_streams, publish]);
+    }
+
     /// Connects to the Redis server at `url` (`redis://host:port/db`).
     pub async fn connect(url: &str) -> StoreResult<Self> {
         let client = redis::Client::open(url).map_err(err)?;
@@ -223,27 +246,13 @@ fn lease_key(replica: &str) -> String {
 
 impl EventStore for RedisStore {
     fn append(&self, stream: StreamKey, seq: u64, bytes: Bytes) -> StoreFuture<'_, ()> {
-        // Queued, not awaited: the event goes to its client at once, and to Redis with the
-        // writes queued with it (stored and published in the same round trip).
-        let payload = StreamNews::Event(seq, bytes).encode();
-        let list = events_key(&stream);
-        let max = isize::try_from(self.max_events).unwrap_or(isize::MAX);
-        let streams = streams_key(&stream.session);
-        let mut push = redis::cmd("RPUSH");
-        push.arg(&list).arg(payload.as_ref());
-        let mut trim = redis::cmd("LTRIM");
-        trim.arg(&list).arg(-max).arg(-1);
-        let mut expire = redis::cmd("EXPIRE");
-        expire.arg(&list).arg(self.ttl_secs());
-        let mut member = redis::cmd("SADD");
-        member.arg(&streams).arg(stream.stream);
-        let mut expire_streams = redis::cmd("EXPIRE");
-        expire_streams.arg(&streams).arg(self.ttl_secs());
-        let mut publish = redis::cmd("PUBLISH");
-        publish.arg(stream_channel(&stream)).arg(payload.as_ref());
-        self.writer
-            .write(vec![push, trim, expire, member, expire_streams, publish]);
+        self.queue_append(&stream, seq, bytes);
         Box::pin(std::future::ready(()))
+    }
+
+    fn try_append(&self, stream: StreamKey, seq: u64, bytes: Bytes) -> Result<(), Bytes> {
+        self.queue_append(&stream, seq, bytes);
+        Ok(())
     }
 
     fn replay_after(
