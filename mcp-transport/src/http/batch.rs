@@ -120,7 +120,7 @@ pub(crate) async fn answer(
         .iter()
         .map(|e| sse::message_event(None, None, e))
         .collect();
-    Ok(streaming(shared, session, queued, live, primer))
+    Ok(streaming(shared, session, queued, live, primer, ()))
 }
 
 /// Hands each request to the session, in order; their answers go to `outbox`.

@@ -94,6 +94,7 @@ mod legacy;
 mod live;
 mod mirror;
 mod peer;
+mod post_sink;
 mod reject;
 mod respond;
 mod serve;

@@ -22,8 +22,8 @@ use super::stream::StreamSlot;
 pub struct Stats {
     /// Sessions alive, streamable and legacy together.
     pub sessions: usize,
-    /// POST streams whose request has not been answered yet (each has a task moving its
-    /// messages, whether or not a client still reads it).
+    /// POST streams whose request has not been answered yet (each is still fed, whether or
+    /// not a client reads it).
     pub open_streams: usize,
     /// SSE responses being written to a connection right now.
     pub connections: usize,
@@ -151,7 +151,8 @@ pub(crate) struct HttpSession {
     pub(crate) id: Arc<str>,
     pub(crate) session: ServerSession,
     pub(crate) kind: SessionKind,
-    /// Cancelled when the session ends: its pumps stop and its streams close.
+    /// Cancelled when the session ends: its streams close (and the pumps of those fed by one
+    /// stop).
     pub(crate) closed: CancellationToken,
     last_seen: Mutex<Instant>,
     /// Requests being handled plus connections attached: a busy session never expires.
@@ -324,8 +325,15 @@ impl HttpSession {
     /// Ends the session: cancels its running calls and closes its streams.
     pub(crate) fn close(&self) {
         self.closed.cancel();
-        if let SessionKind::Streamable { standalone, .. } = &self.kind {
+        if let SessionKind::Streamable {
+            standalone, open, ..
+        } = &self.kind
+        {
             standalone.finish_soon();
+            // POST streams fed in their senders' tasks end here (a pump ends its own).
+            for slot in lock(open).values() {
+                slot.finish_soon();
+            }
         }
         self.session.close();
     }

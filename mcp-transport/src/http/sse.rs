@@ -162,7 +162,7 @@ pub(crate) struct LiveEvent {
 pub(crate) enum Live {
     /// Nothing more: the stream ends once its queued events are sent.
     Done,
-    /// Framed events from a stream's pump.
+    /// Framed events published into a stream.
     Events(LiveReceiver),
     /// A legacy session's outbox, framed here as `message` events.
     Legacy(mpsc::Receiver<Outbound>),

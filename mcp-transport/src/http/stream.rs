@@ -45,7 +45,7 @@ pub(crate) struct StreamSlot {
     /// The connection reading the stream now, watched without the async lock (the reclaim
     /// watch must never queue for that lock: see [`StreamSlot::unreachable`]).
     reader: std::sync::Mutex<Option<GoneWatch>>,
-    /// Signalled when a connection attaches.
+    /// Signalled when a connection attaches, and when the stream completes.
     attached: Notify,
 }
 
@@ -96,7 +96,8 @@ impl StreamSlot {
     }
 
     /// Completes once no connection has read the stream for `window` (none attached, or the
-    /// one attached went away, and no client resumed within the window).
+    /// one attached went away, and no client resumed within the window), or once the stream
+    /// is complete.
     ///
     /// It never takes the slot's async lock: it is polled beside publishing, and a queued
     /// acquisition that is not being polled would hold the lock from it.
@@ -104,6 +105,9 @@ impl StreamSlot {
         loop {
             let mut attached = std::pin::pin!(self.attached.notified());
             attached.as_mut().enable();
+            if self.is_finished() {
+                return;
+            }
             let reader = self
                 .reader
                 .lock()
@@ -282,6 +286,8 @@ impl StreamSlot {
         state.finished = true;
         state.live = None;
         self.finished.store(true, Ordering::Release);
+        // A reclaim watch looks again, and stops.
+        self.attached.notify_waiters();
     }
 
     /// Whether the stream is complete (a hint read without the lock: a publisher finds out

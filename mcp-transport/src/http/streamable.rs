@@ -22,6 +22,7 @@ use super::event_store::{EventId, StreamKey};
 use super::guard::{PROTOCOL_VERSION, accepts, check_protocol_version, is_json};
 use super::mirror::Mirrored;
 use super::peer::ClientKey;
+use super::post_sink::PostSink;
 use super::reject::Rejection;
 use super::respond::{self, SESSION_ID};
 use super::service::Shared;
@@ -301,9 +302,9 @@ async fn answer(
     headers: HeaderMap,
 ) -> Answer {
     let id = request.id.clone();
-    let (outbox, mut rx) = Outbox::channel(shared.server.outbox_capacity());
     if shared.config.response_mode == ResponseMode::Json {
         // Nothing can resume a JSON response: if the connection goes, so does the call.
+        let (outbox, mut rx) = Outbox::channel(shared.server.outbox_capacity());
         let _cancel = CancelOnDrop::new(session, std::slice::from_ref(&id));
         session.session.receive(request.into(), &outbox).await;
         drop(outbox);
@@ -319,34 +320,48 @@ async fn answer(
             .record_stream(&session.stream_key(number), std::slice::from_ref(&id))
             .await;
     }
+    let buffer = shared.config.stream_buffer;
+    // The request's messages go from their senders' tasks straight into its stream; what
+    // is sent before the stream opens is held, up to what the stream's queue holds.
+    let sink = Arc::new(PostSink::new(session, number, id, buffer));
+    // Dropped in reverse order: a handler that goes before it answered first lets the sink
+    // stream (or refuse) on its own, then, if it streams, starts the watch of its reader.
+    let detached;
+    let _abandon = Abandon(&sink);
+    let outbox = Outbox::sink(sink.clone());
     session.session.receive(request.into(), &outbox).await;
     drop(outbox);
     // The session ran the request until it first waited: a request answered at once already
-    // has its response in the outbox, and leaves in one write (head, event and end together)
-    // with no stream registered, no pump task and no other task woken. Its event is stored
-    // as any stream's final event is, for a client that resumes within the grace.
-    let first = match rx.try_recv() {
-        Ok(out) if out.is_final() && out.related.as_ref() == Some(&id) => {
-            return Ok(answered_at_once(shared, session, number, &out.message, headers).await);
-        }
-        Ok(out) => Some(out),
-        Err(_) => None,
-    };
+    // has its response held, and leaves in one write (head, event and end together) with no
+    // stream registered and no other task woken. Its event is stored as any stream's final
+    // event is, for a client that resumes within the grace.
+    if let Some(out) = sink.answered_at_once() {
+        return Ok(answered_at_once(shared, session, number, &out.message, headers).await);
+    }
     let Some(slot) = session.open_stream(number) else {
         return Err(Rejection::UnknownSession);
     };
-    let buffer = shared.config.stream_buffer;
     let (live, primer) = slot.attach(buffer, false).await?;
-    let mut work = PostStream::new(shared, session, slot, rx, Answers::One(id));
-    let mut room = buffer;
-    if let Some(out) = first {
-        // Not the response (that case left above): the stream goes on after it. The
-        // connection's queue has room, as nobody reads it yet.
-        let _ = work.slot.publish(&out.message, || false).await;
-        room = room.saturating_sub(1);
+    detached = sink.detached(shared.config.resume_window);
+    // What was held fits in the queue of the connection just attached: nothing waits here.
+    sink.stream_into(&slot, shared.counters.open_stream()).await;
+    Ok(streaming(
+        shared,
+        session,
+        Vec::new(),
+        live,
+        primer,
+        detached,
+    ))
+}
+
+/// Abandons a POST's sink when its handler goes (see [`PostSink::abandon`]).
+struct Abandon<'a>(&'a PostSink);
+
+impl Drop for Abandon<'_> {
+    fn drop(&mut self) {
+        self.0.abandon();
     }
-    work.publish_ready(room).await;
-    Ok(streaming(shared, session, Vec::new(), live, primer))
 }
 
 /// The response of a POST whose request was answered before anything else was sent: the
@@ -379,17 +394,20 @@ async fn answered_at_once(
 
 /// The `200 text/event-stream` response of a POST stream: the priming event (where the
 /// revision has one), `queued` events, then the stream's live events.
+///
+/// `held` is dropped with the body (when the connection goes, or the stream ends).
 pub(crate) fn streaming(
     shared: &Shared,
     session: &Arc<HttpSession>,
     queued: Vec<bytes::Bytes>,
     live: super::live::LiveReceiver,
     primer: EventId,
+    held: impl Send + 'static,
 ) -> Response<McpBody> {
     let first = primes(session).then(|| priming(shared, primer));
     let body = SseBody::new(first.into_iter().chain(queued), Live::Events(live))
         .keep_alive(shared.config.keep_alive)
-        .guard((shared.counters.connection(), session.busy()));
+        .guard((shared.counters.connection(), session.busy(), held));
     respond::sse(body, None)
 }
 
@@ -418,7 +436,9 @@ impl Drop for CancelOnDrop {
     }
 }
 
-/// The messages of a POST stream on their way from the session's outbox to the stream.
+/// The messages of a POST stream on their way from a channel outbox to the stream: for a
+/// batch, and for a request forwarded from another replica (a single request on this replica
+/// streams through a [`PostSink`] instead).
 ///
 /// The handler publishes what is ready before it answers; whatever remains goes to a pump
 /// task, started at the latest when this is dropped (the handler may be dropped with its

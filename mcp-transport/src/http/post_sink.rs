@@ -1,0 +1,450 @@
+//! The outbox of a POST whose answer is an SSE stream: the request's messages go from the task
+//! that sends them (the tool reporting progress, the session answering) straight into the
+//! stream, with no channel and no task in between.
+//!
+//! A request is first run by the POST's handler until it waits. What it sends meanwhile is
+//! held here ([`Stage::Early`], at most as many messages as the stream's connection queue
+//! holds): a request answered at once leaves as one response without a stream ever being
+//! opened. Otherwise the handler opens the stream and hands the held messages over
+//! ([`PostSink::stream_into`]); from then on every message is published in its sender's task.
+//!
+//! What a pump task did for such a stream is done here: the stream ends with the response
+//! to its request (and is forgotten by its session), ends when the request's outbox is gone
+//! without one (a cancelled call), and ends when its session does. Only a stream whose
+//! connection went away while it is still open gets a task ([`Detached`]): it waits out the
+//! resume window and reclaims the call if no client came back.
+
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::Duration;
+
+use mcp_core::jsonrpc::RequestId;
+use mcp_core::server::Reclaimed;
+use mcp_core::transport::{Closed, Outbound, OutboxSink, TakeFuture, TryTakeError};
+use tokio::sync::Notify;
+
+use super::session::{CountGuard, HttpSession};
+use super::stream::{Answers, NotNow, StreamSlot, unreachable_error};
+
+/// Where a POST stream's messages are, as the request goes on.
+enum Stage {
+    /// Not streaming yet: held for the handler (the first message apart, so that a request
+    /// answered at once allocates nothing more).
+    Early {
+        first: Option<Outbound>,
+        rest: Vec<Outbound>,
+    },
+    /// The handler is publishing the held messages into this stream: senders wait their
+    /// turn.
+    Switching(Arc<StreamSlot>),
+    /// Published into the stream by each sender.
+    Streaming(Arc<StreamSlot>),
+    /// Over: answered at once, or the stream ended, or nobody will ever stream it.
+    Closed,
+}
+
+/// The sink behind a streaming POST's outbox.
+pub(crate) struct PostSink {
+    stage: Mutex<Stage>,
+    /// The requests whose responses end the stream. Locked only under the stream's lock
+    /// (while publishing), never the other way round.
+    answers: Mutex<Answers>,
+    /// Signalled when the stage changes: senders waiting for room look again.
+    changed: Notify,
+    /// How many messages are held before the stream opens.
+    early_room: usize,
+    session: Weak<HttpSession>,
+    number: u64,
+    /// Counts the stream as open while it streams.
+    open: Mutex<Option<CountGuard>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl PostSink {
+    /// The sink of stream `number` of `session`, which answers `id`. At most `early_room`
+    /// messages are held before the stream opens (no more than its connection's queue holds).
+    pub(crate) fn new(
+        session: &Arc<HttpSession>,
+        number: u64,
+        id: RequestId,
+        early_room: usize,
+    ) -> Self {
+        PostSink {
+            stage: Mutex::new(Stage::Early {
+                first: None,
+                rest: Vec::new(),
+            }),
+            answers: Mutex::new(Answers::One(id)),
+            changed: Notify::new(),
+            early_room: early_room.max(1),
+            session: Arc::downgrade(session),
+            number,
+            open: Mutex::new(None),
+        }
+    }
+
+    /// The request's response, if it is the one message sent so far: the request was
+    /// answered at once, and nothing more is taken.
+    pub(crate) fn answered_at_once(&self) -> Option<Outbound> {
+        let mut stage = lock(&self.stage);
+        let Stage::Early { first, rest } = &mut *stage else {
+            return None;
+        };
+        if !rest.is_empty() {
+            return None;
+        }
+        let answer = first.take_if(|out| lock(&self.answers).completes(out))?;
+        *stage = Stage::Closed;
+        drop(stage);
+        self.changed.notify_waiters();
+        Some(answer)
+    }
+
+    /// Streams into `slot` from now on: publishes what was held (it fits in the queue of the
+    /// connection just attached, so this never waits for a reader), then lets every sender
+    /// publish itself. `open` counts the stream until it ends.
+    pub(crate) async fn stream_into(&self, slot: &Arc<StreamSlot>, open: CountGuard) {
+        let switching = Stage::Switching(slot.clone());
+        let before = std::mem::replace(&mut *lock(&self.stage), switching);
+        let held = match before {
+            Stage::Early { first, rest } => first.into_iter().chain(rest),
+            // Closed by a session that ended meanwhile: nothing to stream.
+            other => {
+                *lock(&self.stage) = other;
+                return;
+            }
+        };
+        *lock(&self.open) = Some(open);
+        let mut ended = false;
+        for out in held {
+            ended = self.publish(slot, &out).await.is_err() || slot.is_finished();
+            if ended {
+                break;
+            }
+        }
+        *lock(&self.stage) = if ended {
+            Stage::Closed
+        } else {
+            Stage::Streaming(slot.clone())
+        };
+        self.changed.notify_waiters();
+        // Ended at once, or by the session meanwhile (it found no slot to finish yet).
+        if ended
+            || self
+                .session
+                .upgrade()
+                .is_none_or(|s| s.closed.is_cancelled())
+        {
+            self.end(slot);
+        }
+    }
+
+    /// The handler went away: a sink that never streamed refuses its senders; one whose
+    /// held messages were being handed over streams from now on (those not published yet
+    /// are lost with the handler).
+    pub(crate) fn abandon(&self) {
+        let mut stage = lock(&self.stage);
+        match std::mem::replace(&mut *stage, Stage::Closed) {
+            Stage::Early { .. } | Stage::Closed => {}
+            Stage::Switching(slot) | Stage::Streaming(slot) => *stage = Stage::Streaming(slot),
+        }
+        drop(stage);
+        self.changed.notify_waiters();
+    }
+
+    /// Publishes `out` into `slot`, waiting while its reader is behind; ends the stream after
+    /// the last response.
+    async fn publish(&self, slot: &StreamSlot, out: &Outbound) -> Result<(), Closed> {
+        let mut last = false;
+        let published = slot
+            .publish(&out.message, || {
+                last = lock(&self.answers).completes(out);
+                last
+            })
+            .await;
+        if last {
+            self.ended();
+        }
+        published
+    }
+
+    /// As [`publish`](Self::publish), without waiting.
+    fn try_publish(&self, slot: &StreamSlot, out: &Outbound) -> Result<(), NotNow> {
+        let mut last = false;
+        let published = slot.try_publish(&out.message, || {
+            last = lock(&self.answers).completes(out);
+            last
+        });
+        if last {
+            self.ended();
+        }
+        published
+    }
+
+    /// The stream is complete: its session forgets it, and it no longer counts as open.
+    fn ended(&self) {
+        *lock(&self.stage) = Stage::Closed;
+        if let Some(session) = self.session.upgrade() {
+            session.stream_done(self.number);
+        }
+        lock(&self.open).take();
+        self.changed.notify_waiters();
+    }
+
+    /// Ends the stream without its response (a cancelled call, an ended session).
+    fn end(&self, slot: &Arc<StreamSlot>) {
+        slot.finish_soon();
+        self.ended();
+    }
+
+    /// The stream this sink publishes into, or why a sender cannot publish now.
+    fn streaming(&self) -> Result<Arc<StreamSlot>, Option<Closed>> {
+        match &*lock(&self.stage) {
+            Stage::Streaming(slot) => Ok(slot.clone()),
+            Stage::Closed => Err(Some(Closed)),
+            Stage::Early { .. } | Stage::Switching(_) => Err(None),
+        }
+    }
+
+    /// Holds `out` while the stream is not open yet, if there is room.
+    fn hold(&self, out: Outbound) -> Result<(), TryTakeError> {
+        let mut stage = lock(&self.stage);
+        match &mut *stage {
+            Stage::Early {
+                first: first @ None,
+                ..
+            } => {
+                *first = Some(out);
+                Ok(())
+            }
+            Stage::Early { rest, .. } if rest.len() + 1 < self.early_room => {
+                rest.push(out);
+                Ok(())
+            }
+            Stage::Closed => Err(TryTakeError::Closed),
+            _ => Err(TryTakeError::Busy(out)),
+        }
+    }
+
+    /// Watches the stream once its connection went away while it is still open: when no
+    /// client has read it for `window`, the unanswered call is cancelled and the stream ends
+    /// with an error for it (stored for a client that resumes even later).
+    pub(crate) fn detached(self: &Arc<Self>, window: Duration) -> Detached {
+        Detached {
+            sink: Arc::downgrade(self),
+            window,
+        }
+    }
+}
+
+impl OutboxSink for PostSink {
+    fn try_take(&self, out: Outbound) -> Result<(), TryTakeError> {
+        match self.streaming() {
+            Ok(slot) => match self.try_publish(&slot, &out) {
+                Ok(()) => Ok(()),
+                Err(NotNow::Busy) => Err(TryTakeError::Busy(out)),
+                Err(NotNow::Finished) => Err(TryTakeError::Closed),
+            },
+            Err(Some(Closed)) => Err(TryTakeError::Closed),
+            Err(None) => self.hold(out),
+        }
+    }
+
+    fn take(&self, mut out: Outbound) -> TakeFuture<'_> {
+        Box::pin(async move {
+            loop {
+                let changed = self.changed.notified();
+                match self.streaming() {
+                    Ok(slot) => return self.publish(&slot, &out).await,
+                    Err(Some(closed)) => return Err(closed),
+                    Err(None) => match self.hold(out) {
+                        Ok(()) => return Ok(()),
+                        Err(TryTakeError::Closed) => return Err(Closed),
+                        Err(TryTakeError::Busy(back)) => out = back,
+                    },
+                }
+                changed.await;
+            }
+        })
+    }
+
+    fn is_closed(&self) -> bool {
+        matches!(*lock(&self.stage), Stage::Closed)
+    }
+}
+
+impl Drop for PostSink {
+    fn drop(&mut self) {
+        // Every outbox is gone (the call ended without a response: it was cancelled): the
+        // stream ends, as it does when a channel's senders are all dropped.
+        let stage = std::mem::replace(&mut *lock(&self.stage), Stage::Closed);
+        if let Stage::Streaming(slot) = stage {
+            self.end(&slot);
+        }
+    }
+}
+
+/// Starts the watch of [`PostSink::detached`] when dropped with the stream's connection (or
+/// with the handler, before it answered), unless the stream is already complete.
+pub(crate) struct Detached {
+    sink: Weak<PostSink>,
+    window: Duration,
+}
+
+impl Drop for Detached {
+    fn drop(&mut self) {
+        let Some(sink) = self.sink.upgrade() else {
+            return;
+        };
+        let Ok(slot) = sink.streaming() else { return };
+        drop(sink);
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let (weak, window) = (self.sink.clone(), self.window);
+        runtime.spawn(async move {
+            // Returns at once when the stream completes meanwhile.
+            slot.unreachable(window).await;
+            let Some(sink) = weak.upgrade() else { return };
+            if slot.is_finished() {
+                return;
+            }
+            let Some(session) = sink.session.upgrade() else {
+                return;
+            };
+            let pending: Vec<RequestId> = lock(&sink.answers).pending().to_vec();
+            for id in pending {
+                if session.session.cancel_unreachable(&id) != Reclaimed::Cancelled {
+                    // Exempt, or already over (its answer is on its way): carry on.
+                    continue;
+                }
+                let out = Outbound {
+                    message: Box::new(unreachable_error(&id, window)),
+                    related: Some(id),
+                };
+                if sink.publish(&slot, &out).await.is_err() {
+                    return;
+                }
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::pin::pin;
+    use std::task::{Context, Waker};
+
+    use mcp_core::Server;
+    use mcp_core::jsonrpc::{Message, Notification, Payload, Response};
+    use mcp_core::transport::Outbox;
+
+    use super::*;
+    use crate::http::event_store::{EventStore, MemoryEventStore};
+    use crate::http::peer::ClientKey;
+    use crate::http::session::Counters;
+
+    fn session() -> Arc<HttpSession> {
+        let server = Server::builder("t", "1").build().unwrap();
+        let store: Arc<dyn EventStore> = Arc::new(MemoryEventStore::default());
+        let client = ClientKey::Addr([127, 0, 0, 1].into());
+        HttpSession::streamable("s".into(), &server, store, client)
+    }
+
+    fn note() -> Message {
+        Notification::new("notifications/message", None).into()
+    }
+
+    fn done(id: i64) -> Message {
+        Response::new(RequestId::Number(id), Payload::new()).into()
+    }
+
+    fn pending<F: Future>(fut: std::pin::Pin<&mut F>) -> bool {
+        fut.poll(&mut Context::from_waker(Waker::noop()))
+            .is_pending()
+    }
+
+    #[tokio::test]
+    async fn held_until_the_stream_opens_then_published_by_each_sender_until_the_response() {
+        let session = session();
+        let id = RequestId::Number(7);
+        let sink = Arc::new(PostSink::new(&session, 1, id.clone(), 2));
+        let outbox = Outbox::sink(sink.clone());
+        outbox.try_send(note(), Some(id.clone())).unwrap();
+        outbox.try_send(note(), Some(id.clone())).unwrap();
+        assert!(
+            outbox.try_send(note(), Some(id.clone())).is_err(),
+            "room for two"
+        );
+        let mut third = pin!(outbox.send(note(), Some(id.clone())));
+        assert!(pending(third.as_mut()), "the sender waits for the stream");
+        assert!(sink.answered_at_once().is_none());
+        let slot = session.open_stream(1).unwrap();
+        let (mut live, _) = slot.attach(4, false).await.unwrap();
+        let counters = Counters::new();
+        sink.stream_into(&slot, counters.open_stream()).await;
+        assert_eq!(counters.get().open_streams, 1);
+        third.await.unwrap();
+        for seq in 1..=3 {
+            let event = live.recv().await.unwrap();
+            assert!(event.bytes.starts_with(format!("id: 1:{seq}\n").as_bytes()));
+        }
+        outbox.send(done(7), Some(id.clone())).await.unwrap();
+        let last = live.recv().await.unwrap();
+        assert!(last.bytes.starts_with(b"id: 1:4\n") && last.last);
+        assert!(live.recv().await.is_none());
+        // Complete: forgotten by its session, no longer open, and nothing more is taken.
+        assert!(session.stream(1).is_none());
+        assert_eq!(counters.get().open_streams, 0);
+        assert!(outbox.is_closed());
+        assert_eq!(outbox.send(note(), Some(id)).await, Err(Closed));
+    }
+
+    #[tokio::test]
+    async fn a_response_sent_at_once_is_taken_back_and_nothing_more_is_taken() {
+        let session = session();
+        let id = RequestId::Number(1);
+        let sink = Arc::new(PostSink::new(&session, 1, id.clone(), 4));
+        let outbox = Outbox::sink(sink.clone());
+        outbox.send(done(1), Some(id.clone())).await.unwrap();
+        let answer = sink.answered_at_once().unwrap();
+        assert!(answer.is_final());
+        assert!(outbox.is_closed());
+        assert_eq!(outbox.send(note(), Some(id)).await, Err(Closed));
+    }
+
+    #[tokio::test]
+    async fn a_stream_whose_outboxes_are_all_gone_ends_without_a_response() {
+        let session = session();
+        let id = RequestId::Number(1);
+        let sink = Arc::new(PostSink::new(&session, 1, id.clone(), 4));
+        let outbox = Outbox::sink(sink.clone());
+        let slot = session.open_stream(1).unwrap();
+        let (mut live, _) = slot.attach(4, false).await.unwrap();
+        sink.stream_into(&slot, Counters::new().open_stream()).await;
+        drop(sink);
+        outbox.send(note(), Some(id)).await.unwrap();
+        assert!(!live.recv().await.unwrap().last);
+        // The call was cancelled: its outbox goes, and with it the stream.
+        drop(outbox);
+        assert!(live.recv().await.is_none());
+        assert!(slot.is_finished());
+        assert!(session.stream(1).is_none());
+    }
+
+    #[tokio::test]
+    async fn a_handler_gone_before_the_stream_opened_refuses_the_senders() {
+        let session = session();
+        let id = RequestId::Number(1);
+        let sink = Arc::new(PostSink::new(&session, 1, id.clone(), 1));
+        let outbox = Outbox::sink(sink.clone());
+        outbox.send(note(), Some(id.clone())).await.unwrap();
+        let mut waiting = pin!(outbox.send(note(), Some(id.clone())));
+        assert!(pending(waiting.as_mut()));
+        sink.abandon();
+        assert_eq!(waiting.await, Err(Closed));
+        assert!(outbox.is_closed());
+    }
+}
