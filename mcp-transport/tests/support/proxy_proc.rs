@@ -1,6 +1,6 @@
 //! Starts a real reverse proxy (Debian's package: nginx, HAProxy, Caddy or Apache httpd) on
 //! loopback in front of a test server, with the configuration the guide shows (the templates
-//! in `tests/nginx/` and `tests/proxies/`), buffering left at each proxy's default.
+//! in `tests/nginx/` and `tests/proxies/`), response buffering left at each proxy's default.
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
