@@ -92,24 +92,16 @@ impl<W: AsyncWrite + Unpin> Output<W> {
     /// already queued into one write (up to [`MAX_BATCH_BYTES`]), until every sender is
     /// gone and everything is written. Never waits for more output to accumulate.
     pub(super) fn poll_write(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let mut inner = self.lock();
-        loop {
-            if let Some(e) = inner.failed.take() {
-                return Poll::Ready(Err(e));
-            }
-            if inner.writer.is_pending() {
-                ready!(inner.writer.poll_write_queued(cx))?;
-            }
-            match inner.outbound.poll_recv(cx) {
-                Poll::Ready(Some(out)) => inner.gather(out)?,
-                Poll::Ready(None) => return Poll::Ready(Ok(())),
-                Poll::Pending => return Poll::Pending,
-            }
-        }
+        self.poll_send(cx, Until::Closed)
     }
 
     /// After a stop: writes what is queued now, then is done.
     pub(super) fn poll_drain(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_send(cx, Until::Empty)
+    }
+
+    /// Writes queued messages until `until` says the queue is done with.
+    fn poll_send(&self, cx: &mut Context<'_>, until: Until) -> Poll<io::Result<()>> {
         let mut inner = self.lock();
         loop {
             if let Some(e) = inner.failed.take() {
@@ -118,12 +110,25 @@ impl<W: AsyncWrite + Unpin> Output<W> {
             if inner.writer.is_pending() {
                 ready!(inner.writer.poll_write_queued(cx))?;
             }
-            match inner.outbound.try_recv() {
-                Ok(out) => inner.gather(out)?,
-                Err(_) => return Poll::Ready(Ok(())),
+            let next = match until {
+                Until::Closed => ready!(inner.outbound.poll_recv(cx)),
+                Until::Empty => inner.outbound.try_recv().ok(),
+            };
+            match next {
+                Some(out) => inner.gather(out)?,
+                None => return Poll::Ready(Ok(())),
             }
         }
     }
+}
+
+/// When [`Output::poll_send`] is done.
+#[derive(Clone, Copy)]
+enum Until {
+    /// When every sender is gone and everything is written: waits for more meanwhile.
+    Closed,
+    /// When nothing is queued any more: never waits for more.
+    Empty,
 }
 
 impl<W: AsyncWrite + Unpin> Inner<W> {
