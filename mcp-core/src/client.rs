@@ -502,6 +502,30 @@ impl Client {
         name: &str,
         arguments: Value,
     ) -> Result<ToolCall, RequestError> {
+        self.start_call(name, arguments, None).await
+    }
+
+    /// [`call_tool_streaming`](Self::call_tool_streaming) asking to run as a task (as
+    /// [`call_tool_as_task`](Self::call_tool_as_task) does): read it with
+    /// [`ToolCall::next_started`], whose last event says whether the server made a task of it.
+    /// Progress sent before the server decided arrives as with a plain call.
+    pub async fn call_tool_streaming_as_task(
+        &self,
+        name: &str,
+        arguments: Value,
+        ttl: Option<std::time::Duration>,
+    ) -> Result<ToolCall, RequestError> {
+        self.start_call(name, arguments, Some(ttl)).await
+    }
+
+    /// Sends `tools/call` with a progress token (as a task when `task` is set, with its time
+    /// to live) and returns at once.
+    async fn start_call(
+        &self,
+        name: &str,
+        arguments: Value,
+        task: Option<Option<std::time::Duration>>,
+    ) -> Result<ToolCall, RequestError> {
         let (id, rx) = self.inner.pending.register();
         let token = match &id {
             RequestId::Number(n) => ProgressToken::Number(*n),
@@ -520,7 +544,11 @@ impl Client {
             arguments: as_arguments(arguments),
             meta: Some(meta),
         };
-        let params = self.outgoing_params(Some(to_object(&params)));
+        let mut params = to_object(&params);
+        if let Some(ttl) = task {
+            params = self.as_task_params(params, ttl);
+        }
+        let params = self.outgoing_params(Some(params));
         self.send(
             Request::new(id.clone(), methods::TOOLS_CALL, params.clone()).into(),
             &id,
@@ -594,6 +622,20 @@ impl ToolCall {
         std::future::poll_fn(|cx| Pin::new(&mut *self).poll_next(cx)).await
     }
 
+    /// The next event of a call started with
+    /// [`Client::call_tool_streaming_as_task`]: progress in arrival order, then what the call
+    /// came back as (a task, or the result), then `None`.
+    pub async fn next_started(&mut self) -> Option<StartedEvent> {
+        let event = std::future::poll_fn(|cx| self.poll_raw(cx)).await?;
+        Some(match event {
+            Raw::Progress(p) => StartedEvent::Progress(p),
+            Raw::Done(id, reply) => {
+                let name = id.to_string();
+                StartedEvent::Done(reply.and_then(|result| tasks::started(&name, result)))
+            }
+        })
+    }
+
     /// Waits for the result, discarding progress.
     pub async fn result(mut self) -> Result<CallToolResult, RequestError> {
         while let Some(event) = self.next_event().await {
@@ -639,18 +681,45 @@ impl Stream for ToolCall {
     type Item = CallEvent;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<CallEvent>> {
+        self.poll_raw(cx).map(|event| {
+            event.map(|event| match event {
+                Raw::Progress(p) => CallEvent::Progress(p),
+                Raw::Done(id, reply) => CallEvent::Done(reply.and_then(|r| decode(id, Ok(r)))),
+            })
+        })
+    }
+}
+
+/// An event of a call before its answer is decoded.
+enum Raw {
+    Progress(ProgressParams),
+    /// The id of the last round, and its answer.
+    Done(RequestId, Result<JsonObject, RequestError>),
+}
+
+/// One event of a call started with [`Client::call_tool_streaming_as_task`].
+#[derive(Debug)]
+pub enum StartedEvent {
+    /// A progress notification.
+    Progress(ProgressParams),
+    /// What the call came back as; no event follows.
+    Done(Result<Started, RequestError>),
+}
+
+impl ToolCall {
+    fn poll_raw(&mut self, cx: &mut TaskContext<'_>) -> Poll<Option<Raw>> {
         if self.done {
             return Poll::Ready(None);
         }
         // Progress first: one task routes progress and the response in arrival order, so
         // every progress event sent before the response is queued by the time it arrives.
         if let Some(p) = self.next_ready() {
-            return Poll::Ready(Some(CallEvent::Progress(p)));
+            return Poll::Ready(Some(Raw::Progress(p)));
         }
         if let Poll::Ready(Some(batch)) = self.progress.poll_recv(cx) {
             self.ready = batch.into_iter();
             if let Some(p) = self.next_ready() {
-                return Poll::Ready(Some(CallEvent::Progress(p)));
+                return Poll::Ready(Some(Raw::Progress(p)));
             }
         }
         if self.reply.is_none() {
@@ -667,19 +736,18 @@ impl Stream for ToolCall {
             if let Ok(batch) = self.progress.try_recv() {
                 self.ready = batch.into_iter();
                 if let Some(p) = self.next_ready() {
-                    return Poll::Ready(Some(CallEvent::Progress(p)));
+                    return Poll::Ready(Some(Raw::Progress(p)));
                 }
             }
         }
         let id = self.id.clone();
         let reply = self.reply.take().flatten();
         self.finish();
-        let result = match reply {
-            Some(Ok((id, result))) => decode(id, Ok(result)),
-            Some(Err(e)) => Err(e),
-            None => Err(RequestError::Closed(id)),
-        };
-        Poll::Ready(Some(CallEvent::Done(result)))
+        Poll::Ready(Some(match reply {
+            Some(Ok((id, result))) => Raw::Done(id, Ok(result)),
+            Some(Err(e)) => Raw::Done(id, Err(e)),
+            None => Raw::Done(id.clone(), Err(RequestError::Closed(id))),
+        }))
     }
 }
 

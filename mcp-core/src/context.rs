@@ -17,7 +17,7 @@ use crate::protocol::{
     ProgressParams, ProgressToken, ProtocolVersion, methods,
 };
 use crate::server::{Caller, Era, SessionState, WeakServer};
-use crate::task::{TaskRun, TaskStatus};
+use crate::task::{TaskHold, TaskRun, TaskStatus};
 use crate::transport::Outbox;
 
 /// The context of one request: its id, its progress token, the way back to the client.
@@ -150,6 +150,14 @@ impl Context {
         self.inner.input.as_ref().is_some_and(|round| round.waits())
     }
 
+    /// For a call that runs as a task or may become one (2026-07-28, see
+    /// [`TaskHold`]): keeps it from becoming one until the hold is released or dropped, so
+    /// that a call forwarding to another server can wait for that server to decide. `None`
+    /// for a call that is not a task and cannot become one.
+    pub fn hold_task(&self) -> Option<TaskHold> {
+        self.inner.task.get().map(|run| TaskHold::new(run.clone()))
+    }
+
     /// The id of the task this call runs as, if it runs as one: a tool that records its
     /// work elsewhere (a job queue, a log) can name the task there.
     pub fn task_id(&self) -> Option<&str> {
@@ -229,9 +237,11 @@ impl Context {
     /// The value increases by one per report unless the report sets it. Without a progress
     /// token this only counts the step: no message is built or sent.
     pub async fn progress(&self, item: impl Into<Progress>) {
-        // A call that may become a task (2026-07-28) becomes one when it first reports.
+        // A call that may become a task (2026-07-28) becomes one when it first reports,
+        // unless it holds that back.
         if let Some(run) = self.inner.task.get()
             && !run.is_detached()
+            && !run.is_held()
         {
             run.detach();
         }

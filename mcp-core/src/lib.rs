@@ -43,7 +43,7 @@ pub mod task;
 pub mod tool;
 pub mod transport;
 
-pub use client::{CallEvent, Client, ClientChannel, ClientOptions, ToolCall};
+pub use client::{CallEvent, Client, ClientChannel, ClientOptions, StartedEvent, ToolCall};
 pub use context::{Context, Input};
 pub use error::{ErrorCode, RequestError, RpcError};
 pub use input::{DEFAULT_STATE_TTL, StateKey};

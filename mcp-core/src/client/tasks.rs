@@ -100,6 +100,24 @@ fn malformed(id: &str, why: impl std::fmt::Display) -> RequestError {
     )))
 }
 
+/// What the answer to a `tools/call` of tool `name` asked to run as a task says: the task
+/// (nested in 2025-11-25, flat with `resultType: "task"` in 2026-07-28) or the result.
+pub(super) fn started(name: &str, result: JsonObject) -> Result<Started, RequestError> {
+    let task = match result.get("task") {
+        Some(Value::Object(task)) => Some(task),
+        _ if result.get("resultType").and_then(Value::as_str) == Some("task") => Some(&result),
+        _ => None,
+    };
+    match task {
+        Some(task) => TaskInfo::from_object(task)
+            .map(Started::Task)
+            .map_err(|why| malformed(name, why)),
+        None => serde_json::from_value(Value::Object(result))
+            .map(Started::Done)
+            .map_err(|e| malformed(name, e)),
+    }
+}
+
 /// How long to wait between polls when the server suggests nothing.
 const DEFAULT_POLL: Duration = Duration::from_millis(500);
 
@@ -153,7 +171,18 @@ impl Client {
             arguments: as_arguments(arguments),
             meta: None,
         };
-        let mut params = to_object(&params);
+        let params = self.as_task_params(to_object(&params), ttl);
+        let result = self.request(methods::TOOLS_CALL, Some(params)).await?;
+        started(name, result)
+    }
+
+    /// The params of a `tools/call` that asks to run as a task: `task: {ttl}` in the 2025
+    /// era, the tasks extension declared in its capabilities in 2026-07-28.
+    pub(super) fn as_task_params(
+        &self,
+        mut params: JsonObject,
+        ttl: Option<Duration>,
+    ) -> JsonObject {
         if self.inner.stateless.get().is_none() {
             let mut task = JsonObject::new();
             if let Some(ttl) = ttl {
@@ -162,20 +191,7 @@ impl Client {
             }
             params.insert("task".into(), Value::Object(task));
         }
-        let result = self.task_request(methods::TOOLS_CALL, params).await?;
-        let task = match result.get("task") {
-            Some(Value::Object(task)) => Some(task),
-            _ if result.get("resultType").and_then(Value::as_str) == Some("task") => Some(&result),
-            _ => None,
-        };
-        match task {
-            Some(task) => TaskInfo::from_object(task)
-                .map(Started::Task)
-                .map_err(|why| malformed(name, why)),
-            None => serde_json::from_value(Value::Object(result))
-                .map(Started::Done)
-                .map_err(|e| malformed(name, e)),
-        }
+        self.with_tasks_extension(params)
     }
 
     /// The task's state now (`tasks/get`).
@@ -191,6 +207,21 @@ impl Client {
         let mut params = JsonObject::new();
         params.insert("taskId".into(), task_id.into());
         self.task_request(methods::TASKS_CANCEL, params)
+            .await
+            .map(drop)
+    }
+
+    /// Answers some of the task's input requests (`tasks/update`, 2026-07-28): `responses`
+    /// maps input keys to the answers.
+    pub async fn update_task(
+        &self,
+        task_id: &str,
+        responses: JsonObject,
+    ) -> Result<(), RequestError> {
+        let mut params = JsonObject::new();
+        params.insert("taskId".into(), task_id.into());
+        params.insert("inputResponses".into(), Value::Object(responses));
+        self.task_request(methods::TASKS_UPDATE, params)
             .await
             .map(drop)
     }

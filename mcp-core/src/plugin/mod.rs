@@ -122,6 +122,9 @@ pub struct PluginCapabilities {
     /// Its catalog changes at run time ([`PluginHandle::set_catalog`]): the server announces
     /// `listChanged` and tells its clients of each change.
     pub list_changed: bool,
+    /// It may offer tools that run as tasks (even if its first catalog has none): the server
+    /// offers tasks.
+    pub tasks: bool,
 }
 
 impl PluginCapabilities {
@@ -152,6 +155,12 @@ impl PluginCapabilities {
     /// With a catalog that changes at run time.
     pub fn with_list_changed(mut self) -> Self {
         self.list_changed = true;
+        self
+    }
+
+    /// With tools that may run as tasks.
+    pub fn with_tasks(mut self) -> Self {
+        self.tasks = true;
         self
     }
 }

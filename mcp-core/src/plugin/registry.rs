@@ -101,6 +101,7 @@ impl Registry {
             all.resources |= c.resources;
             all.resource_subscriptions |= c.resource_subscriptions;
             all.list_changed |= c.list_changed;
+            all.tasks |= c.tasks;
         }
         all
     }

@@ -143,7 +143,8 @@ impl Server {
     }
 
     /// Whether some tool may run as a task (`execution.taskSupport` of `optional` or
-    /// `required`): the server then offers tasks (the `tasks` capability in 2025-11-25, the
+    /// `required`, or a plugin declaring [`PluginCapabilities::tasks`]): the server then
+    /// offers tasks (the `tasks` capability in 2025-11-25, the
     /// `io.modelcontextprotocol/tasks` extension in 2026-07-28).
     pub fn has_task_tools(&self) -> bool {
         self.inner.task_tools
@@ -670,8 +671,8 @@ impl ServerBuilder {
         }
         let registry = Registry::new(slots, catalogs, instructions)?;
         let list_changed = self.list_changed || registry.declared().list_changed;
-        // Announced from the catalogs at build time.
-        let task_tools = !registry.snapshot().task_support.is_empty();
+        // Announced from the catalogs and the plugins' declarations at build time.
+        let task_tools = !registry.snapshot().task_support.is_empty() || registry.declared().tasks;
         Ok(Server {
             inner: Arc::new(ServerInner {
                 info_json: serde_json::to_string(&self.info)

@@ -584,7 +584,7 @@ impl ServerSession {
                             let owner = self.task_owner(ctx.caller());
                             let tool = tool.clone();
                             return task::call_as_task(server, &ctx, ttl, owner, move |ctx| {
-                                tool.call(ctx, arguments)
+                                tool.call_or_error(ctx, arguments)
                             })
                             .map(objects);
                         }

@@ -248,6 +248,8 @@ pub(crate) struct TaskRun {
     /// The session's stream of unrelated messages (2025 era): progress, requests to the
     /// client and status notifications of the task go there once its request is answered.
     notify: Option<Outbox>,
+    /// How many [`TaskHold`](super::TaskHold)s keep the call on its request.
+    pub(crate) holds: tokio::sync::watch::Sender<usize>,
 }
 
 impl std::fmt::Debug for TaskRun {
@@ -267,6 +269,11 @@ impl TaskRun {
 
     pub(crate) fn detach(&self) {
         self.detached.store(true, Ordering::Release);
+    }
+
+    /// Whether a [`TaskHold`](super::TaskHold) keeps the call on its request.
+    pub(crate) fn is_held(&self) -> bool {
+        *self.holds.borrow() > 0
     }
 
     pub(crate) fn notify_outbox(&self) -> Option<&Outbox> {
@@ -357,15 +364,19 @@ impl TaskRun {
     }
 }
 
+/// What a task's call ends with: a result, or a JSON-RPC error (a gateway's server failed).
+type CallOutcome = Result<CallToolResult, RpcError>;
+
 /// Runs `call` as a task of `owner` (or, in 2026-07-28, on its request if it ends or asks
-/// for input before it does anything else). The future answers the request: with the task,
-/// or with the plain result.
+/// for input before it does anything else, or while it holds a
+/// [`TaskHold`](super::TaskHold)). The future answers the request: with the task, or with
+/// the plain result.
 pub(crate) fn call_as_task(
     server: &Server,
     ctx: &Context,
     ttl: Option<u64>,
     owner: String,
-    make_call: impl FnOnce(Context) -> BoxFuture<CallToolResult>,
+    make_call: impl FnOnce(Context) -> BoxFuture<CallOutcome>,
 ) -> Result<BoxFuture<Result<JsonObject, RpcError>>, RpcError> {
     let engine = server.tasks.clone();
     let caller = ctx.caller();
@@ -381,6 +392,7 @@ pub(crate) fn call_as_task(
         notify: caller
             .session_state()
             .and_then(|s| s.notify_outbox().cloned()),
+        holds: tokio::sync::watch::channel(0).0,
     });
     ctx.attach_task(run.clone());
     let ctx = ctx.clone();
@@ -395,8 +407,20 @@ pub(crate) fn call_as_task(
                 Poll::Pending => Poll::Ready(None),
             })
             .await;
+            let polled = match polled {
+                // Held: the call goes on on its request until it ends, asks the client (the
+                // multi round-trip wrapper then answers) or lets go.
+                None if !ctx.waits_for_input() && run.is_held() => {
+                    let mut holds = run.holds.subscribe();
+                    tokio::select! {
+                        result = &mut call => Some(result),
+                        _ = holds.wait_for(|n| *n == 0) => None,
+                    }
+                }
+                other => other,
+            };
             match polled {
-                Some(result) if !run.is_detached() => return Ok(to_object(&result)),
+                Some(result) if !run.is_detached() => return result.map(|r| to_object(&r)),
                 Some(result) => finished = Some(result),
                 None if ctx.waits_for_input() => {
                     // The multi round-trip wrapper answers with `input_required`.
@@ -446,8 +470,8 @@ async fn drive(
     engine: Arc<TaskEngine>,
     run: Arc<TaskRun>,
     ctx: Context,
-    call: BoxFuture<CallToolResult>,
-    finished: Option<CallToolResult>,
+    call: BoxFuture<CallOutcome>,
+    finished: Option<CallOutcome>,
 ) {
     let id = run.id.clone();
     let outcome = match finished {
@@ -468,7 +492,15 @@ async fn drive(
             None,
             Some("cancelled by the client".to_owned()),
         ),
-        Some(Ok(result)) => {
+        Some(Ok(Err(error))) => {
+            let message = format!("Tool execution failed: {}", error.message);
+            (
+                TaskStatus::Failed,
+                Some(TaskOutcome::Error(error.into())),
+                Some(message),
+            )
+        }
+        Some(Ok(Ok(result))) => {
             // 2025-11-25 counts a tool error as a failed task; the extension does not.
             let status = if result.is_error == Some(true) && !run.modern {
                 TaskStatus::Failed

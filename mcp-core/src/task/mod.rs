@@ -19,13 +19,17 @@
 //!   `tasks/update` answers input requests; `tasks/cancel` acknowledges.
 //!
 //! A tool needs no change to run as a task: what it yields becomes the status message, its
-//! return value the result, and a question to the client `input_required`.
+//! return value the result (or, from [`Tool::call_or_error`](crate::Tool::call_or_error), its
+//! JSON-RPC error: the task fails with it), and a question to the client `input_required`. A
+//! tool that forwards to another server holds the decision with [`TaskHold`] until that
+//! server made its own.
 //!
 //! Tasks live in a [`TaskStore`]: [`MemoryTaskStore`] by default. A task is scoped to its
 //! caller (the session in the 2025 era); a request from another scope gets "task not
 //! found", as for an id that never existed.
 
 mod engine;
+mod hold;
 mod memory;
 mod store;
 #[cfg(any(test, feature = "store-tests"))]
@@ -37,6 +41,7 @@ pub(crate) use engine::{
     TaskEngine, TaskRun, call_as_task, declares_extension, follow, handle, missing_extension,
     owned, task_mode,
 };
+pub use hold::TaskHold;
 pub use memory::MemoryTaskStore;
 pub use store::{
     Lease, StoreError, Sweep, TaskChange, TaskError, TaskOutcome, TaskRecord, TaskStatus,
