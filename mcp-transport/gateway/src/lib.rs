@@ -9,6 +9,10 @@
 //! a server that dies fails the calls in flight with a JSON-RPC error at once. A stdio server
 //! that dies is started again with back-off; a server saying `list_changed` is listed again.
 //!
+//! A call our caller makes a task runs as a task of ours that follows the server's own task
+//! (created, read, answered and cancelled downstream on its behalf): task ids are ours, scoped
+//! to our caller, so ids of two servers never meet.
+//!
 //! ```no_run
 //! use std::time::Duration;
 //! use mcp_gateway::{Remote, RemoteOptions, RemotePlugin, Upstream};
@@ -32,6 +36,7 @@ pub mod gateway;
 mod mount;
 mod relay;
 mod remote;
+mod task;
 mod upstream;
 
 pub use config::{ConfigError, GatewayConfig, Mount};

@@ -13,12 +13,14 @@ use mcp_core::plugin::{Catalog, Plugin, PluginCapabilities, PluginError, PluginH
 use mcp_core::prompt::Prompt;
 use mcp_core::protocol::{
     CallToolResult, GetPromptResult, PromptDefinition, ReadResourceResult, Resource,
-    ResourceTemplate, ToolDefinition,
+    ResourceTemplate, TaskSupport, ToolDefinition, ToolExecution,
 };
+use mcp_core::task::TASKS_EXTENSION;
 use mcp_core::tool::BoxFuture;
 use mcp_core::{Context, Payload, ResourceProvider, RpcError, Tool};
 
 use crate::remote::{self, Remote};
+use crate::task::offers_tasks;
 
 /// A mounted server as a plugin: what it offers appears as the plugin's catalog; a
 /// `list_changed` from it replaces that catalog (and the server tells its own clients);
@@ -48,10 +50,23 @@ impl RemotePlugin {
     /// source per entry, under the server's own names.
     fn catalog_of(&self, listed: &remote::Catalog) -> Catalog {
         let mut catalog = Catalog::new();
+        // A 2026-07-28 server says per call, not per tool, whether a call becomes a task:
+        // each of its tools may, and the server decides.
+        let tasks_per_call = listed
+            .capabilities
+            .extensions
+            .as_ref()
+            .is_some_and(|e| e.contains_key(TASKS_EXTENSION));
         for definition in &listed.tools {
+            let mut definition = definition.clone();
+            if tasks_per_call && definition.execution.is_none() {
+                definition.execution = Some(ToolExecution {
+                    task_support: Some(TaskSupport::Optional),
+                });
+            }
             catalog = catalog.tool(RemoteTool {
                 remote: self.remote.clone(),
-                definition: definition.clone(),
+                definition,
             });
         }
         for definition in &listed.prompts {
@@ -97,6 +112,9 @@ impl Plugin for RemotePlugin {
         }
         if unknown || offered.resources.is_some() {
             capabilities = capabilities.with_resource_subscriptions();
+        }
+        if unknown || offers_tasks(offered) {
+            capabilities = capabilities.with_tasks();
         }
         capabilities
     }
@@ -172,7 +190,13 @@ impl Tool for RemoteTool {
         let remote = self.remote.clone();
         let name = self.definition.name.clone();
         let arguments = arguments.into_object();
-        Box::pin(async move { remote.call_tool(&ctx, &name, arguments).await })
+        Box::pin(async move {
+            // A call our caller made a task (or that may become one) goes down as a task.
+            match ctx.hold_task() {
+                Some(hold) => remote.call_tool_task(&ctx, &name, arguments, hold).await,
+                None => remote.call_tool(&ctx, &name, arguments).await,
+            }
+        })
     }
 }
 

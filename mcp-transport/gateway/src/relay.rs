@@ -8,7 +8,8 @@
 //! 2026-07-28 era are tied to their call) goes to the call in flight when exactly one is: the
 //! protocol does not say which request such a message belongs to, and guessing between two
 //! callers would leak one caller's traffic to another. With several calls in flight, log
-//! messages are dropped and such requests refused (`-32603`).
+//! messages are dropped and such requests refused (`-32603`), except a request naming the
+//! server's task (2025-11-25 `related-task` `_meta`): it goes to the call following that task.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -22,14 +23,16 @@ use mcp_core::jsonrpc::{JsonObject, Request, RequestId};
 use mcp_core::protocol::{
     CallToolResult, GetPromptResult, LoggingMessageParams, ReadResourceResult, methods,
 };
-use mcp_core::{CallEvent, Context, ErrorCode, Progress, RequestError, RpcError};
+use mcp_core::task::RELATED_TASK_KEY;
+use mcp_core::{CallEvent, Context, ErrorCode, RequestError, RpcError};
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::remote::{Link, Remote};
+use crate::task::relayed;
 
 /// Questions of the server for our caller, and where their answers go (in order).
-struct Asked {
+pub(crate) struct Asked {
     requests: Vec<Request>,
     reply: oneshot::Sender<Vec<Result<JsonObject, RpcError>>>,
 }
@@ -42,6 +45,12 @@ pub(crate) struct InFlight {
     calls: Mutex<HashMap<u64, mpsc::UnboundedSender<Asked>>>,
     /// The connection's log messages, taken by the call in flight.
     logs: Mutex<Option<mpsc::UnboundedReceiver<LoggingMessageParams>>>,
+    /// The calls following a task of the server's, by its task id: a request naming the task
+    /// (2025-11-25 `related-task` `_meta`) is that call's, however many are in flight.
+    tasks: Mutex<HashMap<String, u64>>,
+    /// Requests naming a task no call follows yet (they may come before the answer that
+    /// created the task is read), until a call follows it.
+    parked: Mutex<HashMap<String, Vec<Asked>>>,
 }
 
 impl std::fmt::Debug for InFlight {
@@ -63,7 +72,7 @@ impl InFlight {
     }
 
     /// Registers a call until the guard drops.
-    fn enter(&self) -> Entered<'_> {
+    pub(crate) fn enter(&self) -> Entered<'_> {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
         let (tx, asks) = mpsc::unbounded_channel();
         lock(&self.calls).insert(id, tx);
@@ -78,6 +87,7 @@ impl InFlight {
             logs,
             asks,
             answering: FuturesUnordered::new(),
+            task: None,
         }
     }
 
@@ -96,47 +106,100 @@ impl InFlight {
                 })
                 .collect()
         };
-        let inbox = {
-            let calls = lock(&self.calls);
-            match calls.len() {
-                1 => calls.values().next().cloned(),
-                _ => None,
+        let related = requests.first().and_then(related_task).map(str::to_owned);
+        let count = requests.len();
+        let (reply, answers) = oneshot::channel();
+        let asked = Asked { requests, reply };
+        let inbox = match related {
+            Some(task) => {
+                let following = lock(&self.tasks).get(&task).copied();
+                match following.and_then(|id| lock(&self.calls).get(&id).cloned()) {
+                    Some(inbox) => inbox,
+                    None => {
+                        // Until the call that created the task follows it (or the last call
+                        // in flight ends).
+                        lock(&self.parked).entry(task).or_default().push(asked);
+                        return ended(count, answers.await);
+                    }
+                }
+            }
+            None => {
+                let only = {
+                    let calls = lock(&self.calls);
+                    match calls.len() {
+                        1 => calls.values().next().cloned(),
+                        _ => None,
+                    }
+                };
+                match only {
+                    Some(inbox) => inbox,
+                    None => {
+                        return refuse(
+                            &asked.requests,
+                            "it relays questions only while one call is in flight, and cannot tell whose this is",
+                        );
+                    }
+                }
             }
         };
-        let Some(inbox) = inbox else {
-            return refuse(
-                &requests,
-                "it relays questions only while one call is in flight, and cannot tell whose this is",
-            );
-        };
-        let (reply, answers) = oneshot::channel();
-        let count = requests.len();
-        if inbox.send(Asked { requests, reply }).is_err() {
-            return (0..count)
-                .map(|_| Err(RpcError::internal("the call asking ended")))
-                .collect();
-        }
-        answers.await.unwrap_or_else(|_| {
-            (0..count)
-                .map(|_| Err(RpcError::internal("the call asking ended")))
-                .collect()
-        })
+        // A call that ended meanwhile drops the question, and with it the reply.
+        let _ = inbox.send(asked);
+        ended(count, answers.await)
     }
 }
 
+/// The answers to `count` questions, or the error of each when the call asking ended first.
+fn ended(
+    count: usize,
+    answers: Result<Vec<Result<JsonObject, RpcError>>, oneshot::error::RecvError>,
+) -> Vec<Result<JsonObject, RpcError>> {
+    answers.unwrap_or_else(|_| {
+        (0..count)
+            .map(|_| Err(RpcError::internal("the call asking ended")))
+            .collect()
+    })
+}
+
+/// The id of the server's task a request of the server names (`related-task` `_meta`).
+fn related_task(request: &Request) -> Option<&str> {
+    request
+        .params
+        .as_ref()?
+        .get("_meta")?
+        .get(RELATED_TASK_KEY)?
+        .get("taskId")?
+        .as_str()
+}
+
 /// A call registered in [`InFlight`].
-struct Entered<'a> {
+pub(crate) struct Entered<'a> {
     owner: &'a InFlight,
     id: u64,
     logs: Option<mpsc::UnboundedReceiver<LoggingMessageParams>>,
     asks: mpsc::UnboundedReceiver<Asked>,
     /// Questions being put to our caller.
     answering: FuturesUnordered<BoxFuture<'static, ()>>,
+    /// The server's task this call follows.
+    task: Option<String>,
 }
 
 impl Entered<'_> {
+    /// Marks this call as following the server's task `task_id`: the server's requests
+    /// naming it come here.
+    pub(crate) fn follow_task(&mut self, task_id: &str) {
+        lock(&self.owner.tasks).insert(task_id.to_owned(), self.id);
+        self.task = Some(task_id.to_owned());
+        let parked = lock(&self.owner.parked).remove(task_id).unwrap_or_default();
+        let inbox = lock(&self.owner.calls).get(&self.id).cloned();
+        if let Some(inbox) = inbox {
+            for asked in parked {
+                let _ = inbox.send(asked);
+            }
+        }
+    }
+
     /// Relays the log messages already received (they came before the result).
-    async fn drain(&mut self, ctx: &Context) {
+    pub(crate) async fn drain(&mut self, ctx: &Context) {
         let mut queued = Vec::new();
         if let Some(rx) = self.logs.as_mut() {
             while let Ok(log) = rx.try_recv() {
@@ -150,7 +213,7 @@ impl Entered<'_> {
 
     /// The next thing to do besides waiting for the downstream answer: a log message to relay,
     /// questions to put to our caller, or questions answered.
-    async fn next(&mut self) -> Side {
+    pub(crate) async fn next(&mut self) -> Side {
         tokio::select! {
             Some(log) = next_log(&mut self.logs) => Side::Log(log),
             Some(asked) = self.asks.recv() => Side::Asked(asked),
@@ -159,7 +222,7 @@ impl Entered<'_> {
     }
 
     /// Acts on `side` for the caller of `ctx`.
-    async fn handle(&mut self, ctx: &Context, side: Side) {
+    pub(crate) async fn handle(&mut self, ctx: &Context, side: Side) {
         match side {
             Side::Log(log) => relay_log(self.owner, ctx, log).await,
             Side::Asked(asked) => self.answering.push(Box::pin(put(ctx.clone(), asked))),
@@ -185,7 +248,8 @@ async fn next_log(
     }
 }
 
-enum Side {
+/// What a call in flight does besides waiting for its answer.
+pub(crate) enum Side {
     Log(LoggingMessageParams),
     Asked(Asked),
     Answered,
@@ -239,7 +303,18 @@ fn missing_capability(ctx: &Context, method: &str) -> Option<RpcError> {
 
 impl Drop for Entered<'_> {
     fn drop(&mut self) {
-        lock(&self.owner.calls).remove(&self.id);
+        let last = {
+            let mut calls = lock(&self.owner.calls);
+            calls.remove(&self.id);
+            calls.is_empty()
+        };
+        if last {
+            // Nobody is left to follow the tasks they name: their askers get an error.
+            lock(&self.owner.parked).clear();
+        }
+        if let Some(task) = self.task.take() {
+            lock(&self.owner.tasks).remove(&task);
+        }
         if let Some(rx) = self.logs.take() {
             let mut slot = lock(&self.owner.logs);
             if slot.is_none() {
@@ -271,14 +346,7 @@ impl Remote {
             tokio::select! {
                 biased;
                 event = call.next_event() => match event {
-                    Some(CallEvent::Progress(p)) => {
-                        let progress = Progress {
-                            progress: Some(p.progress),
-                            total: p.total,
-                            message: p.message,
-                        };
-                        ctx.progress(progress).await;
-                    }
+                    Some(CallEvent::Progress(p)) => ctx.progress(relayed(p)).await,
                     Some(CallEvent::Done(result)) => {
                         entered.drain(ctx).await;
                         return result.map_err(|e| self.downstream(&link, e));
@@ -337,7 +405,7 @@ impl Remote {
     }
 
     /// The error of a call whose connection died under it.
-    fn lost(&self, link: &Link) -> RpcError {
+    pub(crate) fn lost(&self, link: &Link) -> RpcError {
         RpcError::new(
             ErrorCode::SERVER_ERROR,
             format!(
@@ -350,7 +418,7 @@ impl Remote {
     }
 
     /// A downstream failure as our caller's error: the server's own errors pass through.
-    fn downstream(&self, link: &Link, e: RequestError) -> RpcError {
+    pub(crate) fn downstream(&self, link: &Link, e: RequestError) -> RpcError {
         match e {
             RequestError::Rpc(e) => e,
             RequestError::Closed(_) => self.lost(link),
