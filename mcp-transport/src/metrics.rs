@@ -13,6 +13,13 @@
 //! | `mcp_streams_open` | gauge | | POST streams whose request is not answered yet |
 //! | `mcp_sse_connections_open` | gauge | | SSE responses being written |
 //! | `mcp_http_response_bytes_total` | counter | | response body bytes sent |
+//! | `mcp_store_queued_events` | gauge | | stream events queued for the shared store (Redis), waiting or being sent |
+//! | `mcp_store_queued_bytes` | gauge | | what they take, in bytes |
+//! | `mcp_store_queue_waits_total` | counter | | events that found the queue full and waited for room (their stream was held back) |
+//! | `mcp_store_write_failures_total` | counter | | writes that did not reach the shared store (their batch failed) |
+//!
+//! The `mcp_store_*` metrics are there when the server has a shared store that queues its
+//! writes ([`SharedStore::write_queue`](crate::http::SharedStore::write_queue): Redis does).
 //!
 //! The format is the classic text format, which `promtool check metrics` accepts and every
 //! Prometheus scrapes; the exposition is the `prometheus` crate's.
@@ -20,7 +27,7 @@
 //! [`HttpConfig`]: crate::http::HttpConfig
 //! [`HttpConfig::metrics`]: crate::http::HttpConfig::metrics
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::task::{Context as TaskContext, Poll};
 use std::time::Instant;
 
@@ -34,7 +41,10 @@ use prometheus::{
 };
 use tower::{Layer, Service};
 
-use crate::http::Stats;
+use crate::http::{Stats, WriteQueueStats};
+
+/// Reads a shared store's write queue.
+type QueueSource = Box<dyn Fn() -> Option<WriteQueueStats> + Send + Sync>;
 
 /// The content type of the text format.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -57,6 +67,17 @@ struct Inner {
     streams: IntGauge,
     connections: IntGauge,
     bytes_out: IntCounter,
+    /// The shared store's write queue, once a store is watched.
+    queue: OnceLock<QueueMetrics>,
+}
+
+/// The metrics of a shared store's write queue, and where they are read.
+struct QueueMetrics {
+    source: QueueSource,
+    events: IntGauge,
+    bytes: IntGauge,
+    waits: IntCounter,
+    failures: IntCounter,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -136,6 +157,7 @@ impl Metrics {
                 "mcp_http_response_bytes_total",
                 "Bytes of response bodies sent.",
             ),
+            queue: OnceLock::new(),
             registry,
         };
         Metrics {
@@ -149,6 +171,46 @@ impl Metrics {
         MetricsLayer {
             metrics: self.clone(),
         }
+    }
+
+    /// Reports the write queue of a shared store (read by `source` at each rendering) as the
+    /// `mcp_store_*` metrics. The first call wins: a server has one shared store.
+    pub(crate) fn watch_write_queue(
+        &self,
+        source: impl Fn() -> Option<WriteQueueStats> + Send + Sync + 'static,
+    ) {
+        let registry = &self.inner.registry;
+        self.inner.queue.get_or_init(|| {
+            let gauge = |name: &str, help: &str| {
+                let gauge = IntGauge::new(name, help).expect("a well-formed metric");
+                let _ = registry.register(Box::new(gauge.clone()));
+                gauge
+            };
+            let counter = |name: &str, help: &str| {
+                let counter = IntCounter::new(name, help).expect("a well-formed metric");
+                let _ = registry.register(Box::new(counter.clone()));
+                counter
+            };
+            QueueMetrics {
+                source: Box::new(source),
+                events: gauge(
+                    "mcp_store_queued_events",
+                    "Stream events queued for the shared store, waiting or being sent.",
+                ),
+                bytes: gauge(
+                    "mcp_store_queued_bytes",
+                    "Bytes of the stream events queued for the shared store.",
+                ),
+                waits: counter(
+                    "mcp_store_queue_waits_total",
+                    "Stream events that found the shared store's queue full and waited for room.",
+                ),
+                failures: counter(
+                    "mcp_store_write_failures_total",
+                    "Writes that did not reach the shared store (their batch failed).",
+                ),
+            }
+        });
     }
 
     /// Counts a refusal.
@@ -168,6 +230,23 @@ impl Metrics {
             inner.sessions.set(stats.sessions as i64);
             inner.streams.set(stats.open_streams as i64);
             inner.connections.set(stats.connections as i64);
+        }
+        if let Some(queue) = inner.queue.get()
+            && let Some(now) = (queue.source)()
+        {
+            queue
+                .events
+                .set(i64::try_from(now.events).unwrap_or(i64::MAX));
+            queue
+                .bytes
+                .set(i64::try_from(now.bytes).unwrap_or(i64::MAX));
+            // Counters only go up: add what happened since the last rendering.
+            queue
+                .waits
+                .inc_by(now.waits.saturating_sub(queue.waits.get()));
+            queue
+                .failures
+                .inc_by(now.failed.saturating_sub(queue.failures.get()));
         }
         let mut out = Vec::new();
         if let Err(error) = TextEncoder::new().encode(&inner.registry.gather(), &mut out) {

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use mcp_core::Server;
-use mcp_transport::http::{HttpConfig, RedisStore, RunningServer, serve};
+use mcp_transport::http::{HttpConfig, RedisStore, RunningServer, WriteQueueLimits, serve};
 
 /// Serves `server` on `bind` as one replica of those sharing the Redis server at `url`:
 /// sessions, stream events and tasks live in Redis, so any replica serves any request.
@@ -16,7 +16,14 @@ pub async fn serve_replica(
     url: &str,
     key: &[u8],
 ) -> Result<RunningServer, Box<dyn std::error::Error + Send + Sync>> {
-    let store = RedisStore::connect(url).await?;
+    // Stream events reach Redis through a bounded queue: when Redis falls behind and the
+    // queue holds this many events (or bytes), a stream's next event waits for room, and
+    // the tool sending it with it. These are the defaults (`RedisStore::connect`).
+    let limits = WriteQueueLimits {
+        events: 8192,
+        bytes: 8 * 1024 * 1024,
+    };
+    let store = RedisStore::connect_with(url, limits).await?;
     // The store's tasks come with it: no task store to set on the server.
     let config = HttpConfig::default().shared_store(Arc::new(store));
     Ok(serve(bind, &server.with_request_state_key(key), config).await?)

@@ -143,6 +143,22 @@ pub struct HttpArgs {
     /// it lapsed, the other replicas end its unfinished calls with a JSON-RPC error.
     #[arg(long, env = "MCP_REPLICA_LEASE", default_value = "10s", value_parser = duration::parse, value_name = "DURATION")]
     pub replica_lease: Duration,
+
+    /// With --store: how many stream events may wait to be written to the store. At the
+    /// bound a stream's next event waits for room (its tool's sends wait, as for a slow
+    /// client); nothing is dropped.
+    #[arg(
+        long,
+        env = "MCP_STORE_QUEUE_EVENTS",
+        default_value_t = 8192,
+        value_name = "N"
+    )]
+    pub store_queue_events: usize,
+
+    /// With --store: how many bytes the stream events waiting to be written to the store may
+    /// take (their memory), with the same waiting at the bound.
+    #[arg(long, env = "MCP_STORE_QUEUE_BYTES", default_value_t = 8 * 1024 * 1024, value_name = "BYTES")]
+    pub store_queue_bytes: usize,
 }
 
 impl HttpArgs {
@@ -202,26 +218,38 @@ impl HttpArgs {
         else {
             return Ok(config);
         };
-        connect_store(config, url).await
+        connect_store(self, config, url).await
     }
 }
 
 #[cfg(feature = "redis-store")]
-async fn connect_store(config: HttpConfig, url: &str) -> Result<HttpConfig, ServeError> {
+async fn connect_store(
+    args: &HttpArgs,
+    config: HttpConfig,
+    url: &str,
+) -> Result<HttpConfig, ServeError> {
     if !url.starts_with("redis://") && !url.starts_with("rediss://") && !url.starts_with("unix://")
     {
         return Err(ServeError::Config(format!(
             "--store {url:?}: only Redis is supported (redis://host:port/db)"
         )));
     }
-    let store = crate::http::RedisStore::connect(url)
+    let limits = crate::http::WriteQueueLimits {
+        events: args.store_queue_events,
+        bytes: args.store_queue_bytes,
+    };
+    let store = crate::http::RedisStore::connect_with(url, limits)
         .await
         .map_err(|e| ServeError::Config(format!("--store {url:?}: {e}")))?;
     Ok(config.shared_store(std::sync::Arc::new(store)))
 }
 
 #[cfg(not(feature = "redis-store"))]
-async fn connect_store(_config: HttpConfig, url: &str) -> Result<HttpConfig, ServeError> {
+async fn connect_store(
+    _args: &HttpArgs,
+    _config: HttpConfig,
+    url: &str,
+) -> Result<HttpConfig, ServeError> {
     Err(ServeError::Config(format!(
         "--store {url:?}: this build has no store backend (mcp-transport's `redis-store` feature)"
     )))

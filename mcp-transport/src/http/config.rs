@@ -277,7 +277,17 @@ impl HttpConfig {
     /// [`Metrics::layer`]: crate::metrics::Metrics::layer
     pub fn metrics(mut self, metrics: crate::metrics::Metrics) -> Self {
         self.metrics = Some(metrics);
+        self.watch_write_queue();
         self
+    }
+
+    /// Reports the shared store's write queue in the metrics, once both are set.
+    fn watch_write_queue(&self) {
+        let (Some(metrics), Some(store)) = (&self.metrics, &self.shared_store) else {
+            return;
+        };
+        let store = Arc::downgrade(store);
+        metrics.watch_write_queue(move || store.upgrade()?.write_queue());
     }
 
     /// The path of the streamable HTTP endpoint (default `/mcp`).
@@ -406,6 +416,7 @@ impl HttpConfig {
     pub fn shared_store<S: SharedStore>(mut self, store: Arc<S>) -> Self {
         self.event_store = store.clone();
         self.shared_store = Some(store);
+        self.watch_write_queue();
         self
     }
 

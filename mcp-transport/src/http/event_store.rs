@@ -77,7 +77,10 @@ pub struct StoredEvent {
 /// The server calls [`append`](Self::append) for each event, in order, before writing it,
 /// and never concurrently for one stream.
 pub trait EventStore: Send + Sync + 'static {
-    /// Records event `seq` of `stream`.
+    /// Records event `seq` of `stream`. It may wait (a store that queues its writes waits
+    /// for room in a full queue: the stream's publisher is held back meanwhile); dropped
+    /// before it completes, it must have recorded nothing (the next event published into the
+    /// stream takes the same `seq`).
     fn append(&self, stream: StreamKey, seq: u64, bytes: Bytes) -> StoreFuture<'_, ()>;
 
     /// Records event `seq` of `stream` as [`append`](Self::append) does, if that needs no

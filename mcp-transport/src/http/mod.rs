@@ -121,9 +121,13 @@ pub use serve::{Bind, RunningServer, Shutdown, serve};
 pub use service::McpService;
 pub use session::Stats;
 #[cfg(feature = "redis-store")]
-pub use shared::{RedisStore, RedisTaskStore};
 pub use shared::{
-    SharedStore, StoreError, StoreResult, StreamNews, Subscription, replica_channel, stream_channel,
+    DEFAULT_REDIS_WRITE_TIMEOUT, DEFAULT_WRITE_QUEUE_BYTES, DEFAULT_WRITE_QUEUE_EVENTS, RedisStore,
+    RedisTaskStore, RedisWriteError, WriteQueueLimits,
+};
+pub use shared::{
+    SharedStore, StoreError, StoreResult, StreamNews, Subscription, WriteQueueStats,
+    replica_channel, stream_channel,
 };
 
 #[cfg(test)]

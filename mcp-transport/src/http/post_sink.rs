@@ -7,6 +7,9 @@
 //! holds): a request answered at once leaves as one response without a stream ever being
 //! opened. Otherwise the handler opens the stream and hands the held messages over
 //! ([`PostSink::stream_into`]); from then on every message is published in its sender's task.
+//! The handoff may wait (for a client resuming the stream at that moment, or for a store
+//! whose append waits: a full queue to Redis); a handler dropped meanwhile (its client went)
+//! leaves the rest of it to a task, so no held message is lost and senders keep their turn.
 //!
 //! What a pump task did for such a stream is done here: the stream ends with the response
 //! to its request (and is forgotten by its session), ends when the request's outbox is gone
@@ -14,6 +17,7 @@
 //! connection went away while it is still open gets a task ([`Detached`]): it waits out the
 //! resume window and reclaims the call if no client came back.
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
@@ -33,9 +37,13 @@ enum Stage {
         first: Option<Outbound>,
         rest: Vec<Outbound>,
     },
-    /// The handler is publishing the held messages into this stream: senders wait their
+    /// The held messages are being published into this stream, oldest first, by the handler
+    /// (or by a task, if the handler went meanwhile: see [`Handoff`]): senders wait their
     /// turn.
-    Switching(Arc<StreamSlot>),
+    Switching {
+        slot: Arc<StreamSlot>,
+        held: VecDeque<Outbound>,
+    },
     /// Published into the stream by each sender.
     Streaming(Arc<StreamSlot>),
     /// Over: answered at once, or the stream ended, or nobody will ever stream it.
@@ -103,27 +111,40 @@ impl PostSink {
     }
 
     /// Streams into `slot` from now on: publishes what was held (it fits in the queue of the
-    /// connection just attached, so this never waits for a reader), then lets every sender
-    /// publish itself. `open` counts the stream until it ends.
-    pub(crate) async fn stream_into(&self, slot: &Arc<StreamSlot>, open: CountGuard) {
-        let switching = Stage::Switching(slot.clone());
-        let before = std::mem::replace(&mut *lock(&self.stage), switching);
-        let held = match before {
-            Stage::Early { first, rest } => first.into_iter().chain(rest),
-            // Closed by a session that ended meanwhile: nothing to stream.
-            other => {
-                *lock(&self.stage) = other;
+    /// connection just attached, so this waits for no reader, only for a store whose append
+    /// waits), then lets every sender publish itself. `open` counts the stream until it ends.
+    ///
+    /// Dropped before it is done (the handler went with its client), it leaves the rest of
+    /// the handoff to a task ([`Handoff`]): every held message is still published, in order,
+    /// before any later one.
+    pub(crate) async fn stream_into(self: &Arc<Self>, slot: &Arc<StreamSlot>, open: CountGuard) {
+        {
+            let mut stage = lock(&self.stage);
+            // Otherwise closed by a session that ended meanwhile: nothing to stream.
+            let Stage::Early { first, rest } = &mut *stage else {
                 return;
-            }
-        };
-        *lock(&self.open) = Some(open);
-        let mut ended = false;
-        for out in held {
-            ended = self.publish(slot, &out).await.is_err() || slot.is_finished();
-            if ended {
-                break;
-            }
+            };
+            let held = first.take().into_iter().chain(rest.drain(..)).collect();
+            *stage = Stage::Switching {
+                slot: slot.clone(),
+                held,
+            };
         }
+        *lock(&self.open) = Some(open);
+        Handoff {
+            sink: self.clone(),
+            slot: slot.clone(),
+            current: None,
+            done: false,
+            by_task: false,
+        }
+        .run()
+        .await;
+    }
+
+    /// The held messages were published, or the stream ended meanwhile: senders publish
+    /// themselves from now on.
+    fn switched(&self, slot: &Arc<StreamSlot>, ended: bool) {
         *lock(&self.stage) = if ended {
             Stage::Closed
         } else {
@@ -141,17 +162,34 @@ impl PostSink {
         }
     }
 
+    /// The next held message to hand over, if the handoff goes on.
+    fn next_held(&self) -> Option<Outbound> {
+        match &mut *lock(&self.stage) {
+            Stage::Switching { held, .. } => held.pop_front(),
+            _ => None,
+        }
+    }
+
+    /// Completes once the held messages were handed over (at once if they were).
+    async fn handed_over(&self) {
+        loop {
+            let changed = self.changed.notified();
+            if !matches!(*lock(&self.stage), Stage::Switching { .. }) {
+                return;
+            }
+            changed.await;
+        }
+    }
+
     /// The handler went away: a sink that never streamed refuses its senders; one whose
-    /// held messages were being handed over streams from now on (those not published yet
-    /// are lost with the handler).
+    /// held messages are being handed over goes on (a task finishes the handoff).
     pub(crate) fn abandon(&self) {
         let mut stage = lock(&self.stage);
-        match std::mem::replace(&mut *stage, Stage::Closed) {
-            Stage::Early { .. } | Stage::Closed => {}
-            Stage::Switching(slot) | Stage::Streaming(slot) => *stage = Stage::Streaming(slot),
+        if matches!(*stage, Stage::Early { .. }) {
+            *stage = Stage::Closed;
+            drop(stage);
+            self.changed.notify_waiters();
         }
-        drop(stage);
-        self.changed.notify_waiters();
     }
 
     /// Publishes `out` into `slot`, waiting while its reader is behind; ends the stream after
@@ -204,7 +242,15 @@ impl PostSink {
         match &*lock(&self.stage) {
             Stage::Streaming(slot) => Ok(slot.clone()),
             Stage::Closed => Err(Some(Closed)),
-            Stage::Early { .. } | Stage::Switching(_) => Err(None),
+            Stage::Early { .. } | Stage::Switching { .. } => Err(None),
+        }
+    }
+
+    /// The stream this sink publishes into or is handing its held messages to.
+    fn opened(&self) -> Option<Arc<StreamSlot>> {
+        match &*lock(&self.stage) {
+            Stage::Streaming(slot) | Stage::Switching { slot, .. } => Some(slot.clone()),
+            Stage::Early { .. } | Stage::Closed => None,
         }
     }
 
@@ -286,6 +332,72 @@ impl Drop for PostSink {
     }
 }
 
+/// Publishes a sink's held messages into its stream, oldest first, then lets the senders
+/// publish themselves.
+///
+/// Dropped before it is done (the handler's future went with its client while a publish
+/// waited), it puts the message being published back first (a publish dropped while waiting
+/// published nothing: see [`EventStore::append`](super::event_store::EventStore::append))
+/// and spawns a task that finishes the handoff. That task's own handoff, dropped (the runtime
+/// is shutting down), gives up: the senders then publish what comes, the rest is lost with the
+/// process.
+struct Handoff {
+    sink: Arc<PostSink>,
+    slot: Arc<StreamSlot>,
+    /// The message being published.
+    current: Option<Outbound>,
+    done: bool,
+    by_task: bool,
+}
+
+impl Handoff {
+    async fn run(mut self) {
+        let ended = loop {
+            if self.current.is_none() {
+                self.current = self.sink.next_held();
+            }
+            let Some(out) = &self.current else {
+                break false;
+            };
+            let ended =
+                self.sink.publish(&self.slot, out).await.is_err() || self.slot.is_finished();
+            self.current = None;
+            if ended {
+                break true;
+            }
+        };
+        self.done = true;
+        self.sink.switched(&self.slot, ended);
+    }
+}
+
+impl Drop for Handoff {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        if let Some(out) = self.current.take()
+            && let Stage::Switching { held, .. } = &mut *lock(&self.sink.stage)
+        {
+            held.push_front(out);
+        }
+        let runtime = tokio::runtime::Handle::try_current();
+        match runtime {
+            Ok(runtime) if !self.by_task => {
+                let rest = Handoff {
+                    sink: self.sink.clone(),
+                    slot: self.slot.clone(),
+                    current: None,
+                    done: false,
+                    by_task: true,
+                };
+                runtime.spawn(rest.run());
+            }
+            _ => self.sink.switched(&self.slot, false),
+        }
+    }
+}
+
 /// Starts the watch of [`PostSink::detached`] when dropped with the stream's connection (or
 /// with the handler, before it answered), unless the stream is already complete.
 pub(crate) struct Detached {
@@ -298,7 +410,7 @@ impl Drop for Detached {
         let Some(sink) = self.sink.upgrade() else {
             return;
         };
-        let Ok(slot) = sink.streaming() else { return };
+        let Some(slot) = sink.opened() else { return };
         drop(sink);
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
@@ -308,6 +420,8 @@ impl Drop for Detached {
             // Returns at once when the stream completes meanwhile.
             slot.unreachable(window).await;
             let Some(sink) = weak.upgrade() else { return };
+            // The held messages go first (a handoff that waits for the store may be going on).
+            sink.handed_over().await;
             if slot.is_finished() {
                 return;
             }
@@ -347,14 +461,62 @@ mod tests {
     use crate::http::session::Counters;
 
     fn session() -> Arc<HttpSession> {
+        session_on(Arc::new(MemoryEventStore::default()))
+    }
+
+    fn session_on(store: Arc<dyn EventStore>) -> Arc<HttpSession> {
         let server = Server::builder("t", "1").build().unwrap();
-        let store: Arc<dyn EventStore> = Arc::new(MemoryEventStore::default());
         let client = ClientKey::Addr([127, 0, 0, 1].into());
         HttpSession::streamable("s".into(), &server, store, client)
     }
 
     fn note() -> Message {
         Notification::new("notifications/message", None).into()
+    }
+
+    fn numbered(n: i64) -> Message {
+        let mut params = mcp_core::JsonObject::new();
+        params.insert("n".into(), n.into());
+        Notification::new("notifications/message", Some(params)).into()
+    }
+
+    /// A memory store whose appends wait for a permit of `gate` each (as a full write queue
+    /// makes them wait), and never append at once.
+    struct Gated {
+        inner: MemoryEventStore,
+        gate: tokio::sync::Semaphore,
+    }
+
+    impl EventStore for Gated {
+        fn append(
+            &self,
+            stream: crate::http::event_store::StreamKey,
+            seq: u64,
+            bytes: bytes::Bytes,
+        ) -> crate::http::event_store::StoreFuture<'_, ()> {
+            Box::pin(async move {
+                self.gate.acquire().await.expect("open").forget();
+                self.inner.append(stream, seq, bytes).await;
+            })
+        }
+
+        fn replay_after(
+            &self,
+            stream: crate::http::event_store::StreamKey,
+            after: u64,
+        ) -> crate::http::event_store::StoreFuture<
+            '_,
+            Option<Vec<crate::http::event_store::StoredEvent>>,
+        > {
+            self.inner.replay_after(stream, after)
+        }
+
+        fn forget_session(
+            &self,
+            session: Arc<str>,
+        ) -> crate::http::event_store::StoreFuture<'_, ()> {
+            self.inner.forget_session(session)
+        }
     }
 
     fn done(id: i64) -> Message {
@@ -446,5 +608,55 @@ mod tests {
         sink.abandon();
         assert_eq!(waiting.await, Err(Closed));
         assert!(outbox.is_closed());
+    }
+
+    /// The edge a store whose append waits opens: the handler is dropped (its client went)
+    /// while it hands the held messages over, the first of them waiting for the store. None
+    /// is lost: a task finishes the handoff once the store has room, and a message sent
+    /// meanwhile goes after them, each under the next number.
+    #[tokio::test]
+    async fn a_handler_dropped_mid_handoff_loses_no_held_message() {
+        let store = Arc::new(Gated {
+            inner: MemoryEventStore::default(),
+            gate: tokio::sync::Semaphore::new(0),
+        });
+        let session = session_on(store.clone());
+        let id = RequestId::Number(1);
+        let sink = Arc::new(PostSink::new(&session, 1, id.clone(), 4));
+        let outbox = Outbox::sink(sink.clone());
+        for n in 1..=3 {
+            outbox.send(numbered(n), Some(id.clone())).await.unwrap();
+        }
+        let slot = session.open_stream(1).unwrap();
+        let (live, _) = slot.attach(4, false).await.unwrap();
+        {
+            let mut handoff = pin!(sink.stream_into(&slot, Counters::new().open_stream()));
+            assert!(pending(handoff.as_mut()), "the first held message waits");
+            // The handler goes with its client: its future and its connection are dropped.
+        }
+        drop(live);
+        sink.abandon();
+        assert!(!outbox.is_closed(), "the stream goes on");
+        let mut fourth = pin!(outbox.send(numbered(4), Some(id.clone())));
+        assert!(pending(fourth.as_mut()), "a sender waits for the handoff");
+        store.gate.add_permits(5);
+        fourth.await.unwrap();
+        let replayed = slot.resume(0, 4).await.replay;
+        let seen: Vec<String> = replayed
+            .iter()
+            .map(|e| {
+                let text = std::str::from_utf8(e).unwrap();
+                let id = text.lines().next().unwrap().to_owned();
+                let n = text.split("\"n\":").nth(1).unwrap();
+                format!("{id} n={}", &n[..1])
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            ["id: 1:1 n=1", "id: 1:2 n=2", "id: 1:3 n=3", "id: 1:4 n=4"],
+            "every held message, in order, once, then the later one"
+        );
+        outbox.send(done(1), Some(id)).await.unwrap();
+        assert!(slot.is_finished());
     }
 }

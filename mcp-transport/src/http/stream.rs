@@ -249,12 +249,14 @@ impl StreamSlot {
                 watch.room().await;
                 continue;
             }
-            state.last_seq += 1;
-            let seq = state.last_seq;
+            let seq = state.last_seq + 1;
             let bytes = self.frame(seq, message);
+            // The store may wait (a queue to Redis that is full). Numbered once stored: a
+            // publisher dropped meanwhile (its caller went) stored nothing and leaves no gap.
             self.store
                 .append(self.key.clone(), seq, bytes.clone())
                 .await;
+            state.last_seq = seq;
             // Still room: only publishers push, and they hold the lock.
             self.deliver(&mut state, bytes, last());
             return Ok(());

@@ -40,6 +40,25 @@ impl RedisServer {
     pub(crate) fn url(&self) -> String {
         format!("redis://127.0.0.1:{}/", self.port)
     }
+
+    #[allow(dead_code)]
+    /// Sends `signal` (`STOP`, `CONT`) to the process: a stopped Redis keeps its connections
+    /// open and answers nothing, as a Redis that is slow but alive, until continued.
+    pub(crate) fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -{signal} redis-server");
+    }
+
+    #[allow(dead_code)]
+    /// Kills the process (SIGKILL) and reaps it: its connections are refused from now on.
+    pub(crate) fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 impl Drop for RedisServer {

@@ -40,6 +40,11 @@ mod redis_tasks;
 mod redis_writer;
 #[cfg(feature = "redis-store")]
 pub use self::redis_tasks::RedisTaskStore;
+#[cfg(feature = "redis-store")]
+pub use self::redis_writer::{
+    DEFAULT_REDIS_WRITE_TIMEOUT, DEFAULT_WRITE_QUEUE_BYTES, DEFAULT_WRITE_QUEUE_EVENTS,
+    RedisWriteError, WriteQueueLimits,
+};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -58,6 +63,29 @@ pub struct StoreError(pub String);
 
 /// The result of a [`SharedStore`] operation.
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// How full a shared store's queue of writes is, and what happened to it (see
+/// [`SharedStore::write_queue`]). Counts since the store connected.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriteQueueStats {
+    /// Stream events queued or being sent now.
+    pub events: usize,
+    /// What they take, in bytes (their commands plus an estimate of their bookkeeping).
+    pub bytes: usize,
+    /// The most events ever queued at once.
+    pub peak_events: usize,
+    /// The most bytes ever queued at once.
+    pub peak_bytes: usize,
+    /// The bound on `events`: an event that would exceed it waits for room.
+    pub max_events: usize,
+    /// The bound on `bytes`, likewise.
+    pub max_bytes: usize,
+    /// How many events waited for room (their stream's publisher was held back).
+    pub waits: u64,
+    /// How many writes did not reach the store (their batch failed): a resumption that
+    /// replays their stream misses them.
+    pub failed: u64,
+}
 
 /// Messages published on one channel, received in order; unsubscribes when dropped.
 pub struct Subscription {
@@ -84,6 +112,13 @@ pub trait SharedStore: EventStore {
     /// The task store on the same backend, if it has one: the replicas then share their
     /// tasks too (the service keeps its server's tasks there, and sweeps them on a timer).
     fn tasks(&self) -> Option<Arc<dyn TaskStore>> {
+        None
+    }
+
+    /// How full the store's queue of writes is, if it queues its writes (reported at
+    /// `/metrics` when the server has [`Metrics`](crate::metrics::Metrics)). The default:
+    /// `None`, the store writes as it is called.
+    fn write_queue(&self) -> Option<WriteQueueStats> {
         None
     }
 

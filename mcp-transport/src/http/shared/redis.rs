@@ -20,8 +20,12 @@ use redis::AsyncCommands as _;
 use redis::aio::{ConnectionManager, PubSubSink, PubSubStream};
 use tokio::sync::mpsc;
 
-use super::redis_writer::Writer;
-use super::{SharedStore, StoreError, StoreResult, StreamNews, Subscription, stream_channel};
+use super::redis_writer::{
+    DEFAULT_REDIS_WRITE_TIMEOUT, RedisWriteError, Room, WriteQueueLimits, Writer,
+};
+use super::{
+    SharedStore, StoreError, StoreResult, StreamNews, Subscription, WriteQueueStats, stream_channel,
+};
 use crate::http::event_store::{EventStore, StoreFuture, StoredEvent, StreamKey};
 
 /// How many events of one stream are kept by default.
@@ -136,10 +140,25 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+impl From<RedisWriteError> for StoreError {
+    fn from(e: RedisWriteError) -> Self {
+        StoreError(e.to_string())
+    }
+}
+
 impl RedisStore {
-    /// Queues an event's writes, not awaited: the event goes to its client at once, and to
-    /// Redis with the writes queued with it (stored and published in the same round trip).
-    fn queue_append(&self, stream: &StreamKey, seq: u64, bytes: Bytes) {
+    /// What the room of event `seq` of `stream` costs in the write queue (see
+    /// [`queue_append`](Self::queue_append)).
+    fn append_cost(stream: &StreamKey, bytes: &Bytes) -> usize {
+        // Six commands naming the list, the set and the channel; the payload twice.
+        let key = 16 + stream.session.len();
+        Writer::cost(9 + bytes.len(), 6 * key, 6, 20)
+    }
+
+    /// Queues an event's writes in the `room` taken for them: the event goes to its client at
+    /// once, and to Redis with the writes queued with it (stored and published in the same
+    /// round trip).
+    fn queue_append(&self, room: Room, stream: &StreamKey, seq: u64, bytes: Bytes) {
         let payload = StreamNews::Event(seq, bytes).encode();
         let list = events_key(stream);
         let max = isize::try_from(self.max_events).unwrap_or(isize::MAX);
@@ -156,14 +175,36 @@ impl RedisStore {
         expire_streams.arg(&streams).arg(self.ttl_secs());
         let mut publish = redis::cmd("PUBLISH");
         publish.arg(stream_channel(stream)).arg(payload.as_ref());
-        self.writer
-            .write(vec![push, trim, expire, member, expire_streams, publish]);
+        self.writer.write_event(
+            room,
+            vec![push, trim, expire, member, expire_streams, publish],
+        );
     }
 
-    /// Connects to the Redis server at `url` (`redis://host:port/db`).
+    /// Connects to the Redis server at `url` (`redis://host:port/db`), with the default
+    /// bound of its write queue ([`WriteQueueLimits::default`]: 8192 events, 8 MiB).
     pub async fn connect(url: &str) -> StoreResult<Self> {
+        Self::connect_with(url, WriteQueueLimits::default()).await
+    }
+
+    /// [`connect`](Self::connect), with `limits` on the queue of stream events waiting to be
+    /// written to Redis: an event that finds the queue full waits for room, holding its
+    /// stream's publisher back (a tool's `send` waits, as for a client that reads slowly).
+    /// Nothing is dropped; the memory the queue takes stays under `limits.bytes`.
+    pub async fn connect_with(url: &str, limits: WriteQueueLimits) -> StoreResult<Self> {
         let client = redis::Client::open(url).map_err(err)?;
         let conn = client.get_connection_manager().await.map_err(err)?;
+        // The writes have their own connection, which waits longer for an answer than reads
+        // do: a slow Redis holds the queue (and its producers) back rather than failing it.
+        // And it reconnects in one attempt per batch, without a backoff: a Redis that is gone
+        // fails each batch at once (counted), rather than holding the queue for seconds.
+        let config = redis::aio::ConnectionManagerConfig::new()
+            .set_response_timeout(Some(DEFAULT_REDIS_WRITE_TIMEOUT))
+            .set_number_of_retries(0);
+        let writes = client
+            .get_connection_manager_with_config(config)
+            .await
+            .map_err(err)?;
         let (sink, stream) = client.get_async_pubsub().await.map_err(err)?.split();
         let pubsub = Arc::new(PubSub {
             sink: tokio::sync::Mutex::new(Some(sink)),
@@ -173,7 +214,7 @@ impl RedisStore {
         });
         tokio::spawn(supervise(client, Arc::downgrade(&pubsub), stream));
         Ok(RedisStore {
-            writer: Writer::start(conn.clone()),
+            writer: Writer::start(writes, limits),
             conn,
             pubsub,
             max_events: DEFAULT_MAX_EVENTS,
@@ -193,6 +234,18 @@ impl RedisStore {
     pub fn ttl(mut self, ttl: Duration) -> Self {
         self.ttl = ttl.max(Duration::from_secs(1));
         self
+    }
+
+    /// How full the queue of writes to Redis is, and what happened to it. Also reported by
+    /// [`SharedStore::write_queue`], hence at `/metrics`.
+    pub fn write_queue(&self) -> WriteQueueStats {
+        self.writer.stats()
+    }
+
+    /// Waits until every write queued so far reached Redis (say, before a replica stops);
+    /// the error of the last batch if it failed.
+    pub async fn flush(&self) -> Result<(), RedisWriteError> {
+        self.writer.flush().await
     }
 
     /// The connection commands go through (multiplexed, reconnecting).
@@ -246,13 +299,22 @@ fn lease_key(replica: &str) -> String {
 
 impl EventStore for RedisStore {
     fn append(&self, stream: StreamKey, seq: u64, bytes: Bytes) -> StoreFuture<'_, ()> {
-        self.queue_append(&stream, seq, bytes);
-        Box::pin(std::future::ready(()))
+        Box::pin(async move {
+            // Cancel-safe: nothing is queued before the room is there, then nothing waits.
+            let room = self.writer.room(Self::append_cost(&stream, &bytes)).await;
+            self.queue_append(room, &stream, seq, bytes);
+        })
     }
 
     fn try_append(&self, stream: StreamKey, seq: u64, bytes: Bytes) -> Result<(), Bytes> {
-        self.queue_append(&stream, seq, bytes);
-        Ok(())
+        match self.writer.try_room(Self::append_cost(&stream, &bytes)) {
+            Some(room) => {
+                self.queue_append(room, &stream, seq, bytes);
+                Ok(())
+            }
+            // The queue is full: the server awaits `append`.
+            None => Err(bytes),
+        }
     }
 
     fn replay_after(
@@ -273,10 +335,14 @@ impl EventStore for RedisStore {
             if raw.is_empty() {
                 return None;
             }
+            // Each event once, in order: a batch sent again after its connection dropped
+            // may have been run twice.
+            let mut last = after;
             Some(
                 raw.into_iter()
                     .filter_map(|r| match StreamNews::decode(&Bytes::from(r)) {
-                        Some(StreamNews::Event(seq, bytes)) if seq > after => {
+                        Some(StreamNews::Event(seq, bytes)) if seq > last => {
+                            last = seq;
                             Some(StoredEvent { seq, bytes })
                         }
                         _ => None,
@@ -330,6 +396,10 @@ impl SharedStore for RedisStore {
         Some(Arc::new(self.task_store()))
     }
 
+    fn write_queue(&self) -> Option<WriteQueueStats> {
+        Some(self.writer.stats())
+    }
+
     fn put_session(&self, session: &str, record: &str) -> StoreFuture<'_, StoreResult<()>> {
         let (key, record) = (session_key(session), record.to_owned());
         Box::pin(async move {
@@ -364,7 +434,7 @@ impl SharedStore for RedisStore {
         self.writer.write(vec![record, member]);
         // Awaited (with whatever else is queued, in one round trip): the record is in Redis
         // before the call runs, so that the call's end is known if this replica dies.
-        Box::pin(async move { self.writer.flush().await.map_err(StoreError) })
+        Box::pin(async move { Ok(self.writer.flush().await?) })
     }
 
     fn stream_requests(&self, key: &StreamKey) -> StoreFuture<'_, StoreResult<Vec<RequestId>>> {
@@ -411,7 +481,7 @@ impl SharedStore for RedisStore {
         Box::pin(async move {
             // After the events this replica queued before: a replica told of a stream (a
             // forwarded request's answer) finds what the stream holds so far in Redis.
-            self.writer.flush().await.map_err(StoreError)?;
+            self.writer.flush().await?;
             let receivers: u64 = self
                 .conn
                 .clone()
