@@ -99,6 +99,15 @@ async fn store(redis: &RedisServer) -> Arc<RedisStore> {
     Arc::new(store)
 }
 
+/// A replica serving `server` on `store`, with metrics.
+async fn metered(server: &Server, store: Arc<RedisStore>) -> mcp_transport::http::RunningServer {
+    let metrics = Metrics::new();
+    let config = HttpConfig::default()
+        .shared_store(store)
+        .metrics(metrics.clone());
+    start(&server.with_layer(metrics.layer()), config).await
+}
+
 /// Waits (no deadline but the overall limit) until `ready` holds.
 async fn until(what: &str, mut ready: impl FnMut() -> bool) {
     tokio::time::timeout(LIMIT, async {
@@ -157,14 +166,7 @@ async fn a_stopped_redis_holds_a_tool_back_at_the_bound_and_loses_nothing() {
     let chatty = Chatty::new();
     let server = server(&chatty);
     let (store_a, store_b) = (store(&redis).await, store(&redis).await);
-    let metered = Metrics::new();
-    let a = start(
-        &server.with_layer(metered.layer()),
-        HttpConfig::default()
-            .shared_store(store_a.clone())
-            .metrics(metered),
-    )
-    .await;
+    let a = metered(&server, store_a.clone()).await;
     let b = start(&server, HttpConfig::default().shared_store(store_b)).await;
 
     let session = initialize(a.local_addr()).await;
@@ -289,23 +291,19 @@ async fn a_dead_redis_is_a_typed_counted_error_and_the_server_goes_on() {
     let chatty = Chatty::new();
     let server = server(&chatty);
     let store = store(&redis).await;
-    let metered = Metrics::new();
-    let a = start(
-        &server.with_layer(metered.layer()),
-        HttpConfig::default()
-            .shared_store(store.clone())
-            .metrics(metered),
-    )
-    .await;
-    let session = initialize(a.local_addr()).await;
+    let a = metered(&server, store.clone()).await;
+    let sessions = [
+        initialize(a.local_addr()).await,
+        initialize(a.local_addr()).await,
+    ];
     store.flush().await.expect("Redis is up");
 
     redis.kill();
-    for id in [1, 2] {
+    for (id, session) in [(1, &sessions[0]), (2, &sessions[1]), (3, &sessions[0])] {
         // Each call is answered: the client gets every report and the result.
         let x = send(
             a.local_addr(),
-            post(a.local_addr(), Some(&session), &call_message(id, "quick")),
+            post(a.local_addr(), Some(session), &call_message(id, "quick")),
         )
         .await;
         assert_eq!(x.status, StatusCode::OK);

@@ -21,7 +21,7 @@ pub async fn serve_replica(
     // the tool sending it with it. These are the defaults (`RedisStore::connect`).
     let limits = WriteQueueLimits {
         events: 8192,
-        bytes: 8 * 1024 * 1024,
+        bytes: 16 * 1024 * 1024,
     };
     let store = RedisStore::connect_with(url, limits).await?;
     // The store's tasks come with it: no task store to set on the server.

@@ -157,7 +157,7 @@ pub struct HttpArgs {
 
     /// With --store: how many bytes the stream events waiting to be written to the store may
     /// take (their memory), with the same waiting at the bound.
-    #[arg(long, env = "MCP_STORE_QUEUE_BYTES", default_value_t = 8 * 1024 * 1024, value_name = "BYTES")]
+    #[arg(long, env = "MCP_STORE_QUEUE_BYTES", default_value_t = 16 * 1024 * 1024, value_name = "BYTES")]
     pub store_queue_bytes: usize,
 }
 

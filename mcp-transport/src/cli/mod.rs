@@ -71,7 +71,7 @@
 //! | `--store URL` | `MCP_STORE` | none (memory, one process) |
 //! | `--replica-lease DURATION` | `MCP_REPLICA_LEASE` | `10s` |
 //! | `--store-queue-events N` | `MCP_STORE_QUEUE_EVENTS` | 8192 |
-//! | `--store-queue-bytes BYTES` | `MCP_STORE_QUEUE_BYTES` | 8 MiB |
+//! | `--store-queue-bytes BYTES` | `MCP_STORE_QUEUE_BYTES` | 16 MiB |
 //! | `--eras both\|stateful\|stateless` | `MCP_ERAS` | what the server was built with |
 //! | `--request-state-key SECRET` | `MCP_REQUEST_STATE_KEY` | a random key per process |
 //! | `--log-level FILTER` | `RUST_LOG` | `info` |

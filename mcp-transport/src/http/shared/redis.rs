@@ -182,7 +182,7 @@ impl RedisStore {
     }
 
     /// Connects to the Redis server at `url` (`redis://host:port/db`), with the default
-    /// bound of its write queue ([`WriteQueueLimits::default`]: 8192 events, 8 MiB).
+    /// bound of its write queue ([`WriteQueueLimits::default`]: 8192 events, 16 MiB).
     pub async fn connect(url: &str) -> StoreResult<Self> {
         Self::connect_with(url, WriteQueueLimits::default()).await
     }

@@ -30,8 +30,10 @@ const MAX_BATCH: usize = 256;
 
 /// How many stream events the queue holds at most by default.
 pub const DEFAULT_WRITE_QUEUE_EVENTS: usize = 8192;
-/// How many bytes the queue's events take at most by default (8 MiB).
-pub const DEFAULT_WRITE_QUEUE_BYTES: usize = 8 * 1024 * 1024;
+/// How many bytes the queue's events take at most by default (16 MiB: about as many events
+/// as [`DEFAULT_WRITE_QUEUE_EVENTS`] of 0.3 KiB each, counted as about 1.3 KiB plus twice
+/// their size).
+pub const DEFAULT_WRITE_QUEUE_BYTES: usize = 16 * 1024 * 1024;
 /// How long the writer waits for Redis to answer one batch by default.
 pub const DEFAULT_REDIS_WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 
