@@ -5,6 +5,7 @@
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
+use futures_util::FutureExt;
 use indicatif::{ProgressBar, ProgressStyle};
 use mcp_core::protocol::{CallToolResult, Content, ProgressParams};
 use mcp_core::{CallEvent, JsonObject};
@@ -100,18 +101,33 @@ async fn call(args: &CallArgs, connection: &Connection) -> Result<Exit, String> 
         .await
         .map_err(|e| format!("tools/call could not be sent: {e}"))?;
     let mut arrivals = Vec::new();
-    let result = loop {
-        match call.next_event().await {
-            Some(CallEvent::Progress(progress)) => {
-                let ms = millis(started.elapsed());
-                show(&bar, args.json, ms, &progress);
-                arrivals.push(Arrival { ms, progress });
+    // Events are timed as they are taken from the connection, and whatever arrived together
+    // is taken (and timed) before any of it is shown: printing an event must not make the
+    // next one, already here, look later than it came (a buffered burst would look spread
+    // out on a busy machine).
+    let mut burst = Vec::new();
+    let (result, result_ms) = 'call: loop {
+        let mut next = Some(call.next_event().await);
+        while let Some(event) = next.take() {
+            let more = matches!(event, Some(CallEvent::Progress(_)));
+            burst.push((millis(started.elapsed()), event));
+            if more {
+                next = call.next_event().now_or_never();
             }
-            Some(CallEvent::Done(result)) => break result,
-            None => break Err(mcp_core::RequestError::Closed(call.id().clone())),
+        }
+        for (ms, event) in burst.drain(..) {
+            match event {
+                Some(CallEvent::Progress(progress)) => {
+                    show(&bar, args.json, ms, &progress);
+                    arrivals.push(Arrival { ms, progress });
+                }
+                Some(CallEvent::Done(result)) => break 'call (result, ms),
+                None => {
+                    break 'call (Err(mcp_core::RequestError::Closed(call.id().clone())), ms);
+                }
+            }
         }
     };
-    let result_ms = millis(started.elapsed());
     bar.finish_and_clear();
     let result = result.map_err(|e| format!("tools/call failed: {e}"))?;
     let times: Vec<f64> = arrivals.iter().map(|a| a.ms).collect();
