@@ -2,7 +2,7 @@
 //! protection (Host, Origin), bearer authentication, content negotiation, protocol version.
 
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HOST, ORIGIN};
-use http::{HeaderMap, Uri};
+use http::{HeaderMap, HeaderName, Uri};
 use mcp_core::ProtocolVersion;
 use subtle::ConstantTimeEq;
 
@@ -11,8 +11,8 @@ use std::sync::Arc;
 use super::config::{BearerIdentity, HostPolicy};
 use super::reject::Rejection;
 
-/// The `MCP-Protocol-Version` header.
-pub(crate) const PROTOCOL_VERSION: &str = "mcp-protocol-version";
+/// The `MCP-Protocol-Version` header (a `HeaderName`, so that looking it up parses nothing).
+pub(crate) const PROTOCOL_VERSION: HeaderName = HeaderName::from_static("mcp-protocol-version");
 
 /// One allowed host: a lowercase name and, optionally, the only port allowed with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -193,7 +193,7 @@ fn split_host(s: &str) -> Option<(&str, Option<u16>)> {
             None => (s, None),
         }
     };
-    if name.is_empty() || name.contains(['/', '@', ' ']) {
+    if name.is_empty() || name.bytes().any(|b| matches!(b, b'/' | b'@' | b' ')) {
         return None;
     }
     match port {
@@ -246,27 +246,44 @@ pub(crate) fn check_bearer(
 /// Whether the `Accept` header allows `media` (`type/subtype`), wildcards included. A
 /// missing header allows nothing: MCP clients must send one.
 pub(crate) fn accepts(headers: &HeaderMap, media: &str) -> bool {
-    let (kind, _) = media.split_once('/').unwrap_or((media, ""));
-    headers
-        .get_all(ACCEPT)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|range| {
-            let mut parts = range.split(';').map(str::trim);
-            let range = parts.next().unwrap_or("");
-            let refused = parts.any(|p| {
-                p.strip_prefix("q=")
-                    .and_then(|q| q.parse::<f32>().ok())
-                    .is_some_and(|q| q <= 0.0)
-            });
-            !refused
-                && (range == "*/*"
+    let [allowed] = accepts_each(headers, [media]);
+    allowed
+}
+
+/// [`accepts`] for several media types, in one pass over the `Accept` header.
+pub(crate) fn accepts_each<const N: usize>(headers: &HeaderMap, media: [&str; N]) -> [bool; N] {
+    let mut allowed = [false; N];
+    for value in headers.get_all(ACCEPT) {
+        let Ok(value) = value.to_str() else {
+            continue;
+        };
+        for range in value.split(',') {
+            let (range, params) = range.split_once(';').unwrap_or((range, ""));
+            let range = range.trim();
+            let refused = !params.is_empty()
+                && params.split(';').map(str::trim).any(|p| {
+                    p.strip_prefix("q=")
+                        .and_then(|q| q.parse::<f32>().ok())
+                        .is_some_and(|q| q <= 0.0)
+                });
+            if refused {
+                continue;
+            }
+            let any = range == "*/*";
+            let kind = range.strip_suffix("/*");
+            for (media, allowed) in media.iter().zip(&mut allowed) {
+                *allowed = *allowed
+                    || any
                     || range.eq_ignore_ascii_case(media)
-                    || range
-                        .strip_suffix("/*")
-                        .is_some_and(|k| k.eq_ignore_ascii_case(kind)))
-        })
+                    || kind.is_some_and(|k| {
+                        media
+                            .split_once('/')
+                            .is_some_and(|(t, _)| k.eq_ignore_ascii_case(t))
+                    });
+            }
+        }
+    }
+    allowed
 }
 
 /// Whether the body is declared as `application/json` (parameters such as charset allowed).

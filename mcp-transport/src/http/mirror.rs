@@ -48,7 +48,7 @@ impl Mirrored {
 
     /// The `MCP-Protocol-Version` header, as sent.
     pub(crate) fn protocol_version(&self) -> Option<Cow<'_, str>> {
-        self.get(PROTOCOL_VERSION)
+        self.get(PROTOCOL_VERSION.as_str())
             .map(|v| match String::from_utf8_lossy(v.as_bytes()) {
                 Cow::Borrowed(text) => Cow::Borrowed(text.trim()),
                 Cow::Owned(text) => Cow::Owned(text.trim().to_owned()),

@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 use super::body::{McpBody, read_limited};
 use super::config::ResponseMode;
 use super::event_store::{EventId, StreamKey};
-use super::guard::{PROTOCOL_VERSION, accepts, check_protocol_version, is_json};
+use super::guard::{PROTOCOL_VERSION, accepts, accepts_each, check_protocol_version, is_json};
 use super::mirror::Mirrored;
 use super::peer::ClientKey;
 use super::post_sink::PostSink;
@@ -102,7 +102,7 @@ struct PostHead {
 
 /// Checks a POST's headers; refusals that do not depend on the body come first.
 fn post_head(shared: &Shared, headers: &HeaderMap) -> Result<PostHead, Rejection> {
-    if !(accepts(headers, "application/json") && accepts(headers, "text/event-stream")) {
+    if accepts_each(headers, ["application/json", "text/event-stream"]) != [true, true] {
         return Err(Rejection::NotAcceptable(
             "both application/json and text/event-stream",
         ));
@@ -110,19 +110,33 @@ fn post_head(shared: &Shared, headers: &HeaderMap) -> Result<PostHead, Rejection
     if !is_json(headers) {
         return Err(Rejection::UnsupportedMediaType);
     }
-    let stateless_version = headers.get(PROTOCOL_VERSION).is_some_and(|v| {
-        String::from_utf8_lossy(v.as_bytes())
-            .trim()
-            .parse::<ProtocolVersion>()
-            .map_or(true, ProtocolVersion::is_modern)
+    // Read once: whether it names a stateless revision (or one this server does not know,
+    // which only the stateless era answers), and whether it is acceptable at all.
+    let declared = headers.get(PROTOCOL_VERSION).map(|v| {
+        let text = String::from_utf8_lossy(v.as_bytes());
+        let trimmed = text.trim();
+        let parsed = trimmed.parse::<ProtocolVersion>();
+        let stateless = parsed.as_ref().map_or(true, |v| v.is_modern());
+        // The check takes the value as sent, untrimmed.
+        let known = if trimmed.len() == text.len() {
+            parsed.is_ok()
+        } else {
+            text.parse::<ProtocolVersion>().is_ok()
+        };
+        let checked = match known {
+            true => Ok(()),
+            false => Err(Rejection::BadProtocolVersion(text.into_owned())),
+        };
+        (stateless, checked)
     });
+    let (stateless_version, version) = declared.unwrap_or((false, Ok(())));
     let names_session = headers.contains_key(SESSION_ID);
     let session = session_of(shared, headers);
     Ok(PostHead {
         content_length: content_length(headers),
         names_session,
         stateless_version,
-        version: check_protocol_version(headers),
+        version,
         elsewhere: elsewhere(shared, headers, &session),
         session,
         // Taken by `post` from the request's headers, where a POST may be stateless.
