@@ -71,7 +71,7 @@ fn write_message_event(
     message: &Message,
 ) {
     if let Some(id) = id {
-        let _ = writeln!(out, "id: {}:{}", id.stream, id.seq);
+        write_id(out, id);
     }
     if let Some(name) = name {
         let _ = writeln!(out, "event: {name}");
@@ -97,13 +97,7 @@ pub(crate) fn primed_message_event(
     let mut priming = 0;
     let whole = framed(|out| {
         if let Some((primer, retry)) = primer {
-            let _ = write!(
-                out,
-                "id: {}:{}\nretry: {}\ndata: \n\n",
-                primer.stream,
-                primer.seq,
-                retry.as_millis()
-            );
+            write_priming(out, primer, retry);
             priming = out.len();
         }
         write_message_event(out, Some(id), None, message);
@@ -133,15 +127,39 @@ fn framed(write: impl FnOnce(&mut Vec<u8>)) -> Bytes {
 /// The priming event that starts a stream: its id, a `retry:` field and empty data. The same
 /// bytes as `event(Some(id), None, "", Some(retry))`, in one formatting pass.
 pub(crate) fn priming_event(id: EventId, retry: Duration) -> Bytes {
-    framed(|out| {
-        let _ = write!(
-            out,
-            "id: {}:{}\nretry: {}\ndata: \n\n",
-            id.stream,
-            id.seq,
-            retry.as_millis()
-        );
-    })
+    framed(|out| write_priming(out, id, retry))
+}
+
+/// `id: <stream>:<seq>\nretry: <ms>\ndata: \n\n`.
+fn write_priming(out: &mut Vec<u8>, id: EventId, retry: Duration) {
+    write_id(out, id);
+    out.extend_from_slice(b"retry: ");
+    write_decimal(out, u64::try_from(retry.as_millis()).unwrap_or(u64::MAX));
+    out.extend_from_slice(b"\ndata: \n\n");
+}
+
+/// `id: <stream>:<seq>\n`.
+fn write_id(out: &mut Vec<u8>, id: EventId) {
+    out.extend_from_slice(b"id: ");
+    write_decimal(out, id.stream);
+    out.push(b':');
+    write_decimal(out, id.seq);
+    out.push(b'\n');
+}
+
+/// `n` in decimal, without the formatting machinery (an event id is written per event).
+fn write_decimal(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
 }
 
 /// The legacy transport's framing of one message: an SSE `message` event.
@@ -367,6 +385,18 @@ mod tests {
     use super::*;
     use crate::http::live;
     use http_body_util::BodyExt;
+
+    #[test]
+    fn ids_and_retry_are_written_in_decimal() {
+        let id = |stream, seq| EventId { stream, seq };
+        for (stream, seq, retry) in [(0, 0, 0), (7, 10, 3000), (u64::MAX, 1, 123_456_789)] {
+            let bytes = priming_event(id(stream, seq), Duration::from_millis(retry));
+            assert_eq!(
+                bytes,
+                format!("id: {stream}:{seq}\nretry: {retry}\ndata: \n\n").as_bytes()
+            );
+        }
+    }
 
     #[test]
     fn frames_fields_and_multiline_data() {
