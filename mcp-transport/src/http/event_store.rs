@@ -463,8 +463,15 @@ impl MemoryEventStore {
     }
 
     fn finished_in(&self, shard: &mut Shard, key: &StreamKey, delivered: bool) {
+        let held = delivered && shard.contains(key);
+        self.finished_held(shard, key, held);
+    }
+
+    /// [`finished_in`](Self::finished_in) when the caller knows whether the store holds the
+    /// delivered stream `key` (`held`): no lookup for it.
+    fn finished_held(&self, shard: &mut Shard, key: &StreamKey, held: bool) {
         let now = Instant::now();
-        if delivered && shard.contains(key) {
+        if held {
             shard
                 .finished
                 .push_back((now + self.finished_grace, key.clone()));
@@ -527,7 +534,9 @@ impl EventStore for MemoryEventStore {
         // Both under one lock of the stream's shard.
         let mut shard = self.shard(&stream.session);
         self.append_in(&mut shard, stream.clone(), seq, bytes);
-        self.finished_in(&mut shard, &stream, delivered);
+        // Just appended, and eviction keeps the newest event of the stream being written:
+        // the stream is held.
+        self.finished_held(&mut shard, &stream, delivered);
         Box::pin(Done)
     }
 }
