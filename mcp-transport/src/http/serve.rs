@@ -433,6 +433,9 @@ async fn connection(
             .deadline(limits.send_timeout)
             .min(stall.request_deadline(limits.header_read_timeout));
         tokio::select! {
+            // The connection first, and no random draw per wake-up: the other two branches
+            // fire rarely (a shutdown, or a timer seconds long).
+            biased;
             result = conn.as_mut() => {
                 if let Err(e) = result {
                     tracing::debug!(%peer, error = %e, "connection ended with an error");
