@@ -431,7 +431,8 @@ impl InputRound {
 
 /// A request's answer future that stops as soon as it waits for input it does not have.
 pub(crate) struct Suspendable<F> {
-    inner: Option<Pin<Box<F>>>,
+    /// The handler's future (already boxed: it is not boxed again here).
+    inner: Option<F>,
     round: Arc<InputRound>,
     cancel: CancellationToken,
 }
@@ -439,7 +440,7 @@ pub(crate) struct Suspendable<F> {
 impl<F> Suspendable<F> {
     pub(crate) fn new(inner: F, round: Arc<InputRound>, cancel: CancellationToken) -> Self {
         Suspendable {
-            inner: Some(Box::pin(inner)),
+            inner: Some(inner),
             round,
             cancel,
         }
@@ -448,7 +449,7 @@ impl<F> Suspendable<F> {
 
 impl<F> Future for Suspendable<F>
 where
-    F: Future<Output = Result<Payload, RpcError>>,
+    F: Future<Output = Result<Payload, RpcError>> + Unpin,
 {
     type Output = Result<Payload, RpcError>;
 
@@ -457,7 +458,7 @@ where
         let Some(inner) = this.inner.as_mut() else {
             return Poll::Pending;
         };
-        if let Poll::Ready(answer) = inner.as_mut().poll(cx) {
+        if let Poll::Ready(answer) = Pin::new(inner).poll(cx) {
             this.inner = None;
             return Poll::Ready(answer);
         }

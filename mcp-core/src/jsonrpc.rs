@@ -18,7 +18,7 @@ mod envelope;
 mod payload;
 
 pub use batch::Incoming;
-pub(crate) use payload::Members;
+pub(crate) use payload::{KeyAt, Members};
 pub use payload::{Payload, PayloadError};
 
 /// A JSON object, as used for `params`, `result` and tool arguments.

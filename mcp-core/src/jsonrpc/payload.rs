@@ -308,7 +308,7 @@ impl<'de, const N: usize> Visitor<'de> for Members<'_, N> {
 }
 
 /// Where a member's name is among `.0`, read without allocating.
-struct KeyAt<'a, 'b>(&'b [&'a str]);
+pub(crate) struct KeyAt<'a, 'b>(pub(crate) &'b [&'a str]);
 
 impl<'de> DeserializeSeed<'de> for KeyAt<'_, '_> {
     type Value = Option<usize>;

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::SessionState;
 use crate::error::RpcError;
-use crate::jsonrpc::Members;
+use crate::jsonrpc::{JsonObject, Members};
 use crate::jsonrpc::{Payload, Request};
 use crate::protocol::{
     CLIENT_CAPABILITIES_KEY, CLIENT_INFO_KEY, ClientCapabilities, Implementation, LOG_LEVEL_KEY,
@@ -53,7 +53,17 @@ impl RequestMeta {
             .map_err(|_| RpcError::invalid_params("`_meta` must be an object"))?
             .flatten()
             .ok_or_else(|| RpcError::invalid_params("the request has no `_meta`: a 2026-07-28 request carries `_meta` with `io.modelcontextprotocol/protocolVersion` and `io.modelcontextprotocol/clientCapabilities`"))?;
-        let [version, capabilities, client_info, log_level] = meta.0;
+        Self::checked(meta.0)
+    }
+
+    /// [`read`](Self::read) from a `_meta` object already read (its members are copied).
+    pub(crate) fn from_meta(meta: &JsonObject) -> Result<RequestMeta, RpcError> {
+        Self::checked(META_FIELDS.map(|name| meta.get(name).cloned()))
+    }
+
+    /// The fields read from `_meta` ([`META_FIELDS`], in that order), checked.
+    fn checked(fields: [Option<Value>; 4]) -> Result<RequestMeta, RpcError> {
+        let [version, capabilities, client_info, log_level] = fields;
         let version = match version {
             Some(Value::String(v)) => v,
             Some(_) => {
@@ -131,15 +141,17 @@ impl RequestMeta {
 /// `_meta`, the others skipped without being built.
 struct MetaFields([Option<Value>; 4]);
 
+/// The members of `_meta` a stateless request's caller is read from.
+const META_FIELDS: [&str; 4] = [
+    PROTOCOL_VERSION_KEY,
+    CLIENT_CAPABILITIES_KEY,
+    CLIENT_INFO_KEY,
+    LOG_LEVEL_KEY,
+];
+
 impl<'de> Deserialize<'de> for MetaFields {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let names = [
-            PROTOCOL_VERSION_KEY,
-            CLIENT_CAPABILITIES_KEY,
-            CLIENT_INFO_KEY,
-            LOG_LEVEL_KEY,
-        ];
-        d.deserialize_map(Members(names)).map(MetaFields)
+        d.deserialize_map(Members(META_FIELDS)).map(MetaFields)
     }
 }
 

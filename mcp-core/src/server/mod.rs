@@ -6,6 +6,8 @@ mod catalog;
 mod eras;
 mod finish;
 mod headers;
+mod preread;
+mod running;
 mod session;
 mod state;
 mod subscriptions;

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
 
@@ -14,6 +15,8 @@ use tokio_util::sync::CancellationToken;
 use super::caller::{Caller, Era, RequestMeta};
 use super::catalog::{self, Answer, paginate, to_payload};
 use super::finish::{Cacheable, stateless_result};
+use super::preread::{Preread, ToolCall};
+use super::running::Running;
 use super::{Server, SessionState, subscriptions};
 use crate::context::Context;
 use crate::error::{ErrorCode, RpcError};
@@ -201,51 +204,6 @@ impl Finish {
                 Message::Error(ErrorResponse::new(Some(id), e))
             }
         }
-    }
-}
-
-/// What routing reads from a request's params besides the handler's own params, read in one
-/// pass over their text: `_meta` (the handler's context, and whether the request declares a
-/// stateless revision) and, for `tools/call`, `task`. A `_meta` that is not an object counts
-/// as absent.
-struct Preread {
-    meta: Option<JsonObject>,
-    task: Option<Value>,
-}
-
-impl Preread {
-    fn of(request: &Request) -> Self {
-        let Some(params) = request.params.as_ref() else {
-            return Preread {
-                meta: None,
-                task: None,
-            };
-        };
-        // Text that came in as a message's params is an object: reading it does not fail.
-        let [meta, task] = if request.method == methods::TOOLS_CALL {
-            params.members(["_meta", "task"]).unwrap_or_default()
-        } else {
-            let [meta] = params.members(["_meta"]).unwrap_or_default();
-            [meta, None]
-        };
-        Preread {
-            meta: match meta {
-                Some(Value::Object(meta)) => Some(meta),
-                _ => None,
-            },
-            task,
-        }
-    }
-
-    /// [`is_stateless`](super::caller::is_stateless) from what was read.
-    fn is_stateless(&self, method: &str) -> bool {
-        matches!(
-            method,
-            methods::SERVER_DISCOVER | methods::SUBSCRIPTIONS_LISTEN
-        ) || self
-            .meta
-            .as_ref()
-            .is_some_and(|m| m.contains_key(crate::protocol::PROTOCOL_VERSION_KEY))
     }
 }
 
@@ -475,7 +433,12 @@ impl ServerSession {
                 &server.supported_versions(),
             ));
         }
-        let meta = RequestMeta::read(request.params.as_ref())?;
+        // From the `_meta` read already when there is one; read again only to say what is
+        // wrong with it.
+        let meta = match &read.meta {
+            Some(meta) => RequestMeta::from_meta(meta)?,
+            None => RequestMeta::read(request.params.as_ref())?,
+        };
         let version = server.check_version(meta.protocol_version())?;
         Ok(Caller::request(version, meta))
     }
@@ -547,6 +510,7 @@ impl ServerSession {
             }),
             methods::TOOLS_CALL => {
                 let task = read.task.take();
+                let call = read.call.take();
                 return self.spawn_with(
                     method,
                     request.id,
@@ -561,24 +525,30 @@ impl ServerSession {
                         if let Some(task) = task {
                             task_member.insert("task".into(), task);
                         }
-                        // Decoded from the text: the arguments stay text for the tool to decode.
-                        let params: CallToolParams = parse_params(raw)?;
-                        let tool = server.tool(&params.name).ok_or_else(|| {
-                            RpcError::invalid_params(format!("unknown tool `{}`", params.name))
+                        // Read with `_meta` in one pass, or decoded from the text here: the
+                        // arguments stay text for the tool to decode.
+                        let ToolCall { name, arguments } = match call {
+                            Some(call) => call,
+                            None => {
+                                let params: CallToolParams = parse_params(raw)?;
+                                ToolCall {
+                                    name: params.name,
+                                    arguments: params.arguments,
+                                }
+                            }
+                        };
+                        let tool = server.tool(&name).ok_or_else(|| {
+                            RpcError::invalid_params(format!("unknown tool `{name}`"))
                         })?;
-                        let arguments = params.arguments.unwrap_or_default();
+                        let arguments = arguments.unwrap_or_default();
                         let support = server
                             .catalog()
                             .task_support
-                            .get(&params.name)
+                            .get(&name)
                             .copied()
                             .unwrap_or_default();
-                        let mode = task::task_mode(
-                            ctx.caller(),
-                            Some(&task_member),
-                            &params.name,
-                            support,
-                        )?;
+                        let mode =
+                            task::task_mode(ctx.caller(), Some(&task_member), &name, support)?;
                         if let Some(ttl) = mode {
                             // Named only for a call that runs as a task.
                             let owner = self.task_owner(ctx.caller());
@@ -586,16 +556,11 @@ impl ServerSession {
                             return task::call_as_task(server, &ctx, ttl, owner, move |ctx| {
                                 tool.call_or_error(ctx, arguments)
                             })
-                            .map(objects);
+                            .map(|f| Running::Answer(objects(f)));
                         }
-                        // The tool is called when the middleware runs the call, not before:
-                        // a layer that refuses it keeps it from running at all.
-                        Ok(Box::pin(async move {
-                            // Encoded once, straight to the text the transport frames.
-                            tool.call_or_error(ctx, arguments)
-                                .await
-                                .map(|r| to_payload(&r))
-                        }) as Answer)
+                        // The tool is called when the call is first polled, not before: a
+                        // middleware layer that refuses it keeps it from running at all.
+                        Ok(Running::call(tool, ctx, arguments))
                     },
                 );
             }
@@ -797,7 +762,7 @@ impl ServerSession {
     /// `-32603`. A stateless request that may ask for input runs with its [`InputRound`] and
     /// stops with `input_required` when it waits for answers it does not have.
     #[allow(clippy::too_many_arguments)]
-    fn spawn_with(
+    fn spawn_with<R>(
         &self,
         method: &str,
         id: RequestId,
@@ -806,8 +771,11 @@ impl ServerSession {
         reply: &Outbox,
         finish: &Finish,
         meta: Option<JsonObject>,
-        make: impl FnOnce(&Server, Context, Option<Payload>) -> Result<Answer, RpcError>,
-    ) -> Routed {
+        make: impl FnOnce(&Server, Context, Option<Payload>) -> Result<R, RpcError>,
+    ) -> Routed
+    where
+        R: Into<Running>,
+    {
         let server = &self.inner.server;
         // The revision lets these three ask for input; nothing else may.
         let may_ask = match method {
@@ -840,21 +808,24 @@ impl ServerSession {
         } else {
             McpCall::parts(method, params.as_deref())
         };
-        let future = match make(server, ctx.clone(), params) {
-            Ok(f) => f,
+        let future: Running = match make(server, ctx.clone(), params) {
+            Ok(f) => f.into(),
             Err(e) => return Routed::Answer(Err(e)),
         };
         // The middleware seam: the calls that run as tasks pass through the server's layers.
         let future = match call {
             Some((method, name, arguments)) => {
                 let identity = self.inner.principal.get().cloned();
-                let call = McpCall::new(method, name, arguments, identity, ctx, future);
-                server.middleware.run(call)
+                let answer = future.into_answer();
+                let call = McpCall::new(method, name, arguments, identity, ctx, answer);
+                Running::Answer(server.middleware.run(call))
             }
             None => future,
         };
-        let mut future: Answer = match input {
-            Some(round) => Box::pin(Suspendable::new(future, round, cancel.clone())),
+        let mut future = match input {
+            Some(round) => {
+                Running::Answer(Box::pin(Suspendable::new(future, round, cancel.clone())))
+            }
             None => future,
         };
         // Refused before it runs at all: a call past the bound has no side effects.
@@ -973,9 +944,9 @@ fn in_use(id: &RequestId) -> RpcError {
 /// Polls a request's future once, on this thread, with a waker that does nothing: if it is
 /// not ready, the task that takes it over polls it again before anything else, and that poll
 /// registers the real waker. A panic is caught and returned.
-fn poll_once(future: &mut Answer) -> Poll<std::thread::Result<Result<Payload, RpcError>>> {
+fn poll_once(future: &mut Running) -> Poll<std::thread::Result<Result<Payload, RpcError>>> {
     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    match std::panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut cx))) {
+    match std::panic::catch_unwind(AssertUnwindSafe(|| Pin::new(&mut *future).poll(&mut cx))) {
         Ok(Poll::Ready(answer)) => Poll::Ready(Ok(answer)),
         Ok(Poll::Pending) => Poll::Pending,
         Err(panic) => Poll::Ready(Err(panic)),
