@@ -56,6 +56,27 @@ pub(crate) fn items(
             #error_text
             #constraints
 
+            impl #tool_ty {
+                /// The call's future, unboxed: `call` and `call_or_error` each box it once.
+                fn __mcp_call(
+                    &self,
+                    #ctx_owned: #krate::Context,
+                    #json: #krate::Payload,
+                ) -> impl ::core::future::Future<Output = #krate::CallToolResult> + 'static {
+                    #prelude
+                    async move {
+                        #check
+                        let #args: #args_ty =
+                            match #krate::tool::parse_arguments::<#args_ty>(#name, #json) {
+                                ::core::result::Result::Ok(args) => args,
+                                ::core::result::Result::Err(invalid) => return invalid,
+                            };
+                        #run
+                        #convert
+                    }
+                }
+            }
+
             impl #krate::Tool for #tool_ty {
                 // `..Default::default()` keeps annotations compiling when fields are added.
                 #[allow(clippy::needless_update)]
@@ -70,17 +91,20 @@ pub(crate) fn items(
                     #ctx_owned: #krate::Context,
                     #json: #krate::Payload,
                 ) -> #krate::tool::BoxFuture<#krate::CallToolResult> {
-                    #prelude
-                    ::std::boxed::Box::pin(async move {
-                        #check
-                        let #args: #args_ty =
-                            match #krate::tool::parse_arguments::<#args_ty>(#name, #json) {
-                                ::core::result::Result::Ok(args) => args,
-                                ::core::result::Result::Err(invalid) => return invalid,
-                            };
-                        #run
-                        #convert
-                    })
+                    ::std::boxed::Box::pin(self.__mcp_call(#ctx_owned, #json))
+                }
+
+                // What the server calls: one box around the tool's future, not a box around
+                // `call`'s box.
+                fn call_or_error(
+                    &self,
+                    #ctx_owned: #krate::Context,
+                    #json: #krate::Payload,
+                ) -> #krate::tool::BoxFuture<
+                    ::core::result::Result<#krate::CallToolResult, #krate::error::RpcError>,
+                > {
+                    let call = self.__mcp_call(#ctx_owned, #json);
+                    ::std::boxed::Box::pin(async move { ::core::result::Result::Ok(call.await) })
                 }
             }
         };
