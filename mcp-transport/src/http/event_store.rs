@@ -6,7 +6,7 @@
 //! connection it is appended to the [`EventStore`]; a GET with `Last-Event-ID: 4:7` replays
 //! the events of stream 4 after position 7, then continues live if the stream is still open.
 
-use std::collections::hash_map::{Entry, RandomState};
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::future::{Future, ready};
@@ -17,6 +17,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+// Session ids are made by the server, not chosen by clients: a fast hash is safe for them.
+use foldhash::fast::RandomState;
 
 /// A boxed future returned by [`EventStore`] methods.
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -221,7 +223,7 @@ impl Log {
 /// One shard: the streams of the sessions that hash to it.
 #[derive(Default)]
 struct Shard {
-    sessions: HashMap<Arc<str>, HashMap<u64, Log>>,
+    sessions: HashMap<Arc<str>, HashMap<u64, Log, RandomState>, RandomState>,
     /// Streams in the order they were created, for eviction. May name streams that are gone
     /// (skipped, and compacted away when they pile up).
     order: VecDeque<StreamKey>,
@@ -338,7 +340,7 @@ impl MemoryEventStore {
             finished_grace: DEFAULT_FINISHED_GRACE,
             max_finished: DEFAULT_MAX_FINISHED,
             shards: (0..shards).map(|_| Mutex::new(Shard::default())).collect(),
-            hasher: RandomState::new(),
+            hasher: RandomState::default(),
         }
     }
 

@@ -3,6 +3,8 @@
 
 use std::cmp::Reverse;
 use std::collections::HashMap;
+
+use foldhash::fast::RandomState;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering, fence};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -355,7 +357,9 @@ impl Drop for BusyGuard {
 
 /// Every session, by id.
 pub(crate) struct SessionTable {
-    map: Mutex<HashMap<Arc<str>, Arc<HttpSession>>>,
+    /// Keyed by ids the server made (no client chooses one): hashed with foldhash, seeded
+    /// at random, not SipHash.
+    map: Mutex<HashMap<Arc<str>, Arc<HttpSession>, RandomState>>,
     max: usize,
     counters: Counters,
 }
@@ -363,7 +367,7 @@ pub(crate) struct SessionTable {
 impl SessionTable {
     pub(crate) fn new(max: usize, counters: Counters) -> Self {
         SessionTable {
-            map: Mutex::new(HashMap::new()),
+            map: Mutex::new(HashMap::default()),
             max,
             counters,
         }
@@ -466,7 +470,7 @@ pub(crate) struct Admitted<T> {
 ///
 /// Counting by client first means a client that opens sessions by the thousand makes room
 /// out of its own, while a client holding a few keeps them.
-fn choose_eviction(map: &HashMap<Arc<str>, Arc<HttpSession>>) -> Option<Arc<str>> {
+fn choose_eviction(map: &HashMap<Arc<str>, Arc<HttpSession>, RandomState>) -> Option<Arc<str>> {
     let mut held: HashMap<&ClientKey, usize> = HashMap::new();
     for session in map.values() {
         *held.entry(&session.client).or_default() += 1;
