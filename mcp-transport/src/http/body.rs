@@ -11,85 +11,85 @@ use hyper::body::{Body, Frame, SizeHint};
 use tokio::time::Instant;
 
 use super::reject::Rejection;
-use super::session::{BusyGuard, CountGuard};
+use super::session::Attached;
 use super::sse::SseBody;
 use super::watched::Responding;
 
 /// The body of every response the MCP service gives: empty, one JSON document, or an SSE
 /// stream that yields each event as its own frame.
+///
+/// hyper keeps one per connection in a box of its own for the connection's life (an idle GET
+/// stream's included), so it is kept small: a test bounds its size.
 pub struct McpBody {
     kind: Kind,
-    /// Counts the bytes sent, when metrics are on.
-    meter: Option<crate::metrics::Metrics>,
     /// Tells the serving connection, by dropping, that its response has ended.
     _responding: Option<Responding>,
 }
 
+/// Two variants, so that the one with a pointer to spare (`Sse`) fits in a niche of the
+/// other's bytes: no tag.
 enum Kind {
-    Empty,
-    Full(Option<Bytes>),
-    Sse(Box<SseBody>),
-    /// An event stream answered at once: its events in one buffer, and what the stream's
-    /// body holds while it lasts (no keep-alive, no queue: nothing else can come).
-    Answered {
-        events: Option<Bytes>,
-        _guard: (CountGuard, BusyGuard),
+    /// Bytes sent as one frame (none left once sent or when empty). With `attached`, an
+    /// event stream answered at once: its events in one buffer, and what the stream's body
+    /// holds while it lasts (no keep-alive, no queue: nothing else can come).
+    Bytes {
+        bytes: Bytes,
+        attached: Option<Attached>,
     },
+    Sse(Box<SseBody>),
 }
 
 impl std::fmt::Debug for McpBody {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let kind = match &self.kind {
-            Kind::Empty => "empty",
-            Kind::Full(_) => "full",
-            Kind::Sse(_) | Kind::Answered { .. } => "sse",
+            _ if self.is_stream() => "sse",
+            Kind::Bytes { bytes, .. } if bytes.is_empty() => "empty",
+            Kind::Bytes { .. } | Kind::Sse(_) => "full",
         };
         f.debug_struct("McpBody").field("kind", &kind).finish()
     }
 }
 
 impl McpBody {
-    /// An empty body.
-    pub fn empty() -> Self {
+    fn of(kind: Kind) -> Self {
         McpBody {
-            kind: Kind::Empty,
-            meter: None,
+            kind,
             _responding: None,
         }
+    }
+
+    /// An empty body.
+    pub fn empty() -> Self {
+        McpBody::full(Bytes::new())
     }
 
     /// A body holding `bytes`.
     pub fn full(bytes: impl Into<Bytes>) -> Self {
-        McpBody {
-            kind: Kind::Full(Some(bytes.into())),
-            meter: None,
-            _responding: None,
-        }
+        McpBody::of(Kind::Bytes {
+            bytes: bytes.into(),
+            attached: None,
+        })
     }
 
     pub(crate) fn sse(body: SseBody) -> Self {
-        McpBody {
-            kind: Kind::Sse(Box::new(body)),
-            meter: None,
-            _responding: None,
-        }
+        McpBody::of(Kind::Sse(Box::new(body)))
     }
 
-    /// An event stream whose events are all in `events`, held with `guard` until it ends.
-    pub(crate) fn answered(events: Bytes, guard: (CountGuard, BusyGuard)) -> Self {
-        McpBody {
-            kind: Kind::Answered {
-                events: Some(events),
-                _guard: guard,
-            },
-            meter: None,
-            _responding: None,
-        }
+    /// An event stream whose events are all in `events`, held `attached` until it ends.
+    pub(crate) fn answered(events: Bytes, attached: Attached) -> Self {
+        McpBody::of(Kind::Bytes {
+            bytes: events,
+            attached: Some(attached),
+        })
     }
 
-    /// This body, its bytes counted into `metrics`.
+    /// This body, its bytes counted into `metrics`: a stream's as each event goes out,
+    /// others' at once (they go out in one frame).
     pub(crate) fn metered(mut self, metrics: crate::metrics::Metrics) -> Self {
-        self.meter = Some(metrics);
+        match &mut self.kind {
+            Kind::Bytes { bytes, .. } => metrics.sent_bytes(bytes.len()),
+            Kind::Sse(body) => body.meter(metrics),
+        }
         self
     }
 
@@ -101,7 +101,10 @@ impl McpBody {
 
     /// Whether this body is an event stream.
     pub fn is_stream(&self) -> bool {
-        matches!(self.kind, Kind::Sse(_) | Kind::Answered { .. })
+        match &self.kind {
+            Kind::Bytes { attached, .. } => attached.is_some(),
+            Kind::Sse(_) => true,
+        }
     }
 }
 
@@ -113,36 +116,28 @@ impl Body for McpBody {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
-        let this = &mut *self;
-        let frame = match &mut this.kind {
-            Kind::Empty => Poll::Ready(None),
-            Kind::Full(bytes) | Kind::Answered { events: bytes, .. } => {
-                Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b))))
-            }
+        match &mut self.kind {
+            Kind::Bytes { bytes, .. } if bytes.is_empty() => Poll::Ready(None),
+            Kind::Bytes { bytes, .. } => Poll::Ready(Some(Ok(Frame::data(std::mem::take(bytes))))),
             Kind::Sse(body) => Pin::new(body.as_mut()).poll_frame(cx),
-        };
-        if let (Some(meter), Poll::Ready(Some(Ok(frame)))) = (&this.meter, &frame)
-            && let Some(data) = frame.data_ref()
-        {
-            meter.sent_bytes(data.len());
         }
-        frame
     }
 
     fn is_end_stream(&self) -> bool {
         match &self.kind {
-            Kind::Empty => true,
-            Kind::Full(bytes) | Kind::Answered { events: bytes, .. } => bytes.is_none(),
+            Kind::Bytes { bytes, .. } => bytes.is_empty(),
             Kind::Sse(body) => body.is_end_stream(),
         }
     }
 
     fn size_hint(&self) -> SizeHint {
         match &self.kind {
-            Kind::Empty => SizeHint::with_exact(0),
-            Kind::Full(bytes) => SizeHint::with_exact(bytes.as_ref().map_or(0, |b| b.len() as u64)),
+            Kind::Bytes {
+                bytes,
+                attached: None,
+            } => SizeHint::with_exact(bytes.len() as u64),
             // Chunked, as every event stream is.
-            Kind::Sse(_) | Kind::Answered { .. } => SizeHint::default(),
+            Kind::Bytes { .. } | Kind::Sse(_) => SizeHint::default(),
         }
     }
 }

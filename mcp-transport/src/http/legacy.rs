@@ -52,7 +52,7 @@ pub(crate) async fn open<B>(
     shared.accepting()?;
     shared.sweep().await;
     let (session, rx) = shared
-        .admit(|id| HttpSession::legacy(id, &shared.server, client))
+        .admit(|id| HttpSession::legacy(id, &shared.server, client, shared.counters.clone()))
         .await?;
     let messages = shared
         .config

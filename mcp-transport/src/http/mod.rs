@@ -101,6 +101,8 @@ mod serve;
 mod service;
 mod session;
 mod shared;
+#[cfg(test)]
+mod sizes;
 mod sse;
 mod stateless;
 mod stream;

@@ -467,7 +467,8 @@ mod tests {
     fn session_on(store: Arc<dyn EventStore>) -> Arc<HttpSession> {
         let server = Server::builder("t", "1").build().unwrap();
         let client = ClientKey::Addr([127, 0, 0, 1].into());
-        HttpSession::streamable("s".into(), &server, store, client)
+        let counters = crate::http::session::Counters::new();
+        HttpSession::streamable("s".into(), &server, store, client, counters)
     }
 
     fn note() -> Message {

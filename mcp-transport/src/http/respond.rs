@@ -5,7 +5,7 @@ use http::{Response, StatusCode};
 use mcp_core::jsonrpc::Message;
 
 use super::body::McpBody;
-use super::session::{BusyGuard, CountGuard};
+use super::session::Attached;
 use super::sse::SseBody;
 
 /// The `Mcp-Session-Id` header.
@@ -42,9 +42,9 @@ pub(crate) fn long_sse(body: SseBody) -> Response<McpBody> {
 pub(crate) fn answered_sse(
     headers: HeaderMap,
     events: bytes::Bytes,
-    guard: (CountGuard, BusyGuard),
+    attached: Attached,
 ) -> Response<McpBody> {
-    sse_headers(headers, McpBody::answered(events, guard), None)
+    sse_headers(headers, McpBody::answered(events, attached), None)
 }
 
 fn sse_with(headers: HeaderMap, body: SseBody, session: Option<&str>) -> Response<McpBody> {

@@ -384,6 +384,12 @@ impl McpService {
         Err(Rejection::NotFound)
     }
 
+    /// What every handler shares.
+    #[cfg(test)]
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
     /// The counts right now.
     pub fn stats(&self) -> Stats {
         self.shared.counters.get()

@@ -5,7 +5,7 @@ use std::cmp::Reverse;
 use std::collections::HashMap;
 
 use foldhash::fast::RandomState;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering, fence};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering, fence};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -105,9 +105,18 @@ impl Counters {
     }
 
     fn hold(&self, count: Count) -> CountGuard {
+        self.up(count);
+        CountGuard(self.clone(), count)
+    }
+
+    fn up(&self, count: Count) {
         self.counter(count).fetch_add(1, Ordering::SeqCst);
         self.publish();
-        CountGuard(self.clone(), count)
+    }
+
+    fn down(&self, count: Count) {
+        self.counter(count).fetch_sub(1, Ordering::SeqCst);
+        self.publish();
     }
 
     fn set_sessions(&self, n: usize) {
@@ -131,8 +140,7 @@ pub(crate) struct CountGuard(Counters, Count);
 
 impl Drop for CountGuard {
     fn drop(&mut self) {
-        self.0.counter(self.1).fetch_sub(1, Ordering::SeqCst);
-        self.0.publish();
+        self.0.down(self.1);
     }
 }
 
@@ -158,11 +166,13 @@ pub(crate) struct HttpSession {
     pub(crate) closed: CancellationToken,
     last_seen: Mutex<Instant>,
     /// Requests being handled plus connections attached: a busy session never expires.
-    busy: AtomicUsize,
+    busy: AtomicU32,
     /// Who opened the session.
     pub(crate) client: ClientKey,
     /// Whether the client came back after `initialize` (any request or stream since).
     returned: AtomicBool,
+    /// The service's counts, for an [`Attached`] response to count itself.
+    counters: Counters,
 }
 
 impl HttpSession {
@@ -173,6 +183,7 @@ impl HttpSession {
         server: &Server,
         store: Arc<dyn EventStore>,
         client: ClientKey,
+        counters: Counters,
     ) -> Arc<Self> {
         let standalone = Arc::new(StreamSlot::new(
             StreamKey {
@@ -195,9 +206,10 @@ impl HttpSession {
             id,
             closed: CancellationToken::new(),
             last_seen: Mutex::new(Instant::now()),
-            busy: AtomicUsize::new(0),
+            busy: AtomicU32::new(0),
             client,
             returned: AtomicBool::new(false),
+            counters,
         })
     }
 
@@ -206,6 +218,7 @@ impl HttpSession {
         id: Arc<str>,
         server: &Server,
         client: ClientKey,
+        counters: Counters,
     ) -> (Arc<Self>, tokio::sync::mpsc::Receiver<mcp_core::Outbound>) {
         let (outbox, rx) = Outbox::channel(server.outbox_capacity());
         // HTTP+SSE stays a transport of the stateful era.
@@ -219,10 +232,11 @@ impl HttpSession {
             id,
             closed: CancellationToken::new(),
             last_seen: Mutex::new(Instant::now()),
-            busy: AtomicUsize::new(0),
+            busy: AtomicU32::new(0),
             client,
             // Its stream is open from the start: there is no handshake to wait for.
             returned: AtomicBool::new(true),
+            counters,
         });
         (session, rx)
     }
@@ -234,10 +248,28 @@ impl HttpSession {
     /// Marks the session busy until the guard drops, and records the activity (the client
     /// came back after `initialize`).
     pub(crate) fn busy(self: &Arc<Self>) -> BusyGuard {
+        self.enter();
+        BusyGuard(self.clone())
+    }
+
+    fn enter(&self) {
         self.busy.fetch_add(1, Ordering::AcqRel);
         self.returned.store(true, Ordering::Relaxed);
         self.touch();
-        BusyGuard(self.clone())
+    }
+
+    fn leave(&self) {
+        self.touch();
+        self.busy.fetch_sub(1, Ordering::AcqRel);
+    }
+
+    /// As [`busy`](Self::busy), and counts one more SSE response being written (see
+    /// [`Counters::connection`]) until the guard drops: one pointer for both, for a response
+    /// body to hold.
+    pub(crate) fn attached(self: &Arc<Self>) -> Attached {
+        self.enter();
+        self.counters.up(Count::Connections);
+        Attached(self.clone())
     }
 
     fn touch(&self) {
@@ -350,8 +382,18 @@ pub(crate) struct BusyGuard(Arc<HttpSession>);
 
 impl Drop for BusyGuard {
     fn drop(&mut self) {
-        self.0.touch();
-        self.0.busy.fetch_sub(1, Ordering::AcqRel);
+        self.0.leave();
+    }
+}
+
+/// An SSE response of a session being written: keeps the session busy, and is counted in
+/// [`Stats::connections`], until dropped.
+pub(crate) struct Attached(Arc<HttpSession>);
+
+impl Drop for Attached {
+    fn drop(&mut self) {
+        self.0.counters.down(Count::Connections);
+        self.0.leave();
     }
 }
 
@@ -546,7 +588,8 @@ mod tests {
     fn from(client: &ClientKey) -> impl Fn(Arc<str>) -> (Arc<HttpSession>, ()) + '_ {
         let store = store();
         move |id| {
-            let s = HttpSession::streamable(id, &server(), store.clone(), client.clone());
+            let counters = Counters::new();
+            let s = HttpSession::streamable(id, &server(), store.clone(), client.clone(), counters);
             (s, ())
         }
     }

@@ -225,6 +225,8 @@ pub(crate) struct SseBody {
     live: Live,
     keep_alive: Option<KeepAlive>,
     stops: Vec<StopWhen>,
+    /// Counts the bytes sent, when metrics are on.
+    meter: Option<crate::metrics::Metrics>,
     _guard: Option<Box<dyn Send>>,
 }
 
@@ -236,6 +238,7 @@ impl SseBody {
             live,
             keep_alive: None,
             stops: Vec::new(),
+            meter: None,
             _guard: None,
         }
     }
@@ -254,6 +257,11 @@ impl SseBody {
     pub(crate) fn stop_when(mut self, stop: StopWhen) -> Self {
         self.stops.push(stop);
         self
+    }
+
+    /// Counts the bytes of each event into `metrics` as it goes out.
+    pub(crate) fn meter(&mut self, metrics: crate::metrics::Metrics) {
+        self.meter = Some(metrics);
     }
 
     /// Keeps `guard` alive as long as the body: its `Drop` runs when the connection goes.
@@ -280,6 +288,14 @@ impl SseBody {
 
     fn emit(&mut self, bytes: Bytes) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
         self.sent_something();
+        self.counted(bytes)
+    }
+
+    /// A data frame of `bytes`, counted.
+    fn counted(&self, bytes: Bytes) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        if let Some(meter) = &self.meter {
+            meter.sent_bytes(bytes.len());
+        }
         Poll::Ready(Some(Ok(Frame::data(bytes))))
     }
 }
@@ -366,7 +382,7 @@ impl Body for SseBody {
         if let Some(keep_alive) = &mut this.keep_alive
             && keep_alive.poll_due(cx)
         {
-            return Poll::Ready(Some(Ok(Frame::data(Bytes::from_static(KEEP_ALIVE)))));
+            return this.counted(Bytes::from_static(KEEP_ALIVE));
         }
         Poll::Pending
     }

@@ -277,7 +277,8 @@ async fn initialize(
     shared.sweep().await;
     let store = shared.config.event_store.clone();
     let make = |id| {
-        let session = HttpSession::streamable(id, &shared.server, store, client);
+        let counters = shared.counters.clone();
+        let session = HttpSession::streamable(id, &shared.server, store, client, counters);
         (session, ())
     };
     let (session, ()) = shared.admit(make).await?;
@@ -402,8 +403,7 @@ async fn answered_at_once(
     let store = &*shared.config.event_store;
     // Handed whole to its connection, as a finished stream's last event is.
     store.append_finished(key, 1, event, true).await;
-    let guard = (shared.counters.connection(), session.busy());
-    respond::answered_sse(headers, events, guard)
+    respond::answered_sse(headers, events, session.attached())
 }
 
 /// The `200 text/event-stream` response of a POST stream: the priming event (where the
@@ -421,7 +421,7 @@ pub(crate) fn streaming(
     let first = primes(session).then(|| priming(shared, primer));
     let body = SseBody::new(first.into_iter().chain(queued), Live::Events(live))
         .keep_alive(shared.config.keep_alive)
-        .guard((shared.counters.connection(), session.busy(), held));
+        .guard((session.attached(), held));
     respond::sse(body, None)
 }
 
@@ -555,7 +555,7 @@ pub(crate) async fn get<B>(shared: &Arc<Shared>, request: Request<B>) -> Answer 
     let session = found?;
     let buffer = shared.config.stream_buffer;
     let store = &*shared.config.event_store;
-    let guard = (shared.counters.connection(), session.busy());
+    let guard = session.attached();
     let body = match headers.get("last-event-id") {
         Some(last) => {
             let text = String::from_utf8_lossy(last.as_bytes());
