@@ -3,6 +3,8 @@
 use std::error::Error as StdError;
 use std::sync::Arc;
 
+use bytes::Bytes;
+use futures_util::future::Either;
 use http::header::CONTENT_LENGTH;
 use http::{HeaderMap, Request, Response, StatusCode};
 use hyper::body::Body;
@@ -163,10 +165,57 @@ fn is_stateless_post(server: &Server, head: &PostHead, message: &Message) -> boo
     }
 }
 
+/// What a POST's message asks for, decided before anything waits.
+enum Posted {
+    /// A JSON-RPC batch, in a session.
+    Batch(Vec<Result<Message, Box<ErrorResponse>>>),
+    /// A stateless (2026-07-28) request.
+    Stateless(mcp_core::jsonrpc::Request),
+    /// Anything else a stateless POST carries.
+    StatelessOther,
+    /// `initialize`, starting a session.
+    Initialize(mcp_core::jsonrpc::Request),
+    /// A message in a session (or on another replica), and its id if it is a request.
+    Session(Message, Option<RequestId>),
+}
+
+impl Posted {
+    /// Parses the body of a POST whose headers decided `head`. The body is consumed here,
+    /// and the message only moved after: the future of the POST never keeps either (a
+    /// value borrowed in an async block keeps its room in the future until its scope ends).
+    fn of(server: &Server, head: &PostHead, bytes: Bytes) -> Result<Posted, Rejection> {
+        let message = match Incoming::parse(&bytes).map_err(Rejection::Malformed)? {
+            Incoming::Single(message) => message,
+            Incoming::Batch(items) => return Ok(Posted::Batch(items)),
+        };
+        if is_stateless_post(server, head, &message) {
+            return Ok(match message {
+                Message::Request(request) => Posted::Stateless(request),
+                _ => Posted::StatelessOther,
+            });
+        }
+        let id = match &message {
+            Message::Request(r) => Some(r.id.clone()),
+            _ => None,
+        };
+        if message.method() == Some(methods::INITIALIZE) {
+            if head.names_session {
+                return Err(Rejection::InitializeWithSession.answering(id.as_ref()));
+            }
+            if let Message::Request(init) = message {
+                return Ok(Posted::Initialize(init));
+            }
+        }
+        Ok(Posted::Session(message, id))
+    }
+}
+
 /// POST: one JSON-RPC message from the client.
 ///
 /// The headers are read at once (the request is not kept): the future holds only the body
-/// and what the headers decided.
+/// and what the headers decided. That future is boxed for as long as the POST lasts, so it
+/// is kept small (a test bounds its size): rare paths are boxed on their own, and nothing
+/// large is held twice.
 pub(crate) fn post<B>(
     shared: &Arc<Shared>,
     request: Request<B>,
@@ -178,71 +227,53 @@ where
 {
     let (mut parts, body) = request.into_parts();
     let mut headers = std::mem::take(&mut parts.headers);
-    let head = post_head(shared, &headers).map(|mut head| {
-        // Only a stateless POST checks them, and one that names a session never is.
-        if !head.names_session {
-            head.mirrored = Mirrored::take(&mut headers);
-        }
-        head
-    });
+    drop(parts);
+    let mut head = match post_head(shared, &headers) {
+        Ok(head) => head,
+        Err(refused) => return Either::Left(std::future::ready(Err(refused))),
+    };
+    // Only a stateless POST checks them, and one that names a session never is.
+    if !head.names_session {
+        head.mirrored = Mirrored::take(&mut headers);
+    }
     // Emptied, the request's header map holds a response's headers (see
     // `respond::answered_sse`).
     headers.clear();
-    drop(parts);
     let shared = shared.clone();
     let deadline = Instant::now() + shared.config.request_body_timeout;
-    async move {
-        let head = head?;
+    Either::Right(async move {
         let limit = shared.config.max_body_bytes;
         let bytes = read_limited(body, head.content_length, limit, deadline).await?;
-        let message = match Incoming::parse(&bytes).map_err(Rejection::Malformed)? {
-            Incoming::Single(message) => message,
-            Incoming::Batch(items) => {
-                drop(bytes);
+        let (message, id) = match Posted::of(&shared.server, &head, bytes)? {
+            Posted::Batch(items) => {
                 head.version?;
                 let session = head.session?;
                 let _busy = session.busy();
                 return Box::pin(super::batch::answer(&shared, &session, items)).await;
             }
-        };
-        drop(bytes);
-        let id = match &message {
-            Message::Request(r) => Some(r.id.clone()),
-            _ => None,
-        };
-        if is_stateless_post(&shared.server, &head, &message) {
-            return match message {
-                Message::Request(request) => {
-                    let answer =
-                        stateless::answer(&shared, head.mirrored, request, &client, headers);
-                    Box::pin(answer).await
-                }
-                // This era defines no client notifications over HTTP (closing a stream
-                // cancels); accept and ignore them.
-                _ => Ok(respond::empty(StatusCode::ACCEPTED)),
-            };
-        }
-        if message.method() == Some(methods::INITIALIZE) {
-            if head.names_session {
-                return Err(Rejection::InitializeWithSession.answering(id.as_ref()));
+            Posted::Stateless(request) => {
+                let answer = stateless::answer(&shared, head.mirrored, request, &client, headers);
+                return Box::pin(answer).await;
             }
-            if let Message::Request(init) = message {
-                return Box::pin(initialize(&shared, init, client)).await;
-            }
-        }
+            // This era defines no client notifications over HTTP (closing a stream cancels);
+            // accept and ignore them.
+            Posted::StatelessOther => return Ok(respond::empty(StatusCode::ACCEPTED)),
+            Posted::Initialize(init) => return Box::pin(initialize(&shared, init, client)).await,
+            Posted::Session(message, id) => (message, id),
+        };
         head.version.map_err(|r| r.answering(id.as_ref()))?;
         if let Some(remote) = remote(&shared, head.elsewhere, true).await {
             return match message {
                 Message::Request(request) => {
                     Box::pin(shared::forward_request(&shared, remote, request)).await
                 }
-                other => shared::forward_message(&shared, remote, other).await,
+                other => Box::pin(shared::forward_message(&shared, remote, other)).await,
             };
         }
         let session = head.session.map_err(|r| r.answering(id.as_ref()))?;
         let _busy = session.busy();
         match message {
-            Message::Request(request) => answer(&shared, &session, request, headers).await,
+            Message::Request(request) => answer(&shared, &session, request, &mut headers).await,
             other => {
                 // Notifications and responses produce nothing to send back here.
                 let nowhere = Outbox::nowhere();
@@ -250,7 +281,7 @@ where
                 Ok(respond::empty(StatusCode::ACCEPTED))
             }
         }
-    }
+    })
 }
 
 /// Waits for the response to `id` on `rx`, dropping what comes before it.
@@ -310,64 +341,70 @@ async fn initialize(
 
 /// A request in an existing session: an SSE stream of everything tagged with its id, ending
 /// with its response (or, in JSON mode, the response alone).
-async fn answer(
-    shared: &Arc<Shared>,
-    session: &Arc<HttpSession>,
+///
+/// Not an `async fn`: that would keep its arguments twice in its future (as arguments, and
+/// as the locals they move into); the request is taken apart before anything waits.
+fn answer<'a>(
+    shared: &'a Arc<Shared>,
+    session: &'a Arc<HttpSession>,
     request: mcp_core::jsonrpc::Request,
-    headers: HeaderMap,
-) -> Answer {
+    headers: &'a mut HeaderMap,
+) -> impl Future<Output = Answer> + Send + 'a {
     let id = request.id.clone();
-    if shared.config.response_mode == ResponseMode::Json {
-        // Nothing can resume a JSON response: if the connection goes, so does the call.
-        let (outbox, mut rx) = Outbox::channel(shared.server.outbox_capacity());
-        let _cancel = CancelOnDrop::new(session, std::slice::from_ref(&id));
-        session.session.receive(request.into(), &outbox).await;
+    let message = Message::from(request);
+    async move {
+        if shared.config.response_mode == ResponseMode::Json {
+            // Nothing can resume a JSON response: if the connection goes, so does the call.
+            let (outbox, mut rx) = Outbox::channel(shared.server.outbox_capacity());
+            let _cancel = CancelOnDrop::new(session, std::slice::from_ref(&id));
+            session.session.receive(message, &outbox).await;
+            drop(outbox);
+            return Ok(respond::json(&final_answer(&mut rx, &id).await, None));
+        }
+        let Some(number) = session.stream_number() else {
+            return Err(Rejection::UnknownSession);
+        };
+        if let Some(cluster) = &shared.cluster {
+            // Another replica must know which request this stream answers (cancellation,
+            // resumption), whether or not it is answered at once below.
+            cluster
+                .record_stream(&session.stream_key(number), std::slice::from_ref(&id))
+                .await;
+        }
+        let buffer = shared.config.stream_buffer;
+        // The request's messages go from their senders' tasks straight into its stream; what
+        // is sent before the stream opens is held, up to what the stream's queue holds.
+        let sink = Arc::new(PostSink::new(session, number, id, buffer));
+        // Dropped in reverse order: a handler that goes before it answered first lets the sink
+        // stream (or refuse) on its own, then, if it streams, starts the watch of its reader.
+        let detached;
+        let _abandon = Abandon(&sink);
+        let outbox = Outbox::sink(sink.clone());
+        session.session.receive(message, &outbox).await;
         drop(outbox);
-        return Ok(respond::json(&final_answer(&mut rx, &id).await, None));
+        // The session ran the request until it first waited: a request answered at once already
+        // has its response held, and leaves in one write (head, event and end together) with no
+        // stream registered and no other task woken. Its event is stored as any stream's final
+        // event is, for a client that resumes within the grace.
+        if let Some(out) = sink.answered_at_once() {
+            return Ok(answered_at_once(shared, session, number, &out.message, headers).await);
+        }
+        let Some(slot) = session.open_stream(number) else {
+            return Err(Rejection::UnknownSession);
+        };
+        let (live, primer) = slot.attach(buffer, false).await?;
+        detached = sink.detached(shared.config.resume_window);
+        // What was held fits in the queue of the connection just attached: nothing waits here.
+        sink.stream_into(&slot, shared.counters.open_stream()).await;
+        Ok(streaming(
+            shared,
+            session,
+            Vec::new(),
+            live,
+            primer,
+            detached,
+        ))
     }
-    let Some(number) = session.stream_number() else {
-        return Err(Rejection::UnknownSession);
-    };
-    if let Some(cluster) = &shared.cluster {
-        // Another replica must know which request this stream answers (cancellation,
-        // resumption), whether or not it is answered at once below.
-        cluster
-            .record_stream(&session.stream_key(number), std::slice::from_ref(&id))
-            .await;
-    }
-    let buffer = shared.config.stream_buffer;
-    // The request's messages go from their senders' tasks straight into its stream; what
-    // is sent before the stream opens is held, up to what the stream's queue holds.
-    let sink = Arc::new(PostSink::new(session, number, id, buffer));
-    // Dropped in reverse order: a handler that goes before it answered first lets the sink
-    // stream (or refuse) on its own, then, if it streams, starts the watch of its reader.
-    let detached;
-    let _abandon = Abandon(&sink);
-    let outbox = Outbox::sink(sink.clone());
-    session.session.receive(request.into(), &outbox).await;
-    drop(outbox);
-    // The session ran the request until it first waited: a request answered at once already
-    // has its response held, and leaves in one write (head, event and end together) with no
-    // stream registered and no other task woken. Its event is stored as any stream's final
-    // event is, for a client that resumes within the grace.
-    if let Some(out) = sink.answered_at_once() {
-        return Ok(answered_at_once(shared, session, number, &out.message, headers).await);
-    }
-    let Some(slot) = session.open_stream(number) else {
-        return Err(Rejection::UnknownSession);
-    };
-    let (live, primer) = slot.attach(buffer, false).await?;
-    detached = sink.detached(shared.config.resume_window);
-    // What was held fits in the queue of the connection just attached: nothing waits here.
-    sink.stream_into(&slot, shared.counters.open_stream()).await;
-    Ok(streaming(
-        shared,
-        session,
-        Vec::new(),
-        live,
-        primer,
-        detached,
-    ))
 }
 
 /// Abandons a POST's sink when its handler goes (see [`PostSink::abandon`]).
@@ -387,7 +424,7 @@ async fn answered_at_once(
     session: &Arc<HttpSession>,
     number: u64,
     message: &Message,
-    headers: HeaderMap,
+    headers: &mut HeaderMap,
 ) -> Response<McpBody> {
     let key = session.stream_key(number);
     let primer = EventId {
@@ -403,7 +440,7 @@ async fn answered_at_once(
     let store = &*shared.config.event_store;
     // Handed whole to its connection, as a finished stream's last event is.
     store.append_finished(key, 1, event, true).await;
-    respond::answered_sse(headers, events, session.attached())
+    respond::answered_sse(std::mem::take(headers), events, session.attached())
 }
 
 /// The `200 text/event-stream` response of a POST stream: the priming event (where the
