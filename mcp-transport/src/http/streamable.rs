@@ -1,6 +1,7 @@
 //! The streamable HTTP endpoint (protocol 2025-03-26 and later): POST, GET and DELETE.
 
 use std::error::Error as StdError;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -245,43 +246,82 @@ where
         let limit = shared.config.max_body_bytes;
         let bytes = read_limited(body, head.content_length, limit, deadline).await?;
         let (message, id) = match Posted::of(&shared.server, &head, bytes)? {
-            Posted::Batch(items) => {
-                head.version?;
-                let session = head.session?;
-                let _busy = session.busy();
-                return Box::pin(super::batch::answer(&shared, &session, items)).await;
-            }
-            Posted::Stateless(request) => {
-                let answer = stateless::answer(&shared, head.mirrored, request, &client, headers);
-                return Box::pin(answer).await;
-            }
+            Posted::Session(message, id) => (message, id),
             // This era defines no client notifications over HTTP (closing a stream cancels);
             // accept and ignore them.
             Posted::StatelessOther => return Ok(respond::empty(StatusCode::ACCEPTED)),
-            Posted::Initialize(init) => return Box::pin(initialize(&shared, init, client)).await,
-            Posted::Session(message, id) => (message, id),
+            // Moved whole into a box of its own (as each was boxed before): what a value
+            // only partly moved out of keeps its room in this future across every await.
+            other => return other.answer(shared, head, headers, client).await,
         };
         head.version.map_err(|r| r.answering(id.as_ref()))?;
         if let Some(remote) = remote(&shared, head.elsewhere, true).await {
-            return match message {
-                Message::Request(request) => {
-                    Box::pin(shared::forward_request(&shared, remote, request)).await
-                }
-                other => Box::pin(shared::forward_message(&shared, remote, other)).await,
-            };
+            return forwarded(&shared, remote, message).await;
         }
         let session = head.session.map_err(|r| r.answering(id.as_ref()))?;
         let _busy = session.busy();
-        match message {
-            Message::Request(request) => answer(&shared, &session, request, &mut headers).await,
-            other => {
-                // Notifications and responses produce nothing to send back here.
-                let nowhere = Outbox::nowhere();
-                session.session.receive(other, &nowhere).await;
-                Ok(respond::empty(StatusCode::ACCEPTED))
-            }
-        }
+        delivered(&shared, &session, message, &mut headers).await
     })
+}
+
+/// A message sent to a session on another replica, boxed (shared stores only).
+fn forwarded(
+    shared: &Arc<Shared>,
+    remote: Remote,
+    message: Message,
+) -> Pin<Box<dyn Future<Output = Answer> + Send + '_>> {
+    match message {
+        Message::Request(request) => Box::pin(shared::forward_request(shared, remote, request)),
+        other => Box::pin(shared::forward_message(shared, remote, other)),
+    }
+}
+
+/// A message delivered to `session`: a request's answer, or 202 for anything else.
+fn delivered<'a>(
+    shared: &'a Arc<Shared>,
+    session: &'a Arc<HttpSession>,
+    message: Message,
+    headers: &'a mut HeaderMap,
+) -> impl Future<Output = Answer> + Send + 'a {
+    match message {
+        Message::Request(request) => Either::Left(answer(shared, session, request, headers)),
+        other => Either::Right(async move {
+            // Notifications and responses produce nothing to send back here.
+            let nowhere = Outbox::nowhere();
+            session.session.receive(other, &nowhere).await;
+            Ok(respond::empty(StatusCode::ACCEPTED))
+        }),
+    }
+}
+
+impl Posted {
+    /// The answer of a batch, a stateless request or `initialize` (not
+    /// [`Posted::Session`], nor [`Posted::StatelessOther`]), boxed.
+    fn answer(
+        self,
+        shared: Arc<Shared>,
+        head: PostHead,
+        headers: HeaderMap,
+        client: ClientKey,
+    ) -> Pin<Box<dyn Future<Output = Answer> + Send>> {
+        Box::pin(async move {
+            match self {
+                Posted::Batch(items) => {
+                    head.version?;
+                    let session = head.session?;
+                    let _busy = session.busy();
+                    super::batch::answer(&shared, &session, items).await
+                }
+                Posted::Stateless(request) => {
+                    stateless::answer(&shared, head.mirrored, request, &client, headers).await
+                }
+                Posted::Initialize(init) => initialize(&shared, init, client).await,
+                Posted::StatelessOther | Posted::Session(..) => {
+                    unreachable!("answered in the POST's own future")
+                }
+            }
+        })
+    }
 }
 
 /// Waits for the response to `id` on `rx`, dropping what comes before it.
@@ -352,15 +392,10 @@ fn answer<'a>(
 ) -> impl Future<Output = Answer> + Send + 'a {
     let id = request.id.clone();
     let message = Message::from(request);
-    async move {
-        if shared.config.response_mode == ResponseMode::Json {
-            // Nothing can resume a JSON response: if the connection goes, so does the call.
-            let (outbox, mut rx) = Outbox::channel(shared.server.outbox_capacity());
-            let _cancel = CancelOnDrop::new(session, std::slice::from_ref(&id));
-            session.session.receive(message, &outbox).await;
-            drop(outbox);
-            return Ok(respond::json(&final_answer(&mut rx, &id).await, None));
-        }
+    if shared.config.response_mode == ResponseMode::Json {
+        return Either::Left(answer_json(shared, session, message, id));
+    }
+    Either::Right(async move {
         let Some(number) = session.stream_number() else {
             return Err(Rejection::UnknownSession);
         };
@@ -404,6 +439,25 @@ fn answer<'a>(
             primer,
             detached,
         ))
+    })
+}
+
+/// [`answer`] in JSON mode: nothing can resume a JSON response, so if the connection goes,
+/// so does the call.
+// Not an `async fn`, which would keep the message twice (see `answer`).
+#[allow(clippy::manual_async_fn)]
+fn answer_json<'a>(
+    shared: &'a Arc<Shared>,
+    session: &'a Arc<HttpSession>,
+    message: Message,
+    id: RequestId,
+) -> impl Future<Output = Answer> + Send + 'a {
+    async move {
+        let (outbox, mut rx) = Outbox::channel(shared.server.outbox_capacity());
+        let _cancel = CancelOnDrop::new(session, std::slice::from_ref(&id));
+        session.session.receive(message, &outbox).await;
+        drop(outbox);
+        Ok(respond::json(&final_answer(&mut rx, &id).await, None))
     }
 }
 
