@@ -61,6 +61,20 @@ pub trait Tool: Send + Sync + 'static {
     }
 }
 
+/// [`Tool::call`] for a tool that implements [`Tool::call_or_error`]: a JSON-RPC error
+/// becomes an error result (`isError: true`) holding its message.
+///
+/// A tool standing for another (a proxy) writes its work once, in `call_or_error`, and
+/// `call` as `errors_as_results(self.call_or_error(ctx, arguments))`.
+pub fn errors_as_results(
+    call: BoxFuture<Result<CallToolResult, RpcError>>,
+) -> BoxFuture<CallToolResult> {
+    Box::pin(async move {
+        call.await
+            .unwrap_or_else(|e| CallToolResult::error(e.message))
+    })
+}
+
 /// A function returning a tool is a tool: `#[tool] async fn count(..)` becomes
 /// `fn count() -> impl Tool`, so a server registers it as `.tool(count)`.
 impl<F, T> Tool for F

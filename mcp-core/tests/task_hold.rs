@@ -9,7 +9,7 @@ use std::time::Duration;
 use mcp_core::client::{ClientEra, ClientOptions, Started};
 use mcp_core::protocol::{CallToolResult, Content, TaskSupport, ToolDefinition, ToolExecution};
 use mcp_core::task::TaskStatus;
-use mcp_core::tool::BoxFuture;
+use mcp_core::tool::{BoxFuture, errors_as_results};
 use mcp_core::{
     Client, Context, ErrorCode, Payload, RequestError, RpcError, Server, StartedEvent, Tool, memory,
 };
@@ -69,11 +69,7 @@ impl Tool for Handmade {
     }
 
     fn call(&self, ctx: Context, arguments: Payload) -> BoxFuture<CallToolResult> {
-        let call = self.call_or_error(ctx, arguments);
-        Box::pin(async move {
-            call.await
-                .unwrap_or_else(|e| CallToolResult::error(e.message))
-        })
+        errors_as_results(self.call_or_error(ctx, arguments))
     }
 
     fn call_or_error(

@@ -16,7 +16,7 @@ use mcp_core::protocol::{
     ResourceTemplate, TaskSupport, ToolDefinition, ToolExecution,
 };
 use mcp_core::task::TASKS_EXTENSION;
-use mcp_core::tool::BoxFuture;
+use mcp_core::tool::{BoxFuture, errors_as_results};
 use mcp_core::{Context, Payload, ResourceProvider, RpcError, Tool};
 
 use crate::remote::{self, Remote};
@@ -174,12 +174,7 @@ impl Tool for RemoteTool {
     }
 
     fn call(&self, ctx: Context, arguments: Payload) -> BoxFuture<CallToolResult> {
-        let future = self.call_or_error(ctx, arguments);
-        Box::pin(async move {
-            future
-                .await
-                .unwrap_or_else(|e| CallToolResult::error(e.message))
-        })
+        errors_as_results(self.call_or_error(ctx, arguments))
     }
 
     fn call_or_error(
