@@ -6,5 +6,6 @@ pub mod http;
 pub mod http_client;
 pub mod metrics;
 pub mod stdio;
+mod sync;
 
 pub use cli::{ServeArgs, serve};

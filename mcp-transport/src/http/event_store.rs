@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 // Session ids are made by the server, not chosen by clients: a fast hash is safe for them.
+use crate::sync::lock;
 use foldhash::fast::RandomState;
 
 /// A boxed future returned by [`EventStore`] methods.
@@ -480,10 +481,6 @@ impl MemoryEventStore {
         }
         shard.expire(now, self.shard_finished());
     }
-}
-
-fn lock(shard: &Mutex<Shard>) -> std::sync::MutexGuard<'_, Shard> {
-    shard.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// A future that is already complete, with no size: boxing it allocates nothing (a boxed

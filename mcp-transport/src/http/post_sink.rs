@@ -18,7 +18,7 @@
 //! resume window and reclaims the call if no client came back.
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use mcp_core::jsonrpc::RequestId;
@@ -28,6 +28,7 @@ use tokio::sync::Notify;
 
 use super::session::{CountGuard, HttpSession};
 use super::stream::{Answers, NotNow, StreamSlot, unreachable_error};
+use crate::sync::lock;
 
 /// Where a POST stream's messages are, as the request goes on.
 enum Stage {
@@ -64,10 +65,6 @@ pub(crate) struct PostSink {
     number: u64,
     /// Counts the stream as open while it streams.
     open: Mutex<Option<CountGuard>>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl PostSink {

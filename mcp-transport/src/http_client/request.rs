@@ -18,6 +18,7 @@ use tokio::sync::mpsc;
 
 use super::sse::SseParser;
 use super::{HttpClientOptions, TRANSPORT_ERROR};
+use crate::sync::lock;
 
 /// The header carrying the streamable-HTTP session id.
 pub(super) const SESSION_HEADER: &str = "mcp-session-id";
@@ -241,11 +242,6 @@ impl Shared {
         }
         end.answered
     }
-}
-
-/// Locks a mutex, ignoring poisoning (the data is a plain header value).
-pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// The error text of a failed HTTP exchange: status and the start of the body.

@@ -19,7 +19,8 @@ use mcp_core::protocol::{PROTOCOL_VERSION_KEY, methods};
 use mcp_core::server::{HeaderParam, HeaderParamType};
 use serde_json::Value;
 
-use super::request::{Shared, VERSION_HEADER, is_event_stream, lock};
+use super::request::{Shared, VERSION_HEADER, is_event_stream};
+use crate::sync::lock;
 
 /// What a stateless client learned from `tools/list`: the tools' mirrored parameters.
 #[derive(Debug, Default)]

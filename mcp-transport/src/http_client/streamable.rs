@@ -10,8 +10,9 @@ use mcp_core::protocol::methods;
 use tokio::sync::mpsc;
 
 use super::HttpMode;
-use super::request::{SESSION_HEADER, Shared, is_event_stream, lock, status_error};
+use super::request::{SESSION_HEADER, Shared, is_event_stream, status_error};
 use super::stateless;
+use crate::sync::lock;
 use std::collections::HashMap;
 
 /// Runs the transport until the client drops its sender.

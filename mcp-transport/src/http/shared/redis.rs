@@ -27,6 +27,7 @@ use super::{
     SharedStore, StoreError, StoreResult, StreamNews, Subscription, WriteQueueStats, stream_channel,
 };
 use crate::http::event_store::{EventStore, StoreFuture, StoredEvent, StreamKey};
+use crate::sync::lock;
 
 /// How many events of one stream are kept by default.
 const DEFAULT_MAX_EVENTS: usize = 1024;
@@ -134,10 +135,6 @@ impl std::fmt::Debug for RedisStore {
 
 fn err(e: redis::RedisError) -> StoreError {
     StoreError(e.to_string())
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl From<RedisWriteError> for StoreError {
