@@ -8,9 +8,7 @@
 use std::collections::HashMap;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, OnceLock};
-use std::task::{Context as TaskContext, Poll};
 
-use futures_core::Stream;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -20,19 +18,20 @@ use crate::error::{RequestError, RpcError};
 use crate::jsonrpc::{JsonObject, Message, Notification, Payload, Request, RequestId};
 use crate::peer::{Pending, Reply};
 
+mod call;
 mod listen;
 mod router;
 mod stateless;
 mod tasks;
 use crate::protocol::{
-    CallToolParams, CallToolResult, CancelledParams, ClientCapabilities, CompleteParams,
-    CompleteResult, Completion, CompletionArgument, CompletionRef, GetPromptParams,
-    GetPromptResult, Implementation, InitializeParams, InitializeResult, ListPromptsResult,
-    ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, LoggingLevel,
-    LoggingMessageParams, PaginatedParams, ProgressParams, ProgressToken, PromptDefinition,
-    ProtocolVersion, ReadResourceResult, Resource, ResourceTemplate, ResourceUriParams,
-    SetLevelParams, ToolDefinition, methods,
+    CallToolParams, CallToolResult, ClientCapabilities, CompleteParams, CompleteResult, Completion,
+    CompletionArgument, CompletionRef, GetPromptParams, GetPromptResult, Implementation,
+    InitializeParams, InitializeResult, ListPromptsResult, ListResourceTemplatesResult,
+    ListResourcesResult, ListToolsResult, LoggingLevel, LoggingMessageParams, PaginatedParams,
+    ProgressParams, ProgressToken, PromptDefinition, ProtocolVersion, ReadResourceResult, Resource,
+    ResourceTemplate, ResourceUriParams, SetLevelParams, ToolDefinition, methods,
 };
+pub use call::{CallEvent, StartedEvent, ToolCall};
 pub use stateless::ClientEra;
 use stateless::{Probe, StatelessMode};
 pub use tasks::{Started, TaskInfo};
@@ -567,205 +566,14 @@ impl Client {
                 .await;
             let _ = done.send(outcome);
         });
-        Ok(ToolCall {
-            client: self.clone(),
+        Ok(ToolCall::new(
+            self.clone(),
             id,
             current,
             token,
             progress,
-            ready: Vec::new().into_iter(),
-            result: Some(result),
-            reply: None,
-            done: false,
-        })
-    }
-}
-
-/// One event of a streaming tool call.
-#[derive(Debug)]
-pub enum CallEvent {
-    /// A progress notification.
-    Progress(ProgressParams),
-    /// The result; no event follows.
-    Done(Result<CallToolResult, RequestError>),
-}
-
-/// A tool call in flight. Read it as a [`Stream`] of [`CallEvent`]s (or with
-/// [`next_event`](Self::next_event)); dropping it before the result cancels the call.
-#[derive(Debug)]
-pub struct ToolCall {
-    client: Client,
-    id: RequestId,
-    /// The id of the round in flight (a multi round-trip call retries under new ids).
-    current: Arc<Mutex<RequestId>>,
-    token: ProgressToken,
-    progress: mpsc::Receiver<Vec<ProgressParams>>,
-    /// The rest of the batch of progress received last.
-    ready: std::vec::IntoIter<ProgressParams>,
-    result: Option<oneshot::Receiver<Final>>,
-    reply: Option<Option<Final>>,
-    done: bool,
-}
-
-/// The final answer of a call: its last round's id and result.
-type Final = Result<(RequestId, JsonObject), RequestError>;
-
-impl ToolCall {
-    /// The request id the call was sent with (a multi round-trip call's later rounds have
-    /// ids of their own).
-    pub fn id(&self) -> &RequestId {
-        &self.id
-    }
-
-    /// The next event: progress in arrival order, then the result, then `None`.
-    pub async fn next_event(&mut self) -> Option<CallEvent> {
-        std::future::poll_fn(|cx| Pin::new(&mut *self).poll_next(cx)).await
-    }
-
-    /// The next event of a call started with
-    /// [`Client::call_tool_streaming_as_task`]: progress in arrival order, then what the call
-    /// came back as (a task, or the result), then `None`.
-    pub async fn next_started(&mut self) -> Option<StartedEvent> {
-        let event = std::future::poll_fn(|cx| self.poll_raw(cx)).await?;
-        Some(match event {
-            Raw::Progress(p) => StartedEvent::Progress(p),
-            Raw::Done(id, reply) => {
-                let name = id.to_string();
-                StartedEvent::Done(reply.and_then(|result| tasks::started(&name, result)))
-            }
-        })
-    }
-
-    /// Waits for the result, discarding progress.
-    pub async fn result(mut self) -> Result<CallToolResult, RequestError> {
-        while let Some(event) = self.next_event().await {
-            if let CallEvent::Done(result) = event {
-                return result;
-            }
-        }
-        Err(RequestError::Closed(self.id.clone()))
-    }
-
-    /// Cancels the call: sends `notifications/cancelled` and stops waiting.
-    pub async fn cancel(mut self, reason: &str) -> Result<(), RequestError> {
-        self.finish();
-        let params = CancelledParams {
-            request_id: lock(&self.current).clone(),
-            reason: Some(reason.to_owned()),
-            meta: None,
-        };
-        self.client
-            .notify(methods::CANCELLED, Some(to_object(&params)))
-            .await
-    }
-
-    fn next_ready(&mut self) -> Option<ProgressParams> {
-        self.ready.next()
-    }
-
-    fn finish(&mut self) {
-        self.done = true;
-        self.result = None;
-        let current = lock(&self.current).clone();
-        self.client.inner.pending.forget(&current);
-        self.client
-            .inner
-            .calls
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&self.token);
-    }
-}
-
-impl Stream for ToolCall {
-    type Item = CallEvent;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<CallEvent>> {
-        self.poll_raw(cx).map(|event| {
-            event.map(|event| match event {
-                Raw::Progress(p) => CallEvent::Progress(p),
-                Raw::Done(id, reply) => CallEvent::Done(reply.and_then(|r| decode(id, Ok(r)))),
-            })
-        })
-    }
-}
-
-/// An event of a call before its answer is decoded.
-enum Raw {
-    Progress(ProgressParams),
-    /// The id of the last round, and its answer.
-    Done(RequestId, Result<JsonObject, RequestError>),
-}
-
-/// One event of a call started with [`Client::call_tool_streaming_as_task`].
-#[derive(Debug)]
-pub enum StartedEvent {
-    /// A progress notification.
-    Progress(ProgressParams),
-    /// What the call came back as; no event follows.
-    Done(Result<Started, RequestError>),
-}
-
-impl ToolCall {
-    fn poll_raw(&mut self, cx: &mut TaskContext<'_>) -> Poll<Option<Raw>> {
-        if self.done {
-            return Poll::Ready(None);
-        }
-        // Progress first: one task routes progress and the response in arrival order, so
-        // every progress event sent before the response is queued by the time it arrives.
-        if let Some(p) = self.next_ready() {
-            return Poll::Ready(Some(Raw::Progress(p)));
-        }
-        if let Poll::Ready(Some(batch)) = self.progress.poll_recv(cx) {
-            self.ready = batch.into_iter();
-            if let Some(p) = self.next_ready() {
-                return Poll::Ready(Some(Raw::Progress(p)));
-            }
-        }
-        if self.reply.is_none() {
-            let Some(rx) = self.result.as_mut() else {
-                return Poll::Ready(None);
-            };
-            let reply = match Pin::new(rx).poll(cx) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(reply) => reply.ok(),
-            };
-            self.result = None;
-            self.reply = Some(reply);
-            // Progress may have been queued between the two polls above.
-            if let Ok(batch) = self.progress.try_recv() {
-                self.ready = batch.into_iter();
-                if let Some(p) = self.next_ready() {
-                    return Poll::Ready(Some(Raw::Progress(p)));
-                }
-            }
-        }
-        let id = self.id.clone();
-        let reply = self.reply.take().flatten();
-        self.finish();
-        Poll::Ready(Some(match reply {
-            Some(Ok((id, result))) => Raw::Done(id, Ok(result)),
-            Some(Err(e)) => Raw::Done(id, Err(e)),
-            None => Raw::Done(id.clone(), Err(RequestError::Closed(id))),
-        }))
-    }
-}
-
-use std::future::Future as _;
-
-impl Drop for ToolCall {
-    fn drop(&mut self) {
-        if self.done {
-            return;
-        }
-        self.finish();
-        let params = CancelledParams {
-            request_id: lock(&self.current).clone(),
-            reason: Some("the caller dropped the call".into()),
-            meta: None,
-        };
-        let note = Notification::new(methods::CANCELLED, Some(to_object(&params)));
-        let _ = self.client.inner.outgoing.try_send(note.into());
+            result,
+        ))
     }
 }
 
