@@ -16,9 +16,11 @@
 //! - `conformance-server`: the [`conformance`] server, for the official conformance suite.
 //! - [`tour`]: the tools of the guide's chapter on writing tools.
 //! - [`replay`]: choosing how long finished HTTP responses stay replayable.
+//! - [`response_mode`]: choosing how streamable HTTP answers requests.
 
 pub mod conformance;
 pub mod notes;
 pub mod plugins;
 pub mod replay;
+pub mod response_mode;
 pub mod tour;

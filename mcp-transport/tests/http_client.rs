@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use mcp_core::client::ClientEra;
 use mcp_core::server::Era;
-use mcp_transport::http::{HttpConfig, RunningServer, serve};
+use mcp_transport::http::{HttpConfig, ResponseMode, RunningServer, serve};
 use mcp_transport::http_client::{self, HttpClientOptions, HttpMode};
 use serde_json::json;
 use support::{LIMIT, Proxy, ProxyKind, cutting_relay, drive_lockstep, lockstep_server};
@@ -98,6 +98,40 @@ async fn a_dropped_stream_is_resumed_without_losing_an_event() {
     // repeated, although the first response stream died after step 2.
     assert_eq!(drive_lockstep(call, 5, &release).await, "finished 5 steps");
     client.ping().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_client_reads_every_response_mode() {
+    for mode in [ResponseMode::Auto, ResponseMode::Sse, ResponseMode::Json] {
+        let release = Arc::new(Semaphore::new(0));
+        let server = lockstep_server(release.clone());
+        let addr: std::net::SocketAddr = ([127, 0, 0, 1], 0).into();
+        let config = HttpConfig::default().response_mode(mode);
+        let running = serve(addr, &server, config).await.unwrap();
+        let url = format!("http://{}/mcp", running.local_addr());
+        for era in ERAS {
+            let mut chosen = options(HttpMode::Streamable);
+            chosen.client.era = era;
+            let client = http_client::connect(&url, chosen).await.unwrap();
+            // Answered at once: one JSON body in auto and JSON modes, a stream in SSE mode.
+            assert_eq!(client.list_tools().await.unwrap().len(), 1, "{mode:?}");
+            let done = client.call_tool("steps", json!({"n": 0})).await.unwrap();
+            assert_eq!(
+                done.content[0].as_text(),
+                Some("finished 0 steps"),
+                "{mode:?} {era:?}"
+            );
+            // JSON mode drops progress; the others stream it.
+            if mode != ResponseMode::Json {
+                let call = client
+                    .call_tool_streaming("steps", json!({"n": 3}))
+                    .await
+                    .unwrap();
+                assert_eq!(drive_lockstep(call, 3, &release).await, "finished 3 steps");
+            }
+        }
+        running.shutdown().await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -104,7 +104,7 @@ async fn the_first_request_after_serve_is_answered() {
             let x = send(addr, post(addr, None, &initialize_message(0))).await;
             assert_eq!(x.status, StatusCode::OK, "round {round}");
             assert!(x.session().is_some());
-            assert_eq!(x.sse().next_message().await.unwrap()["id"], 0);
+            assert_eq!(x.answer().await["id"], 0);
             running.shutdown().await;
         }
     })

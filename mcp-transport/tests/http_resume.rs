@@ -8,7 +8,7 @@ use bytes::Bytes;
 use http::StatusCode;
 use http_support::*;
 use mcp_transport::http::{
-    EventStore, HttpConfig, MemoryEventStore, StoreFuture, StoredEvent, StreamKey,
+    EventStore, HttpConfig, MemoryEventStore, ResponseMode, StoreFuture, StoredEvent, StreamKey,
 };
 use serde_json::json;
 use tokio::sync::watch;
@@ -169,7 +169,7 @@ async fn a_client_that_disconnects_leaves_no_task_behind() {
             ),
         )
         .await;
-        assert_eq!(x.sse().next_message().await.unwrap()["id"], 2);
+        assert_eq!(x.answer().await["id"], 2);
     })
     .await
     .expect("timed out: a stream or task was left behind");
@@ -214,7 +214,9 @@ async fn cancelling_a_call_ends_its_stream() {
 async fn a_post_answered_at_once_can_be_resumed_within_the_grace() {
     timeout(LIMIT, async {
         let gate = Gate::new();
-        let running = start(&fixture_server(&gate), HttpConfig::default()).await;
+        // Streamed and stored only in SSE mode: by default such an answer is one JSON body.
+        let config = HttpConfig::default().response_mode(ResponseMode::Sse);
+        let running = start(&fixture_server(&gate), config).await;
         let addr = running.local_addr();
         let session = initialize(addr).await;
         // `quick` without a progress token sends nothing before its response: the POST is

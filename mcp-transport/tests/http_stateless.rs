@@ -15,7 +15,7 @@ use http_support::{
 use mcp_core::protocol::ToolDefinition;
 use mcp_core::tool::FnTool;
 use mcp_core::{CallToolResult, Server};
-use mcp_transport::http::HttpConfig;
+use mcp_transport::http::{HttpConfig, ResponseMode};
 use serde_json::{Value, json};
 use tokio::sync::Notify;
 
@@ -112,6 +112,23 @@ async fn progress_streams_live_in_lockstep_and_quick_answers_come_alone() {
     })
     .await
     .expect("in time");
+}
+
+#[tokio::test]
+async fn sse_mode_streams_an_answer_ready_at_once() {
+    let config = HttpConfig::default().response_mode(ResponseMode::Sse);
+    let running = start(&fixture_server(&Gate::new()), config).await;
+    let addr = running.local_addr();
+    let x = send(addr, post(addr, 1, "tools/list", json!({"_meta": meta()}))).await;
+    assert_eq!(x.status, 200);
+    let mut events = x.sse();
+    let r = events
+        .next()
+        .await
+        .expect("the response")
+        .message_as(validate);
+    assert_eq!(r["result"]["cacheScope"], "public");
+    assert!(events.next().await.is_none(), "the stream ends with it");
 }
 
 #[tokio::test]

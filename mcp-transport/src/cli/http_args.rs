@@ -68,9 +68,15 @@ pub struct HttpArgs {
     pub metrics: bool,
 
     /// Answer each request with one JSON body instead of an SSE stream. Progress is then
-    /// lost: only for clients that cannot read SSE.
-    #[arg(long, env = "MCP_JSON_RESPONSE")]
+    /// lost: only for clients that cannot read SSE. (By default a request answered at once
+    /// gets one JSON body, and any other an SSE stream.)
+    #[arg(long, env = "MCP_JSON_RESPONSE", conflicts_with = "sse_response")]
     pub json_response: bool,
+
+    /// Answer each request with an SSE stream, also one answered at once (by default such a
+    /// request gets one JSON body): for clients or proxies that expect a stream every time.
+    #[arg(long, env = "MCP_SSE_RESPONSE")]
+    pub sse_response: bool,
 
     /// The largest request body accepted, in bytes (larger ones get 413).
     #[arg(long, env = "MCP_MAX_BODY_BYTES", default_value_t = 4 * 1024 * 1024, value_name = "BYTES")]
@@ -184,6 +190,9 @@ impl HttpArgs {
         }
         if self.json_response {
             config = config.response_mode(ResponseMode::Json);
+        }
+        if self.sse_response {
+            config = config.response_mode(ResponseMode::Sse);
         }
         if let Some(token) = &self.bearer_token {
             if token.trim().is_empty() {

@@ -55,7 +55,8 @@
 //! | `--bearer-token TOKEN` | `MCP_BEARER_TOKEN` | none |
 //! | `--endpoint PATH` | `MCP_ENDPOINT` | `/mcp` |
 //! | `--no-legacy-sse` | `MCP_NO_LEGACY_SSE` | legacy HTTP+SSE on |
-//! | `--json-response` | `MCP_JSON_RESPONSE` | SSE responses |
+//! | `--json-response` | `MCP_JSON_RESPONSE` | JSON when answered at once, else SSE |
+//! | `--sse-response` | `MCP_SSE_RESPONSE` | JSON when answered at once, else SSE |
 //! | `--max-body-bytes BYTES` | `MCP_MAX_BODY_BYTES` | 4 MiB |
 //! | `--max-sessions N` | `MCP_MAX_SESSIONS` | 1024 |
 //! | `--idle-timeout DURATION` | `MCP_IDLE_TIMEOUT` | `30m` |

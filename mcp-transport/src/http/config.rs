@@ -10,16 +10,31 @@ use super::event_store::{EventStore, MemoryEventStore};
 use super::shared::SharedStore;
 
 /// How the server answers a POST that carries a request.
+///
+/// The streamable HTTP transport lets a server answer a request either with one
+/// `application/json` object or with a `text/event-stream`, and requires clients to read
+/// both: the mode only changes what goes on the wire, never what a conforming client sees.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ResponseMode {
-    /// An SSE stream carrying every message tagged with the request (progress, logs,
-    /// requests to the client), then the response. The default, and the only mode that
-    /// streams.
+    /// The default: whatever each request needs. A request whose response is ready before
+    /// anything else was sent for it, and before its handler first waited (no progress, no
+    /// log message, no request to the client ahead of it), is answered with its response alone
+    /// as one `application/json` body, like a plain HTTP API; nothing is stored for it, since
+    /// there is nothing to resume. Any other request streams exactly as in
+    /// [`ResponseMode::Sse`]: each progress or log message leaves the moment it is sent, and
+    /// the stream can be resumed. `initialize` is answered as `application/json`; a JSON-RPC
+    /// batch streams.
     #[default]
+    Auto,
+    /// An SSE stream for every request, carrying every message tagged with the request
+    /// (progress, logs, requests to the client), then the response, each event stored for a
+    /// client that resumes the stream; `initialize` is answered as one event too. For
+    /// clients (or proxies) that expect a stream for every request.
     Sse,
-    /// A single `application/json` body holding the response. Messages raised while the
-    /// request runs (progress, logs) are dropped, and a tool that sends a request to the client
-    /// gets no answer: use this only for clients that cannot read SSE.
+    /// A single `application/json` body holding the response, on a session. Messages raised
+    /// while the request runs (progress, logs) are dropped, and a tool that sends a request to
+    /// the client gets no answer: use this only for clients that cannot read SSE. (A stateless
+    /// 2026-07-28 request is answered as in [`ResponseMode::Auto`].)
     Json,
 }
 
@@ -211,7 +226,7 @@ impl Default for HttpConfig {
         HttpConfig {
             endpoint: "/mcp".into(),
             legacy: Some(LegacyPaths::default()),
-            response_mode: ResponseMode::Sse,
+            response_mode: ResponseMode::Auto,
             keep_alive: Some(Duration::from_secs(15)),
             retry: Duration::from_millis(1000),
             max_body_bytes: 4 * 1024 * 1024,
@@ -303,7 +318,8 @@ impl HttpConfig {
         self
     }
 
-    /// How a POST carrying a request is answered (default [`ResponseMode::Sse`]).
+    /// How a POST carrying a request is answered (default [`ResponseMode::Auto`]: one JSON body
+    /// for a request answered at once, a stream for any other).
     pub fn response_mode(mut self, mode: ResponseMode) -> Self {
         self.response_mode = mode;
         self

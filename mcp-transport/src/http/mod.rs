@@ -19,10 +19,13 @@
 //! # Streamable HTTP (default endpoint `/mcp`)
 //!
 //! - `POST` carries one client message. `initialize` (sent without `Mcp-Session-Id`) starts a
-//!   session and its response carries the new `Mcp-Session-Id`. Any other request is answered
+//!   session and its response carries the new `Mcp-Session-Id`. A request answered at once
+//!   (its response is ready before anything else was sent for it, before its handler first
+//!   waited) gets its response alone as `application/json`. Any other request is answered
 //!   with an SSE stream carrying, in order, every message the session raises while handling it
-//!   (progress, logs, requests to the client) and then its response, after which the stream
-//!   ends; with [`ResponseMode::Json`] the response alone comes back as `application/json`.
+//!   (progress, logs, requests to the client), each the moment it is sent, and then its
+//!   response, after which the stream ends. [`ResponseMode`] changes that: `Sse` streams every
+//!   answer, `Json` never streams (the response alone comes back as `application/json`).
 //!   Notifications and responses get `202 Accepted`.
 //! - `GET` opens the session's stream for messages that belong to no request; with
 //!   `Last-Event-ID` it resumes a broken stream instead.

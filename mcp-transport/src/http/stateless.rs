@@ -4,7 +4,8 @@
 //! request runs on a [`ServerSession::stateless`] of its own. Its answer decides the shape of
 //! the response: when the response (or an error) is the first thing the request produces, it
 //! goes back as one `application/json` document, an error with the status the revision gives
-//! it (404 for an unknown method, 400 for a malformed request); when a notification (progress,
+//! it (404 for an unknown method, 400 for a malformed request), unless
+//! [`ResponseMode::Sse`] asks for a stream every time; when a notification (progress,
 //! a log message, a subscription's acknowledgement) comes first, the response is an SSE
 //! stream that carries it at once, then everything else, and ends with the response. A silent
 //! request gets its stream after the keep-alive interval, so that no proxy times it out.
@@ -26,6 +27,7 @@ use mcp_core::server::{RequestMeta, ServerSession};
 use mcp_core::transport::Outbox;
 
 use super::body::McpBody;
+use super::config::ResponseMode;
 use super::mirror::Mirrored;
 use super::peer::ClientKey;
 use super::reject::Rejection;
@@ -140,6 +142,12 @@ pub(crate) async fn answer(
         && out.is_final()
         && out.related.as_ref() == Some(&id)
     {
+        if shared.config.response_mode == ResponseMode::Sse {
+            // Streamed all the same: one event, and the stream ends.
+            let event = sse::message_event(None, None, &out.message);
+            let body = SseBody::new([event], Live::Done).guard(shared.counters.connection());
+            return Ok(respond::sse(body, None));
+        }
         return Ok(single(headers, &out.message));
     }
     let queued = first.map(|out| sse::message_event(None, None, &out.message));

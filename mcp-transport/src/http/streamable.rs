@@ -370,8 +370,9 @@ async fn initialize(
         }
         None
     };
+    // Nothing but the response is ever sent for `initialize`: nothing to stream.
     Ok(match shared.config.response_mode {
-        ResponseMode::Json => respond::json(&reply, session_id.as_deref()),
+        ResponseMode::Auto | ResponseMode::Json => respond::json(&reply, session_id.as_deref()),
         ResponseMode::Sse => {
             let event = sse::event(None, None, &reply.to_json(), None);
             respond::sse(SseBody::new([event], Live::Done), session_id.as_deref())
@@ -380,7 +381,8 @@ async fn initialize(
 }
 
 /// A request in an existing session: an SSE stream of everything tagged with its id, ending
-/// with its response (or, in JSON mode, the response alone).
+/// with its response (or, in JSON mode, or in auto mode when it is answered at once, the
+/// response alone).
 ///
 /// Not an `async fn`: that would keep its arguments twice in its future (as arguments, and
 /// as the locals they move into); the request is taken apart before anything waits.
@@ -395,16 +397,17 @@ fn answer<'a>(
     if shared.config.response_mode == ResponseMode::Json {
         return Either::Left(answer_json(shared, session, message, id));
     }
+    // In auto mode an answer sent at once cannot be resumed: its stream is recorded only once
+    // it is known to stream.
+    let stores_at_once = shared.config.response_mode == ResponseMode::Sse;
     Either::Right(async move {
         let Some(number) = session.stream_number() else {
             return Err(Rejection::UnknownSession);
         };
-        if let Some(cluster) = &shared.cluster {
-            // Another replica must know which request this stream answers (cancellation,
-            // resumption), whether or not it is answered at once below.
-            cluster
-                .record_stream(&session.stream_key(number), std::slice::from_ref(&id))
-                .await;
+        // Kept only where it is recorded later.
+        let unrecorded = (!stores_at_once && shared.cluster.is_some()).then(|| id.clone());
+        if stores_at_once {
+            record_stream(shared, session, number, &id).await;
         }
         let buffer = shared.config.stream_buffer;
         // The request's messages go from their senders' tasks straight into its stream; what
@@ -418,11 +421,24 @@ fn answer<'a>(
         session.session.receive(message, &outbox).await;
         drop(outbox);
         // The session ran the request until it first waited: a request answered at once already
-        // has its response held, and leaves in one write (head, event and end together) with no
-        // stream registered and no other task woken. Its event is stored as any stream's final
-        // event is, for a client that resumes within the grace.
+        // has its response held, and leaves in one write (head and body together) with no
+        // stream registered and no other task woken. In auto mode it is one JSON body, which
+        // nothing can resume: nothing is stored. In SSE mode its event is stored as any
+        // stream's final event is, for a client that resumes within the grace.
         if let Some(out) = sink.answered_at_once() {
+            if !stores_at_once {
+                return Ok(respond::json_in(
+                    std::mem::take(headers),
+                    &out.message,
+                    None,
+                ));
+            }
             return Ok(answered_at_once(shared, session, number, &out.message, headers).await);
+        }
+        if let Some(id) = &unrecorded {
+            // Before the stream opens: no client knows of it yet, so none can resume it
+            // before another replica could learn which request it answers.
+            record_stream(shared, session, number, id).await;
         }
         let Some(slot) = session.open_stream(number) else {
             return Err(Rejection::UnknownSession);
@@ -440,6 +456,16 @@ fn answer<'a>(
             detached,
         ))
     })
+}
+
+/// Tells the other replicas, if any, which request stream `number` of `session` answers: one
+/// that resumes the stream after this replica died ends it with an error for that request.
+async fn record_stream(shared: &Shared, session: &HttpSession, number: u64, id: &RequestId) {
+    if let Some(cluster) = &shared.cluster {
+        cluster
+            .record_stream(&session.stream_key(number), std::slice::from_ref(id))
+            .await;
+    }
 }
 
 /// [`answer`] in JSON mode: nothing can resume a JSON response, so if the connection goes,

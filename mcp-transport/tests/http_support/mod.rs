@@ -176,6 +176,30 @@ impl Exchange {
         value
     }
 
+    /// The one message answering a request, whichever way it came: an `application/json`
+    /// body with a `Content-Length`, or an SSE stream that ends after it.
+    pub async fn answer(self) -> Value {
+        match self.header("content-type") {
+            Some("application/json") => {
+                assert!(
+                    self.header("content-length").is_some(),
+                    "a JSON answer has its length: {:?}",
+                    self.headers
+                );
+                self.message().await
+            }
+            _ => {
+                let mut events = self.sse();
+                let reply = events.next_message().await.expect("a response");
+                assert!(
+                    events.next().await.is_none(),
+                    "the stream ends after the response"
+                );
+                reply
+            }
+        }
+    }
+
     pub fn sse(self) -> SseReader {
         assert_eq!(self.header("content-type"), Some("text/event-stream"));
         SseReader {
@@ -290,14 +314,9 @@ pub async fn initialize(addr: SocketAddr) -> String {
     let session = x
         .session()
         .expect("Mcp-Session-Id on the initialize response");
-    let mut events = x.sse();
-    let reply = events.next_message().await.expect("initialize response");
+    let reply = x.answer().await;
     assert_eq!(reply["id"], 0);
     assert_eq!(reply["result"]["protocolVersion"], VERSION);
-    assert!(
-        events.next().await.is_none(),
-        "the stream ends after the response"
-    );
     let x = send(addr, post(addr, Some(&session), &initialized_message())).await;
     assert_eq!(x.status, StatusCode::ACCEPTED);
     assert!(x.bytes().await.is_empty());
