@@ -81,6 +81,30 @@ async fn streaming_demo_over_streamable_http_and_legacy_sse_is_live() {
 }
 
 #[tokio::test]
+async fn every_response_mode_of_the_server_is_read() {
+    // By default an answer ready at once (the lists, a quick call) is one JSON body and a call
+    // with progress a stream; the flags make every answer a stream, or every answer JSON.
+    for env in [
+        &[][..],
+        &[("MCP_SSE_RESPONSE", "true")][..],
+        &[("MCP_JSON_RESPONSE", "true")][..],
+    ] {
+        let server = start_http(&sibling("streaming-demo"), env).await;
+        let url = format!("{}/mcp", server.base);
+        for era in ["auto", "stateful"] {
+            let output = probe(&["list", "--era", era, "--url", &url]).await;
+            let text = stdout(&output);
+            assert_eq!(output.status.code(), Some(0), "{env:?} {era}: {text}");
+            assert!(text.contains("tools (1):"), "{env:?} {era}: {text}");
+            let output = probe(&["call", "count", "-a", "to=0", "--era", era, "--url", &url]).await;
+            let text = stdout(&output);
+            assert_eq!(output.status.code(), Some(0), "{env:?} {era}: {text}");
+            assert!(text.contains("counted to 0"), "{env:?} {era}: {text}");
+        }
+    }
+}
+
+#[tokio::test]
 async fn json_output_carries_each_arrival_time_and_the_verdict() {
     let demo = sibling("streaming-demo");
     let output = probe(&[
