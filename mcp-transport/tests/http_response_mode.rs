@@ -5,44 +5,22 @@
 mod http_support;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
-use bytes::Bytes;
 use http::StatusCode;
 use http_support::*;
-use mcp_transport::http::{
-    EventStore, HttpConfig, MemoryEventStore, ResponseMode, StoreFuture, StoredEvent, StreamKey,
-};
+use mcp_transport::http::{HttpConfig, ResponseMode, RunningServer};
 use serde_json::{Value, json};
 use tokio::time::timeout;
 
-/// A [`MemoryEventStore`] that counts the events stored for POST streams (stream 0, the GET
-/// stream, apart).
-#[derive(Default)]
-struct Counting {
-    inner: MemoryEventStore,
-    appended: AtomicUsize,
-}
-
-impl EventStore for Counting {
-    fn append(&self, stream: StreamKey, seq: u64, bytes: Bytes) -> StoreFuture<'_, ()> {
-        if stream.stream != 0 {
-            self.appended.fetch_add(1, Ordering::Relaxed);
-        }
-        self.inner.append(stream, seq, bytes)
-    }
-
-    fn replay_after(
-        &self,
-        stream: StreamKey,
-        after: u64,
-    ) -> StoreFuture<'_, Option<Vec<StoredEvent>>> {
-        self.inner.replay_after(stream, after)
-    }
-
-    fn forget_session(&self, session: Arc<str>) -> StoreFuture<'_, ()> {
-        self.inner.forget_session(session)
-    }
+/// The fixture server in `mode`, on a store that records what it stores.
+async fn serving(mode: ResponseMode) -> (Gate, Arc<Recording>, RunningServer) {
+    let gate = Gate::new();
+    let store = Recording::new();
+    let config = HttpConfig::default()
+        .response_mode(mode)
+        .event_store(store.clone());
+    let running = start(&fixture_server(&gate), config).await;
+    (gate, store, running)
 }
 
 /// `quick` (two progress items when the caller gives a progress token, else nothing before
@@ -77,10 +55,7 @@ async fn json_body(x: Exchange) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_answer_ready_at_once_is_one_json_body_and_nothing_is_stored() {
     timeout(LIMIT, async {
-        let gate = Gate::new();
-        let store = Arc::new(Counting::default());
-        let config = HttpConfig::default().event_store(store.clone());
-        let running = start(&fixture_server(&gate), config).await;
+        let (_gate, store, running) = serving(ResponseMode::Auto).await;
         let addr = running.local_addr();
 
         // `initialize`: JSON, with the new session's id.
@@ -105,7 +80,7 @@ async fn an_answer_ready_at_once_is_one_json_body_and_nothing_is_stored() {
         let x = send(addr, post(addr, Some(&session), &ping)).await;
         assert_eq!(json_body(x).await["id"], 3);
 
-        assert_eq!(store.appended.load(Ordering::Relaxed), 0, "nothing stored");
+        assert_eq!(store.appended(), 0, "nothing stored");
         let stats = running.service().stats();
         assert_eq!((stats.open_streams, stats.connections), (0, 0));
     })
@@ -116,10 +91,7 @@ async fn an_answer_ready_at_once_is_one_json_body_and_nothing_is_stored() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_that_sends_before_its_answer_streams_and_is_stored() {
     timeout(LIMIT, async {
-        let gate = Gate::new();
-        let store = Arc::new(Counting::default());
-        let config = HttpConfig::default().event_store(store.clone());
-        let running = start(&fixture_server(&gate), config).await;
+        let (_gate, store, running) = serving(ResponseMode::Auto).await;
         let addr = running.local_addr();
         let session = initialize(addr).await;
 
@@ -141,7 +113,7 @@ async fn a_request_that_sends_before_its_answer_streams_and_is_stored() {
         );
         assert!(events.next().await.is_none(), "the stream ends with it");
         // Stored, and resumable: two progress items, then the response.
-        assert_eq!(store.appended.load(Ordering::Relaxed), 3);
+        assert_eq!(store.appended(), 3);
         let x = send(addr, get(addr, &session, Some(&format!("{stream}:2")))).await;
         let mut again = x.sse();
         assert_eq!(again.next().await.expect("the stored response"), event);
@@ -154,12 +126,7 @@ async fn a_request_that_sends_before_its_answer_streams_and_is_stored() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sse_mode_streams_every_answer_and_stores_it() {
     timeout(LIMIT, async {
-        let gate = Gate::new();
-        let store = Arc::new(Counting::default());
-        let config = HttpConfig::default()
-            .response_mode(ResponseMode::Sse)
-            .event_store(store.clone());
-        let running = start(&fixture_server(&gate), config).await;
+        let (_gate, store, running) = serving(ResponseMode::Sse).await;
         let addr = running.local_addr();
 
         let x = send(addr, post(addr, None, &initialize_message(0))).await;
@@ -177,7 +144,7 @@ async fn sse_mode_streams_every_answer_and_stores_it() {
         assert_eq!(events.next_message().await.expect("the response")["id"], 1);
         assert!(events.next().await.is_none());
         // The response, kept for a client that resumes.
-        assert_eq!(store.appended.load(Ordering::Relaxed), 1);
+        assert_eq!(store.appended(), 1);
     })
     .await
     .expect("timed out");

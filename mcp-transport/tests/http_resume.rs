@@ -2,57 +2,18 @@
 
 mod http_support;
 
-use std::sync::Arc;
-
-use bytes::Bytes;
 use http::StatusCode;
 use http_support::*;
-use mcp_transport::http::{
-    EventStore, HttpConfig, MemoryEventStore, ResponseMode, StoreFuture, StoredEvent, StreamKey,
-};
+use mcp_transport::http::{HttpConfig, ResponseMode};
 use serde_json::json;
-use tokio::sync::watch;
 use tokio::time::timeout;
-
-/// A [`MemoryEventStore`] that tells the test how far each stream has been stored.
-struct Recording {
-    inner: MemoryEventStore,
-    stored: watch::Sender<u64>,
-}
-
-impl EventStore for Recording {
-    fn append(&self, stream: StreamKey, seq: u64, bytes: Bytes) -> StoreFuture<'_, ()> {
-        Box::pin(async move {
-            let is_first_post_stream = stream.stream == 1;
-            self.inner.append(stream, seq, bytes).await;
-            if is_first_post_stream {
-                self.stored.send_replace(seq);
-            }
-        })
-    }
-
-    fn replay_after(
-        &self,
-        stream: StreamKey,
-        after: u64,
-    ) -> StoreFuture<'_, Option<Vec<StoredEvent>>> {
-        self.inner.replay_after(stream, after)
-    }
-
-    fn forget_session(&self, session: Arc<str>) -> StoreFuture<'_, ()> {
-        self.inner.forget_session(session)
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resumes_a_broken_stream_with_every_missed_event_exactly_once() {
     timeout(LIMIT, async {
         let gate = Gate::new();
-        let (stored_tx, mut stored) = watch::channel(0);
-        let store = Arc::new(Recording {
-            inner: MemoryEventStore::default(),
-            stored: stored_tx,
-        });
+        let store = Recording::new();
+        let mut stored = store.stored.subscribe();
         let running = start(
             &fixture_server(&gate),
             HttpConfig::default().event_store(store),

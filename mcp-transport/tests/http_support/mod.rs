@@ -5,6 +5,7 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -18,10 +19,13 @@ use hyper_util::rt::TokioIo;
 use mcp_core::protocol::ToolDefinition as ToolDef;
 use mcp_core::tool::FnTool;
 use mcp_core::{CallToolResult, Server};
-use mcp_transport::http::{HttpConfig, RunningServer, serve};
+use mcp_transport::http::{
+    EventStore, HttpConfig, MemoryEventStore, RunningServer, StoreFuture, StoredEvent, StreamKey,
+    serve,
+};
 use serde_json::{Value, json};
 use tokio::net::TcpStream;
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::JoinHandle;
 
 /// The overall limit of a test: generous, so only a deadlock reaches it.
@@ -55,6 +59,58 @@ pub fn assert_valid(message: &Value) {
         "message does not match the schema:\n{message:#}\n{}",
         errors.join("\n")
     );
+}
+
+/// A [`MemoryEventStore`] that tells the test what was stored: how far the first POST
+/// stream (stream 1) has been stored, and how many events of POST streams (stream 0, the GET
+/// stream, apart) were.
+pub struct Recording {
+    inner: MemoryEventStore,
+    /// The last event stored of stream 1.
+    pub stored: watch::Sender<u64>,
+    appended: AtomicUsize,
+}
+
+impl Recording {
+    pub fn new() -> Arc<Self> {
+        Arc::new(Recording {
+            inner: MemoryEventStore::default(),
+            stored: watch::Sender::new(0),
+            appended: AtomicUsize::new(0),
+        })
+    }
+
+    /// How many events of POST streams were stored.
+    pub fn appended(&self) -> usize {
+        self.appended.load(Ordering::Relaxed)
+    }
+}
+
+impl EventStore for Recording {
+    fn append(&self, stream: StreamKey, seq: u64, bytes: Bytes) -> StoreFuture<'_, ()> {
+        Box::pin(async move {
+            let number = stream.stream;
+            self.inner.append(stream, seq, bytes).await;
+            if number != 0 {
+                self.appended.fetch_add(1, Ordering::Relaxed);
+            }
+            if number == 1 {
+                self.stored.send_replace(seq);
+            }
+        })
+    }
+
+    fn replay_after(
+        &self,
+        stream: StreamKey,
+        after: u64,
+    ) -> StoreFuture<'_, Option<Vec<StoredEvent>>> {
+        self.inner.replay_after(stream, after)
+    }
+
+    fn forget_session(&self, session: Arc<str>) -> StoreFuture<'_, ()> {
+        self.inner.forget_session(session)
+    }
 }
 
 /// Controls the fixture's `lockstep` tool.
