@@ -7,6 +7,8 @@
 #
 #     bash mcp-transport/sidebyside/run.sh            # the full run behind BENCHMARKS.md
 #     bash mcp-transport/sidebyside/run.sh --repeats 1 --only http
+#
+# To compare two revisions of our server, interleaved: ab.sh (e.g. `ab.sh main HEAD --only http`).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 # A target directory of its own beside the workspace's, so the two builds never mix.
