@@ -301,8 +301,16 @@ impl Envelope {
 }
 
 /// Parses `bytes` into a message in one pass; see [`Message::parse`].
+///
+/// Text that is valid UTF-8 (every message but a broken one) is checked so once, and read as
+/// text: reading bytes, serde_json would check every string it reads again. Other bytes are
+/// read as bytes, which fails with the error it always did.
 pub(super) fn parse(bytes: &[u8]) -> Result<Message, Box<ErrorResponse>> {
-    match serde_json::from_slice::<Envelope>(bytes) {
+    let read = match std::str::from_utf8(bytes) {
+        Ok(text) => serde_json::from_str::<Envelope>(text),
+        Err(_) => serde_json::from_slice::<Envelope>(bytes),
+    };
+    match read {
         Ok(envelope) => envelope.classify(),
         Err(e) if e.is_data() && serde_json::from_slice::<IgnoredAny>(bytes).is_ok() => {
             // Valid JSON, but not an object.

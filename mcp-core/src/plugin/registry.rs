@@ -23,6 +23,21 @@ pub(crate) struct Snapshot {
     pub(crate) task_support: HashMap<String, crate::protocol::TaskSupport>,
 }
 
+impl Snapshot {
+    /// The tool called `name`.
+    pub(crate) fn tool(&self, name: &str) -> Option<Arc<dyn Tool>> {
+        self.tool_index.get(name).map(|&i| self.tools[i].clone())
+    }
+
+    /// How the tool called `name` may run as a task (without a lookup when no tool may).
+    pub(crate) fn task_support(&self, name: &str) -> crate::protocol::TaskSupport {
+        if self.task_support.is_empty() {
+            return Default::default();
+        }
+        self.task_support.get(name).copied().unwrap_or_default()
+    }
+}
+
 /// One source of tools: the server's own builder calls (slot 0) or a plugin.
 pub(crate) struct Slot {
     pub(crate) plugin: Option<Arc<dyn Plugin>>,

@@ -403,11 +403,7 @@ impl Server {
 
     /// A tool by name (as clients call it: a plugin's prefix applied).
     pub fn tool(&self, name: &str) -> Option<Arc<dyn Tool>> {
-        let catalog = self.catalog();
-        catalog
-            .tool_index
-            .get(name)
-            .map(|&i| catalog.tools[i].clone())
+        self.catalog().tool(name)
     }
 
     /// The capacity of the per-request queues a transport should create for this server.

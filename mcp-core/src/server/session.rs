@@ -497,7 +497,8 @@ impl ServerSession {
             ))));
         }
         let server = &self.inner.server;
-        let offered = server.capabilities();
+        // Built only for the methods whose presence depends on them, not for every call.
+        let offered = || server.capabilities();
         let params = request.params;
         let cursor = || -> Result<Option<String>, RpcError> {
             Ok(parse_params::<PaginatedParams>(params.clone())?.cursor)
@@ -537,16 +538,14 @@ impl ServerSession {
                                 }
                             }
                         };
-                        let tool = server.tool(&name).ok_or_else(|| {
+                        // One look at the catalog for the tool and its task support.
+                        let catalog = server.catalog();
+                        let tool = catalog.tool(&name).ok_or_else(|| {
                             RpcError::invalid_params(format!("unknown tool `{name}`"))
                         })?;
+                        let support = catalog.task_support(&name);
+                        drop(catalog);
                         let arguments = arguments.unwrap_or_default();
-                        let support = server
-                            .catalog()
-                            .task_support
-                            .get(&name)
-                            .copied()
-                            .unwrap_or_default();
                         let mode =
                             task::task_mode(ctx.caller(), Some(&task_member), &name, support)?;
                         if let Some(ttl) = mode {
@@ -610,7 +609,7 @@ impl ServerSession {
                     },
                 );
             }
-            methods::PROMPTS_LIST | methods::PROMPTS_GET if offered.prompts.is_none() => {
+            methods::PROMPTS_LIST | methods::PROMPTS_GET if offered().prompts.is_none() => {
                 Err(RpcError::method_not_found(method))
             }
             methods::PROMPTS_LIST => {
@@ -628,11 +627,11 @@ impl ServerSession {
                     |server, ctx, params| catalog::get_prompt(server, ctx, parse_params(params)?),
                 );
             }
-            methods::COMPLETE if offered.completions.is_none() => {
+            methods::COMPLETE if offered().completions.is_none() => {
                 Err(RpcError::method_not_found(method))
             }
             methods::COMPLETE => parse_params(params).and_then(|p| catalog::complete(server, p)),
-            _ if method.starts_with("resources/") && offered.resources.is_none() => {
+            _ if method.starts_with("resources/") && offered().resources.is_none() => {
                 Err(RpcError::method_not_found(method))
             }
             methods::RESOURCES_LIST => {
