@@ -15,9 +15,11 @@ use crate::error::RpcError;
 
 mod batch;
 mod envelope;
+mod method;
 mod payload;
 
 pub use batch::Incoming;
+pub use method::Method;
 pub(crate) use payload::{KeyAt, Members};
 pub use payload::{Payload, PayloadError};
 
@@ -85,8 +87,8 @@ pub struct Request {
     pub jsonrpc: Version2,
     /// The id the response will carry.
     pub id: RequestId,
-    /// The method name, such as `tools/call`.
-    pub method: String,
+    /// The method name, such as `tools/call` (held without allocating when MCP defines it).
+    pub method: Method,
     /// The parameters, if any: as read from the wire, the object's text, which the handler
     /// decodes into its typed params ([`Payload::decode`]) with no `Value` in between.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -95,7 +97,7 @@ pub struct Request {
 
 impl Request {
     /// A request with the given id, method and params.
-    pub fn new(id: RequestId, method: impl Into<String>, params: Option<JsonObject>) -> Self {
+    pub fn new(id: RequestId, method: impl Into<Method>, params: Option<JsonObject>) -> Self {
         Request {
             jsonrpc: Version2,
             id,
@@ -110,8 +112,9 @@ impl Request {
 pub struct Notification {
     /// Always `"2.0"`.
     pub jsonrpc: Version2,
-    /// The method name, such as `notifications/progress`.
-    pub method: String,
+    /// The method name, such as `notifications/progress` (held without allocating when MCP
+    /// defines it).
+    pub method: Method,
     /// The parameters, if any: an object, or its JSON text when the sender encoded it once
     /// (as a server does for progress reports).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -120,7 +123,7 @@ pub struct Notification {
 
 impl Notification {
     /// A notification with the given method and params.
-    pub fn new(method: impl Into<String>, params: Option<JsonObject>) -> Self {
+    pub fn new(method: impl Into<Method>, params: Option<JsonObject>) -> Self {
         Notification {
             jsonrpc: Version2,
             method: method.into(),
@@ -130,7 +133,7 @@ impl Notification {
 
     /// A notification whose params are already a [`Payload`] (for instance encoded once with
     /// [`Payload::encode`]).
-    pub fn with_payload(method: impl Into<String>, params: Payload) -> Self {
+    pub fn with_payload(method: impl Into<Method>, params: Payload) -> Self {
         Notification {
             jsonrpc: Version2,
             method: method.into(),
@@ -285,8 +288,8 @@ impl Message {
     /// The method of a request or notification.
     pub fn method(&self) -> Option<&str> {
         match self {
-            Message::Request(r) => Some(&r.method),
-            Message::Notification(n) => Some(&n.method),
+            Message::Request(r) => Some(r.method.as_str()),
+            Message::Notification(n) => Some(n.method.as_str()),
             _ => None,
         }
     }

@@ -11,8 +11,8 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::{
-    ErrorObject, ErrorResponse, Message, Notification, Payload, Request, RequestId, Response,
-    Version2,
+    ErrorObject, ErrorResponse, Message, Method, Notification, Payload, Request, RequestId,
+    Response, Version2,
 };
 use crate::error::{ErrorCode, RpcError};
 
@@ -23,7 +23,7 @@ use crate::error::{ErrorCode, RpcError};
 pub(super) struct Envelope {
     jsonrpc: Option<VersionMember>,
     id: Option<Value>,
-    method: Option<Value>,
+    method: Option<MethodMember>,
     params: Option<Box<RawValue>>,
     result: Option<Value>,
     error: Option<Value>,
@@ -87,6 +87,55 @@ impl<'de> Deserialize<'de> for VersionMember {
     }
 }
 
+/// The `method` member as read: a name (read without allocating when MCP defines it), or
+/// whatever it was.
+enum MethodMember {
+    Name(Method),
+    Other(Value),
+}
+
+impl<'de> Deserialize<'de> for MethodMember {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct MethodVisitor;
+        impl<'de> Visitor<'de> for MethodVisitor {
+            type Value = MethodMember;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<MethodMember, E> {
+                Ok(MethodMember::Name(Method::from(v)))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<MethodMember, E> {
+                Ok(MethodMember::Name(Method::from(v)))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<MethodMember, E> {
+                Ok(MethodMember::Other(Value::Bool(v)))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<MethodMember, E> {
+                Ok(MethodMember::Other(Value::from(v)))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<MethodMember, E> {
+                Ok(MethodMember::Other(Value::from(v)))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<MethodMember, E> {
+                Ok(MethodMember::Other(Value::from(v)))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<MethodMember, E> {
+                Ok(MethodMember::Other(Value::Null))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<MethodMember, A::Error> {
+                Value::deserialize(de::value::SeqAccessDeserializer::new(seq))
+                    .map(MethodMember::Other)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<MethodMember, A::Error> {
+                Value::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(MethodMember::Other)
+            }
+        }
+        d.deserialize_any(MethodVisitor)
+    }
+}
+
 /// The member names the envelope keeps; any other member is skipped.
 enum Member {
     Jsonrpc,
@@ -143,8 +192,11 @@ impl<'de> Deserialize<'de> for Envelope {
                             e.params = Some(map.next_value()?);
                             continue;
                         }
+                        Member::Method => {
+                            e.method = Some(map.next_value()?);
+                            continue;
+                        }
                         Member::Id => &mut e.id,
-                        Member::Method => &mut e.method,
                         Member::Result => &mut e.result,
                         Member::Error => &mut e.error,
                         Member::Other => {
@@ -227,8 +279,14 @@ impl Envelope {
                     e.params = serde_json::value::to_raw_value(&value).ok();
                     continue;
                 }
+                "method" => {
+                    e.method = Some(match value {
+                        Value::String(name) => MethodMember::Name(Method::from(name)),
+                        other => MethodMember::Other(other),
+                    });
+                    continue;
+                }
                 "id" => &mut e.id,
-                "method" => &mut e.method,
                 "result" => &mut e.result,
                 "error" => &mut e.error,
                 _ => continue,
@@ -256,8 +314,11 @@ impl Envelope {
             None => return Err("missing field `jsonrpc`".into()),
         }
         if let Some(method) = self.method {
-            let Value::String(method) = method else {
-                return Err(format!("the method must be a string, got {method}"));
+            let method = match method {
+                MethodMember::Name(method) => method,
+                MethodMember::Other(other) => {
+                    return Err(format!("the method must be a string, got {other}"));
+                }
             };
             let params = params(self.params)?;
             return Ok(match self.id {
