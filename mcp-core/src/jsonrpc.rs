@@ -15,6 +15,7 @@ use crate::error::RpcError;
 
 mod batch;
 mod envelope;
+mod index;
 mod method;
 mod payload;
 

@@ -10,6 +10,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::value::RawValue;
 
 use super::JsonObject;
+use super::index::Index;
 
 /// A message's `result` or `params` object, or a tool's arguments: either a [`JsonObject`] or
 /// the object's JSON text.
@@ -43,13 +44,29 @@ pub struct Payload {
     repr: Repr,
 }
 
-#[derive(Clone)]
 enum Repr {
     Object(JsonObject),
     Encoded {
         text: Box<RawValue>,
         parsed: OnceLock<JsonObject>,
+        /// Where the members are, found on the first read of a member (`None` inside when
+        /// the text cannot have one: see [`Index::of`]).
+        index: OnceLock<Option<Index>>,
     },
+}
+
+impl Clone for Repr {
+    fn clone(&self) -> Self {
+        match self {
+            Repr::Object(o) => Repr::Object(o.clone()),
+            // The index is a cache of reads: a copy makes its own if it is read.
+            Repr::Encoded { text, parsed, .. } => Repr::Encoded {
+                text: text.clone(),
+                parsed: parsed.clone(),
+                index: OnceLock::new(),
+            },
+        }
+    }
 }
 
 /// A value that does not encode as a JSON object (a number, a list, a string...).
@@ -95,7 +112,14 @@ impl Payload {
 
     /// Reads one member as a `T`, or `None` when it is absent: from the text, skipping the
     /// other members without building them, when the payload is held as text.
+    ///
+    /// The first such read of a payload held as text locates all its members in one pass;
+    /// later reads (of this or other members, with this method or [`members`](Self::members))
+    /// parse only the member's own text.
     pub fn member<T: DeserializeOwned>(&self, name: &str) -> Result<Option<T>, serde_json::Error> {
+        if let Some((text, index)) = self.indexed() {
+            return index.get(text, name).map(serde_json::from_str).transpose();
+        }
         match &self.repr {
             Repr::Encoded { text, .. } => {
                 let mut d = serde_json::Deserializer::from_str(text.get());
@@ -112,9 +136,31 @@ impl Payload {
         &self,
         names: [&str; N],
     ) -> Result<[Option<serde_json::Value>; N], serde_json::Error> {
+        if let Some((text, index)) = self.indexed() {
+            let mut found = [const { None }; N];
+            for (slot, name) in found.iter_mut().zip(names) {
+                *slot = index
+                    .get(text, name)
+                    .map(serde_json::from_str)
+                    .transpose()?;
+            }
+            return Ok(found);
+        }
         match &self.repr {
             Repr::Encoded { text, .. } => Payload::members_of(text.get(), names),
             Repr::Object(o) => Ok(names.map(|name| o.get(name).cloned())),
+        }
+    }
+
+    /// The text and the member index of a payload held as text, the index made now if it is
+    /// not yet; `None` for an object, or text that cannot be indexed.
+    fn indexed(&self) -> Option<(&str, &Index)> {
+        match &self.repr {
+            Repr::Encoded { text, index, .. } => index
+                .get_or_init(|| Index::of(text.get()))
+                .as_ref()
+                .map(|index| (text.get(), index)),
+            Repr::Object(_) => None,
         }
     }
 
@@ -135,6 +181,7 @@ impl Payload {
             repr: Repr::Encoded {
                 text,
                 parsed: OnceLock::new(),
+                index: OnceLock::new(),
             },
         }
     }
@@ -153,7 +200,9 @@ impl Payload {
     pub fn into_object(self) -> JsonObject {
         match self.repr {
             Repr::Object(o) => o,
-            Repr::Encoded { text, parsed } => parsed.into_inner().unwrap_or_else(|| parse(&text)),
+            Repr::Encoded { text, parsed, .. } => {
+                parsed.into_inner().unwrap_or_else(|| parse(&text))
+            }
         }
     }
 }
@@ -189,14 +238,14 @@ impl Deref for Payload {
     fn deref(&self) -> &JsonObject {
         match &self.repr {
             Repr::Object(o) => o,
-            Repr::Encoded { text, parsed } => parsed.get_or_init(|| parse(text)),
+            Repr::Encoded { text, parsed, .. } => parsed.get_or_init(|| parse(text)),
         }
     }
 }
 
 impl DerefMut for Payload {
     fn deref_mut(&mut self) -> &mut JsonObject {
-        if let Repr::Encoded { text, parsed } = &mut self.repr {
+        if let Repr::Encoded { text, parsed, .. } = &mut self.repr {
             let object = parsed.take().unwrap_or_else(|| parse(text));
             self.repr = Repr::Object(object);
         }
