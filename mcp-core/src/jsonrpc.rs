@@ -20,6 +20,7 @@ mod method;
 mod payload;
 
 pub use batch::Incoming;
+pub(crate) use index::entries;
 pub use method::Method;
 pub(crate) use payload::{KeyAt, Members};
 pub use payload::{Payload, PayloadError};

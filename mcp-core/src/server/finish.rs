@@ -5,11 +5,12 @@
 //! itself gets them written in front of its own members, into one new text: it is not parsed
 //! into an object and encoded again. Anything else goes through the object.
 
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
 use super::Server;
-use crate::jsonrpc::{JsonObject, Payload};
+use crate::jsonrpc::{JsonObject, Payload, entries};
 use crate::protocol::{CacheHint, RESULT_COMPLETE, SERVER_INFO_KEY, methods};
 
 /// Which caching hint a stateless result carries, if any.
@@ -58,41 +59,56 @@ pub(super) fn stateless_result(server: &Server, cacheable: Cacheable, payload: P
 }
 
 /// The finished text of a result held as `text`, when it sets none of [`FINISHING`]: the
-/// new members first, then the result's own, in one allocation of the exact size.
+/// new members first, then the result's own (their text copied as it is), written once.
+///
+/// Written by serializing the members, never re-read: every piece is JSON already (the
+/// server's identity encoded at build time, the result's members as they were read).
 fn spliced(server: &Server, hint: Option<CacheHint>, text: &str) -> Option<Payload> {
-    let found = Payload::members_of(text, FINISHING).ok()?;
-    if found.iter().any(Option::is_some) {
+    // `None` as well for a member name with an escape (rare): that goes through the object.
+    let own = entries(text)?;
+    if own.iter().any(|(name, _)| FINISHING.contains(name)) {
         return None;
     }
-    // The result's own members, without the opening brace: `}` alone when it has none.
-    let own = text.strip_prefix('{')?.trim_start();
-    let info = &*server.inner.info_json;
-    let hints = match hint {
-        Some(hint) => {
-            let scope = serde_json::to_string(&hint.scope).ok()?;
-            format!(r#","ttlMs":{},"cacheScope":{scope}"#, hint.ttl_ms)
-        }
-        None => String::new(),
+    let finished = Finished {
+        info: &server.inner.info_json,
+        hint,
+        own,
     };
-    let head = [
-        r#"{"resultType":""#,
-        RESULT_COMPLETE,
-        r#"","_meta":{""#,
-        // A constant with nothing to escape.
-        SERVER_INFO_KEY,
-        r#"":"#,
-        info,
-        "}",
-        &hints,
-    ];
-    let comma = if own.starts_with('}') { "" } else { "," };
-    let len = head.iter().map(|s| s.len()).sum::<usize>() + comma.len() + own.len();
-    let mut out = String::with_capacity(len);
-    for piece in head.into_iter().chain([comma, own]) {
-        out.push_str(piece);
+    Payload::encode(&finished).ok()
+}
+
+/// A stateless result's members, written in order: `resultType`, `_meta` with the server's
+/// identity, the caching hints if any, then the result's own.
+struct Finished<'a> {
+    info: &'a RawValue,
+    hint: Option<CacheHint>,
+    own: Vec<(&'a str, &'a RawValue)>,
+}
+
+impl Serialize for Finished<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        /// `{"<SERVER_INFO_KEY>": info}`.
+        struct Meta<'a>(&'a RawValue);
+        impl Serialize for Meta<'_> {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let mut map = s.serialize_map(Some(1))?;
+                map.serialize_entry(SERVER_INFO_KEY, self.0)?;
+                map.end()
+            }
+        }
+        let hints = if self.hint.is_some() { 2 } else { 0 };
+        let mut map = s.serialize_map(Some(2 + hints + self.own.len()))?;
+        map.serialize_entry("resultType", RESULT_COMPLETE)?;
+        map.serialize_entry("_meta", &Meta(self.info))?;
+        if let Some(hint) = &self.hint {
+            map.serialize_entry("ttlMs", &hint.ttl_ms)?;
+            map.serialize_entry("cacheScope", &hint.scope)?;
+        }
+        for (name, value) in &self.own {
+            map.serialize_entry(name, value)?;
+        }
+        map.end()
     }
-    let raw = RawValue::from_string(out).ok()?;
-    Payload::from_raw(raw).ok()
 }
 
 /// The finished result, through its object.

@@ -84,7 +84,7 @@ impl WeakServer {
 pub(crate) struct ServerInner {
     pub(crate) info: Implementation,
     /// `info` as JSON text, written into every stateless result.
-    pub(crate) info_json: Box<str>,
+    pub(crate) info_json: Box<serde_json::value::RawValue>,
     /// Tools, prompts, resources and instructions: the server's own and its plugins'.
     pub(crate) registry: Registry,
     pub(crate) subscriptions: bool,
@@ -673,9 +673,10 @@ impl ServerBuilder {
         let task_tools = !registry.snapshot().task_support.is_empty() || registry.declared().tasks;
         Ok(Server {
             inner: Arc::new(ServerInner {
-                info_json: serde_json::to_string(&self.info)
-                    .unwrap_or_else(|_| "null".into())
-                    .into(),
+                // Encoding a struct of strings and options of them does not fail.
+                info_json: serde_json::value::to_raw_value(&self.info).unwrap_or_else(|_| {
+                    serde_json::value::to_raw_value(&()).expect("null encodes")
+                }),
                 info: self.info,
                 registry,
                 subscriptions: self.subscriptions,
