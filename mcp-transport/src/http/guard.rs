@@ -250,6 +250,18 @@ pub(crate) fn accepts(headers: &HeaderMap, media: &str) -> bool {
     allowed
 }
 
+/// The `Accept` values MCP clients send, each with the media types it lists.
+const USUAL_ACCEPT: [(&str, [&str; 2]); 2] = [
+    (
+        "application/json, text/event-stream",
+        ["application/json", "text/event-stream"],
+    ),
+    (
+        "text/event-stream, application/json",
+        ["text/event-stream", "application/json"],
+    ),
+];
+
 /// [`accepts`] for several media types, in one pass over the `Accept` header.
 pub(crate) fn accepts_each<const N: usize>(headers: &HeaderMap, media: [&str; N]) -> [bool; N] {
     let mut allowed = [false; N];
@@ -257,6 +269,13 @@ pub(crate) fn accepts_each<const N: usize>(headers: &HeaderMap, media: [&str; N]
         let Ok(value) = value.to_str() else {
             continue;
         };
+        // What MCP clients send, read at once: two plain types, no wildcard, no parameter.
+        if let Some(types) = USUAL_ACCEPT.iter().find(|(usual, _)| *usual == value) {
+            for (media, allowed) in media.iter().zip(&mut allowed) {
+                *allowed = *allowed || types.1.iter().any(|t| t.eq_ignore_ascii_case(media));
+            }
+            continue;
+        }
         for range in value.split(',') {
             let (range, params) = range.split_once(';').unwrap_or((range, ""));
             let range = range.trim();
@@ -513,6 +532,31 @@ mod tests {
             "text/event-stream"
         ));
         assert!(!accepts(&HeaderMap::new(), "application/json"));
+    }
+
+    /// The usual values, read at once, give what reading them range by range gives.
+    #[test]
+    fn usual_accept_values_read_as_any_other() {
+        for (usual, _) in USUAL_ACCEPT {
+            // Another space after the comma: the same ranges, read the general way.
+            let spaced = usual.replace(", ", ",  ");
+            for media in [
+                "application/json",
+                "text/event-stream",
+                "TEXT/EVENT-STREAM",
+                "text/html",
+                "application/xml",
+            ] {
+                assert_eq!(
+                    accepts(&headers(&[("accept", usual)]), media),
+                    accepts(
+                        &HeaderMap::from_iter([(ACCEPT, HeaderValue::from_str(&spaced).unwrap())]),
+                        media
+                    ),
+                    "{usual} {media}"
+                );
+            }
+        }
     }
 
     #[test]
