@@ -21,118 +21,91 @@ use crate::error::{ErrorCode, RpcError};
 /// decodes its typed params from it.
 #[derive(Default)]
 pub(super) struct Envelope {
-    jsonrpc: Option<VersionMember>,
+    jsonrpc: Option<Loose<V2>>,
     id: Option<Value>,
-    method: Option<MethodMember>,
+    method: Option<Loose<Method>>,
     params: Option<Box<RawValue>>,
     result: Option<Value>,
     error: Option<Value>,
 }
 
-/// The `jsonrpc` member as read: `"2.0"` (read without allocating), or whatever it was.
-enum VersionMember {
-    V2,
+/// A member read as a `T` when it is a string that `T` takes (read without allocating for
+/// the strings `T` knows), or as whatever JSON value it is otherwise: for the error that
+/// names it.
+enum Loose<T> {
+    Str(T),
     Other(Value),
 }
 
-impl VersionMember {
+/// What a [`Loose`] member makes of a string: `None` keeps the string as a value.
+trait FromMember: Sized {
+    fn from_member(s: &str) -> Option<Self>;
+}
+
+/// The `jsonrpc` member's one valid value, `"2.0"`.
+struct V2;
+
+impl FromMember for V2 {
+    fn from_member(s: &str) -> Option<V2> {
+        (s == "2.0").then_some(V2)
+    }
+}
+
+impl FromMember for Method {
+    fn from_member(s: &str) -> Option<Method> {
+        Some(Method::from(s))
+    }
+}
+
+impl<T: FromMember> Loose<T> {
     fn of(value: Value) -> Self {
         match value {
-            Value::String(s) if s == "2.0" => VersionMember::V2,
-            other => VersionMember::Other(other),
+            Value::String(s) => match T::from_member(&s) {
+                Some(t) => Loose::Str(t),
+                None => Loose::Other(Value::String(s)),
+            },
+            other => Loose::Other(other),
         }
     }
 }
 
-impl<'de> Deserialize<'de> for VersionMember {
+impl<'de, T: FromMember> Deserialize<'de> for Loose<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct VersionVisitor;
-        impl<'de> Visitor<'de> for VersionVisitor {
-            type Value = VersionMember;
+        struct LooseVisitor<T>(std::marker::PhantomData<T>);
+        impl<'de, T: FromMember> Visitor<'de> for LooseVisitor<T> {
+            type Value = Loose<T>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("any JSON value")
             }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<VersionMember, E> {
-                Ok(if v == "2.0" {
-                    VersionMember::V2
-                } else {
-                    VersionMember::Other(Value::String(v.to_owned()))
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Loose<T>, E> {
+                Ok(match T::from_member(v) {
+                    Some(t) => Loose::Str(t),
+                    None => Loose::Other(Value::String(v.to_owned())),
                 })
             }
-            fn visit_bool<E: de::Error>(self, v: bool) -> Result<VersionMember, E> {
-                Ok(VersionMember::Other(Value::Bool(v)))
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Loose<T>, E> {
+                Ok(Loose::Other(Value::Bool(v)))
             }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<VersionMember, E> {
-                Ok(VersionMember::Other(Value::from(v)))
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Loose<T>, E> {
+                Ok(Loose::Other(Value::from(v)))
             }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<VersionMember, E> {
-                Ok(VersionMember::Other(Value::from(v)))
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Loose<T>, E> {
+                Ok(Loose::Other(Value::from(v)))
             }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<VersionMember, E> {
-                Ok(VersionMember::Other(Value::from(v)))
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Loose<T>, E> {
+                Ok(Loose::Other(Value::from(v)))
             }
-            fn visit_unit<E: de::Error>(self) -> Result<VersionMember, E> {
-                Ok(VersionMember::Other(Value::Null))
+            fn visit_unit<E: de::Error>(self) -> Result<Loose<T>, E> {
+                Ok(Loose::Other(Value::Null))
             }
-            fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<VersionMember, A::Error> {
-                Value::deserialize(de::value::SeqAccessDeserializer::new(seq))
-                    .map(VersionMember::Other)
+            fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<Loose<T>, A::Error> {
+                Value::deserialize(de::value::SeqAccessDeserializer::new(seq)).map(Loose::Other)
             }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<VersionMember, A::Error> {
-                Value::deserialize(de::value::MapAccessDeserializer::new(map))
-                    .map(VersionMember::Other)
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Loose<T>, A::Error> {
+                Value::deserialize(de::value::MapAccessDeserializer::new(map)).map(Loose::Other)
             }
         }
-        d.deserialize_any(VersionVisitor)
-    }
-}
-
-/// The `method` member as read: a name (read without allocating when MCP defines it), or
-/// whatever it was.
-enum MethodMember {
-    Name(Method),
-    Other(Value),
-}
-
-impl<'de> Deserialize<'de> for MethodMember {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct MethodVisitor;
-        impl<'de> Visitor<'de> for MethodVisitor {
-            type Value = MethodMember;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("any JSON value")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<MethodMember, E> {
-                Ok(MethodMember::Name(Method::from(v)))
-            }
-            fn visit_string<E: de::Error>(self, v: String) -> Result<MethodMember, E> {
-                Ok(MethodMember::Name(Method::from(v)))
-            }
-            fn visit_bool<E: de::Error>(self, v: bool) -> Result<MethodMember, E> {
-                Ok(MethodMember::Other(Value::Bool(v)))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<MethodMember, E> {
-                Ok(MethodMember::Other(Value::from(v)))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<MethodMember, E> {
-                Ok(MethodMember::Other(Value::from(v)))
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<MethodMember, E> {
-                Ok(MethodMember::Other(Value::from(v)))
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<MethodMember, E> {
-                Ok(MethodMember::Other(Value::Null))
-            }
-            fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<MethodMember, A::Error> {
-                Value::deserialize(de::value::SeqAccessDeserializer::new(seq))
-                    .map(MethodMember::Other)
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<MethodMember, A::Error> {
-                Value::deserialize(de::value::MapAccessDeserializer::new(map))
-                    .map(MethodMember::Other)
-            }
-        }
-        d.deserialize_any(MethodVisitor)
+        d.deserialize_any(LooseVisitor(std::marker::PhantomData))
     }
 }
 
@@ -271,7 +244,7 @@ impl Envelope {
         for (key, value) in map {
             let slot = match key.as_str() {
                 "jsonrpc" => {
-                    e.jsonrpc = Some(VersionMember::of(value));
+                    e.jsonrpc = Some(Loose::of(value));
                     continue;
                 }
                 "params" => {
@@ -280,10 +253,7 @@ impl Envelope {
                     continue;
                 }
                 "method" => {
-                    e.method = Some(match value {
-                        Value::String(name) => MethodMember::Name(Method::from(name)),
-                        other => MethodMember::Other(other),
-                    });
+                    e.method = Some(Loose::of(value));
                     continue;
                 }
                 "id" => &mut e.id,
@@ -304,8 +274,8 @@ impl Envelope {
 
     fn build(self) -> Result<Message, String> {
         match self.jsonrpc {
-            Some(VersionMember::V2) => {}
-            Some(VersionMember::Other(other)) => {
+            Some(Loose::Str(V2)) => {}
+            Some(Loose::Other(other)) => {
                 return Err(format!("jsonrpc must be \"2.0\", got {other}"));
             }
             None if self.method.is_none() && self.result.is_none() && self.error.is_none() => {
@@ -315,8 +285,8 @@ impl Envelope {
         }
         if let Some(method) = self.method {
             let method = match method {
-                MethodMember::Name(method) => method,
-                MethodMember::Other(other) => {
+                Loose::Str(method) => method,
+                Loose::Other(other) => {
                     return Err(format!("the method must be a string, got {other}"));
                 }
             };
