@@ -114,8 +114,7 @@ impl Payload {
     /// other members without building them, when the payload is held as text.
     ///
     /// The first such read of a payload held as text locates all its members in one pass;
-    /// later reads (of this or other members, with this method or [`members`](Self::members))
-    /// parse only the member's own text.
+    /// later reads (of this or other members) parse only the member's own text.
     pub fn member<T: DeserializeOwned>(&self, name: &str) -> Result<Option<T>, serde_json::Error> {
         if let Some((text, index)) = self.indexed() {
             return index.get(text, name).map(serde_json::from_str).transpose();
