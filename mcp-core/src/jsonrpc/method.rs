@@ -106,10 +106,8 @@ impl From<&str> for Method {
 
 impl From<String> for Method {
     fn from(name: String) -> Self {
-        match defined(&name) {
-            Some(name) => Method(Repr::Static(name)),
-            None => Method(Repr::Shared(name.into())),
-        }
+        // An `Arc<str>` copies the text whether it comes from a `String` or a `&str`.
+        Method::from(name.as_str())
     }
 }
 
