@@ -16,7 +16,7 @@ use mcp_core::{CallEvent, ClientOptions};
 use mcp_transport::http_client::{self, HttpClientOptions};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio::process::Command;
 
 const DEMO: &str = env!("CARGO_BIN_EXE_streaming-demo");
@@ -123,10 +123,7 @@ async fn prometheus_scrapes_the_per_tool_call_count() {
 
         // A real Prometheus scrapes it.
         let dir = TempDir::new("prometheus");
-        let port = {
-            let free = TcpListener::bind("127.0.0.1:0").await.unwrap();
-            free.local_addr().unwrap().port()
-        };
+        let port = common::ports::listen_port();
         let config = dir.join("prometheus.yml");
         std::fs::write(
             &config,

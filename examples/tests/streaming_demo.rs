@@ -110,10 +110,7 @@ async fn the_client_example_finds_the_server_next_to_itself() {
 
 /// Starts `streaming-demo --transport http` on a free port and waits until it listens.
 async fn demo_over_http() -> (tokio::process::Child, std::net::SocketAddr) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
+    let port = common::ports::listen_port();
     let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
     let child = Command::new(DEMO)
         .args(["--transport", "http", "--bind", &addr.to_string()])

@@ -32,7 +32,7 @@ mkdir -p "$ab"
 build() { # rev side
   local src="$ab/src-$2"
   rm -rf "$src" && mkdir -p "$src"
-  git -C "$root" archive "$1" | tar -x -C "$src"
+  git -C "$root" archive "$1" | tar -xm -C "$src"  # -m: mtimes now, or cargo may keep an older build
   echo "==> building $2 = $1 ($(git -C "$root" rev-parse --short "$1"))" >&2
   cargo build --release --locked --manifest-path "$src/mcp-transport/sidebyside/Cargo.toml" --bins >&2
   mkdir -p "$ab/$2"

@@ -16,6 +16,11 @@ use tokio::sync::watch;
 #[path = "../../../mcp-transport/tests/stdio_common/mod.rs"]
 pub mod stdio_common;
 
+/// Ports below the ephemeral range, and starting a program again on another port when the
+/// one it was given was taken before it bound it.
+#[path = "../../../mcp-transport/tests/support/ports.rs"]
+pub mod ports;
+
 use stdio_common::raw::RawPeer;
 
 /// The fixture server binary.

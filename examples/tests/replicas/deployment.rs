@@ -5,7 +5,7 @@
 
 #![allow(dead_code, unreachable_pub)]
 
-use std::net::{SocketAddr, TcpListener as StdListener};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child as StdChild, Command as StdCommand, Stdio};
 use std::sync::Arc;
@@ -17,27 +17,13 @@ use mcp_transport::http_client::{self, HttpClientOptions, HttpMode};
 use serde_json::json;
 use tokio::process::{Child, Command};
 
+use crate::common::ports::start_listening;
 use crate::common::{FIXTURE, Log, start_http};
 
 /// The limit of one wait: generous, so that only a deadlock (or a hang) reaches it.
 pub const LIMIT: Duration = Duration::from_secs(60);
 /// The replicas' lease in these tests.
 pub const LEASE: &str = "2s";
-
-fn free_port() -> u16 {
-    StdListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
-}
-
-fn wait_listening(addr: SocketAddr, what: &str) {
-    let started = std::time::Instant::now();
-    while std::net::TcpStream::connect(addr).is_err() {
-        assert!(started.elapsed() < LIMIT, "{what} did not listen on {addr}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
 
 /// A process killed (and reaped) on drop.
 struct Reaped(StdChild);
@@ -85,24 +71,29 @@ impl Drop for TargetDir {
 impl Deployment {
     pub async fn start() -> Deployment {
         let dir = TargetDir::new();
-        let redis_port = free_port();
         let conf = dir.0.join("redis.conf");
-        std::fs::write(
-            &conf,
-            format!(
-                "bind 127.0.0.1\nport {redis_port}\nsave \"\"\nappendonly no\ndir {}\n",
-                dir.0.display()
-            ),
-        )
-        .expect("write redis.conf");
-        let redis = StdCommand::new("/usr/bin/redis-server")
-            .arg(&conf)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server is installed (scripts/test.sh installs Debian's package)");
+        let (redis, redis_addr) = start_listening(
+            "redis-server",
+            |redis_port| {
+                std::fs::write(
+                    &conf,
+                    format!(
+                        "bind 127.0.0.1\nport {redis_port}\nsave \"\"\nappendonly no\ndir {}\n",
+                        dir.0.display()
+                    ),
+                )
+                .expect("write redis.conf");
+                StdCommand::new("/usr/bin/redis-server")
+                    .arg(&conf)
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .expect("redis-server is installed (scripts/test.sh installs Debian's package)")
+            },
+            String::new,
+        );
         let redis = Reaped(redis);
-        wait_listening(([127, 0, 0, 1], redis_port).into(), "redis-server");
+        let redis_port = redis_addr.port();
         let store = format!("redis://127.0.0.1:{redis_port}/");
         let mut replicas = Vec::new();
         let mut addrs = Vec::new();
@@ -128,24 +119,27 @@ impl Deployment {
             addrs.push(addr);
             replicas.push((child, log));
         }
-        let port = free_port();
-        let config = include_str!("haproxy.cfg.template")
-            .replace("@LISTEN@", &format!("127.0.0.1:{port}"))
-            .replace("@REPLICA1@", &addrs[0])
-            .replace("@REPLICA2@", &addrs[1]);
         let cfg = dir.0.join("haproxy.cfg");
-        std::fs::write(&cfg, config).expect("write haproxy.cfg");
-        let haproxy = StdCommand::new("/usr/sbin/haproxy")
-            .arg("-db")
-            .arg("-f")
-            .arg(&cfg)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("haproxy is installed (scripts/test.sh installs Debian's package)");
-        let balancer = ([127, 0, 0, 1], port).into();
+        let (haproxy, balancer) = start_listening(
+            "haproxy",
+            |port| {
+                let config = include_str!("haproxy.cfg.template")
+                    .replace("@LISTEN@", &format!("127.0.0.1:{port}"))
+                    .replace("@REPLICA1@", &addrs[0])
+                    .replace("@REPLICA2@", &addrs[1]);
+                std::fs::write(&cfg, config).expect("write haproxy.cfg");
+                StdCommand::new("/usr/sbin/haproxy")
+                    .arg("-db")
+                    .arg("-f")
+                    .arg(&cfg)
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .expect("haproxy is installed (scripts/test.sh installs Debian's package)")
+            },
+            String::new,
+        );
         let haproxy = Reaped(haproxy);
-        wait_listening(balancer, "haproxy");
         Deployment {
             _dir: dir,
             redis_port,

@@ -3,6 +3,7 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+mod ports;
 mod proxy_proc;
 mod relay;
 

@@ -2,10 +2,11 @@
 //! loopback in front of a test server, with the configuration the guide shows (the templates
 //! in `tests/nginx/` and `tests/proxies/`), response buffering left at each proxy's default.
 
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+
+use super::ports::start_listening;
 
 /// Which proxy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,15 +97,9 @@ pub struct Proxy {
     pub addr: SocketAddr,
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
-}
-
 impl Proxy {
-    /// Starts `kind` proxying to `upstream` and waits until it accepts connections.
+    /// Starts `kind` proxying to `upstream` and waits until it accepts connections (on
+    /// another port if the first one was taken before the proxy bound it).
     pub fn start(kind: ProxyKind, upstream: SocketAddr) -> Proxy {
         let dir = std::env::temp_dir().join(format!(
             "mcp-{}-{}-{}",
@@ -117,32 +112,26 @@ impl Proxy {
             // Apache's worker runs as www-data: it must reach its runtime directory.
             let _ = Command::new("chown").arg("www-data:").arg(&dir).status();
         }
-        let port = free_port();
-        let config = kind
-            .template()
-            .replace("@DIR@", dir.to_str().expect("utf-8 temp path"))
-            .replace("@LISTEN@", &format!("127.0.0.1:{port}"))
-            .replace("@UPSTREAM@", &upstream.to_string());
         let conf = dir.join(format!("{}.conf", kind.name()));
-        std::fs::write(&conf, config).expect("write the configuration");
-        let log = std::fs::File::create(dir.join("output.log")).expect("log file");
-        let child = kind
-            .command(&conf, &dir)
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap_or_else(|e| panic!("{} starts: {e}", kind.name()));
-        let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-        let started = Instant::now();
-        while std::net::TcpStream::connect(addr).is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "{} did not start listening on {addr}: {}",
-                kind.name(),
-                std::fs::read_to_string(dir.join("output.log")).unwrap_or_default()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let output = dir.join("output.log");
+        let (child, addr) = start_listening(
+            kind.name(),
+            |port| {
+                let config = kind
+                    .template()
+                    .replace("@DIR@", dir.to_str().expect("utf-8 temp path"))
+                    .replace("@LISTEN@", &format!("127.0.0.1:{port}"))
+                    .replace("@UPSTREAM@", &upstream.to_string());
+                std::fs::write(&conf, config).expect("write the configuration");
+                let log = std::fs::File::create(&output).expect("log file");
+                kind.command(&conf, &dir)
+                    .stdout(Stdio::null())
+                    .stderr(log)
+                    .spawn()
+                    .unwrap_or_else(|e| panic!("{} starts: {e}", kind.name()))
+            },
+            || std::fs::read_to_string(&output).unwrap_or_default(),
+        );
         Proxy { child, dir, addr }
     }
 }

@@ -1,9 +1,12 @@
 //! A `redis-server` (Debian's package, installed by scripts/test.sh) on a free loopback port,
 //! with no persistence, killed on drop: for the Redis store's tests and benchmark section 6.
 
-use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+
+#[path = "ports.rs"]
+mod ports;
+
+use ports::start_listening;
 
 /// A running redis-server, killed on drop.
 pub(crate) struct RedisServer {
@@ -13,26 +16,22 @@ pub(crate) struct RedisServer {
 }
 
 impl RedisServer {
-    /// Starts one and waits until it listens.
+    /// Starts one and waits until it listens (on another port if the first one was taken
+    /// before redis-server bound it).
     pub(crate) fn start() -> RedisServer {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("a free port");
-        let child = Command::new("/usr/bin/redis-server")
-            .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("redis-server (Debian's package) is installed");
-        let started = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "redis-server starts"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let (child, addr) = start_listening(
+            "redis-server",
+            |port| {
+                Command::new("/usr/bin/redis-server")
+                    .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
+                    .args(["--save", "", "--appendonly", "no"])
+                    .stdout(Stdio::null())
+                    .spawn()
+                    .expect("redis-server (Debian's package) is installed")
+            },
+            String::new,
+        );
+        let port = addr.port();
         RedisServer { child, port }
     }
 
