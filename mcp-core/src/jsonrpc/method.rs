@@ -248,4 +248,24 @@ mod tests {
         assert_eq!(serde_json::to_string(&read).unwrap(), r#""tools/call""#);
         assert!(serde_json::from_str::<Method>("1").is_err());
     }
+
+    /// Every constant of `protocol::methods` is in `defined` (a name left out would still
+    /// work, as a shared string, but would cost an allocation per message).
+    #[test]
+    fn every_protocol_method_is_defined() {
+        let source = include_str!("../protocol/methods.rs");
+        let mut names = 0;
+        for line in source.lines() {
+            let Some(rest) = line.trim().strip_prefix("pub const ") else {
+                continue;
+            };
+            let value = rest
+                .split('"')
+                .nth(1)
+                .unwrap_or_else(|| panic!("a string constant: {line}"));
+            assert_eq!(defined(value), Some(value), "`defined` lacks {value}");
+            names += 1;
+        }
+        assert!(names >= 34, "read the constants of methods.rs ({names})");
+    }
 }
