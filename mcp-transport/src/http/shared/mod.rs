@@ -58,8 +58,32 @@ use super::event_store::{EventStore, StoreFuture, StreamKey};
 
 /// Why a [`SharedStore`] operation failed.
 #[derive(Debug, thiserror::Error)]
-#[error("shared store: {0}")]
-pub struct StoreError(pub String);
+#[non_exhaustive]
+pub enum StoreError {
+    /// The store's backend failed: it could not be reached, refused a command, or a queued
+    /// write did not reach it. The source is the backend's own error (for the Redis store a
+    /// `redis::RedisError` or a `RedisWriteError`, to downcast).
+    #[error("shared store: {0}")]
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A message was published on `channel` and no replica listens there: its replica's
+    /// pub/sub connection is down (reconnecting), or the replica is gone.
+    #[error("shared store: nobody listens on {channel}")]
+    NoListener {
+        /// The channel published on.
+        channel: String,
+    },
+    /// The store's pub/sub connection stayed down (reconnecting) for longer than a
+    /// subscription may wait for it.
+    #[error("shared store: the pub/sub connection is down (reconnecting)")]
+    PubSubDown,
+}
+
+impl StoreError {
+    /// A backend failure from the backend's own error.
+    pub fn backend(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        StoreError::Backend(Box::new(error))
+    }
+}
 
 /// The result of a [`SharedStore`] operation.
 pub type StoreResult<T> = Result<T, StoreError>;

@@ -134,12 +134,12 @@ impl std::fmt::Debug for RedisStore {
 }
 
 fn err(e: redis::RedisError) -> StoreError {
-    StoreError(e.to_string())
+    StoreError::backend(e)
 }
 
 impl From<RedisWriteError> for StoreError {
     fn from(e: RedisWriteError) -> Self {
-        StoreError(e.to_string())
+        StoreError::backend(e)
     }
 }
 
@@ -487,7 +487,7 @@ impl SharedStore for RedisStore {
                 .map_err(err)?;
             if receivers == 0 {
                 // Its replica's pub/sub connection is down (reconnecting), or it is gone.
-                return Err(StoreError(format!("nobody listens on {channel}")));
+                return Err(StoreError::NoListener { channel });
             }
             Ok(())
         })
@@ -530,9 +530,7 @@ impl SharedStore for RedisStore {
                 match tokio::time::timeout_at(deadline, up.changed()).await {
                     Ok(Ok(())) => {}
                     _ => {
-                        return Err(StoreError(
-                            "the Redis pub/sub connection is down (reconnecting)".into(),
-                        ));
+                        return Err(StoreError::PubSubDown);
                     }
                 }
             }

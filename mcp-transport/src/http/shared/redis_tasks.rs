@@ -149,7 +149,7 @@ impl RedisTaskStore {
             .store
             .read(&hmget)
             .await
-            .map_err(|e| StoreError::Unavailable(e.0))?;
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         match (rec, ver) {
             (Some(rec), Some(ver)) => Ok(Some((decode(&rec)?, ver))),
             _ => Ok(None),
