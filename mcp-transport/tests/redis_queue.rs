@@ -334,3 +334,65 @@ async fn a_dead_redis_is_a_typed_counted_error_and_the_server_goes_on() {
         "{text}"
     );
 }
+
+/// A Redis that stops answering fails a batch after the store's `write_timeout`, not the
+/// default 30 s: the writes are counted lost, the client still got every report, and once
+/// Redis answers again the store writes again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_redis_leaves_unanswered_fails_after_the_write_timeout() {
+    let redis = RedisServer::start();
+    let chatty = Chatty::new();
+    let server = server(&chatty);
+    let limits = WriteQueueLimits {
+        write_timeout: Duration::from_millis(200),
+        ..WriteQueueLimits::default()
+    };
+    let store = Arc::new(
+        RedisStore::connect_with(&redis.url(), limits)
+            .await
+            .expect("connect to redis-server"),
+    );
+    let a = metered(&server, store.clone()).await;
+    let session = initialize(a.local_addr()).await;
+    store.flush().await.expect("Redis is up");
+
+    redis.signal("STOP");
+    let x = send(
+        a.local_addr(),
+        post(a.local_addr(), Some(&session), &call_message(1, "quick")),
+    )
+    .await;
+    let mut sse = x.sse();
+    let mut texts = Vec::new();
+    while let Some(event) = tokio::time::timeout(LIMIT, sse.next()).await.unwrap() {
+        texts.extend(progress(&[event]).into_iter().map(|(_, text)| text));
+    }
+    assert_eq!(texts, ["one", "two", "quick done"], "delivery never waits");
+    // Far less than the default 30 s, far more than 200 ms: only the setting ends it here.
+    let error = tokio::time::timeout(Duration::from_secs(10), store.flush())
+        .await
+        .expect("the batch failed after write_timeout, not the default")
+        .expect_err("Redis did not answer");
+    assert!(
+        matches!(error, RedisWriteError::Redis { writes, .. } if writes >= 1),
+        "{error:?}"
+    );
+    assert!(store.write_queue().failed >= 1, "{:?}", store.write_queue());
+
+    redis.signal("CONT");
+    until("the store writes again", || store.write_queue().events == 0).await;
+    let failed = store.write_queue().failed;
+    let x = send(
+        a.local_addr(),
+        post(a.local_addr(), Some(&session), &call_message(2, "quick")),
+    )
+    .await;
+    let mut sse = x.sse();
+    while tokio::time::timeout(LIMIT, sse.next())
+        .await
+        .unwrap()
+        .is_some()
+    {}
+    store.flush().await.expect("Redis answers again");
+    assert_eq!(store.write_queue().failed, failed, "nothing more was lost");
+}

@@ -3,6 +3,7 @@
 // ANCHOR: replica
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use mcp_core::Server;
 use mcp_transport::http::{HttpConfig, RedisStore, RunningServer, WriteQueueLimits, serve};
@@ -18,10 +19,12 @@ pub async fn serve_replica(
 ) -> Result<RunningServer, Box<dyn std::error::Error + Send + Sync>> {
     // Stream events reach Redis through a bounded queue: when Redis falls behind and the
     // queue holds this many events (or bytes), a stream's next event waits for room, and
-    // the tool sending it with it. These are the defaults (`RedisStore::connect`).
+    // the tool sending it with it; a batch Redis leaves unanswered for `write_timeout`
+    // fails (its writes are counted lost). These are the defaults (`RedisStore::connect`).
     let limits = WriteQueueLimits {
         events: 8192,
         bytes: 16 * 1024 * 1024,
+        write_timeout: Duration::from_secs(30),
     };
     let store = RedisStore::connect_with(url, limits).await?;
     // The store's tasks come with it: no task store to set on the server.

@@ -165,6 +165,12 @@ pub struct HttpArgs {
     /// take (their memory), with the same waiting at the bound.
     #[arg(long, env = "MCP_STORE_QUEUE_BYTES", default_value_t = 16 * 1024 * 1024, value_name = "BYTES")]
     pub store_queue_bytes: usize,
+
+    /// With --store: how long one batch of queued writes may wait for the store's answer
+    /// before it counts as failed (its writes lost from the store, counted). Long by
+    /// default, so that a slow store holds the queue back rather than losing writes.
+    #[arg(long, env = "MCP_STORE_WRITE_TIMEOUT", default_value = "30s", value_parser = duration::parse, value_name = "DURATION")]
+    pub store_write_timeout: Duration,
 }
 
 impl HttpArgs {
@@ -246,6 +252,7 @@ async fn connect_store(
     let limits = crate::http::WriteQueueLimits {
         events: args.store_queue_events,
         bytes: args.store_queue_bytes,
+        write_timeout: args.store_write_timeout,
     };
     let store = crate::http::RedisStore::connect_with(url, limits)
         .await

@@ -73,6 +73,7 @@
 //! | `--replica-lease DURATION` | `MCP_REPLICA_LEASE` | `10s` |
 //! | `--store-queue-events N` | `MCP_STORE_QUEUE_EVENTS` | 8192 |
 //! | `--store-queue-bytes BYTES` | `MCP_STORE_QUEUE_BYTES` | 16 MiB |
+//! | `--store-write-timeout DURATION` | `MCP_STORE_WRITE_TIMEOUT` | 30s |
 //! | `--eras both\|stateful\|stateless` | `MCP_ERAS` | what the server was built with |
 //! | `--request-state-key SECRET` | `MCP_REQUEST_STATE_KEY` | a random key per process |
 //! | `--log-level FILTER` | `RUST_LOG` | `info` |
@@ -350,6 +351,21 @@ mod tests {
         ] {
             assert!(config.contains(part), "{part} not in {config}");
         }
+    }
+
+    #[cfg(feature = "redis-store")]
+    #[test]
+    fn store_write_timeout_defaults_to_the_stores_and_parses() {
+        let args = ServeArgs::try_from_args(["serve"]).unwrap();
+        assert_eq!(
+            args.http.store_write_timeout,
+            crate::http::DEFAULT_REDIS_WRITE_TIMEOUT
+        );
+        let args = ServeArgs::try_from_args(["serve", "--store-write-timeout", "2s"]).unwrap();
+        assert_eq!(
+            args.http.store_write_timeout,
+            std::time::Duration::from_secs(2)
+        );
     }
 
     #[test]

@@ -20,9 +20,7 @@ use redis::AsyncCommands as _;
 use redis::aio::{ConnectionManager, PubSubSink, PubSubStream};
 use tokio::sync::mpsc;
 
-use super::redis_writer::{
-    DEFAULT_REDIS_WRITE_TIMEOUT, RedisWriteError, Room, WriteQueueLimits, Writer,
-};
+use super::redis_writer::{RedisWriteError, Room, WriteQueueLimits, Writer};
 use super::{
     SharedStore, StoreError, StoreResult, StreamNews, Subscription, WriteQueueStats, stream_channel,
 };
@@ -179,7 +177,8 @@ impl RedisStore {
     }
 
     /// Connects to the Redis server at `url` (`redis://host:port/db`), with the default
-    /// bound of its write queue ([`WriteQueueLimits::default`]: 8192 events, 16 MiB).
+    /// bound of its write queue ([`WriteQueueLimits::default`]: 8192 events, 16 MiB, 30 s
+    /// for a batch).
     pub async fn connect(url: &str) -> StoreResult<Self> {
         Self::connect_with(url, WriteQueueLimits::default()).await
     }
@@ -187,7 +186,8 @@ impl RedisStore {
     /// [`connect`](Self::connect), with `limits` on the queue of stream events waiting to be
     /// written to Redis: an event that finds the queue full waits for room, holding its
     /// stream's publisher back (a tool's `send` waits, as for a client that reads slowly).
-    /// Nothing is dropped; the memory the queue takes stays under `limits.bytes`.
+    /// Nothing is dropped; the memory the queue takes stays under `limits.bytes`; a batch
+    /// Redis has not answered within `limits.write_timeout` fails (its writes counted lost).
     pub async fn connect_with(url: &str, limits: WriteQueueLimits) -> StoreResult<Self> {
         let client = redis::Client::open(url).map_err(err)?;
         let conn = client.get_connection_manager().await.map_err(err)?;
@@ -196,7 +196,7 @@ impl RedisStore {
         // And it reconnects in one attempt per batch, without a backoff: a Redis that is gone
         // fails each batch at once (counted), rather than holding the queue for seconds.
         let config = redis::aio::ConnectionManagerConfig::new()
-            .set_response_timeout(Some(DEFAULT_REDIS_WRITE_TIMEOUT))
+            .set_response_timeout(Some(limits.write_timeout))
             .set_number_of_retries(0);
         let writes = client
             .get_connection_manager_with_config(config)

@@ -47,13 +47,19 @@ const ARG_OVERHEAD: usize = 16;
 
 /// The bound of a store's write queue: the stream events queued (or being sent) at most, and
 /// the memory they take at most (their commands' bytes plus an estimate of their
-/// bookkeeping). An event that finds either full waits for room.
+/// bookkeeping). An event that finds either full waits for room. And how long the queue's
+/// connection waits for Redis to answer one batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WriteQueueLimits {
     /// The most events queued.
     pub events: usize,
     /// The most bytes queued.
     pub bytes: usize,
+    /// How long one batch may wait for Redis's answer before it counts as failed (its writes
+    /// lost from the store, counted in [`WriteQueueStats::failed`]). Long, so that a Redis
+    /// that is slow but alive holds the queue back rather than losing writes; a deployment
+    /// that prefers to lose a stream's replay over holding its tools back sets it shorter.
+    pub write_timeout: Duration,
 }
 
 impl Default for WriteQueueLimits {
@@ -61,6 +67,7 @@ impl Default for WriteQueueLimits {
         WriteQueueLimits {
             events: DEFAULT_WRITE_QUEUE_EVENTS,
             bytes: DEFAULT_WRITE_QUEUE_BYTES,
+            write_timeout: DEFAULT_REDIS_WRITE_TIMEOUT,
         }
     }
 }
@@ -152,6 +159,7 @@ impl Writer {
         let limits = WriteQueueLimits {
             events: limits.events.clamp(1, Semaphore::MAX_PERMITS),
             bytes: limits.bytes.clamp(1, u32::MAX as usize),
+            ..limits
         };
         Writer {
             jobs,
