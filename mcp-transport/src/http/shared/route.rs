@@ -476,15 +476,16 @@ impl Follower {
         let count = ids.len();
         for (n, id) in ids.into_iter().enumerate() {
             let message = lost_error(&id);
-            self.after += 1;
+            // `after` moves only once the event is stored: were this future dropped while
+            // the store waits, `after` still names the last event that is there.
+            let seq = self.after + 1;
             let event_id = EventId {
                 stream: self.key.stream,
-                seq: self.after,
+                seq,
             };
             let bytes = sse::message_event(Some(event_id), None, &message);
-            store
-                .append(self.key.clone(), self.after, bytes.clone())
-                .await;
+            store.append(self.key.clone(), seq, bytes.clone()).await;
+            self.after = seq;
             let last = n + 1 == count;
             if last {
                 store.finished(&self.key, false);
