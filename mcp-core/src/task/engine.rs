@@ -250,6 +250,8 @@ pub(crate) struct TaskRun {
     notify: Option<Outbox>,
     /// How many [`TaskHold`](super::TaskHold)s keep the call on its request.
     pub(crate) holds: tokio::sync::watch::Sender<usize>,
+    /// The task's time to live (what the caller asked, within the engine's bounds).
+    pub(crate) ttl: Option<Duration>,
 }
 
 impl std::fmt::Debug for TaskRun {
@@ -393,6 +395,7 @@ pub(crate) fn call_as_task(
             .session_state()
             .and_then(|s| s.notify_outbox().cloned()),
         holds: tokio::sync::watch::channel(0).0,
+        ttl: engine.ttl(ttl),
     });
     ctx.attach_task(run.clone());
     let ctx = ctx.clone();
@@ -436,7 +439,7 @@ pub(crate) fn call_as_task(
             owner,
             methods::TOOLS_CALL,
             modern,
-            engine.ttl(ttl),
+            run.ttl,
             engine.config.poll_interval,
             now,
         );

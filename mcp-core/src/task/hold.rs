@@ -27,6 +27,12 @@ impl TaskHold {
         self.run.is_detached()
     }
 
+    /// The task's time to live: what the caller asked, within the server's bounds (`None`:
+    /// kept until deleted). A gateway asks the server behind it for the same.
+    pub fn ttl(&self) -> Option<std::time::Duration> {
+        self.run.ttl
+    }
+
     /// Lets the call become a task now, as dropping the hold does.
     pub fn release(self) {}
 }

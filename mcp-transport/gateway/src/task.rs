@@ -4,7 +4,7 @@
 //! The task our caller sees is the gateway's own, run by the server's task engine: its id,
 //! its owner (our caller), its time to live and its era's wire shape are ours, so ids of two
 //! mounts cannot collide and an id of the server behind never reaches our caller (nor one of
-//! ours the server). Its work is the server's task: the call goes down asking to run as a
+//! ours the server). The server's task is asked for our task's time to live. Its work is the server's task: the call goes down asking to run as a
 //! task, and while the server decides our call stays on its request ([`TaskHold`]): a plain
 //! result or an `input_required` round comes back as it would from the server, and a task
 //! makes ours a task too. From then on the server's task is followed with `tasks/get` at the
@@ -121,7 +121,8 @@ impl Remote {
         let mut entered = self.shared.calls.enter();
         let mut call = link
             .client
-            .call_tool_streaming_as_task(name, Value::Object(arguments), None)
+            // The server's task lives as long as ours may need it.
+            .call_tool_streaming_as_task(name, Value::Object(arguments), hold.ttl())
             .await
             .map_err(|e| self.downstream(&link, e))?;
         let started = loop {

@@ -84,6 +84,14 @@ async fn ask_name(ctx: Context) -> Result<String, RequestError> {
     Ok(format!("Hello, {name}!"))
 }
 
+/// Says its task's time to live, in milliseconds, once it runs as a task.
+#[tool(task = "optional")]
+async fn lifetime(ctx: Context) -> String {
+    yield_!("a task now");
+    let ttl = ctx.hold_task().and_then(|hold| hold.ttl());
+    format!("ttl {:?}", ttl.map(|t| t.as_millis()))
+}
+
 /// Answers at once (the server makes no task of it).
 #[tool(task = "optional")]
 async fn quick() -> String {
@@ -103,6 +111,7 @@ fn downstream_builder() -> mcp_core::ServerBuilder {
         .tool(whoami)
         .tool(ask_name)
         .tool(quick)
+        .tool(lifetime)
         .task_config(TaskConfig::default().poll_interval(Duration::from_millis(10)))
 }
 
@@ -391,6 +400,45 @@ async fn task_ids_are_the_gateways_and_unknown_ones_get_invalid_params() {
         -32602
     );
     first.cancel_task(&held.task_id).await.unwrap();
+}
+
+/// A 2025-11-25 server's task is asked for the time to live of the gateway's task: what the
+/// caller asked, or the gateway's default (1 h) when it asked nothing, as a 2026-07-28 caller
+/// cannot. (In 2026-07-28 no client asks a time to live, so none goes down to such a server.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_servers_task_lives_as_long_as_the_gateways() {
+    let old = downstream_builder()
+        .eras(mcp_core::Eras::Stateful)
+        .build()
+        .unwrap();
+    let remote = start_server("old", old).await;
+    let gateway = Gateway::from_remotes("gateway", vec![("old".to_owned(), remote)])
+        .server()
+        .unwrap();
+    gateway.start_plugins().await.unwrap();
+    for (era, asked, expected) in [
+        (
+            ClientEra::Stateful,
+            Some(Duration::from_secs(45)),
+            "ttl Some(45000)",
+        ),
+        (ClientEra::Stateful, None, "ttl Some(3600000)"),
+        (ClientEra::Stateless, None, "ttl Some(3600000)"),
+    ] {
+        let client = connect(&gateway, era).await;
+        let task = match client
+            .call_tool_as_task("old_lifetime", json!({}), asked)
+            .await
+            .unwrap()
+        {
+            Started::Task(t) => t,
+            Started::Done(r) => panic!("expected a task, got {r:?}"),
+        };
+        let result = within("the result", client.task_result(&task.task_id))
+            .await
+            .unwrap();
+        assert_eq!(result.text(), expected, "{era:?}, asked {asked:?}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
