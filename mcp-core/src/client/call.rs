@@ -38,6 +38,9 @@ pub struct ToolCall {
     result: Option<oneshot::Receiver<Final>>,
     reply: Option<Option<Final>>,
     done: bool,
+    /// The server made a task of the call (2025-11-25): its progress token stays registered,
+    /// and [`next_task_progress`](Self::next_task_progress) reads the task's progress.
+    task: bool,
 }
 
 /// The final answer of a call: its last round's id and result.
@@ -64,6 +67,7 @@ impl ToolCall {
             result: Some(result),
             reply: None,
             done: false,
+            task: false,
         }
     }
 
@@ -87,9 +91,35 @@ impl ToolCall {
             Raw::Progress(p) => StartedEvent::Progress(p),
             Raw::Done(id, reply) => {
                 let name = id.to_string();
-                StartedEvent::Done(reply.and_then(|result| tasks::started(&name, result)))
+                let started = reply.and_then(|result| tasks::started(&name, result));
+                if matches!(started, Ok(Started::Task(_)))
+                    && self.client.inner.stateless.get().is_none()
+                {
+                    self.task = true;
+                } else {
+                    self.release_token();
+                }
+                StartedEvent::Done(started)
             }
         })
+    }
+
+    /// After [`next_started`](Self::next_started) said the server made a task of the call, in
+    /// 2025-11-25: the next progress notification of the task (its progress token stays
+    /// valid for the task's life), as the server sends it. Waits while the task runs; the
+    /// task's end comes from the task (`tasks/get`, a status notification), not from here.
+    /// `None` at once for a call that did not become such a task (2026-07-28 tasks report
+    /// through their status instead).
+    pub async fn next_task_progress(&mut self) -> Option<ProgressParams> {
+        if !self.task {
+            return None;
+        }
+        if let Some(p) = self.next_ready() {
+            return Some(p);
+        }
+        let batch = self.progress.recv().await?;
+        self.ready = batch.into_iter();
+        self.next_ready()
     }
 
     /// Waits for the result, discarding progress.
@@ -105,6 +135,7 @@ impl ToolCall {
     /// Cancels the call: sends `notifications/cancelled` and stops waiting.
     pub async fn cancel(mut self, reason: &str) -> Result<(), RequestError> {
         self.finish();
+        self.release_token();
         let params = CancelledParams {
             request_id: lock(&self.current).clone(),
             reason: Some(reason.to_owned()),
@@ -119,17 +150,18 @@ impl ToolCall {
         self.ready.next()
     }
 
+    /// The call is answered (or given up): no round is waited for any more.
     fn finish(&mut self) {
         self.done = true;
         self.result = None;
         let current = lock(&self.current).clone();
         self.client.inner.pending.forget(&current);
-        self.client
-            .inner
-            .calls
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&self.token);
+    }
+
+    /// No more progress is routed to this call.
+    fn release_token(&mut self) {
+        self.task = false;
+        lock(&self.client.inner.calls).remove(&self.token);
     }
 }
 
@@ -140,7 +172,10 @@ impl Stream for ToolCall {
         self.poll_raw(cx).map(|event| {
             event.map(|event| match event {
                 Raw::Progress(p) => CallEvent::Progress(p),
-                Raw::Done(id, reply) => CallEvent::Done(reply.and_then(|r| decode(id, Ok(r)))),
+                Raw::Done(id, reply) => {
+                    self.release_token();
+                    CallEvent::Done(reply.and_then(|r| decode(id, Ok(r))))
+                }
             })
         })
     }
@@ -209,6 +244,7 @@ impl ToolCall {
 
 impl Drop for ToolCall {
     fn drop(&mut self) {
+        self.release_token();
         if self.done {
             return;
         }

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use mcp_core::client::ClientOptions;
-use mcp_core::jsonrpc::Notification;
+use mcp_core::jsonrpc::{JsonObject, Notification};
 use mcp_core::protocol::{
     ClientCapabilities, Implementation, LoggingLevel, PromptDefinition, Resource, ResourceTemplate,
     ServerCapabilities, ToolDefinition, methods,
@@ -120,6 +120,9 @@ pub(crate) struct Shared {
     pub(crate) status: watch::Sender<Status>,
     catalog: watch::Sender<Arc<Catalog>>,
     updates: broadcast::Sender<String>,
+    /// The server's task status notifications (2025-11-25), each the task as it is now: a
+    /// task the gateway follows is read from them as they come (see `task.rs`).
+    pub(crate) task_news: broadcast::Sender<Arc<JsonObject>>,
     pub(crate) calls: Arc<InFlight>,
     stop: CancellationToken,
     connections: AtomicU64,
@@ -148,6 +151,7 @@ impl Remote {
             status: watch::Sender::new(Status::Connecting),
             catalog: watch::Sender::new(Arc::new(Catalog::default())),
             updates: broadcast::Sender::new(64),
+            task_news: broadcast::Sender::new(256),
             calls,
             stop: CancellationToken::new(),
             connections: AtomicU64::new(0),
@@ -496,6 +500,12 @@ async fn follow(shared: &Shared, client: &Client, note: Notification) {
             .and_then(|u| u.as_str());
         if let Some(uri) = uri {
             let _ = shared.updates.send(uri.to_owned());
+        }
+        return;
+    }
+    if method == methods::TASKS_STATUS {
+        if let Some(params) = note.params {
+            let _ = shared.task_news.send(Arc::new(params.into()));
         }
         return;
     }

@@ -7,8 +7,12 @@
 //! ours the server). The server's task is asked for our task's time to live. Its work is the server's task: the call goes down asking to run as a
 //! task, and while the server decides our call stays on its request ([`TaskHold`]): a plain
 //! result or an `input_required` round comes back as it would from the server, and a task
-//! makes ours a task too. From then on the server's task is followed with `tasks/get` at the
-//! interval it suggests: its status message becomes our task's (and, for a 2025-11-25
+//! makes ours a task too. From then on the server's task is followed as it reports: a
+//! 2025-11-25 server's progress notifications (the call's progress token lives as long as the
+//! task) are relayed as they come, and its status notifications are read as they come;
+//! besides, the task is read with `tasks/get` at the interval the server suggests (all a
+//! 2026-07-28 server offers without a listen request, and a safety net for a notification
+//! lost or never sent). Its status message becomes our task's (and, for a 2025-11-25
 //! caller, progress), its input requests our task's (answered with `tasks/update` as each
 //! answer comes), its result, tool error or JSON-RPC error our task's end. Our task cancelled
 //! (or dropped) sends `tasks/cancel` down; the server going away fails our task with
@@ -26,6 +30,7 @@ use mcp_core::protocol::{CallToolResult, ProgressParams, ServerCapabilities};
 use mcp_core::task::{TASKS_EXTENSION, TaskHold, TaskStatus};
 use mcp_core::{Client, Context, ErrorCode, Progress, RequestError, RpcError, StartedEvent};
 use serde_json::Value;
+use tokio::sync::broadcast;
 
 use crate::remote::{Link, Remote};
 
@@ -47,6 +52,11 @@ pub(crate) fn offers_tasks(capabilities: &ServerCapabilities) -> bool {
         .and_then(|t| t.get("call"))
         .is_some();
     extension || legacy
+}
+
+/// Whether a task status notification's task is `task_id`.
+fn is_about(task: &JsonObject, task_id: &str) -> bool {
+    task.get("taskId").and_then(Value::as_str) == Some(task_id)
 }
 
 /// A progress notification of the server as our caller's progress.
@@ -119,6 +129,8 @@ impl Remote {
             return self.call_tool(ctx, name, arguments).await;
         }
         let mut entered = self.shared.calls.enter();
+        // Before the call goes down, so that no notification of its task is missed.
+        let mut news = self.shared.task_news.subscribe();
         let mut call = link
             .client
             // The server's task lives as long as ours may need it.
@@ -160,8 +172,12 @@ impl Remote {
         let mut asked = HashSet::new();
         let mut message: Option<String> = None;
         let mut info = task;
+        let mut listening = true;
+        let mut live = false;
         loop {
-            if info.status_message.is_some() && info.status_message != message {
+            // A server whose progress comes live is not echoed from its status, which may
+            // be older than the progress relayed already.
+            if !live && info.status_message.is_some() && info.status_message != message {
                 message.clone_from(&info.status_message);
                 if let Some(text) = &message {
                     ctx.progress(Progress::new().message(text.clone())).await;
@@ -179,6 +195,7 @@ impl Remote {
             }
             let pause = tokio::time::sleep(info.poll_interval.unwrap_or(DEFAULT_POLL));
             tokio::pin!(pause);
+            let mut told = None;
             loop {
                 tokio::select! {
                     Some((key, answer)) = asking.next(), if !asking.is_empty() => {
@@ -190,16 +207,37 @@ impl Remote {
                             .map_err(|e| self.downstream(&link, e))?;
                         break;
                     }
+                    Some(p) = call.next_task_progress() => {
+                        // A 2025-11-25 server's progress for the task, live: relayed as it
+                        // comes (our task's status message follows it).
+                        live = true;
+                        ctx.progress(relayed(p)).await;
+                    }
+                    note = news.recv(), if listening => match note {
+                        Ok(task) if is_about(&task, &info.task_id) => {
+                            // The task as it is now; unreadable, it is read with `tasks/get`.
+                            told = TaskInfo::from_object(&task).ok();
+                            break;
+                        }
+                        Ok(_) => {}
+                        // Some were missed: `tasks/get` says where the task is.
+                        Err(broadcast::error::RecvError::Lagged(_)) => break,
+                        // Not while the remote lives; polling goes on.
+                        Err(broadcast::error::RecvError::Closed) => listening = false,
+                    },
                     () = &mut pause => break,
                     side = entered.next() => entered.handle(ctx, side).await,
                     () = link.gone.cancelled() => return Err(self.lost(&link)),
                 }
             }
-            info = link
-                .client
-                .get_task(&info.task_id)
-                .await
-                .map_err(|e| self.downstream(&link, e))?;
+            info = match told {
+                Some(task) => task,
+                None => link
+                    .client
+                    .get_task(&info.task_id)
+                    .await
+                    .map_err(|e| self.downstream(&link, e))?,
+            };
         }
     }
 

@@ -402,6 +402,44 @@ async fn task_ids_are_the_gateways_and_unknown_ones_get_invalid_params() {
     first.cancel_task(&held.task_id).await.unwrap();
 }
 
+/// A 2025-11-25 server sends a status notification for each change of its task: the gateway
+/// follows the task from them, not from `tasks/get` at the interval the server suggests.
+/// The server here suggests an hour, so a gateway that only polled would leave each step
+/// unseen and the test, which releases a step only once its status reached the caller, would
+/// wait forever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_2025_11_25_servers_status_notifications_drive_the_gateways_task() {
+    let old = downstream_builder()
+        .eras(mcp_core::Eras::Stateful)
+        .task_config(TaskConfig::default().poll_interval(Duration::from_secs(3600)))
+        .build()
+        .unwrap();
+    let remote = start_server("slow", old).await;
+    let gateway = Gateway::from_remotes("gateway", vec![("slow".to_owned(), remote)])
+        .server()
+        .unwrap();
+    gateway.start_plugins().await.unwrap();
+    let mut raw = Raw::open(&gateway).await;
+    let call = json!({
+        "name": "slow_steps",
+        "arguments": {"steps": 3},
+        "task": {},
+        "_meta": {"progressToken": "p"}
+    });
+    let created = raw.request(methods::TOOLS_CALL, call).await.unwrap();
+    let id = created["task"]["taskId"].as_str().unwrap().to_owned();
+    for i in 1..=3 {
+        let p = raw.progress("p").await;
+        assert_eq!(p["message"], format!("step {i}"));
+        STEP.add_permits(1);
+    }
+    let result = raw
+        .request(methods::TASKS_RESULT, json!({"taskId": id}))
+        .await
+        .unwrap();
+    assert_eq!(result["content"][0]["text"], "stepped 3");
+}
+
 /// A 2025-11-25 server's task is asked for the time to live of the gateway's task: what the
 /// caller asked, or the gateway's default (1 h) when it asked nothing, as a 2026-07-28 caller
 /// cannot. (In 2026-07-28 no client asks a time to live, so none goes down to such a server.)
