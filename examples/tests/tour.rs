@@ -300,3 +300,24 @@ async fn the_report_runs_as_a_task_in_both_eras() {
         assert_eq!(text, "a report of 1 sections", "{era:?}");
     }
 }
+
+/// The tasks chapter: a 2026-07-28 client follows the report's task and sees each section's
+/// message as the task reports it, then the result.
+#[tokio::test]
+async fn a_2026_client_follows_the_report_as_it_changes() {
+    let server = examples::tour::server().unwrap();
+    let options = ClientOptions {
+        era: ClientEra::Stateless,
+        ..ClientOptions::default()
+    };
+    let client = memory::connect_with(&server, options).await.unwrap();
+    let (messages, text) = tokio::time::timeout(LIMIT, examples::tour::follow_report(&client, 2))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        messages,
+        ["section 1 of 2 written", "section 2 of 2 written"]
+    );
+    assert_eq!(text, "a report of 2 sections");
+}

@@ -32,6 +32,7 @@ use crate::protocol::{
     ResourceTemplate, ResourceUriParams, SetLevelParams, ToolDefinition, methods,
 };
 pub use call::{CallEvent, StartedEvent, ToolCall};
+pub use listen::TaskFollow;
 pub use stateless::ClientEra;
 use stateless::{Probe, StatelessMode};
 pub use tasks::{Started, TaskInfo};

@@ -471,3 +471,72 @@ async fn a_listen_stream_follows_the_callers_tasks_until_they_end() {
     .await
     .unwrap();
 }
+
+static STEP_FOLLOW: Semaphore = Semaphore::const_new(0);
+
+/// Two steps, each after the test's release.
+#[tool(task = "optional")]
+async fn followed() -> String {
+    for i in 1..=2 {
+        yield_!(format!("followed step {i}"));
+        STEP_FOLLOW.acquire().await.unwrap().forget();
+    }
+    "followed to the end".into()
+}
+
+/// `Client::follow_task` (2026-07-28): the task's state now, then each change, as
+/// `notifications/tasks`, in lockstep (a step is released only once its notification is
+/// here), the last carrying the result; refused for a task that is not the caller's, and in
+/// a session.
+#[tokio::test]
+async fn follow_task_delivers_each_change_of_a_2026_task() {
+    tokio::time::timeout(LIMIT, async {
+        let server = Server::builder("follow", "1")
+            .tool(followed)
+            .build()
+            .unwrap();
+        let client = connect(&server, ClientEra::Stateless).await;
+        let mut notes = client.notifications();
+        let t = task(
+            client
+                .call_tool_as_task("followed", json!({}), None)
+                .await
+                .unwrap(),
+        );
+        let follow = client.follow_task(&t.task_id).await.unwrap();
+        let mut next = async || loop {
+            let note = notes.recv().await.unwrap();
+            if note.method == "notifications/tasks" {
+                let task = TaskInfo::from_object(&note.params.unwrap().into()).unwrap();
+                assert_eq!(task.task_id, t.task_id);
+                return task;
+            }
+        };
+        assert_eq!(
+            next().await.status_message.as_deref(),
+            Some("followed step 1")
+        );
+        STEP_FOLLOW.add_permits(1);
+        assert_eq!(
+            next().await.status_message.as_deref(),
+            Some("followed step 2")
+        );
+        STEP_FOLLOW.add_permits(1);
+        let done = next().await;
+        assert_eq!(done.status, TaskStatus::Completed);
+        assert_eq!(done.result.unwrap().text(), "followed to the end");
+        drop(follow);
+
+        assert!(matches!(
+            client.follow_task("no-such-task").await,
+            Err(RequestError::Unsupported(_))
+        ));
+        let session = connect(&server, ClientEra::Stateful).await;
+        assert!(matches!(
+            session.follow_task(&t.task_id).await,
+            Err(RequestError::Unsupported(_))
+        ));
+    })
+    .await
+    .unwrap();
+}

@@ -100,28 +100,7 @@ impl Client {
             meta: None,
         };
         let params = self.outgoing_params(Some(to_object(&params)));
-        let (id, reply) = self.inner.pending.register();
-        let (ack, acked) = oneshot::channel();
-        lock(&listening.acks).insert(id.clone(), ack);
-        let sent = self
-            .send(
-                Request::new(id.clone(), methods::SUBSCRIPTIONS_LISTEN, params).into(),
-                &id,
-            )
-            .await;
-        let agreed = match sent {
-            Err(e) => Err(e),
-            // The acknowledgement comes first; an answer first is a refusal.
-            Ok(()) => tokio::select! {
-                ack = acked => ack.map_err(|_| RequestError::Closed(id.clone())),
-                reply = reply => Err(match reply {
-                    Ok(Err(e)) => RequestError::Rpc(e),
-                    _ => RequestError::Closed(id.clone()),
-                }),
-            },
-        };
-        lock(&listening.acks).remove(&id);
-        let agreed = agreed?;
+        let (id, agreed) = self.open_listen(params).await?;
         let offered = uri.is_none_or(|uri| {
             agreed
                 .get("notifications")
@@ -143,6 +122,77 @@ impl Client {
         Ok(())
     }
 
+    /// Sends a `subscriptions/listen` request with `params` and waits for its
+    /// acknowledgement: the request's id and what the server agreed to follow.
+    async fn open_listen(
+        &self,
+        params: Option<JsonObject>,
+    ) -> Result<(RequestId, JsonObject), RequestError> {
+        let listening = &self.inner.listening;
+        let (id, reply) = self.inner.pending.register();
+        let (ack, acked) = oneshot::channel();
+        lock(&listening.acks).insert(id.clone(), ack);
+        let sent = self
+            .send(
+                Request::new(id.clone(), methods::SUBSCRIPTIONS_LISTEN, params).into(),
+                &id,
+            )
+            .await;
+        let agreed = match sent {
+            Err(e) => Err(e),
+            // The acknowledgement comes first; an answer first is a refusal.
+            Ok(()) => tokio::select! {
+                ack = acked => ack.map_err(|_| RequestError::Closed(id.clone())),
+                reply = reply => Err(match reply {
+                    Ok(Err(e)) => RequestError::Rpc(e),
+                    _ => RequestError::Closed(id.clone()),
+                }),
+            },
+        };
+        lock(&listening.acks).remove(&id);
+        Ok((id, agreed?))
+    }
+
+    /// Follows task `task_id` (2026-07-28, tasks extension): a `subscriptions/listen` request
+    /// of its own names the task, and from its acknowledgement on, each change of the task
+    /// (first its state now) comes as `notifications/tasks` carrying the task as `tasks/get`
+    /// shows it, to [`notifications`](Client::notifications). The request stays open until
+    /// the returned [`TaskFollow`] is dropped. `Unsupported` in a session (2025-11-25 sends
+    /// `notifications/tasks/status` without asking) and when the server leaves the task out
+    /// of its acknowledgement (not the caller's, or unknown).
+    pub async fn follow_task(&self, task_id: &str) -> Result<TaskFollow, RequestError> {
+        if self.inner.stateless.get().is_none() {
+            return Err(RequestError::Unsupported(
+                "following a task with subscriptions/listen is of 2026-07-28; a session gets notifications/tasks/status".into(),
+            ));
+        }
+        let params = ListenParams {
+            notifications: SubscriptionFilter {
+                task_ids: Some(vec![task_id.to_owned()]),
+                ..SubscriptionFilter::default()
+            },
+            meta: None,
+        };
+        let params = self.with_tasks_extension(to_object(&params));
+        let params = self.outgoing_params(Some(params));
+        let (id, agreed) = self.open_listen(params).await?;
+        let follow = TaskFollow {
+            client: self.clone(),
+            id: Some(id),
+        };
+        let followed = agreed
+            .get("notifications")
+            .and_then(|n| n.get("taskIds"))
+            .and_then(Value::as_array)
+            .is_some_and(|ids| ids.iter().any(|i| i.as_str() == Some(task_id)));
+        if !followed {
+            return Err(RequestError::Unsupported(format!(
+                "the server does not follow task {task_id} (its subscriptions/listen acknowledgement leaves it out)"
+            )));
+        }
+        Ok(follow)
+    }
+
     /// Cancels a listen request: the server ends it without a result.
     async fn end_listen(&self, id: RequestId) {
         self.inner.pending.forget(&id);
@@ -155,5 +205,31 @@ impl Client {
         let _ = self
             .notify(methods::CANCELLED, Some(to_object(&params)))
             .await;
+    }
+}
+
+/// A task followed with [`Client::follow_task`]: its listen request is ended (cancelled)
+/// when this is dropped.
+#[derive(Debug)]
+pub struct TaskFollow {
+    client: Client,
+    id: Option<RequestId>,
+}
+
+impl Drop for TaskFollow {
+    fn drop(&mut self) {
+        let Some(id) = self.id.take() else {
+            return;
+        };
+        let inner = &self.client.inner;
+        inner.pending.forget(&id);
+        lock(&inner.listening.ended).insert(id.clone());
+        let params = CancelledParams {
+            request_id: id,
+            reason: Some("the task is no longer followed".into()),
+            meta: None,
+        };
+        let note = crate::jsonrpc::Notification::new(methods::CANCELLED, Some(to_object(&params)));
+        let _ = inner.outgoing.try_send(note.into());
     }
 }

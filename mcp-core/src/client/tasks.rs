@@ -124,7 +124,7 @@ const DEFAULT_POLL: Duration = Duration::from_millis(500);
 impl Client {
     /// `params` with the tasks extension declared in the request's capabilities (stateless
     /// era; the other capabilities as configured).
-    fn with_tasks_extension(&self, params: JsonObject) -> JsonObject {
+    pub(super) fn with_tasks_extension(&self, params: JsonObject) -> JsonObject {
         let Some(mode) = self.inner.stateless.get() else {
             return params;
         };

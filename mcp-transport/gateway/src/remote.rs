@@ -120,8 +120,9 @@ pub(crate) struct Shared {
     pub(crate) status: watch::Sender<Status>,
     catalog: watch::Sender<Arc<Catalog>>,
     updates: broadcast::Sender<String>,
-    /// The server's task status notifications (2025-11-25), each the task as it is now: a
-    /// task the gateway follows is read from them as they come (see `task.rs`).
+    /// The server's task notifications (2025-11-25 `notifications/tasks/status`, 2026-07-28
+    /// `notifications/tasks` on a listen request), each the task as it is now: a task the
+    /// gateway follows is read from them as they come (see `task.rs`).
     pub(crate) task_news: broadcast::Sender<Arc<JsonObject>>,
     pub(crate) calls: Arc<InFlight>,
     stop: CancellationToken,
@@ -503,7 +504,7 @@ async fn follow(shared: &Shared, client: &Client, note: Notification) {
         }
         return;
     }
-    if method == methods::TASKS_STATUS {
+    if method == methods::TASKS_STATUS || method == methods::TASKS_NOTIFICATION {
         if let Some(params) = note.params {
             let _ = shared.task_news.send(Arc::new(params.into()));
         }

@@ -9,10 +9,10 @@
 //! result or an `input_required` round comes back as it would from the server, and a task
 //! makes ours a task too. From then on the server's task is followed as it reports: a
 //! 2025-11-25 server's progress notifications (the call's progress token lives as long as the
-//! task) are relayed as they come, and its status notifications are read as they come;
-//! besides, the task is read with `tasks/get` at the interval the server suggests (all a
-//! 2026-07-28 server offers without a listen request, and a safety net for a notification
-//! lost or never sent). Its status message becomes our task's (and, for a 2025-11-25
+//! task) are relayed as they come, and its status notifications are read as they come; a
+//! 2026-07-28 server is asked to tell each change of the task on a `subscriptions/listen`
+//! request naming it. Besides, the task is read with `tasks/get` at the interval the server
+//! suggests (a safety net for a notification lost or never sent). Its status message becomes our task's (and, for a 2025-11-25
 //! caller, progress), its input requests our task's (answered with `tasks/update` as each
 //! answer comes), its result, tool error or JSON-RPC error our task's end. Our task cancelled
 //! (or dropped) sends `tasks/cancel` down; the server going away fails our task with
@@ -36,6 +36,8 @@ use crate::remote::{Link, Remote};
 
 /// How often to look at a server's task when it suggests no interval.
 const DEFAULT_POLL: Duration = Duration::from_millis(500);
+/// How long a 2026-07-28 server may take to acknowledge following a task.
+const FOLLOW_WAIT: Duration = Duration::from_secs(5);
 
 /// Whether a server with `capabilities` runs tool calls as tasks: the 2025-11-25 `tasks`
 /// capability for `tools/call`, or the 2026-07-28 tasks extension.
@@ -161,6 +163,12 @@ impl Remote {
         // The server made a task of it: ours becomes one too.
         drop(hold);
         entered.follow_task(&task.task_id);
+        // A 2026-07-28 server tells each change of the task on a listen request naming it
+        // (refused or unanswered, the task is followed by polling alone).
+        let _follow = tokio::time::timeout(FOLLOW_WAIT, link.client.follow_task(&task.task_id))
+            .await
+            .ok()
+            .and_then(Result::ok);
         let mut cancel = CancelDownstream {
             client: link.client.clone(),
             task_id: task.task_id.clone(),

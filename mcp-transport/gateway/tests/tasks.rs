@@ -440,6 +440,37 @@ async fn a_2025_11_25_servers_status_notifications_drive_the_gateways_task() {
     assert_eq!(result["content"][0]["text"], "stepped 3");
 }
 
+/// A 2026-07-28 server is asked to tell each change of its task on a `subscriptions/listen`
+/// request naming it: the gateway follows the task from those notifications. The server here
+/// suggests polling once an hour, so a gateway that only polled would never see a step, and
+/// the test, which releases each step only once the gateway's task shows it, would wait
+/// forever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_2026_servers_task_notifications_drive_the_gateways_task() {
+    let modern = downstream_builder()
+        .eras(mcp_core::Eras::Stateless)
+        .task_config(TaskConfig::default().poll_interval(Duration::from_secs(3600)))
+        .build()
+        .unwrap();
+    let remote = start_server("told", modern).await;
+    let gateway = Gateway::from_remotes("gateway", vec![("told".to_owned(), remote)])
+        .server()
+        .unwrap();
+    gateway.start_plugins().await.unwrap();
+    for era in [ClientEra::Stateful, ClientEra::Stateless] {
+        let client = connect(&gateway, era).await;
+        let task = start_task(&client, "told_steps", json!({"steps": 3})).await;
+        for i in 1..=3 {
+            until_message(&client, &task.task_id, &format!("step {i}")).await;
+            STEP.add_permits(1);
+        }
+        let result = within("the result", client.task_result(&task.task_id))
+            .await
+            .unwrap();
+        assert_eq!(result.text(), "stepped 3", "{era:?}");
+    }
+}
+
 /// A 2025-11-25 server's task is asked for the time to live of the gateway's task: what the
 /// caller asked, or the gateway's default (1 h) when it asked nothing, as a 2026-07-28 caller
 /// cannot. (In 2026-07-28 no client asks a time to live, so none goes down to such a server.)
