@@ -283,6 +283,11 @@ impl Message {
 
     /// Serializes the message to a compact JSON string (no newlines, as stdio needs).
     pub fn to_json(&self) -> String {
+        if let Message::Response(response) = self
+            && let Some(result) = response.result.encoded()
+        {
+            return response_json(&response.id, result);
+        }
         // Serializing these types cannot fail: every map key is a string.
         serde_json::to_string(self).unwrap_or_else(|_| String::from("{}"))
     }
@@ -307,9 +312,65 @@ impl Message {
     }
 }
 
+/// The text of a response whose result is already JSON text (a tool's result, encoded once):
+/// what serializing the [`Response`] gives, byte for byte, written without serde's serializer
+/// (which escapes each member name and the version on every response).
+fn response_json(id: &RequestId, result: &str) -> String {
+    const HEAD: &[u8] = br#"{"jsonrpc":"2.0","id":"#;
+    const RESULT: &[u8] = br#","result":"#;
+    // Room for exactly the text (an id that needs escaping is the rare exception): a
+    // transport turning the text into `Bytes` then keeps its buffer, with no allocation.
+    let id_room = match id {
+        RequestId::Number(n) => {
+            let digits = n.unsigned_abs().checked_ilog10().unwrap_or(0) as usize + 1;
+            digits + usize::from(*n < 0)
+        }
+        RequestId::String(s) => s.len() + 2,
+    };
+    let mut out = Vec::with_capacity(HEAD.len() + id_room + RESULT.len() + result.len() + 1);
+    out.extend_from_slice(HEAD);
+    // Writing into a Vec cannot fail.
+    let _ = match id {
+        RequestId::Number(n) => serde_json::to_writer(&mut out, n),
+        RequestId::String(s) => serde_json::to_writer(&mut out, &**s),
+    };
+    out.extend_from_slice(RESULT);
+    out.extend_from_slice(result.as_bytes());
+    out.push(b'}');
+    // Made of UTF-8 text only.
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A response whose result is text is written as serde would write it.
+    #[test]
+    fn an_encoded_response_is_written_as_serde_writes_it() {
+        let result =
+            Payload::encode(&serde_json::json!({"content": [{"type": "text", "text": "é \"x\""}]}))
+                .unwrap();
+        for id in [
+            RequestId::Number(0),
+            RequestId::Number(9),
+            RequestId::Number(10),
+            RequestId::Number(-42),
+            RequestId::Number(i64::MAX),
+            RequestId::Number(i64::MIN),
+            RequestId::from("a\"b\\c\u{1}é"),
+        ] {
+            let message = Message::Response(Response::new(id, result.clone()));
+            let expected = serde_json::to_string(&message).unwrap();
+            let text = message.to_json();
+            assert_eq!(text, expected);
+            if let Some(RequestId::Number(_)) = message.id() {
+                assert_eq!(text.capacity(), text.len(), "no room to spare");
+            }
+            let back = Message::parse(message.to_json().as_bytes()).unwrap();
+            assert_eq!(back.id(), message.id());
+        }
+    }
 
     #[test]
     fn classifies_each_kind() {
