@@ -1,8 +1,8 @@
 //! Checks made on request headers before any session sees the request: DNS-rebinding
 //! protection (Host, Origin), bearer authentication, content negotiation, protocol version.
 
-use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HOST, ORIGIN};
-use http::{HeaderMap, HeaderName, Uri};
+use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use http::{HeaderMap, HeaderName, HeaderValue, Uri};
 use mcp_core::ProtocolVersion;
 use subtle::ConstantTimeEq;
 
@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use super::config::{BearerIdentity, HostPolicy};
 use super::reject::Rejection;
+use super::scan::Scanned;
 
 /// The `MCP-Protocol-Version` header (a `HeaderName`, so that looking it up parses nothing).
 pub(crate) const PROTOCOL_VERSION: HeaderName = HeaderName::from_static("mcp-protocol-version");
@@ -129,19 +130,23 @@ impl HostCheck {
         self.hosts == Names::Any && self.origins == Names::Any
     }
 
+    /// [`check_scanned`](Self::check_scanned) with the headers looked up.
+    #[cfg(test)]
+    pub(crate) fn check(&self, headers: &HeaderMap, uri: &Uri) -> Result<(), Rejection> {
+        let scanned = super::scan::Scanned::of(headers);
+        self.check_scanned(&scanned, uri)
+    }
+
     /// Checks `Host` and the request's authority (absolute form) and, if present, `Origin`.
     /// Two `Host` or two `Origin` headers are refused whatever the policy (RFC 9112 §3.2).
-    pub(crate) fn check(&self, headers: &HeaderMap, uri: &Uri) -> Result<(), Rejection> {
-        let mut hosts = headers.get_all(HOST).iter();
-        let host = hosts.next();
-        if hosts.next().is_some() {
+    pub(crate) fn check_scanned(&self, scanned: &Scanned<'_>, uri: &Uri) -> Result<(), Rejection> {
+        if scanned.host.repeated() {
             return Err(Rejection::DuplicateHeader("Host"));
         }
-        let mut origins = headers.get_all(ORIGIN).iter();
-        let origin = origins.next();
-        if origins.next().is_some() {
+        if scanned.origin.repeated() {
             return Err(Rejection::DuplicateHeader("Origin"));
         }
+        let (host, origin) = (scanned.host.first(), scanned.origin.first());
         if self.is_off() {
             return Ok(());
         }
@@ -264,18 +269,30 @@ const USUAL_ACCEPT: [(&str, [&str; 2]); 2] = [
 
 /// [`accepts`] for several media types, in one pass over the `Accept` header.
 pub(crate) fn accepts_each<const N: usize>(headers: &HeaderMap, media: [&str; N]) -> [bool; N] {
+    accepts_each_of(headers.get_all(ACCEPT), media)
+}
+
+/// [`accepts_each`] over the values of the `Accept` header, as given.
+pub(crate) fn accepts_each_of<'a, const N: usize>(
+    values: impl IntoIterator<Item = &'a HeaderValue>,
+    media: [&str; N],
+) -> [bool; N] {
     let mut allowed = [false; N];
-    for value in headers.get_all(ACCEPT) {
-        let Ok(value) = value.to_str() else {
-            continue;
-        };
-        // What MCP clients send, read at once: two plain types, no wildcard, no parameter.
-        if let Some(types) = USUAL_ACCEPT.iter().find(|(usual, _)| *usual == value) {
+    for value in values {
+        // What MCP clients send, read at once: two plain types, no wildcard, no parameter
+        // (compared as bytes: equal to that text, the value is that text).
+        let usual = USUAL_ACCEPT
+            .iter()
+            .find(|(usual, _)| usual.as_bytes() == value.as_bytes());
+        if let Some(types) = usual {
             for (media, allowed) in media.iter().zip(&mut allowed) {
                 *allowed = *allowed || types.1.iter().any(|t| t.eq_ignore_ascii_case(media));
             }
             continue;
         }
+        let Ok(value) = value.to_str() else {
+            continue;
+        };
         for range in value.split(',') {
             let (range, params) = range.split_once(';').unwrap_or((range, ""));
             let range = range.trim();
@@ -307,8 +324,16 @@ pub(crate) fn accepts_each<const N: usize>(headers: &HeaderMap, media: [&str; N]
 
 /// Whether the body is declared as `application/json` (parameters such as charset allowed).
 pub(crate) fn is_json(headers: &HeaderMap) -> bool {
-    headers
-        .get(CONTENT_TYPE)
+    is_json_value(headers.get(CONTENT_TYPE))
+}
+
+/// [`is_json`] of the `Content-Type` value given (the first, as `HeaderMap::get` finds).
+pub(crate) fn is_json_value(content_type: Option<&HeaderValue>) -> bool {
+    // The usual value, compared as bytes before anything is parsed.
+    if content_type.is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"application/json")) {
+        return true;
+    }
+    content_type
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
         .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
@@ -331,7 +356,7 @@ pub(crate) fn check_protocol_version(headers: &HeaderMap) -> Result<(), Rejectio
 mod tests {
     use super::*;
     use crate::http::test_headers::headers;
-    use http::HeaderValue;
+    use http::header::{HOST, ORIGIN};
 
     #[test]
     fn localhost_policy() {

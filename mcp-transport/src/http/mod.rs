@@ -100,6 +100,7 @@ mod peer;
 mod post_sink;
 mod reject;
 mod respond;
+mod scan;
 mod serve;
 mod service;
 mod session;

@@ -23,6 +23,7 @@ use super::error::{ConfigError, NotifyError};
 use super::guard::{HostCheck, check_bearer};
 use super::peer::{ClientAddr, ClientKey};
 use super::reject::Rejection;
+use super::scan::Scanned;
 use super::session::{Admitted, Counters, HttpSession, SessionTable, Stats};
 use super::watched::Responding;
 use super::{legacy, stateless, streamable};
@@ -316,7 +317,9 @@ impl McpService {
         B::Error: Into<Box<dyn StdError + Send + Sync>>,
     {
         let shared = &self.shared;
-        shared.hosts.check(request.headers(), request.uri())?;
+        // The usual headers, found in one pass: the host check and a POST's read them.
+        let scanned = Scanned::of(request.headers());
+        shared.hosts.check_scanned(&scanned, request.uri())?;
         let identity = check_bearer(request.headers(), &shared.config.bearer)?;
         let client = |request: &Request<B>| {
             let proxies = &shared.config.trusted_proxies;
@@ -324,6 +327,12 @@ impl McpService {
         };
         let path = request.uri().path();
         let method = request.method().clone();
+        let post_head = match (path == shared.config.endpoint, &method) {
+            (true, &Method::POST) => {
+                Some(streamable::post_head(shared, request.headers(), &scanned)?)
+            }
+            _ => None,
+        };
         if path == METRICS_PATH
             && let Some(metrics) = &shared.config.metrics
         {
@@ -339,19 +348,19 @@ impl McpService {
         }
         let owned = shared.clone();
         if path == shared.config.endpoint {
-            return match method {
-                Method::POST => {
+            return match (method, post_head) {
+                (Method::POST, Some(head)) => {
                     let client = client(&request);
                     Ok(answering(
-                        streamable::post(shared, request, client),
+                        streamable::post(shared, request, head, client),
                         responding,
                     ))
                 }
-                Method::GET => Ok(answering(
+                (Method::GET, _) => Ok(answering(
                     async move { streamable::get(&owned, request).await },
                     responding,
                 )),
-                Method::DELETE => Ok(answering(
+                (Method::DELETE, _) => Ok(answering(
                     async move { streamable::delete(&owned, request).await },
                     responding,
                 )),

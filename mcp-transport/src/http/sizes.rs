@@ -44,6 +44,7 @@ async fn future_sizes() -> FutureSizes {
             let post = streamable::post(
                 &shared,
                 Request::from_parts(parts.clone(), body),
+                streamable::PostHead::unchecked(),
                 ClientKey::Unknown,
             );
             let post_size = std::mem::size_of_val(&post);

@@ -6,8 +6,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use futures_util::future::Either;
-use http::header::CONTENT_LENGTH;
-use http::{HeaderMap, Request, Response, StatusCode};
+use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
 use hyper::body::Body;
 use mcp_core::error::RpcError;
 use mcp_core::jsonrpc::{ErrorResponse, Incoming, Message, RequestId};
@@ -22,12 +21,13 @@ use tokio_util::sync::CancellationToken;
 use super::body::{McpBody, read_limited};
 use super::config::ResponseMode;
 use super::event_store::{EventId, StreamKey};
-use super::guard::{PROTOCOL_VERSION, accepts, accepts_each, check_protocol_version, is_json};
+use super::guard::{accepts, accepts_each, accepts_each_of, check_protocol_version, is_json_value};
 use super::mirror::Mirrored;
 use super::peer::ClientKey;
 use super::post_sink::PostSink;
 use super::reject::Rejection;
 use super::respond::{self, SESSION_ID};
+use super::scan::Scanned;
 use super::service::Shared;
 use super::session::{CountGuard, HttpSession};
 use super::shared::{self, Remote};
@@ -39,7 +39,12 @@ pub(crate) type Answer = Result<Response<McpBody>, Rejection>;
 
 /// The session a request names: 400 without the header, 404 if unknown or ended.
 fn session_of(shared: &Shared, headers: &HeaderMap) -> Result<Arc<HttpSession>, Rejection> {
-    let id = headers.get(SESSION_ID).ok_or(Rejection::MissingSession)?;
+    session_named(shared, headers.get(SESSION_ID))
+}
+
+/// [`session_of`] the `Mcp-Session-Id` value given.
+fn session_named(shared: &Shared, id: Option<&HeaderValue>) -> Result<Arc<HttpSession>, Rejection> {
+    let id = id.ok_or(Rejection::MissingSession)?;
     let id = id.to_str().map_err(|_| Rejection::UnknownSession)?;
     shared
         .table
@@ -55,10 +60,19 @@ fn elsewhere(
     headers: &HeaderMap,
     session: &Result<Arc<HttpSession>, Rejection>,
 ) -> Option<Arc<str>> {
+    elsewhere_named(shared, headers.get(SESSION_ID), session)
+}
+
+/// [`elsewhere`], of the `Mcp-Session-Id` value given.
+fn elsewhere_named(
+    shared: &Shared,
+    id: Option<&HeaderValue>,
+    session: &Result<Arc<HttpSession>, Rejection>,
+) -> Option<Arc<str>> {
     if shared.cluster.is_none() || !matches!(session, Err(Rejection::UnknownSession)) {
         return None;
     }
-    headers.get(SESSION_ID)?.to_str().ok().map(Arc::from)
+    id?.to_str().ok().map(Arc::from)
 }
 
 /// The other replica a session lives on, if the request names one; with `alive`, only while
@@ -68,9 +82,8 @@ async fn remote(shared: &Shared, elsewhere: Option<Arc<str>>, alive: bool) -> Op
     (remote.alive || !alive).then_some(remote)
 }
 
-fn content_length(headers: &HeaderMap) -> Option<u64> {
-    headers
-        .get(CONTENT_LENGTH)
+fn content_length(value: Option<&HeaderValue>) -> Option<u64> {
+    value
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse().ok())
 }
@@ -89,7 +102,7 @@ fn priming(shared: &Shared, id: EventId) -> bytes::Bytes {
 }
 
 /// What a POST's headers decide, before its body is read.
-struct PostHead {
+pub(crate) struct PostHead {
     content_length: Option<u64>,
     names_session: bool,
     /// The `MCP-Protocol-Version` header names a stateless revision, or one this server does
@@ -103,19 +116,45 @@ struct PostHead {
     mirrored: Mirrored,
 }
 
-/// Checks a POST's headers; refusals that do not depend on the body come first.
-fn post_head(shared: &Shared, headers: &HeaderMap) -> Result<PostHead, Rejection> {
-    if accepts_each(headers, ["application/json", "text/event-stream"]) != [true, true] {
+#[cfg(test)]
+impl PostHead {
+    /// What headers naming nothing decide, unchecked (for measuring a POST's future).
+    pub(crate) fn unchecked() -> Self {
+        PostHead {
+            content_length: None,
+            names_session: false,
+            stateless_version: false,
+            version: Ok(()),
+            session: Err(Rejection::MissingSession),
+            elsewhere: None,
+            mirrored: Mirrored::default(),
+        }
+    }
+}
+
+/// Checks a POST's headers (`headers`, whose usual ones were `scanned`); refusals that do
+/// not depend on the body come first.
+pub(crate) fn post_head(
+    shared: &Shared,
+    headers: &HeaderMap,
+    scanned: &Scanned<'_>,
+) -> Result<PostHead, Rejection> {
+    const BOTH: [&str; 2] = ["application/json", "text/event-stream"];
+    let accepted = match scanned.accept.repeated() {
+        false => accepts_each_of(scanned.accept.first(), BOTH),
+        true => accepts_each(headers, BOTH),
+    };
+    if accepted != [true, true] {
         return Err(Rejection::NotAcceptable(
             "both application/json and text/event-stream",
         ));
     }
-    if !is_json(headers) {
+    if !is_json_value(scanned.content_type.first()) {
         return Err(Rejection::UnsupportedMediaType);
     }
     // Read once: whether it names a stateless revision (or one this server does not know,
     // which only the stateless era answers), and whether it is acceptable at all.
-    let declared = headers.get(PROTOCOL_VERSION).map(|v| {
+    let declared = scanned.protocol_version.first().map(|v| {
         let text = String::from_utf8_lossy(v.as_bytes());
         let trimmed = text.trim();
         let parsed = trimmed.parse::<ProtocolVersion>();
@@ -133,14 +172,14 @@ fn post_head(shared: &Shared, headers: &HeaderMap) -> Result<PostHead, Rejection
         (stateless, checked)
     });
     let (stateless_version, version) = declared.unwrap_or((false, Ok(())));
-    let names_session = headers.contains_key(SESSION_ID);
-    let session = session_of(shared, headers);
+    let id = scanned.session_id.first();
+    let session = session_named(shared, id);
     Ok(PostHead {
-        content_length: content_length(headers),
-        names_session,
+        content_length: content_length(scanned.content_length.first()),
+        names_session: id.is_some(),
         stateless_version,
         version,
-        elsewhere: elsewhere(shared, headers, &session),
+        elsewhere: elsewhere_named(shared, id, &session),
         session,
         // Taken by `post` from the request's headers, where a POST may be stateless.
         mirrored: Mirrored::default(),
@@ -211,7 +250,8 @@ impl Posted {
     }
 }
 
-/// POST: one JSON-RPC message from the client.
+/// POST: one JSON-RPC message from the client, whose headers decided `head` (see
+/// [`post_head`]).
 ///
 /// The headers are read at once (the request is not kept): the future holds only the body
 /// and what the headers decided. That future is boxed for as long as the POST lasts, so it
@@ -220,6 +260,7 @@ impl Posted {
 pub(crate) fn post<B>(
     shared: &Arc<Shared>,
     request: Request<B>,
+    mut head: PostHead,
     client: ClientKey,
 ) -> impl Future<Output = Answer> + Send + 'static
 where
@@ -229,10 +270,6 @@ where
     let (mut parts, body) = request.into_parts();
     let mut headers = std::mem::take(&mut parts.headers);
     drop(parts);
-    let mut head = match post_head(shared, &headers) {
-        Ok(head) => head,
-        Err(refused) => return Either::Left(std::future::ready(Err(refused))),
-    };
     // Only a stateless POST checks them, and one that names a session never is.
     if !head.names_session {
         head.mirrored = Mirrored::take(&mut headers);
@@ -242,7 +279,7 @@ where
     headers.clear();
     let shared = shared.clone();
     let deadline = Instant::now() + shared.config.request_body_timeout;
-    Either::Right(async move {
+    async move {
         let limit = shared.config.max_body_bytes;
         let bytes = read_limited(body, head.content_length, limit, deadline).await?;
         let (message, id) = match Posted::of(&shared.server, &head, bytes)? {
@@ -261,7 +298,7 @@ where
         let session = head.session.map_err(|r| r.answering(id.as_ref()))?;
         let _busy = session.busy();
         delivered(&shared, &session, message, &mut headers).await
-    })
+    }
 }
 
 /// A message sent to a session on another replica, boxed (shared stores only).
