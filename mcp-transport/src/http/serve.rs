@@ -3,7 +3,9 @@
 use std::convert::Infallible;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Poll, Waker};
 use std::time::Duration;
 
 use http::{Request, Response};
@@ -14,7 +16,7 @@ use mcp_core::Server;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::Instant;
-use tokio_util::sync::CancellationToken;
+use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 
 use super::body::McpBody;
 use super::config::{HostPolicy, HttpConfig};
@@ -432,21 +434,20 @@ async fn connection(
         let check = stall
             .deadline(limits.send_timeout)
             .min(stall.request_deadline(limits.header_read_timeout));
-        tokio::select! {
-            // The connection first, and no random draw per wake-up: the other two branches
-            // fire rarely (a shutdown, or a timer seconds long).
-            biased;
-            result = conn.as_mut() => {
+        let timer = std::pin::pin!(tokio::time::sleep_until(check));
+        let closed = std::pin::pin!(closing.cancelled());
+        match next_event(conn.as_mut(), closed, timer, &closing, draining).await {
+            Event::Done(result) => {
                 if let Err(e) = result {
                     tracing::debug!(%peer, error = %e, "connection ended with an error");
                 }
                 return;
             }
-            () = closing.cancelled(), if !draining => {
+            Event::Closing => {
                 draining = true;
                 conn.as_mut().graceful_shutdown();
             }
-            () = tokio::time::sleep_until(check) => {
+            Event::Timer => {
                 let now = Instant::now();
                 if stall.blocked_for(now) >= limits.send_timeout {
                     tracing::debug!(%peer, "the client stopped reading its response: closing the connection");
@@ -461,6 +462,57 @@ async fn connection(
             }
         }
     }
+}
+
+/// What ends a connection task's wait.
+enum Event<R> {
+    /// The connection ended.
+    Done(R),
+    /// The server began its shutdown.
+    Closing,
+    /// The connection's timer fired.
+    Timer,
+}
+
+/// Waits for the connection to end, for the shutdown (unless `draining` already), or for
+/// the timer; the connection is polled first.
+///
+/// The shutdown and the timer fire rarely (a shutdown, a timer seconds long), while the
+/// connection wakes its task for every read and write. So they are polled only until they
+/// have the task's waker; on later wake-ups with that same waker (`will_wake`) their state
+/// is only looked at (`is_cancelled`, `is_elapsed`), which costs a fraction of a poll: both
+/// wake the waker they were given when they fire. A different waker polls them again.
+async fn next_event<F: Future>(
+    mut conn: Pin<&mut F>,
+    mut closed: Pin<&mut WaitForCancellationFuture<'_>>,
+    mut timer: Pin<&mut tokio::time::Sleep>,
+    closing: &CancellationToken,
+    draining: bool,
+) -> Event<F::Output> {
+    let mut registered: Option<Waker> = None;
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(result) = conn.as_mut().poll(cx) {
+            return Poll::Ready(Event::Done(result));
+        }
+        if registered.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+            if !draining && closing.is_cancelled() {
+                return Poll::Ready(Event::Closing);
+            }
+            if timer.is_elapsed() {
+                return Poll::Ready(Event::Timer);
+            }
+            return Poll::Pending;
+        }
+        if !draining && closed.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(Event::Closing);
+        }
+        if timer.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(Event::Timer);
+        }
+        registered = Some(cx.waker().clone());
+        Poll::Pending
+    })
+    .await
 }
 
 /// The service of one connection: the MCP service, told the peer's address; each response
