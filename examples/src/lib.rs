@@ -17,10 +17,12 @@
 //! - [`tour`]: the tools of the guide's chapter on writing tools.
 //! - [`replay`]: choosing how long finished HTTP responses stay replayable.
 //! - [`response_mode`]: choosing how streamable HTTP answers requests.
+//! - [`stdio_options`]: serving stdio without the idle poll.
 
 pub mod conformance;
 pub mod notes;
 pub mod plugins;
 pub mod replay;
 pub mod response_mode;
+pub mod stdio_options;
 pub mod tour;

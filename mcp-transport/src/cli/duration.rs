@@ -1,8 +1,9 @@
-//! Durations on the command line: `30s`, `500ms`, `15m`, `2h`, or a plain number of seconds.
+//! Durations on the command line: `30s`, `500ms`, `15m`, `2h`, `80us`, or a plain number of
+//! seconds.
 
 use std::time::Duration;
 
-/// Parses `500ms`, `30s`, `15m`, `2h` or a number of seconds (`1.5`).
+/// Parses `500ms`, `30s`, `15m`, `2h`, `80us` (or `80µs`) or a number of seconds (`1.5`).
 pub(crate) fn parse(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     let split = text
@@ -15,11 +16,12 @@ pub(crate) fn parse(text: &str) -> Result<Duration, String> {
     let seconds = match unit.trim() {
         "" | "s" => value,
         "ms" => value / 1000.0,
+        "us" | "µs" => value / 1_000_000.0,
         "m" | "min" => value * 60.0,
         "h" => value * 3600.0,
         other => {
             return Err(format!(
-                "`{other}` is not a unit of time: use ms, s, m or h (as in 30s)"
+                "`{other}` is not a unit of time: use us, ms, s, m or h (as in 30s)"
             ));
         }
     };
@@ -28,6 +30,10 @@ pub(crate) fn parse(text: &str) -> Result<Duration, String> {
 
 /// The shortest exact spelling of a duration in the units [`parse`] reads.
 pub(crate) fn format(d: Duration) -> String {
+    let us = d.as_micros();
+    if !us.is_multiple_of(1000) {
+        return format!("{us}us");
+    }
     let ms = d.as_millis();
     if ms == 0 {
         "0".to_owned()
@@ -56,7 +62,9 @@ mod tests {
         assert_eq!(parse("0"), Ok(Duration::ZERO));
         assert!(parse("soon").unwrap_err().contains("not a duration"));
         assert!(parse("3 days").unwrap_err().contains("not a unit of time"));
-        for text in ["0", "250ms", "15s", "30m", "1h", "90s"] {
+        assert_eq!(parse("80us"), Ok(Duration::from_micros(80)));
+        assert_eq!(parse("80µs"), Ok(Duration::from_micros(80)));
+        for text in ["0", "80us", "1500us", "250ms", "15s", "30m", "1h", "90s"] {
             assert_eq!(format(parse(text).unwrap()), text);
         }
     }

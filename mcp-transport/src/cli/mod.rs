@@ -68,6 +68,7 @@
 //! | `--send-timeout DURATION` | `MCP_SEND_TIMEOUT` | `60s` |
 //! | `--trusted-proxies ADDRS` | `MCP_TRUSTED_PROXIES` | none |
 //! | `--shutdown-timeout DURATION` | `MCP_SHUTDOWN_TIMEOUT` | `10s` |
+//! | `--stdio-idle-poll DURATION` | `MCP_STDIO_IDLE_POLL` | `80us` (see [`StdioServer::idle_poll`]) |
 //! | `--metrics` | `MCP_METRICS=1` | off (see [`crate::metrics`]) |
 //! | `--store URL` | `MCP_STORE` | none (memory, one process) |
 //! | `--replica-lease DURATION` | `MCP_REPLICA_LEASE` | `10s` |
@@ -94,11 +95,13 @@ mod http_args;
 mod log;
 mod protocol_args;
 mod shutdown;
+mod stdio_args;
 
 pub use error::ServeError;
 pub use http_args::HttpArgs;
 pub use log::LogArgs;
 pub use protocol_args::ProtocolArgs;
+pub use stdio_args::StdioArgs;
 
 use clap::{Args as _, FromArgMatches as _};
 use mcp_core::Server;
@@ -120,8 +123,8 @@ pub enum Transport {
     Sse,
 }
 
-/// Every flag of the serving call: the transport, the HTTP settings, the protocol eras and the
-/// log level. A
+/// Every flag of the serving call: the transport, the HTTP and stdio settings, the protocol
+/// eras and the log level. A
 /// `clap::Args`: flatten it into a parser of your own (`#[command(flatten)]`), or let
 /// [`serve`] parse the command line.
 #[derive(Debug, Clone, clap::Args)]
@@ -137,6 +140,10 @@ pub struct ServeArgs {
     /// The HTTP flags.
     #[command(flatten)]
     pub http: HttpArgs,
+
+    /// The stdio flags.
+    #[command(flatten)]
+    pub stdio: StdioArgs,
 
     /// The protocol flags.
     #[command(flatten)]
@@ -205,7 +212,9 @@ impl ServeArgs {
                         duration::format(self.http.shutdown_timeout)
                     );
                 };
-                let served = StdioServer::new(server)
+                let served = self
+                    .stdio
+                    .apply(StdioServer::new(server))
                     .shutdown_timeout(self.http.shutdown_timeout)
                     .serve_until(stop);
                 tokio::select! {

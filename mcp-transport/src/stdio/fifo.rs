@@ -19,9 +19,11 @@
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
+use super::idle_poll::IdlePoll;
 use super::stdin::ThreadStdin;
 
 /// The process's stdin: a reactor-driven pipe, or read on a thread of its own.
@@ -52,6 +54,32 @@ impl ProcessStdin {
             return Ok(ProcessStdin::Pipe(pipe));
         }
         ThreadStdin::spawn().map(ProcessStdin::Thread)
+    }
+}
+
+impl ProcessStdin {
+    /// The idle poll for this stdin with windows up to `max`: only a reactor-driven pipe,
+    /// whose descriptor is non-blocking, can be read without the reactor; stdin read by a
+    /// thread is never polled.
+    pub(super) fn idle_poll(&self, max: Duration) -> Option<IdlePoll<Self>> {
+        match self {
+            #[cfg(target_os = "linux")]
+            ProcessStdin::Pipe(_) => IdlePoll::new(ProcessStdin::read_now, max),
+            ProcessStdin::Thread(_) => None,
+        }
+    }
+
+    /// Reads what the pipe holds now, straight from its non-blocking descriptor, without
+    /// the reactor: `WouldBlock` when it is empty, and always for stdin read by a thread.
+    fn read_now(&self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            #[cfg(target_os = "linux")]
+            ProcessStdin::Pipe(pipe) => {
+                use std::os::fd::AsFd;
+                nix::unistd::read(pipe.as_fd(), buf).map_err(io::Error::from)
+            }
+            ProcessStdin::Thread(_) => Err(io::ErrorKind::WouldBlock.into()),
+        }
     }
 }
 

@@ -26,6 +26,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::mpsc;
 
 use super::framing::{FrameWriter, MAX_BATCH_BYTES};
+use super::idle_poll::IdlePoll;
 
 /// The writer and the queue feeding it, behind a lock that is only ever taken within one
 /// poll (never across an await), by the one task that serves the session: it is never
@@ -80,12 +81,22 @@ impl<W: AsyncWrite + Unpin> Output<W> {
     /// Writes what is queued, as far as the writer takes it without waiting. What it does not
     /// take stays queued for [`poll_write`](Self::poll_write), woken through `cx` when the
     /// writer can take more: call this from the task that also polls the write loop. A write
-    /// error is kept for the write loop to report.
-    pub(super) fn write_queued(&self, cx: &mut Context<'_>) {
+    /// error is kept for the write loop to report. Returns whether there was anything to
+    /// write.
+    pub(super) fn write_queued(&self, cx: &mut Context<'_>) -> bool {
         let mut inner = self.lock();
-        if inner.failed.is_none() && inner.writer.is_pending() {
+        let pending = inner.failed.is_none() && inner.writer.is_pending();
+        if pending {
             inner.write(cx);
         }
+        pending
+    }
+
+    /// Whether the write loop has something to do: a message in the queue, output the
+    /// writer has not taken yet, or an error to report.
+    pub(super) fn has_work(&self) -> bool {
+        let inner = self.lock();
+        inner.failed.is_some() || inner.writer.is_pending() || !inner.outbound.is_empty()
     }
 
     /// The write loop: writes every outbound message as a flushed line, gathering those
@@ -161,15 +172,21 @@ impl<W: AsyncWrite + Unpin> Inner<W> {
 /// The server's input, which writes the answers queued on the output before every read: a
 /// read is where the read loop may wait, and the answers must not wait with it. (A read
 /// buffer in front of it reads only once its lines are used up, so the answers to requests
-/// read together still leave together.)
+/// read together still leave together.) Given an [`IdlePoll`], it looks for the next request
+/// a little while after an answer before it waits for the reactor.
 pub(super) struct WriteBeforeRead<'a, R, W> {
     reader: R,
     output: &'a Output<W>,
+    idle_poll: Option<IdlePoll<R>>,
 }
 
 impl<'a, R, W> WriteBeforeRead<'a, R, W> {
-    pub(super) fn new(reader: R, output: &'a Output<W>) -> Self {
-        WriteBeforeRead { reader, output }
+    pub(super) fn new(reader: R, output: &'a Output<W>, idle_poll: Option<IdlePoll<R>>) -> Self {
+        WriteBeforeRead {
+            reader,
+            output,
+            idle_poll,
+        }
     }
 }
 
@@ -180,7 +197,12 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> AsyncRead for WriteBeforeRead<
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        this.output.write_queued(cx);
-        Pin::new(&mut this.reader).poll_read(cx, buf)
+        let answered = this.output.write_queued(cx);
+        match &mut this.idle_poll {
+            Some(idle) => idle.poll_read(answered, &mut this.reader, cx, buf, || {
+                this.output.has_work()
+            }),
+            None => Pin::new(&mut this.reader).poll_read(cx, buf),
+        }
     }
 }

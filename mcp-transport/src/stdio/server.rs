@@ -20,6 +20,7 @@ use tracing::Instrument;
 use super::StdioError;
 use super::fifo::{ProcessStdin, ProcessStdout};
 use super::framing::{DEFAULT_MAX_LINE_BYTES, FrameReader, FrameRef, FrameWriter};
+use super::idle_poll::{DEFAULT_IDLE_POLL, IdlePoll};
 use super::output::{Output, WriteBeforeRead};
 use super::stdout_watch;
 
@@ -69,6 +70,7 @@ pub struct StdioServer {
     max_line_bytes: usize,
     shutdown_grace: Duration,
     shutdown_timeout: Duration,
+    idle_poll: Duration,
 }
 
 impl StdioServer {
@@ -79,6 +81,7 @@ impl StdioServer {
             max_line_bytes: DEFAULT_MAX_LINE_BYTES,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+            idle_poll: DEFAULT_IDLE_POLL,
         }
     }
 
@@ -104,6 +107,31 @@ impl StdioServer {
         self
     }
 
+    /// The longest the serving task keeps looking for the next request on a stdin pipe,
+    /// after an answer, before it waits for the runtime to wake it (default
+    /// [`DEFAULT_IDLE_POLL`]); `Duration::ZERO` turns the idle poll off.
+    ///
+    /// A client that calls tools one after another sends its next request right after it
+    /// reads an answer. A thread that went to sleep meanwhile must be woken for it, and on a
+    /// virtual machine whose idle CPUs halt at once, that wake-up costs more than the call
+    /// (tens of microseconds). The poll reads stdin without waiting, yielding to the runtime
+    /// between reads (other tasks, timers and I/O keep running), and stops at once when
+    /// anything else is to be written. Its window adapts: it grows, up to this limit, while
+    /// the next request comes within about twice the limit, and shrinks to zero while the
+    /// gaps are longer. So a lockstep client gets its answers without a wake-up of the
+    /// server, and a client that calls every few seconds costs no extra CPU.
+    ///
+    /// The cost: up to the window of CPU time per idle gap, on one core, while requests come
+    /// in short gaps. Turn it off where CPU time is billed by the microsecond or shared with
+    /// busier work, or on hardware whose idle CPUs wake quickly (no gain there).
+    /// Only [`serve`](Self::serve) and [`serve_until`](Self::serve_until) on a stdin pipe
+    /// poll: stdin read by a thread (a regular file, a terminal) and
+    /// [`serve_io`](Self::serve_io) never do.
+    pub fn idle_poll(mut self, max: Duration) -> Self {
+        self.idle_poll = max;
+        self
+    }
+
     /// Serves on the process's stdin and stdout until stdin ends (or stdout is closed).
     pub async fn serve(self) -> Result<(), StdioError> {
         self.serve_until(std::future::pending()).await
@@ -126,9 +154,16 @@ impl StdioServer {
     pub async fn serve_until(self, stop: impl Future<Output = ()>) -> Result<(), StdioError> {
         let stdin = ProcessStdin::open().map_err(StdioError::Read)?;
         let stdout = ProcessStdout::open();
+        let idle_poll = stdin.idle_poll(self.idle_poll);
         if Handle::current().runtime_flavor() != RuntimeFlavor::MultiThread {
             return self
-                .run(stdin, stdout, stop, stdout_watch::stdout_closed())
+                .run(
+                    stdin,
+                    stdout,
+                    stop,
+                    stdout_watch::stdout_closed(),
+                    idle_poll,
+                )
                 .await;
         }
         // On a worker thread rather than here: a `main` under `#[tokio::main]` polls this on
@@ -147,6 +182,7 @@ impl StdioServer {
                     }
                 },
                 stdout_watch::stdout_closed(),
+                idle_poll,
             )
             // Logged within the caller's span, as when it ran here.
             .instrument(tracing::Span::current()),
@@ -198,7 +234,8 @@ impl StdioServer {
         R: AsyncRead + Unpin,
         W: AsyncWrite + Unpin,
     {
-        self.run(reader, writer, stop, std::future::pending()).await
+        self.run(reader, writer, stop, std::future::pending(), None)
+            .await
     }
 
     async fn run<R, W>(
@@ -207,6 +244,7 @@ impl StdioServer {
         writer: W,
         stop: impl Future<Output = ()>,
         output_closed: impl Future<Output = ()>,
+        idle_poll: Option<IdlePoll<R>>,
     ) -> Result<(), StdioError>
     where
         R: AsyncRead + Unpin,
@@ -220,7 +258,7 @@ impl StdioServer {
         tokio::pin!(write, stop, output_closed);
 
         let ended = {
-            let reader = WriteBeforeRead::new(reader, &output);
+            let reader = WriteBeforeRead::new(reader, &output, idle_poll);
             let mut frames = FrameReader::new(reader, self.max_line_bytes);
             let read = read_loop(&session, outbox, &mut frames, &output);
             tokio::pin!(read);
@@ -456,3 +494,7 @@ async fn write_loop<W: AsyncWrite + Unpin>(
         _ = &mut stop => std::future::poll_fn(|cx| output.poll_drain(cx)).await,
     }
 }
+
+#[cfg(all(test, target_os = "linux"))]
+#[path = "idle_poll_tests.rs"]
+mod idle_poll_tests;
