@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The summary of an A/B run of ab.sh: per side, the median (min-max) over its repeats of
-each HTTP tools/call figure and of the ratios taken within each repeat.
+each HTTP and stdio tools/call figure and of the ratios taken within each repeat.
 
     python3 mcp-transport/sidebyside/ab_summary.py target/sidebyside/ab "A = main" "B = HEAD"
 
@@ -36,23 +36,60 @@ def main():
         runs = [r for r in runs if r]
         if not runs:
             continue
-        print(f"\n## {side} {name}: median (min-max) of {len(runs)} repeats\n")
-        print("| clients | ours calls/s | ours/bare | ours/rmcp | stateless/bare "
-              "| ours server CPU µs/call | bare server CPU µs/call |")
-        print("| --- | --- | --- | --- | --- | --- | --- |")
-        for clients in (1, 4, 16):
-            fig = f"tools/call HTTP, {clients} client(s), calls/s"
-            if (fig, "ours") not in runs[0]:
-                continue
-            cpu = f"{fig}: server CPU µs per operation"
-            col = lambda key, kind: [r[(key, kind)] for r in runs]  # noqa: E731
-            ratio = lambda a, b: [r[(fig, a)] / r[(fig, b)] for r in runs]  # noqa: E731
-            print(f"| {clients} | {spread(col(fig, 'ours'), 0)} "
-                  f"| {spread(ratio('ours', 'bare hyper'), 2)} "
-                  f"| {spread(ratio('ours', 'rmcp'), 2)} "
-                  f"| {spread(ratio('ours stateless', 'bare hyper'), 2)} "
-                  f"| {spread(col(cpu, 'ours'), 1)} | {spread(col(cpu, 'bare hyper'), 1)} |")
+        print(f"\n## {side} {name}: median (min-max) of {len(runs)} repeats")
+        http(runs)
+        stdio(runs)
 
+
+def http(runs):
+    """The HTTP tools/call figures of one side's repeats, if it ran them."""
+    if ("tools/call HTTP, 1 client(s), calls/s", "ours") not in runs[0]:
+        return
+    print("\n| clients | ours calls/s | ours/bare | ours/rmcp | stateless/bare "
+          "| ours server CPU µs/call | bare server CPU µs/call |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for clients in (1, 4, 16):
+        fig = f"tools/call HTTP, {clients} client(s), calls/s"
+        if (fig, "ours") not in runs[0]:
+            continue
+        cpu = f"{fig}: server CPU µs per operation"
+        col = lambda key, kind: [r[(key, kind)] for r in runs]  # noqa: E731
+        ratio = lambda a, b: [r[(fig, a)] / r[(fig, b)] for r in runs]  # noqa: E731
+        print(f"| {clients} | {spread(col(fig, 'ours'), 0)} "
+              f"| {spread(ratio('ours', 'bare hyper'), 2)} "
+              f"| {spread(ratio('ours', 'rmcp'), 2)} "
+              f"| {spread(ratio('ours stateless', 'bare hyper'), 2)} "
+              f"| {spread(col(cpu, 'ours'), 1)} | {spread(col(cpu, 'bare hyper'), 1)} |")
+
+
+def stdio(runs):
+    """The stdio tools/call figures of one side's repeats, if it ran them."""
+    if ("tools/call stdio, 1 client(s), calls/s", "ours") not in runs[0]:
+        return
+    switches = any(k[0].endswith("context switches per 100 calls") for k in runs[0])
+    print("\n| stdio clients | ours calls/s | ours/rmcp | ours/rmcp stdio_pipes "
+          "| round trip p50, µs | ours server CPU µs/call | ours server CPU, cores"
+          + (" | ours server voluntary / involuntary context switches per 100 calls"
+             if switches else "") + " |")
+    print("| --- | --- | --- | --- | --- | --- | --- |" + (" --- |" if switches else ""))
+    for clients in (1, 4):
+        fig = f"tools/call stdio, {clients} client(s), calls/s"
+        if (fig, "ours") not in runs[0]:
+            continue
+        cpu = f"{fig}: server CPU µs per operation"
+        col = lambda key: [r[(key, "ours")] for r in runs]  # noqa: E731
+        ratio = lambda b: [r[(fig, "ours")] / r[(fig, b)] for r in runs]  # noqa: E731
+        cores = [r[(fig, "ours")] * r[(cpu, "ours")] / 1e6 for r in runs]
+        trip = (spread(col("tools/call stdio, 1 client, round trip p50, µs"), 1)
+                if clients == 1 else "")
+        row = (f"| {clients} | {spread(col(fig), 0)} | {spread(ratio('rmcp'), 2)} "
+               f"| {spread(ratio('rmcp stdio_pipes'), 2)} | {trip} "
+               f"| {spread(col(cpu), 1)} | {spread(cores, 2)} |")
+        if switches:
+            vol = col(f"{fig}: server voluntary context switches per 100 calls")
+            inv = col(f"{fig}: server involuntary context switches per 100 calls")
+            row += f" {spread(vol, 1)} / {spread(inv, 1)} |"
+        print(row)
 
 if __name__ == "__main__":
     main()

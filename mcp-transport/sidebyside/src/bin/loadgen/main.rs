@@ -122,8 +122,21 @@ async fn main() {
             for clients in [1, 4] {
                 let figure = format!("tools/call stdio, {clients} client(s), calls/s");
                 for kind in rotated(&STDIO, r) {
-                    let (rate, round_trip) = measure::stdio_calls(kind, clients, o.secs).await;
+                    let (rate, round_trip, switches) =
+                        measure::stdio_calls(kind, clients, o.secs).await;
                     report.rate(&figure, kind, r, rate);
+                    report.value(
+                        &format!("{figure}: server voluntary context switches per 100 calls"),
+                        kind,
+                        r,
+                        100.0 * switches.voluntary,
+                    );
+                    report.value(
+                        &format!("{figure}: server involuntary context switches per 100 calls"),
+                        kind,
+                        r,
+                        100.0 * switches.involuntary,
+                    );
                     if clients == 1 {
                         report.value(
                             "tools/call stdio, 1 client, round trip p50, µs",

@@ -6,7 +6,7 @@ use tokio::io::AsyncReadExt;
 
 use crate::http::{Conn, hold_get_stream, next_id, raw_call};
 use crate::lean::{self, HttpClient, StdioClient};
-use crate::procs::{Kind, cpu_secs, rss_kib, spawn_http};
+use crate::procs::{Kind, context_switches, cpu_secs, rss_kib, spawn_http};
 use crate::stdio::Stdio;
 use crate::wire::{self, Counter};
 
@@ -113,15 +113,33 @@ fn call_until(
 }
 
 /// `tools/call` per second over stdio with `clients` calls in flight at all times (the lean
-/// client, blocking pipes); and the median round trip of a call, in microseconds.
-pub async fn stdio_calls(kind: Kind, clients: usize, secs: f64) -> (Rate, f64) {
+/// client, blocking pipes); the median round trip of a call, in microseconds; and the
+/// server's context switches per call.
+pub async fn stdio_calls(kind: Kind, clients: usize, secs: f64) -> (Rate, f64, Switches) {
     let mut c = StdioClient::open(kind);
     // Warm up, one call at a time.
     lean::stdio_calls(&mut c, 1, Instant::now() + Duration::from_millis(20));
+    let switches = context_switches(c.server.pid);
     let clock = Clock::start(c.server.pid);
     let until = Instant::now() + Duration::from_secs_f64(secs);
     let (done, round_trips) = lean::stdio_calls(&mut c, clients, until);
-    (clock.rate(done), median_us(round_trips))
+    let rate = clock.rate(done);
+    let after = context_switches(c.server.pid);
+    let per_call = |a: u64, b: u64| a.saturating_sub(b) as f64 / done.max(1) as f64;
+    let switches = Switches {
+        voluntary: per_call(after.0, switches.0),
+        involuntary: per_call(after.1, switches.1),
+    };
+    (rate, median_us(round_trips), switches)
+}
+
+/// The server's context switches per call during a cell, summed over its threads.
+#[derive(Debug, Clone, Copy)]
+pub struct Switches {
+    /// A thread went to sleep (to be woken again).
+    pub voluntary: f64,
+    /// A thread was taken off its CPU for another.
+    pub involuntary: f64,
 }
 
 /// p50 and p99, in microseconds, of the time from a yield (stamped by the server) to the

@@ -171,6 +171,29 @@ pub fn cpu_secs(pid: Option<u32>) -> f64 {
     ticks as f64 / 100.0
 }
 
+/// Context switches of a process, summed over its threads: (voluntary, involuntary). A
+/// voluntary one is a thread going to sleep (and, later, being woken); an involuntary one a
+/// thread taken off its CPU for another.
+pub fn context_switches(pid: u32) -> (u64, u64) {
+    let mut sum = (0, 0);
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return sum;
+    };
+    for task in tasks.flatten() {
+        let status = std::fs::read_to_string(task.path().join("status")).unwrap_or_default();
+        let field = |name: &str| -> u64 {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(0)
+        };
+        sum.0 += field("voluntary_ctxt_switches:");
+        sum.1 += field("nonvoluntary_ctxt_switches:");
+    }
+    sum
+}
+
 /// Resident memory of a process in KiB.
 pub fn rss_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
