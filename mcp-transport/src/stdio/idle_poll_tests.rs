@@ -18,7 +18,7 @@ use tokio::sync::{Semaphore, oneshot};
 
 use super::StdioServer;
 use crate::stdio::governor::Governor;
-use crate::stdio::idle_poll::{IdlePoll, ReadNow};
+use crate::stdio::idle_poll::{IdlePoll, ReadNow, SLICE};
 
 /// Longer than the test's time limit: a poll that ran its whole window would fail the test.
 const WINDOW: Duration = Duration::from_secs(30);
@@ -150,7 +150,7 @@ fn serve_and_drive<F: Future<Output = ()> + 'static>(
         runtime.block_on(async move {
             let input = pipe::Receiver::from_owned_fd(in_read).expect("a pipe");
             let output = pipe::Sender::from_owned_fd(out_write).expect("a pipe");
-            let poll = poll.map(|(read_now, governor)| IdlePoll::with(read_now, governor));
+            let poll = poll.map(|(read_now, governor)| IdlePoll::with(read_now, governor, SLICE));
             let serving = StdioServer::new(&server).run(
                 input,
                 output,

@@ -114,9 +114,9 @@ impl StdioServer {
     /// A client that calls tools one after another sends its next request right after it
     /// reads an answer. A thread that went to sleep meanwhile must be woken for it, and on a
     /// virtual machine whose idle CPUs halt at once, that wake-up costs more than the call
-    /// (tens of microseconds). The poll reads stdin without waiting, yielding to the runtime
-    /// between reads (other tasks, timers and I/O keep running), and stops at once when
-    /// anything else is to be written. Its window adapts: it grows, up to this limit, while
+    /// (tens of microseconds). The poll reads stdin without waiting, in slices of up to 20 µs
+    /// between which it yields to the runtime (other tasks, timers and I/O keep running), and
+    /// stops at once when anything else is to be written. Its window adapts: it grows, up to this limit, while
     /// the next request comes within about twice the limit, and shrinks to zero while the
     /// gaps are longer. So a lockstep client gets its answers without a wake-up of the
     /// server, and a client that calls every few seconds costs no extra CPU.
