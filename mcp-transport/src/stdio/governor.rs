@@ -10,13 +10,28 @@
 //!   a gap measured while the thread slept includes its wake-up, which is what the poll
 //!   saves): the window doubles, starting from a quarter of the largest, up to the largest;
 //! - a longer gap (a client that thinks between calls, a person at a keyboard): the window
-//!   halves, and drops to zero below a quarter of the largest.
+//!   halves, and drops to zero below a quarter of the largest;
+//! - while the gaps that were not polled at all (the thread slept) end, on average, within a
+//!   quarter of the largest window, wake-ups are cheap (the CPUs are kept awake by other
+//!   work, or wake quickly): the window drops to zero and stays there, since polling would
+//!   save next to nothing and take CPU time that others need. The average (of gaps cut at the
+//!   growth limit; a shorter gap moves it half the way, a longer one a quarter) lets a slow
+//!   wake-up among cheap ones pass, and follows cheap ones within three probes.
 //!
-//! So a session starts without polling; a lockstep client grows the window within a few
-//! calls and then never waits for a wake-up; a client calling every few seconds brings it
-//! back to zero within three gaps, after which an idle gap costs nothing.
+//! To notice the last case while it polls, the governor leaves every [`PROBE_EVERY`]th gap
+//! unpolled: a *probe*, which costs one wake-up where wake-ups are dear.
+//!
+//! So a session starts without polling; a lockstep client whose requests must wake a halted
+//! CPU grows the window within a few calls and then never waits for a wake-up, but for one
+//! gap in [`PROBE_EVERY`]; where wake-ups are cheap the window stays at zero, or drops to
+//! zero at the next probe; a client calling every few seconds brings it back to zero within
+//! three gaps, after which an idle gap costs nothing.
 
 use std::time::Duration;
+
+/// While the window is open, one idle gap in this many is not polled (a probe: see the
+/// [module docs](self)).
+pub(super) const PROBE_EVERY: u32 = 64;
 
 /// The adaptive window of the idle poll: see the [module docs](self).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +40,12 @@ pub(super) struct Governor {
     max: Duration,
     /// The window the next idle gap polls for.
     window: Duration,
+    /// Polled gaps since the last probe.
+    since_probe: u32,
+    /// Whether the gap now open is not polled (a zero window, or a probe).
+    unpolled: bool,
+    /// The running average of the gaps that were not polled, each cut at the growth limit.
+    slept: Duration,
 }
 
 impl Governor {
@@ -33,18 +54,42 @@ impl Governor {
         Governor {
             max,
             window: Duration::ZERO,
+            since_probe: 0,
+            unpolled: false,
+            slept: max / 4,
         }
     }
 
     /// A governor whose window starts at `max` (tests: a poll from the first answer on).
     #[cfg(test)]
     pub(super) fn at_max(max: Duration) -> Self {
-        Governor { max, window: max }
+        Governor {
+            window: max,
+            slept: max,
+            ..Governor::new(max)
+        }
     }
 
-    /// How long to poll for the next request after an answer, now.
+    /// The window, as it stands.
+    #[cfg(test)]
     pub(super) fn window(&self) -> Duration {
         self.window
+    }
+
+    /// An idle gap opens (stdin was found empty after an answer): how long to poll for the
+    /// next request. Zero, not to poll, while the window is zero and for a probe.
+    pub(super) fn open_gap(&mut self) -> Duration {
+        let window = if self.window.is_zero() {
+            Duration::ZERO
+        } else if self.since_probe + 1 >= PROBE_EVERY {
+            self.since_probe = 0;
+            Duration::ZERO
+        } else {
+            self.since_probe += 1;
+            self.window
+        };
+        self.unpolled = window.is_zero();
+        window
     }
 
     /// The smallest window that polls at all: a quarter of the largest.
@@ -57,9 +102,23 @@ impl Governor {
         self.max.saturating_mul(2)
     }
 
-    /// Takes in one idle gap: from finding stdin empty after an answer to the next input
-    /// (whether the poll or the reactor found it).
+    /// Takes in the idle gap that [`open_gap`](Self::open_gap) opened: from finding stdin
+    /// empty after an answer to the next input (whether the poll or the reactor found it).
     pub(super) fn observe(&mut self, gap: Duration) {
+        if std::mem::take(&mut self.unpolled) {
+            let cut = gap.min(self.growth_limit());
+            self.slept = if cut >= self.slept {
+                self.slept + (cut - self.slept) / 4
+            } else {
+                self.slept - (self.slept - cut) / 2
+            };
+            if self.slept < self.start() {
+                // The thread slept, and its wake-ups take less than the smallest window: they
+                // are cheap here, polling would only take CPU time.
+                self.window = Duration::ZERO;
+                return;
+            }
+        }
         if gap <= self.window {
             // The poll found the request: no wake-up was needed.
         } else if gap <= self.growth_limit() {
@@ -85,73 +144,123 @@ mod tests {
         Duration::from_micros(n)
     }
 
+    /// One idle gap of `len`: opened, then taken in. Returns the window it was polled for.
+    fn gap(g: &mut Governor, len: Duration) -> Duration {
+        let polled = g.open_gap();
+        g.observe(len);
+        polled
+    }
+
     #[test]
     fn a_new_session_does_not_poll() {
-        assert_eq!(Governor::new(MAX).window(), Duration::ZERO);
+        let mut g = Governor::new(MAX);
+        assert_eq!(g.window(), Duration::ZERO);
+        assert_eq!(g.open_gap(), Duration::ZERO);
     }
 
     #[test]
     fn short_gaps_grow_the_window_to_its_largest() {
         let mut g = Governor::new(MAX);
         // Gaps measured while the thread slept: each includes a wake-up.
-        g.observe(us(70));
+        assert_eq!(gap(&mut g, us(70)), Duration::ZERO);
         assert_eq!(g.window(), us(20), "starts at a quarter of the largest");
-        g.observe(us(70));
+        assert_eq!(gap(&mut g, us(70)), us(20));
         assert_eq!(g.window(), us(40));
-        g.observe(us(70));
+        gap(&mut g, us(70));
         assert_eq!(g.window(), us(80));
-        g.observe(us(150));
+        gap(&mut g, us(150));
         assert_eq!(g.window(), MAX, "never beyond the largest");
     }
 
     #[test]
     fn a_gap_the_window_covers_keeps_it() {
         let mut g = Governor::new(MAX);
-        g.observe(us(30));
-        g.observe(us(30));
+        gap(&mut g, us(30));
+        gap(&mut g, us(30));
         assert_eq!(g.window(), us(40));
-        for _ in 0..100 {
-            g.observe(us(12));
-            g.observe(Duration::ZERO);
+        // Polled gaps, shorter than the smallest window too: no probe among them yet.
+        for len in [12, 0].repeat(25) {
+            assert_eq!(gap(&mut g, us(len)), us(40));
         }
         assert_eq!(g.window(), us(40));
+    }
+
+    #[test]
+    fn cheap_wake_ups_keep_the_window_at_zero() {
+        let mut g = Governor::new(MAX);
+        // The thread slept through each gap and still took in the next request within a
+        // quarter of the largest window: its wake-ups are cheap.
+        for len in [0, 3, 5, 19, 8, 4, 4, 4] {
+            assert_eq!(gap(&mut g, us(len)), Duration::ZERO);
+            assert_eq!(g.window(), Duration::ZERO);
+        }
+        // One slow wake-up among them does not start the poll...
+        gap(&mut g, us(60));
+        assert_eq!(g.window(), Duration::ZERO);
+        // ...dear wake-ups that go on do.
+        gap(&mut g, us(60));
+        assert_eq!(g.window(), us(20));
+    }
+
+    #[test]
+    fn every_nth_gap_is_a_probe_and_cheap_ones_end_the_poll() {
+        let mut g = Governor::at_max(MAX);
+        let polled = |g: &mut Governor| {
+            for _ in 1..PROBE_EVERY {
+                assert_eq!(gap(g, us(10)), MAX, "polled, and found at once");
+            }
+        };
+        polled(&mut g);
+        // The probe: not polled. A dear wake-up keeps the window.
+        assert_eq!(gap(&mut g, us(60)), Duration::ZERO);
+        assert_eq!(g.window(), MAX);
+        // Probes that find wake-ups cheap: the third ends the poll.
+        for _ in 0..2 {
+            polled(&mut g);
+            assert_eq!(gap(&mut g, us(5)), Duration::ZERO);
+            assert_eq!(g.window(), MAX);
+        }
+        polled(&mut g);
+        assert_eq!(gap(&mut g, us(5)), Duration::ZERO);
+        assert_eq!(g.window(), Duration::ZERO);
+        assert_eq!(gap(&mut g, us(5)), Duration::ZERO);
     }
 
     #[test]
     fn long_gaps_bring_the_window_to_zero_within_three() {
         let mut g = Governor::at_max(MAX);
         let seconds = Duration::from_secs(3);
-        g.observe(seconds);
+        gap(&mut g, seconds);
         assert_eq!(g.window(), us(40));
-        g.observe(seconds);
+        gap(&mut g, seconds);
         assert_eq!(g.window(), us(20));
-        g.observe(seconds);
+        gap(&mut g, seconds);
         assert_eq!(g.window(), Duration::ZERO);
-        g.observe(seconds);
+        gap(&mut g, seconds);
         assert_eq!(
             g.window(),
             Duration::ZERO,
             "stays off while the gaps are long"
         );
-        // A lockstep client again: the window comes back.
-        g.observe(us(60));
+        // A lockstep client again, whose requests wait for a wake-up: the window comes back.
+        gap(&mut g, us(60));
         assert_eq!(g.window(), us(20));
     }
 
     #[test]
     fn the_growth_limit_is_twice_the_largest_window() {
         let mut g = Governor::at_max(MAX);
-        g.observe(us(160));
+        gap(&mut g, us(160));
         assert_eq!(g.window(), MAX, "a gap at the limit does not shrink it");
-        g.observe(us(161));
+        gap(&mut g, us(161));
         assert_eq!(g.window(), us(40));
     }
 
     #[test]
     fn a_zero_largest_window_never_polls() {
         let mut g = Governor::new(Duration::ZERO);
-        for gap in [Duration::ZERO, us(1), us(50), Duration::from_secs(1)] {
-            g.observe(gap);
+        for len in [Duration::ZERO, us(1), us(50), Duration::from_secs(1)] {
+            assert_eq!(gap(&mut g, len), Duration::ZERO);
             assert_eq!(g.window(), Duration::ZERO);
         }
     }

@@ -153,7 +153,7 @@ impl<R> IdlePoll<R> {
         if answered && self.idle_since.is_none() {
             let now = Instant::now();
             self.idle_since = Some(now);
-            let window = self.governor.window();
+            let window = self.governor.open_gap();
             self.until = (!window.is_zero()).then(|| now + window);
         }
         let polling = self

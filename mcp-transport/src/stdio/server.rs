@@ -116,10 +116,14 @@ impl StdioServer {
     /// virtual machine whose idle CPUs halt at once, that wake-up costs more than the call
     /// (tens of microseconds). The poll reads stdin without waiting, in slices of up to 20 µs
     /// between which it yields to the runtime (other tasks, timers and I/O keep running), and
-    /// stops at once when anything else is to be written. Its window adapts: it grows, up to this limit, while
-    /// the next request comes within about twice the limit, and shrinks to zero while the
-    /// gaps are longer. So a lockstep client gets its answers without a wake-up of the
-    /// server, and a client that calls every few seconds costs no extra CPU.
+    /// stops at once when anything else is to be written. Its window adapts: it grows, up to
+    /// this limit, while the next request comes within about twice the limit, and shrinks to
+    /// zero while the gaps are longer. It also stays at zero where the thread's wake-ups are
+    /// cheap (the next request, without a poll, comes within a quarter of the limit on
+    /// average: CPUs kept awake by other work, or hardware that wakes quickly), which one gap
+    /// in 64 left unpolled keeps finding out. So a lockstep client gets its answers without a
+    /// wake-up of the server where wake-ups are dear, and neither a client that calls every
+    /// few seconds nor a machine whose CPUs never sleep pays for polling.
     ///
     /// The cost: up to the window of CPU time per idle gap, on one core, while requests come
     /// in short gaps. Turn it off where CPU time is billed by the microsecond or shared with
