@@ -14,8 +14,9 @@ pub struct StdioArgs {
     /// After an answer, how long at most to keep reading a stdin pipe for the next request
     /// before sleeping (`0`: off). The window adapts: it grows while requests follow answers
     /// closely (a client calling tools one after another then gets answers without waking the
-    /// server) and drops to zero while they do not; it costs up to this much CPU time per
-    /// gap. See `StdioServer::idle_poll`.
+    /// server) and drops to zero while they do not, or while waking the server is cheap anyway
+    /// (CPUs kept awake by other work); it costs up to this much CPU time per gap. See
+    /// `StdioServer::idle_poll`.
     #[arg(long, env = "MCP_STDIO_IDLE_POLL", default_value = "80us", value_parser = duration::parse, value_name = "DURATION")]
     pub stdio_idle_poll: Duration,
 }
