@@ -8,14 +8,15 @@ use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::Command;
 
+mod common;
+
 const LIMIT: Duration = Duration::from_secs(60);
 
 #[tokio::test]
 async fn own_routes_and_mcp_side_by_side() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
+    // Below the ephemeral range, so no outgoing connection of a concurrent test takes it
+    // between the probe and the example's bind.
+    let port = common::ports::listen_port();
     let addr = format!("127.0.0.1:{port}");
     let _child = Command::new(env!("CARGO_BIN_EXE_mount-hyper"))
         .args(["--bind", &addr])
