@@ -107,6 +107,18 @@ impl PostSink {
         Some(answer)
     }
 
+    /// Whether nothing was sent so far, in which case nothing more is taken: the request's
+    /// answer, handed back by the session itself, leaves as the one response.
+    pub(crate) fn answered_directly(&self) -> bool {
+        let mut stage = lock(&self.stage);
+        if !matches!(&*stage, Stage::Early { first: None, rest } if rest.is_empty()) {
+            return false;
+        }
+        // No sender waits: with nothing held, there was room.
+        *stage = Stage::Closed;
+        true
+    }
+
     /// Streams into `slot` from now on: publishes what was held (it fits in the queue of the
     /// connection just attached, so this waits for no reader, only for a store whose append
     /// waits), then lets every sender publish itself. `open` counts the stream until it ends.

@@ -322,12 +322,16 @@ fn delivered<'a>(
 ) -> impl Future<Output = Answer> + Send + 'a {
     match message {
         Message::Request(request) => Either::Left(answer(shared, session, request, headers)),
-        other => Either::Right(async move {
-            // Notifications and responses produce nothing to send back here.
-            let nowhere = Outbox::nowhere();
-            session.session.receive(other, &nowhere).await;
-            Ok(respond::empty(StatusCode::ACCEPTED))
-        }),
+        other => {
+            // Notifications and responses produce nothing to send back, and are handled
+            // without waiting.
+            let none = session.session.handle(other, &Outbox::nowhere());
+            debug_assert!(
+                none.is_none(),
+                "an answer to a message that is not a request"
+            );
+            Either::Right(std::future::ready(Ok(respond::empty(StatusCode::ACCEPTED))))
+        }
     }
 }
 
@@ -417,51 +421,76 @@ async fn initialize(
     })
 }
 
-/// A request in an existing session: an SSE stream of everything tagged with its id, ending
-/// with its response (or, in JSON mode, or in auto mode when it is answered at once, the
-/// response alone).
+/// The answer to `request`, which the session runs now, until it first waits: the future
+/// returned holds what answering needs from then on, not the request nor the session's
+/// handling of it (a POST's future is boxed per request: small enough, its allocation is
+/// one of malloc's cached sizes).
 ///
-/// Not an `async fn`: that would keep its arguments twice in its future (as arguments, and
-/// as the locals they move into); the request is taken apart before anything waits.
+/// A request answered at once (the usual tool call) gets its response here, straight from
+/// the session; otherwise the request's messages go through its [`PostSink`] into a stream.
 fn answer<'a>(
     shared: &'a Arc<Shared>,
     session: &'a Arc<HttpSession>,
     request: mcp_core::jsonrpc::Request,
     headers: &'a mut HeaderMap,
 ) -> impl Future<Output = Answer> + Send + 'a {
+    type Boxed<'a> = Pin<Box<dyn Future<Output = Answer> + Send + 'a>>;
     let id = request.id.clone();
     let message = Message::from(request);
     if shared.config.response_mode == ResponseMode::Json {
-        return Either::Left(answer_json(shared, session, message, id));
+        // Boxed, as the way a replica records its streams first below: modes other than
+        // the default keep their own futures out of every POST's.
+        let json: Boxed<'a> = Box::pin(answer_json(shared, session, message, id));
+        return Either::Left(json);
     }
     // In auto mode an answer sent at once cannot be resumed: its stream is recorded only once
     // it is known to stream.
     let stores_at_once = shared.config.response_mode == ResponseMode::Sse;
-    Either::Right(async move {
-        let Some(number) = session.stream_number() else {
-            return Err(Rejection::UnknownSession);
-        };
-        // Kept only where it is recorded later.
-        let unrecorded = (!stores_at_once && shared.cluster.is_some()).then(|| id.clone());
-        if stores_at_once {
-            record_stream(shared, session, number, &id).await;
-        }
-        let buffer = shared.config.stream_buffer;
-        // The request's messages go from their senders' tasks straight into its stream; what
-        // is sent before the stream opens is held, up to what the stream's queue holds.
-        let sink = Arc::new(PostSink::new(session, number, id, buffer));
-        // Dropped in reverse order: a handler that goes before it answered first lets the sink
-        // stream (or refuse) on its own, then, if it streams, starts the watch of its reader.
+    if stores_at_once && shared.cluster.is_some() {
+        let recorded: Boxed<'a> = Box::pin(answer_recorded(shared, session, message, id, headers));
+        return Either::Left(recorded);
+    }
+    let Some(number) = session.stream_number() else {
+        return Either::Right(Either::Left(std::future::ready(Err(
+            Rejection::UnknownSession,
+        ))));
+    };
+    // Kept only where it is recorded later.
+    let unrecorded = shared.cluster.is_some().then(|| id.clone());
+    let buffer = shared.config.stream_buffer;
+    // The request's messages go from their senders' tasks straight into its stream; what
+    // is sent before the stream opens is held, up to what the stream's queue holds.
+    let sink = Arc::new(PostSink::new(session, number, id, buffer));
+    let answered = session.session.handle(message, &Outbox::sink(sink.clone()));
+    // Owned by the future from here, so that a future dropped unpolled abandons it too.
+    let abandon = Abandon(sink);
+    Either::Right(Either::Right(async move {
+        // Dropped in reverse order: a handler that goes before it answered first lets the
+        // sink stream (or refuse) on its own, then, if it streams, starts the watch of its
+        // reader.
         let detached;
-        let _abandon = Abandon(&sink);
-        let outbox = Outbox::sink(sink.clone());
-        session.session.receive(message, &outbox).await;
-        drop(outbox);
-        // The session ran the request until it first waited: a request answered at once already
-        // has its response held, and leaves in one write (head and body together) with no
-        // stream registered and no other task woken. In auto mode it is one JSON body, which
-        // nothing can resume: nothing is stored. In SSE mode its event is stored as any
-        // stream's final event is, for a client that resumes within the grace.
+        let abandon = abandon;
+        let sink = &abandon.0;
+        if let Some(out) = answered {
+            // Nothing was sent before the answer: it leaves in one write (head and body
+            // together) with no stream registered and no other task woken. In auto mode it
+            // is one JSON body, which nothing can resume: nothing is stored. In SSE mode its
+            // event is stored as any stream's final event is, for a client that resumes
+            // within the grace.
+            if sink.answered_directly() {
+                if !stores_at_once {
+                    return Ok(respond::json_in(
+                        std::mem::take(headers),
+                        &out.message,
+                        None,
+                    ));
+                }
+                return Ok(answered_at_once(shared, session, number, &out.message, headers).await);
+            }
+            // Messages the request sent first are held: the answer goes after them.
+            let _ = Outbox::sink(sink.clone()).send_outbound(out).await;
+        }
+        // Answered meanwhile by the call's own task (it was spawned when it first waited).
         if let Some(out) = sink.answered_at_once() {
             if !stores_at_once {
                 return Ok(respond::json_in(
@@ -483,7 +512,8 @@ fn answer<'a>(
         let (live, primer) = slot.attach(buffer, false).await?;
         detached = sink.detached(shared.config.resume_window);
         // What was held fits in the queue of the connection just attached: nothing waits here.
-        sink.stream_into(&slot, shared.counters.open_stream()).await;
+        // Boxed: the largest step, and only a streaming answer takes it.
+        Box::pin(sink.stream_into(&slot, shared.counters.open_stream())).await;
         Ok(streaming(
             shared,
             session,
@@ -492,7 +522,47 @@ fn answer<'a>(
             primer,
             detached,
         ))
-    })
+    }))
+}
+
+/// [`answer`] in SSE mode on a replica sharing a store: the stream is recorded before the
+/// request runs (see [`record_stream`]).
+async fn answer_recorded(
+    shared: &Arc<Shared>,
+    session: &Arc<HttpSession>,
+    message: Message,
+    id: RequestId,
+    headers: &mut HeaderMap,
+) -> Answer {
+    let Some(number) = session.stream_number() else {
+        return Err(Rejection::UnknownSession);
+    };
+    record_stream(shared, session, number, &id).await;
+    let buffer = shared.config.stream_buffer;
+    let sink = Arc::new(PostSink::new(session, number, id, buffer));
+    let detached;
+    let abandon = Abandon(sink);
+    let sink = &abandon.0;
+    let outbox = Outbox::sink(sink.clone());
+    session.session.receive(message, &outbox).await;
+    drop(outbox);
+    if let Some(out) = sink.answered_at_once() {
+        return Ok(answered_at_once(shared, session, number, &out.message, headers).await);
+    }
+    let Some(slot) = session.open_stream(number) else {
+        return Err(Rejection::UnknownSession);
+    };
+    let (live, primer) = slot.attach(buffer, false).await?;
+    detached = sink.detached(shared.config.resume_window);
+    sink.stream_into(&slot, shared.counters.open_stream()).await;
+    Ok(streaming(
+        shared,
+        session,
+        Vec::new(),
+        live,
+        primer,
+        detached,
+    ))
 }
 
 /// Tells the other replicas, if any, which request stream `number` of `session` answers: one
@@ -525,9 +595,9 @@ fn answer_json<'a>(
 }
 
 /// Abandons a POST's sink when its handler goes (see [`PostSink::abandon`]).
-struct Abandon<'a>(&'a PostSink);
+struct Abandon(Arc<PostSink>);
 
-impl Drop for Abandon<'_> {
+impl Drop for Abandon {
     fn drop(&mut self) {
         self.0.abandon();
     }
