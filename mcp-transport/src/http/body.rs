@@ -158,7 +158,14 @@ where
     if content_length.is_some_and(|n| n > limit as u64) {
         return Err(Rejection::PayloadTooLarge(limit));
     }
-    tokio::time::timeout_at(deadline, read_all(body, content_length, limit))
+    let mut read = std::pin::pin!(read_all(body, content_length, limit));
+    // A small body usually arrives with its headers and is read whole at once: no timer for
+    // it (making one takes a handle on the runtime's timer, per request).
+    if let Poll::Ready(read) = std::future::poll_fn(|cx| Poll::Ready(read.as_mut().poll(cx))).await
+    {
+        return read;
+    }
+    tokio::time::timeout_at(deadline, read)
         .await
         .unwrap_or_else(|_| {
             tracing::debug!("request body incomplete at its deadline: closing the connection");
@@ -198,6 +205,11 @@ where
             buf = Some(joined);
         } else {
             first = Some(data.copy_to_bytes(data.remaining()));
+        }
+        // All of a declared length is in: no need to ask for the end (a second look at
+        // hyper's body channel).
+        if body.is_end_stream() {
+            break;
         }
     }
     Ok(match (buf, first) {
