@@ -137,6 +137,36 @@ impl HostCheck {
         self.check_scanned(&scanned, uri)
     }
 
+    /// [`check_scanned`](Self::check_scanned) for a request on a connection that remembers
+    /// the `Host` it last accepted (`seen`): a request with that same `Host`, no absolute-form
+    /// target and no `Origin` (every request of a usual client after its first) passes
+    /// without the value being parsed again.
+    pub(crate) fn check_on(
+        &self,
+        scanned: &Scanned<'_>,
+        uri: &Uri,
+        seen: Option<&HostSeen>,
+    ) -> Result<(), Rejection> {
+        let Some(seen) = seen else {
+            return self.check_scanned(scanned, uri);
+        };
+        let plain = uri.authority().is_none() && scanned.origin.first().is_none();
+        let host = scanned
+            .host
+            .first()
+            .filter(|_| plain && !scanned.host.repeated());
+        if let Some(host) = host
+            && seen.is(host.as_bytes())
+        {
+            return Ok(());
+        }
+        self.check_scanned(scanned, uri)?;
+        if let Some(host) = host {
+            seen.remember(host.as_bytes());
+        }
+        Ok(())
+    }
+
     /// Checks `Host` and the request's authority (absolute form) and, if present, `Origin`.
     /// Two `Host` or two `Origin` headers are refused whatever the policy (RFC 9112 §3.2).
     pub(crate) fn check_scanned(&self, scanned: &Scanned<'_>, uri: &Uri) -> Result<(), Rejection> {
@@ -180,6 +210,32 @@ impl HostCheck {
             }
         }
         Ok(())
+    }
+}
+
+/// The longest `Host` value a [`HostSeen`] remembers.
+const HOST_SEEN_MAX: usize = 46;
+
+/// The `Host` value a connection's last request passed the check with (see
+/// [`HostCheck::check_on`]); kept as a copy, not a view into hyper's read buffer, which it
+/// would keep alive.
+#[derive(Default)]
+pub(crate) struct HostSeen(std::cell::Cell<Option<(u8, [u8; HOST_SEEN_MAX])>>);
+
+impl HostSeen {
+    fn is(&self, value: &[u8]) -> bool {
+        self.0
+            .get()
+            .is_some_and(|(len, bytes)| bytes.get(..usize::from(len)) == Some(value))
+    }
+
+    fn remember(&self, value: &[u8]) {
+        let mut bytes = [0; HOST_SEEN_MAX];
+        let len = value.len();
+        if let (Some(to), Ok(n)) = (bytes.get_mut(..len), u8::try_from(len)) {
+            to.copy_from_slice(value);
+            self.0.set(Some((n, bytes)));
+        }
     }
 }
 
@@ -357,6 +413,65 @@ mod tests {
     use super::*;
     use crate::http::test_headers::headers;
     use http::header::{HOST, ORIGIN};
+
+    /// A connection's remembered `Host` lets the same value through again, and nothing else:
+    /// another value, an `Origin`, a second `Host` or an absolute-form target are checked.
+    #[test]
+    fn a_remembered_host_passes_only_as_it_was() {
+        let check = HostCheck::resolve(&HostPolicy::Auto, Some(true));
+        let uri = Uri::from_static("/mcp");
+        let seen = HostSeen::default();
+        let on = |pairs: &[(&'static str, &'static str)], uri: &Uri| {
+            let map = headers(pairs);
+            check.check_on(&Scanned::of(&map), uri, Some(&seen))
+        };
+        assert_eq!(
+            on(&[("host", "evil.example.com")], &uri),
+            Err(Rejection::BadHost)
+        );
+        assert!(
+            !seen.is(b"evil.example.com"),
+            "a refused value is not remembered"
+        );
+        assert_eq!(on(&[("host", "127.0.0.1:8000")], &uri), Ok(()));
+        assert!(seen.is(b"127.0.0.1:8000"));
+        assert_eq!(on(&[("host", "127.0.0.1:8000")], &uri), Ok(()));
+        assert_eq!(
+            on(&[("host", "evil.example.com")], &uri),
+            Err(Rejection::BadHost)
+        );
+        assert_eq!(
+            on(
+                &[
+                    ("host", "127.0.0.1:8000"),
+                    ("origin", "http://evil.example.com")
+                ],
+                &uri
+            ),
+            Err(Rejection::BadOrigin)
+        );
+        assert_eq!(
+            on(
+                &[("host", "127.0.0.1:8000"), ("host", "127.0.0.1:8000")],
+                &uri
+            ),
+            Err(Rejection::DuplicateHeader("Host"))
+        );
+        let absolute = Uri::from_static("http://evil.example.com/mcp");
+        assert_eq!(
+            on(&[("host", "127.0.0.1:8000")], &absolute),
+            Err(Rejection::BadHost)
+        );
+        // Too long to remember: checked every time, and still accepted when allowed.
+        let long = HostCheck::resolve(
+            &HostPolicy::AllowList(vec!["a-rather-long-host-name.internal.example.com".into()]),
+            None,
+        );
+        let map = headers(&[("host", "a-rather-long-host-name.internal.example.com:8000")]);
+        let seen = HostSeen::default();
+        assert_eq!(long.check_on(&Scanned::of(&map), &uri, Some(&seen)), Ok(()));
+        assert!(!seen.is(b"a-rather-long-host-name.internal.example.com:8000"));
+    }
 
     #[test]
     fn localhost_policy() {

@@ -21,6 +21,7 @@ use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 use super::body::McpBody;
 use super::config::{HostPolicy, HttpConfig};
 use super::error::ServeError;
+use super::guard::HostSeen;
 use super::service::{McpService, ServiceFuture};
 use super::watched::{Stall, Watched};
 
@@ -426,6 +427,7 @@ async fn connection(
         service,
         peer: peer.ip(),
         stall: stall.clone(),
+        host_seen: HostSeen::default(),
     };
     let conn = http.serve_connection(TokioIo::new(io), service);
     tokio::pin!(conn);
@@ -515,13 +517,14 @@ async fn next_event<F: Future>(
     .await
 }
 
-/// The service of one connection: the MCP service, told the peer's address; each response
-/// tells the connection when it ends.
-#[derive(Clone)]
+/// The service of one connection: the MCP service, told the peer's address and the `Host`
+/// this connection's requests were last accepted with; each response tells the connection
+/// when it ends.
 struct Connected {
     service: McpService,
     peer: IpAddr,
     stall: Arc<Stall>,
+    host_seen: HostSeen,
 }
 
 impl hyper::service::Service<Request<Incoming>> for Connected {
@@ -530,8 +533,12 @@ impl hyper::service::Service<Request<Incoming>> for Connected {
     type Future = ServiceFuture;
 
     fn call(&self, request: Request<Incoming>) -> Self::Future {
-        self.service
-            .respond(request, Some(self.peer), Some(self.stall.responding()))
+        self.service.respond(
+            request,
+            Some(self.peer),
+            Some(self.stall.responding()),
+            Some(&self.host_seen),
+        )
     }
 }
 

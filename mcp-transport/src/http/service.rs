@@ -20,7 +20,7 @@ use tokio_util::sync::CancellationToken;
 use super::body::McpBody;
 use super::config::HttpConfig;
 use super::error::{ConfigError, NotifyError};
-use super::guard::{HostCheck, check_bearer};
+use super::guard::{HostCheck, HostSeen, check_bearer};
 use super::peer::{ClientAddr, ClientKey};
 use super::reject::Rejection;
 use super::scan::Scanned;
@@ -262,7 +262,7 @@ impl McpService {
         B::Error: Into<Box<dyn StdError + Send + Sync>>,
     {
         let peer = request.extensions().get::<ClientAddr>().map(|a| a.0.ip());
-        match self.respond(request, peer, None).await {
+        match self.respond(request, peer, None, None).await {
             Ok(response) => response,
             Err(never) => match never {},
         }
@@ -273,19 +273,21 @@ impl McpService {
     /// for every layer of routing.
     ///
     /// `responding`, when given, is kept by the response's body until it ends (the serving
-    /// connection then starts waiting for its next request).
+    /// connection then starts waiting for its next request); `seen`, when given, is the
+    /// serving connection's memory of the `Host` it accepted last.
     pub(crate) fn respond<B>(
         &self,
         request: Request<B>,
         peer: Option<IpAddr>,
         responding: Option<Responding>,
+        seen: Option<&HostSeen>,
     ) -> ServiceFuture
     where
         B: Body + Send + 'static,
         B::Data: Send,
         B::Error: Into<Box<dyn StdError + Send + Sync>>,
     {
-        let answer = match self.route(request, peer, responding) {
+        let answer = match self.route(request, peer, responding, seen) {
             Ok(answer) => answer,
             Err(rejection) => Box::pin(std::future::ready(Ok(refuse(rejection)))),
         };
@@ -310,6 +312,7 @@ impl McpService {
         request: Request<B>,
         peer: Option<IpAddr>,
         responding: Option<Responding>,
+        seen: Option<&HostSeen>,
     ) -> Result<ServiceFuture, Rejection>
     where
         B: Body + Send + 'static,
@@ -319,7 +322,7 @@ impl McpService {
         let shared = &self.shared;
         // The usual headers, found in one pass: the host check and a POST's read them.
         let scanned = Scanned::of(request.headers());
-        shared.hosts.check_scanned(&scanned, request.uri())?;
+        shared.hosts.check_on(&scanned, request.uri(), seen)?;
         let identity = check_bearer(request.headers(), &shared.config.bearer)?;
         let client = |request: &Request<B>| {
             let proxies = &shared.config.trusted_proxies;
@@ -512,6 +515,6 @@ where
 
     fn call(&self, request: Request<B>) -> Self::Future {
         let peer = request.extensions().get::<ClientAddr>().map(|a| a.0.ip());
-        self.respond(request, peer, None)
+        self.respond(request, peer, None, None)
     }
 }
