@@ -38,7 +38,9 @@ struct Inner {
     caller: Caller,
     /// Stateless requests that may ask for input: the answers at hand and the questions asked.
     input: Option<Arc<InputRound>>,
-    cancel: CancellationToken,
+    /// Made when something first asks for it (the tool, or the session cancelling the call):
+    /// a call answered at once, the usual case, never needs one.
+    cancel: OnceLock<CancellationToken>,
     progress: Mutex<ProgressState>,
     /// The server the request runs on (none for a detached context).
     server: Option<WeakServer>,
@@ -90,7 +92,6 @@ impl Context {
         reply: Outbox,
         caller: Caller,
         input: Option<Arc<InputRound>>,
-        cancel: CancellationToken,
         server: Option<WeakServer>,
     ) -> Self {
         let progress_token = meta
@@ -105,7 +106,7 @@ impl Context {
                 reply,
                 caller,
                 input,
-                cancel,
+                cancel: OnceLock::new(),
                 progress: Mutex::new(ProgressState::default()),
                 server,
                 task: OnceLock::new(),
@@ -124,7 +125,6 @@ impl Context {
             reply,
             Caller::session(Arc::new(SessionState::default())),
             None,
-            CancellationToken::new(),
             None,
         )
     }
@@ -434,7 +434,7 @@ impl Context {
                     method: method.to_owned(),
                     params,
                 };
-                let answer = run.ask(key.clone(), request, &self.inner.cancel).await?;
+                let answer = run.ask(key.clone(), request, self.token()).await?;
                 return Ok((RequestId::String(key.as_str().into()), answer));
             }
             // 2025-11-25: a request to the client naming the task, while it shows
@@ -492,7 +492,7 @@ impl Context {
     /// the `input_required` result), or, for work handed to another task, until the request
     /// is cancelled.
     async fn wait_for_retry<T>(&self) -> Result<T, RequestError> {
-        self.inner.cancel.cancelled().await;
+        self.token().cancelled().await;
         Err(RequestError::Cancelled(self.inner.request_id.clone()))
     }
 
@@ -542,7 +542,7 @@ impl Context {
                 Ok(Err(e)) => Err(RequestError::Rpc(e)),
                 Err(_) => Err(RequestError::Closed(id)),
             },
-            () = self.inner.cancel.cancelled() => {
+            () = self.token().cancelled() => {
                 pending.forget(&id);
                 Err(RequestError::Cancelled(id))
             }
@@ -656,18 +656,34 @@ impl Context {
 
     /// Whether the client cancelled this request (or its task).
     pub fn is_cancelled(&self) -> bool {
-        self.inner.cancel.is_cancelled()
+        // Cancelling makes the token: without one, nothing cancelled the request.
+        self.inner
+            .cancel
+            .get()
+            .is_some_and(CancellationToken::is_cancelled)
     }
 
     /// Completes when the client cancels this request. The session also drops the tool's
     /// future on cancellation; this is for work the tool handed to other tasks or processes.
     pub async fn cancelled(&self) {
-        self.inner.cancel.cancelled().await;
+        self.token().cancelled().await;
     }
 
     /// A token cancelled with this request, for handing to spawned work.
     pub fn cancellation_token(&self) -> CancellationToken {
-        self.inner.cancel.clone()
+        self.token().clone()
+    }
+
+    /// The request's token, made on first use.
+    fn token(&self) -> &CancellationToken {
+        self.inner.cancel.get_or_init(CancellationToken::new)
+    }
+
+    /// Cancels the request: what the session does when the client cancels it, or when it
+    /// stops the call for another reason. Whatever holds the token, now or later, sees it
+    /// cancelled.
+    pub(crate) fn cancel(&self) {
+        self.token().cancel();
     }
 }
 

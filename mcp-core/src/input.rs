@@ -28,13 +28,13 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context as TaskContext, Poll, Waker};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::context::Context;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use tokio_util::sync::CancellationToken;
 
 use crate::error::RpcError;
 use crate::jsonrpc::{JsonObject, Payload};
@@ -434,15 +434,16 @@ pub(crate) struct Suspendable<F> {
     /// The handler's future (already boxed: it is not boxed again here).
     inner: Option<F>,
     round: Arc<InputRound>,
-    cancel: CancellationToken,
+    /// The request's context, cancelled when the handler is stopped.
+    ctx: Context,
 }
 
 impl<F> Suspendable<F> {
-    pub(crate) fn new(inner: F, round: Arc<InputRound>, cancel: CancellationToken) -> Self {
+    pub(crate) fn new(inner: F, round: Arc<InputRound>, ctx: Context) -> Self {
         Suspendable {
             inner: Some(inner),
             round,
-            cancel,
+            ctx,
         }
     }
 }
@@ -468,7 +469,7 @@ where
         // No parked futures: the handler is dropped now, and whatever it handed to other
         // tasks sees its request cancelled.
         this.inner = None;
-        this.cancel.cancel();
+        this.ctx.cancel();
         Poll::Ready(match stop {
             Stop::Failed(error) => Err(error),
             Stop::Asked => this.round.input_required().map(Payload::from),

@@ -10,7 +10,6 @@ use futures_util::FutureExt;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tokio::task::AbortHandle;
-use tokio_util::sync::CancellationToken;
 
 use super::caller::{Caller, Era, RequestMeta};
 use super::catalog::{self, Answer, paginate, to_payload};
@@ -67,7 +66,8 @@ struct Inner {
 
 struct InFlight {
     abort: AbortHandle,
-    cancel: CancellationToken,
+    /// The call's context: stopping the call cancels it (see [`Context::cancel`]).
+    ctx: Context,
     /// Where the call's answer goes: [`ServerSession::fail_all`] ends the call with an error
     /// there.
     reply: Outbox,
@@ -78,7 +78,7 @@ struct InFlight {
 
 impl InFlight {
     fn stop(&self) {
-        self.cancel.cancel();
+        self.ctx.cancel();
         self.abort.abort();
     }
 }
@@ -791,14 +791,12 @@ impl ServerSession {
             },
             None => None,
         };
-        let cancel = CancellationToken::new();
         let ctx = Context::new(
             id.clone(),
             meta,
             reply.clone(),
             caller,
             input.clone(),
-            cancel.clone(),
             Some(server.downgrade()),
         );
         // What the middleware sees, copied out of the params only when there are layers.
@@ -816,15 +814,13 @@ impl ServerSession {
             Some((method, name, arguments)) => {
                 let identity = self.inner.principal.get().cloned();
                 let answer = future.into_answer();
-                let call = McpCall::new(method, name, arguments, identity, ctx, answer);
+                let call = McpCall::new(method, name, arguments, identity, ctx.clone(), answer);
                 Running::Answer(server.middleware.run(call))
             }
             None => future,
         };
         let mut future = match input {
-            Some(round) => {
-                Running::Answer(Box::pin(Suspendable::new(future, round, cancel.clone())))
-            }
+            Some(round) => Running::Answer(Box::pin(Suspendable::new(future, round, ctx.clone()))),
             None => future,
         };
         // Refused before it runs at all: a call past the bound has no side effects.
@@ -841,7 +837,7 @@ impl ServerSession {
         // may have arrived meanwhile on another connection. The refused call has started, so
         // whatever it handed to other tasks sees its request cancelled.
         if let Err(refusal) = self.admit(&in_flight, &id) {
-            cancel.cancel();
+            ctx.cancel();
             return Routed::Answer(Err(refusal));
         }
         let session = Arc::downgrade(&self.inner);
@@ -873,7 +869,7 @@ impl ServerSession {
             id,
             InFlight {
                 abort: handle.abort_handle(),
-                cancel,
+                ctx,
                 reply: reply_for_failure,
                 // The hook for calls run as tasks (MCP tasks): they exist to outlive their
                 // stream, so a task-augmented call is registered with `true` and never
