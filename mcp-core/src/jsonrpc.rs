@@ -20,9 +20,9 @@ mod method;
 mod payload;
 
 pub use batch::Incoming;
-pub(crate) use index::entries;
+pub(crate) use index::{Index, entries};
 pub use method::Method;
-pub(crate) use payload::{KeyAt, Members};
+pub(crate) use payload::Members;
 pub use payload::{Payload, PayloadError};
 
 /// A JSON object, as used for `params`, `result` and tool arguments.
@@ -405,6 +405,73 @@ mod tests {
         assert_eq!(call.arguments.unwrap().encoded(), Some(r#"{"n":1}"#));
         let m = Message::parse(br#"{"jsonrpc":"2.0","method":"n","params":null}"#).unwrap();
         assert!(matches!(m, Message::Notification(ref n) if n.params.is_none()));
+    }
+
+    /// Params are located in the message's text as it is read, whatever the whitespace and
+    /// escapes around and inside them: their text is the object's own, and each member
+    /// reads as decoding the object gives.
+    #[test]
+    fn params_are_located_in_the_text_they_arrived_in() {
+        let cases = [
+            (
+                r#"{"jsonrpc":"2.0","id":1,"method":"m","params":{"a":1,"b":[1,{"c":"}"}]}}"#,
+                r#"{"a":1,"b":[1,{"c":"}"}]}"#,
+            ),
+            (
+                "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"m\",\"params\" \t:\r\n { \"a\" : \"x\" ,\"b\":{} \n} }",
+                "{ \"a\" : \"x\" ,\"b\":{} \n}",
+            ),
+            (r#"{"params":{},"jsonrpc":"2.0","id":1,"method":"m"}"#, "{}"),
+            (
+                r#"{"params":{ },"jsonrpc":"2.0","id":1,"method":"m"}"#,
+                "{ }",
+            ),
+            (
+                r#"{"jsonrpc":"2.0","id":1,"method":"m","params":{"n\u0061me":"t","z":2}}"#,
+                r#"{"n\u0061me":"t","z":2}"#,
+            ),
+            (
+                r#"{"jsonrpc":"2.0","id":1,"method":"m","par\u0061ms":{"a":"\"}"}}"#,
+                r#"{"a":"\"}"}"#,
+            ),
+            (
+                r#"{"jsonrpc":"2.0","id":1,"method":"m","params":{"a":1,"b":2,"c":3,"d":4,"a":5}}"#,
+                r#"{"a":1,"b":2,"c":3,"d":4,"a":5}"#,
+            ),
+        ];
+        for (message, params) in cases {
+            let Message::Request(r) = Message::parse(message.as_bytes()).unwrap() else {
+                panic!("{message}")
+            };
+            let got = r.params.unwrap();
+            assert_eq!(got.encoded(), Some(params), "{message}");
+            let object: JsonObject = serde_json::from_str(params).unwrap();
+            for (name, value) in &object {
+                assert_eq!(
+                    got.member::<Value>(name).unwrap().as_ref(),
+                    Some(value),
+                    "{message}"
+                );
+            }
+            assert_eq!(got.member::<Value>("absent").unwrap(), None);
+            assert_eq!(*got, object);
+            // Written through serde as the text it is.
+            assert_eq!(serde_json::to_string(&got).unwrap(), params);
+        }
+        for bad in [
+            r#"{"jsonrpc":"2.0","id":3,"method":"m","params":"x"}"#,
+            r#"{"jsonrpc":"2.0","id":3,"method":"m","params":true}"#,
+            r#"{"jsonrpc":"2.0","id":3,"method":"m","params":1.5}"#,
+            r#"{"jsonrpc":"2.0","id":3,"method":"m","params":[1, {"a":2}]}"#,
+        ] {
+            let e = Message::parse(bad.as_bytes()).unwrap_err();
+            assert_eq!(
+                (e.id, e.error.code),
+                (Some(RequestId::Number(3)), -32600),
+                "{bad}"
+            );
+            assert!(e.error.message.contains("must be an object"), "{bad}");
+        }
     }
 
     #[test]

@@ -6,10 +6,11 @@
 
 use std::fmt;
 
-use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
+use super::index::{self, offsets};
 use super::{
     ErrorObject, ErrorResponse, Message, Method, Notification, Payload, Request, RequestId,
     Response, Version2,
@@ -24,9 +25,22 @@ pub(super) struct Envelope {
     jsonrpc: Option<Loose<V2>>,
     id: Option<Value>,
     method: Option<Loose<Method>>,
-    params: Option<Box<RawValue>>,
+    params: Option<Params>,
     result: Option<Value>,
     error: Option<Value>,
+}
+
+/// The `params` member as read.
+enum Params {
+    /// Its text, as a raw value (from a `Value`, or from a deserializer that does not lend
+    /// its input).
+    Raw(Box<RawValue>),
+    /// An object read in the message's own pass, its members located as it was read.
+    Located(Payload),
+    /// `null`.
+    Null,
+    /// Not an object: its text, for the error.
+    Other(String),
 }
 
 /// A member read as a `T` when it is a string that `T` takes (read without allocating for
@@ -114,40 +128,202 @@ enum Member {
     Jsonrpc,
     Id,
     Method,
-    Params,
+    /// `params`, with the offset just past its name's closing quote in the message's text
+    /// when the name was read from that text (not through an escape).
+    Params(Option<usize>),
     Result,
     Error,
     Other,
 }
 
-impl<'de> Deserialize<'de> for Member {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct MemberVisitor;
-        impl Visitor<'_> for MemberVisitor {
-            type Value = Member;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a member name")
+impl Member {
+    fn of(name: &str) -> Member {
+        match name {
+            "jsonrpc" => Member::Jsonrpc,
+            "id" => Member::Id,
+            "method" => Member::Method,
+            "params" => Member::Params(None),
+            "result" => Member::Result,
+            "error" => Member::Error,
+            _ => Member::Other,
+        }
+    }
+}
+
+/// Reads a member's name; with the message's text, where `params`' name ends in it.
+struct MemberSeed<'de>(Option<&'de str>);
+
+impl<'de> DeserializeSeed<'de> for MemberSeed<'de> {
+    type Value = Member;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Member, D::Error> {
+        d.deserialize_identifier(self)
+    }
+}
+
+impl<'de> Visitor<'de> for MemberSeed<'de> {
+    type Value = Member;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a member name")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, name: &'de str) -> Result<Member, E> {
+        Ok(match (Member::of(name), self.0) {
+            (Member::Params(_), Some(text)) => {
+                // Just past the closing quote of a name borrowed from the text.
+                Member::Params(offsets(text, name).map(|(_, end)| end as usize + 1))
             }
-            fn visit_str<E: de::Error>(self, name: &str) -> Result<Member, E> {
-                Ok(match name {
-                    "jsonrpc" => Member::Jsonrpc,
-                    "id" => Member::Id,
-                    "method" => Member::Method,
-                    "params" => Member::Params,
-                    "result" => Member::Result,
-                    "error" => Member::Error,
-                    _ => Member::Other,
-                })
+            (member, _) => member,
+        })
+    }
+
+    fn visit_str<E: de::Error>(self, name: &str) -> Result<Member, E> {
+        Ok(Member::of(name))
+    }
+}
+
+/// Reads `params` in the message's own pass: an object is located in the text (`text`, from
+/// `after_name`, just past the member's name) and its members indexed as they are skipped,
+/// so that nothing reads the params' text again to find a member.
+struct LocatedParams<'de> {
+    text: &'de str,
+    after_name: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for LocatedParams<'de> {
+    type Value = Params;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Params, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+/// Where the byte `want` is in `text`, from `at` on, past JSON whitespace only.
+fn after_whitespace(text: &str, mut at: usize, want: u8) -> Option<usize> {
+    let bytes = text.as_bytes();
+    while let Some(&b) = bytes.get(at) {
+        match b {
+            b' ' | b'\t' | b'\n' | b'\r' => at += 1,
+            _ if b == want => return Some(at),
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// What a value that is not an object is, for the error that names it.
+fn other(value: Value) -> Params {
+    Params::Other(value.to_string())
+}
+
+impl<'de> Visitor<'de> for LocatedParams<'de> {
+    type Value = Params;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Params, A::Error> {
+        let text = self.text;
+        let mut index = index::Builder::default();
+        // A name with an escape is not its text: such params are read whole, unindexed.
+        let mut indexable = true;
+        let mut last_end = None;
+        while let Some(name) = map.next_key_seed(BorrowedName)? {
+            let value = map.next_value::<&'de RawValue>()?;
+            let value_at = offsets(text, value.get());
+            last_end = value_at.map(|(_, end)| end as usize);
+            match (name.and_then(|name| offsets(text, name)), value_at) {
+                (Some(name), Some(value)) if indexable => index.push(name, value),
+                _ => indexable = false,
             }
         }
-        d.deserialize_identifier(MemberVisitor)
+        // The object's text: from its `{` (after the name's `:`) to its `}` (after the last
+        // member's value). The parser accepted both, with whitespace only around them.
+        let start = after_whitespace(text, self.after_name, b':')
+            .and_then(|colon| after_whitespace(text, colon + 1, b'{'));
+        let end =
+            start.and_then(|start| after_whitespace(text, last_end.unwrap_or(start + 1), b'}'));
+        let (Some(start), Some(end)) = (start, end) else {
+            return Err(de::Error::custom("`params` could not be located"));
+        };
+        let index = indexable.then(|| index.finish_at(start as u32));
+        Ok(Params::Located(Payload::located(&text[start..=end], index)))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Params, E> {
+        Ok(Params::Null)
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Params, E> {
+        Ok(other(Value::Bool(v)))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Params, E> {
+        Ok(other(Value::from(v)))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Params, E> {
+        Ok(other(Value::from(v)))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Params, E> {
+        Ok(other(Value::from(v)))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Params, E> {
+        Ok(other(Value::from(v)))
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<Params, A::Error> {
+        Value::deserialize(de::value::SeqAccessDeserializer::new(seq)).map(other)
+    }
+}
+
+/// A member name borrowed from the text (`None` when it holds an escape).
+struct BorrowedName;
+
+impl<'de> DeserializeSeed<'de> for BorrowedName {
+    type Value = Option<&'de str>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for BorrowedName {
+    type Value = Option<&'de str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a member name")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, name: &'de str) -> Result<Self::Value, E> {
+        Ok(Some(name))
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(None)
     }
 }
 
 impl<'de> Deserialize<'de> for Envelope {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct EnvelopeVisitor;
-        impl<'de> Visitor<'de> for EnvelopeVisitor {
+        EnvelopeSeed(None).deserialize(d)
+    }
+}
+
+/// Reads an [`Envelope`]; given the message's text (which the deserializer reads), its
+/// `params` are located in it as they are read ([`LocatedParams`]).
+struct EnvelopeSeed<'de>(Option<&'de str>);
+
+impl<'de> DeserializeSeed<'de> for EnvelopeSeed<'de> {
+    type Value = Envelope;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Envelope, D::Error> {
+        struct EnvelopeVisitor<'de>(Option<&'de str>);
+        impl<'de> Visitor<'de> for EnvelopeVisitor<'de> {
             type Value = Envelope;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a JSON-RPC message object")
@@ -155,14 +331,19 @@ impl<'de> Deserialize<'de> for Envelope {
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Envelope, A::Error> {
                 let mut e = Envelope::default();
                 // A repeated member keeps its last value, as a JSON object would.
-                while let Some(member) = map.next_key::<Member>()? {
+                while let Some(member) = map.next_key_seed(MemberSeed(self.0))? {
                     let slot = match member {
                         Member::Jsonrpc => {
                             e.jsonrpc = Some(map.next_value()?);
                             continue;
                         }
-                        Member::Params => {
-                            e.params = Some(map.next_value()?);
+                        Member::Params(after_name) => {
+                            e.params = Some(match (self.0, after_name) {
+                                (Some(text), Some(after_name)) => {
+                                    map.next_value_seed(LocatedParams { text, after_name })?
+                                }
+                                _ => Params::Raw(map.next_value()?),
+                            });
                             continue;
                         }
                         Member::Method => {
@@ -182,7 +363,7 @@ impl<'de> Deserialize<'de> for Envelope {
                 Ok(e)
             }
         }
-        d.deserialize_map(EnvelopeVisitor)
+        d.deserialize_map(EnvelopeVisitor(self.0))
     }
 }
 
@@ -213,13 +394,16 @@ fn peek_id(value: Option<&Value>) -> Option<RequestId> {
 }
 
 /// `params` as read: an object (kept as its text), or absent (`null` too).
-fn params(text: Option<Box<RawValue>>) -> Result<Option<Payload>, String> {
-    match text {
-        None => Ok(None),
-        Some(text) if text.get() == "null" => Ok(None),
-        Some(text) => Payload::from_raw(text)
+fn params(params: Option<Params>) -> Result<Option<Payload>, String> {
+    let not_an_object = |what: &str| format!("`params` must be an object, got {what}");
+    match params {
+        None | Some(Params::Null) => Ok(None),
+        Some(Params::Located(payload)) => Ok(Some(payload)),
+        Some(Params::Other(what)) => Err(not_an_object(&what)),
+        Some(Params::Raw(text)) if text.get() == "null" => Ok(None),
+        Some(Params::Raw(text)) => Payload::from_raw(text)
             .map(Some)
-            .map_err(|other| format!("`params` must be an object, got {}", other.get())),
+            .map_err(|other| not_an_object(other.get())),
     }
 }
 
@@ -249,7 +433,9 @@ impl Envelope {
                 }
                 "params" => {
                     // Encoding a value cannot fail: every key is a string.
-                    e.params = serde_json::value::to_raw_value(&value).ok();
+                    e.params = serde_json::value::to_raw_value(&value)
+                        .ok()
+                        .map(Params::Raw);
                     continue;
                 }
                 "method" => {
@@ -338,7 +524,12 @@ impl Envelope {
 /// read as bytes, which fails with the error it always did.
 pub(super) fn parse(bytes: &[u8]) -> Result<Message, Box<ErrorResponse>> {
     let read = match std::str::from_utf8(bytes) {
-        Ok(text) => serde_json::from_str::<Envelope>(text),
+        Ok(text) => {
+            let mut d = serde_json::Deserializer::from_str(text);
+            EnvelopeSeed(Some(text))
+                .deserialize(&mut d)
+                .and_then(|envelope| d.end().map(|()| envelope))
+        }
         Err(_) => serde_json::from_slice::<Envelope>(bytes),
     };
     match read {

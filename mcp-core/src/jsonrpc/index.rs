@@ -14,15 +14,25 @@ use serde::de::{MapAccess, Visitor};
 use serde_json::value::RawValue;
 
 /// Where one member's name and value are in the text (byte offsets).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 struct Span {
     name: (u32, u32),
     value: (u32, u32),
 }
 
+/// How many members an index holds without an allocation of its own: as many as the params
+/// of a usual request have (`name`, `arguments`, and `_meta` or `task`).
+const INLINE: usize = 3;
+
 /// The members of one JSON object's text, in order (a repeated member appears each time).
 #[derive(Debug, Clone)]
-pub(super) struct Index(Box<[Span]>);
+pub(crate) struct Index(Spans);
+
+#[derive(Debug, Clone)]
+enum Spans {
+    Inline(u8, [Span; INLINE]),
+    Heap(Box<[Span]>),
+}
 
 impl Index {
     /// Locates the members of the object `text`. `None` when a member's name holds an escape
@@ -30,30 +40,91 @@ impl Index {
     /// read whole, as without an index.
     pub(super) fn of(text: &str) -> Option<Index> {
         u32::try_from(text.len()).ok()?;
-        // Each part borrows from the text: its offset is its distance from the text's start.
-        // The text's length fits `u32`: so does every offset in it.
-        let at = |part: &str| {
-            let start = part.as_ptr() as usize - text.as_ptr() as usize;
-            (start as u32, (start + part.len()) as u32)
-        };
-        let spans = entries(text)?
-            .into_iter()
-            .map(|(name, value)| Span {
-                name: at(name),
-                value: at(value.get()),
-            })
-            .collect();
-        Some(Index(spans))
+        let mut builder = Builder::default();
+        for (name, value) in entries(text)? {
+            builder.push(offsets(text, name)?, offsets(text, value.get())?);
+        }
+        Some(builder.finish())
+    }
+
+    fn spans(&self) -> &[Span] {
+        match &self.0 {
+            Spans::Inline(len, spans) => &spans[..usize::from(*len)],
+            Spans::Heap(spans) => spans,
+        }
     }
 
     /// The text of member `name` in `text` (the object this index was made of): its last
     /// occurrence, as a JSON object keeps the last value of a repeated member.
     pub(super) fn get<'t>(&self, text: &'t str, name: &str) -> Option<&'t str> {
-        self.0
+        self.spans()
             .iter()
             .rev()
-            .find(|s| &text[range(s.name)] == name)
-            .map(|s| &text[range(s.value)])
+            .find(|s| text.get(range(s.name)) == Some(name))
+            .and_then(|s| text.get(range(s.value)))
+    }
+
+    /// Each member's name and value text in `text` (the object this index was made of), in
+    /// order.
+    pub(crate) fn members<'t>(&self, text: &'t str) -> impl Iterator<Item = (&'t str, &'t str)> {
+        self.spans()
+            .iter()
+            .filter_map(move |s| Some((text.get(range(s.name))?, text.get(range(s.value))?)))
+    }
+}
+
+/// The offsets of `part`, a piece of `text`, in it; `None` when it is not a piece of it (or
+/// lies past what the offsets hold).
+pub(super) fn offsets(text: &str, part: &str) -> Option<(u32, u32)> {
+    let start = (part.as_ptr() as usize).checked_sub(text.as_ptr() as usize)?;
+    let end = start.checked_add(part.len())?;
+    if end > text.len() {
+        return None;
+    }
+    Some((u32::try_from(start).ok()?, u32::try_from(end).ok()?))
+}
+
+/// Collects an [`Index`] member by member, without an allocation for a few members.
+#[derive(Default)]
+pub(super) struct Builder {
+    len: usize,
+    inline: [Span; INLINE],
+    heap: Vec<Span>,
+}
+
+impl Builder {
+    /// Adds a member whose name and value are at these offsets.
+    pub(super) fn push(&mut self, name: (u32, u32), value: (u32, u32)) {
+        let span = Span { name, value };
+        if self.len < INLINE {
+            self.inline[self.len] = span;
+        } else {
+            if self.heap.is_empty() {
+                self.heap.extend_from_slice(&self.inline);
+            }
+            self.heap.push(span);
+        }
+        self.len += 1;
+    }
+
+    /// The index, every offset moved back by `by` (for members located in a larger text).
+    pub(super) fn finish_at(mut self, by: u32) -> Index {
+        let shift = |s: &mut Span| {
+            s.name = (s.name.0 - by, s.name.1 - by);
+            s.value = (s.value.0 - by, s.value.1 - by);
+        };
+        if self.len <= INLINE {
+            self.inline[..self.len].iter_mut().for_each(shift);
+            // At most INLINE: fits.
+            Index(Spans::Inline(self.len as u8, self.inline))
+        } else {
+            self.heap.iter_mut().for_each(shift);
+            Index(Spans::Heap(self.heap.into_boxed_slice()))
+        }
+    }
+
+    fn finish(self) -> Index {
+        self.finish_at(0)
     }
 }
 

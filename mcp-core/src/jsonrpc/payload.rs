@@ -3,7 +3,7 @@
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use serde::de::{self, DeserializeOwned, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -47,8 +47,10 @@ pub struct Payload {
 enum Repr {
     Object(JsonObject),
     Encoded {
-        text: Box<RawValue>,
-        parsed: OnceLock<JsonObject>,
+        text: Text,
+        /// The object, parsed on the first read that needs it (boxed: that read is rare, and
+        /// a payload moves with every message that carries one).
+        parsed: OnceLock<Box<JsonObject>>,
         /// Where the members are, found on the first read of a member (`None` inside when
         /// the text cannot have one: see [`Index::of`]).
         index: OnceLock<Option<Index>>,
@@ -65,6 +67,28 @@ impl Clone for Repr {
                 parsed: parsed.clone(),
                 index: OnceLock::new(),
             },
+        }
+    }
+}
+
+/// The JSON text of a payload held as text.
+#[derive(Clone)]
+enum Text {
+    /// Encoded here, or deserialized as a raw value.
+    Raw(Box<RawValue>),
+    /// A piece of a buffer that other payloads share: a request's params as the message
+    /// carried them, and the members read from them (a `tools/call`'s arguments), with no
+    /// copy of their own.
+    Shared { buf: Arc<str>, start: u32, end: u32 },
+}
+
+impl Text {
+    fn get(&self) -> &str {
+        match self {
+            Text::Raw(text) => text.get(),
+            Text::Shared { buf, start, end } => {
+                buf.get(*start as usize..*end as usize).unwrap_or_default()
+            }
         }
     }
 }
@@ -153,7 +177,7 @@ impl Payload {
 
     /// The text and the member index of a payload held as text, the index made now if it is
     /// not yet; `None` for an object, or text that cannot be indexed.
-    fn indexed(&self) -> Option<(&str, &Index)> {
+    pub(crate) fn indexed(&self) -> Option<(&str, &Index)> {
         match &self.repr {
             Repr::Encoded { text, index, .. } => index
                 .get_or_init(|| Index::of(text.get()))
@@ -175,21 +199,66 @@ impl Payload {
 
     /// A payload of JSON text known to hold an object (a raw value whose text starts with
     /// `{`).
-    fn from_text(text: Box<RawValue>) -> Self {
+    fn from_text(text: Text, index: OnceLock<Option<Index>>) -> Self {
         Payload {
             repr: Repr::Encoded {
                 text,
                 parsed: OnceLock::new(),
-                index: OnceLock::new(),
+                index,
             },
         }
+    }
+
+    /// The payload of `text`, an object's JSON text read from a message (its members located
+    /// already, when `index` is given), held in a buffer that the payloads of its members
+    /// ([`part`](Self::part)) share.
+    pub(crate) fn located(text: &str, index: Option<Index>) -> Self {
+        let Ok(end) = u32::try_from(text.len()) else {
+            // Past what the offsets hold (no message is that long): a copy of its own.
+            return serde_json::from_str::<Box<RawValue>>(text)
+                .ok()
+                .and_then(|text| Payload::from_raw(text).ok())
+                .unwrap_or_default();
+        };
+        let located = OnceLock::new();
+        if let Some(index) = index {
+            let _ = located.set(Some(index));
+        }
+        let buf = Arc::<str>::from(text);
+        Payload::from_text(Text::Shared { buf, start: 0, end }, located)
+    }
+
+    /// The payload of `part`, an object's text within this payload's text (a member's value
+    /// read from its [`Index`]): sharing this payload's buffer when it has one, else a copy.
+    /// `None` when `part` is not an object, or not a piece of this payload's text.
+    pub(crate) fn part(&self, part: &str) -> Option<Payload> {
+        let Repr::Encoded { text, .. } = &self.repr else {
+            return None;
+        };
+        if !part.starts_with('{') {
+            return None;
+        }
+        let (start, end) = super::index::offsets(text.get(), part)?;
+        let text = match text {
+            Text::Shared { buf, start: at, .. } => Text::Shared {
+                buf: buf.clone(),
+                start: at + start,
+                end: at + end,
+            },
+            Text::Raw(_) => Text::Shared {
+                buf: Arc::from(part),
+                start: 0,
+                end: end - start,
+            },
+        };
+        Some(Payload::from_text(text, OnceLock::new()))
     }
 
     /// The payload of a raw value read from a message, or what the value is instead of an
     /// object.
     pub(crate) fn from_raw(text: Box<RawValue>) -> Result<Self, Box<RawValue>> {
         if text.get().starts_with('{') {
-            Ok(Payload::from_text(text))
+            Ok(Payload::from_text(Text::Raw(text), OnceLock::new()))
         } else {
             Err(text)
         }
@@ -199,15 +268,15 @@ impl Payload {
     pub fn into_object(self) -> JsonObject {
         match self.repr {
             Repr::Object(o) => o,
-            Repr::Encoded { text, parsed, .. } => {
-                parsed.into_inner().unwrap_or_else(|| parse(&text))
-            }
+            Repr::Encoded { text, parsed, .. } => parsed
+                .into_inner()
+                .map_or_else(|| parse(&text), |parsed| *parsed),
         }
     }
 }
 
 /// The object of JSON text known to be an object (encoded by [`Payload::encode`]).
-fn parse(text: &RawValue) -> JsonObject {
+fn parse(text: &Text) -> JsonObject {
     serde_json::from_str(text.get()).unwrap_or_default()
 }
 
@@ -237,7 +306,7 @@ impl Deref for Payload {
     fn deref(&self) -> &JsonObject {
         match &self.repr {
             Repr::Object(o) => o,
-            Repr::Encoded { text, parsed, .. } => parsed.get_or_init(|| parse(text)),
+            Repr::Encoded { text, parsed, .. } => parsed.get_or_init(|| Box::new(parse(text))),
         }
     }
 }
@@ -245,7 +314,7 @@ impl Deref for Payload {
 impl DerefMut for Payload {
     fn deref_mut(&mut self) -> &mut JsonObject {
         if let Repr::Encoded { text, parsed, .. } = &mut self.repr {
-            let object = parsed.take().unwrap_or_else(|| parse(text));
+            let object = parsed.take().map_or_else(|| parse(text), |parsed| *parsed);
             self.repr = Repr::Object(object);
         }
         match &mut self.repr {
@@ -284,7 +353,15 @@ impl Serialize for Payload {
         match &self.repr {
             Repr::Object(o) => o.serialize(s),
             // Written as it is: a JSON serializer copies the text into its output.
-            Repr::Encoded { text, .. } => text.serialize(s),
+            Repr::Encoded {
+                text: Text::Raw(text),
+                ..
+            } => text.serialize(s),
+            // Text read from a message is JSON: it is borrowed as a raw value (a check of the
+            // text, on this path only: a transport writes a response's result without serde).
+            Repr::Encoded { text, .. } => serde_json::from_str::<&RawValue>(text.get())
+                .map_err(serde::ser::Error::custom)?
+                .serialize(s),
         }
     }
 }
@@ -469,6 +546,31 @@ mod tests {
         assert!(serde_json::from_str::<Payload>("[1]").is_err());
         let value: Payload = serde_json::from_value(json!({"a": 1})).unwrap();
         assert_eq!(value.encoded(), Some(r#"{"a":1}"#));
+    }
+
+    /// A member read from a message's params shares their text, and reads as itself.
+    #[test]
+    fn a_part_shares_the_text_it_was_read_from() {
+        let text = r#"{"name":"t","arguments":{"n":[1,2],"s":"\u00e9"}}"#;
+        for params in [
+            Payload::located(text, None),
+            serde_json::from_str::<Payload>(text).unwrap(),
+        ] {
+            let (whole, index) = params.indexed().unwrap();
+            let arguments = index.get(whole, "arguments").unwrap();
+            let part = params.part(arguments).unwrap();
+            assert_eq!(part.encoded(), Some(r#"{"n":[1,2],"s":"\u00e9"}"#));
+            assert_eq!(part["s"], "é");
+            assert_eq!(serde_json::to_string(&part).unwrap(), arguments);
+            let decoded: std::collections::BTreeMap<String, serde_json::Value> =
+                part.decode().unwrap();
+            assert_eq!(decoded.len(), 2);
+            assert!(
+                params.part(index.get(whole, "name").unwrap()).is_none(),
+                "not an object"
+            );
+            assert!(params.part("{}").is_none(), "not a piece of the text");
+        }
     }
 
     #[test]

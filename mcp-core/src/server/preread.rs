@@ -1,18 +1,16 @@
 //! [`Preread`]: what routing reads from a request's params before its handler runs, in one
 //! pass over their text.
 
-use std::fmt;
+use std::ops::Range;
 
-use serde::Deserializer;
-use serde::de::{IgnoredAny, MapAccess, Visitor};
 use serde_json::Value;
-use serde_json::value::RawValue;
 
-use crate::jsonrpc::{JsonObject, KeyAt, Payload, Request};
+use crate::jsonrpc::{Index, JsonObject, Payload, Request};
 use crate::protocol::methods;
 
-/// What routing reads from a request's params besides the handler's own params, read in one
-/// pass over their text: `_meta` (the handler's context, and whether the request declares a
+/// What routing reads from a request's params besides the handler's own params, read from
+/// the params' member index (made as the message was read, so that finding a member reads
+/// nothing else): `_meta` (the handler's context, and whether the request declares a
 /// stateless revision) and, for `tools/call`, `task` and the call itself (the tool's name and
 /// its arguments, so that the params are not read again to call it). A `_meta` that is not an
 /// object counts as absent.
@@ -20,36 +18,62 @@ pub(super) struct Preread {
     pub(super) meta: Option<JsonObject>,
     pub(super) task: Option<Value>,
     /// A `tools/call`'s name and arguments, when its params are as the usual call has them
-    /// (see [`CallRead`]); otherwise `None`, and the handler decodes the params whole, with
-    /// the errors that gives.
+    /// (see [`Preread::call`]); otherwise `None`, and the handler decodes the params whole,
+    /// with the errors that gives.
     pub(super) call: Option<ToolCall>,
 }
 
 /// The parts of a `tools/call`'s params its handler uses.
 pub(super) struct ToolCall {
-    pub(super) name: String,
+    name: Name,
     pub(super) arguments: Option<Payload>,
+}
+
+/// A tool's name: where it is in the params' text (a name without escapes: no copy), or the
+/// name itself.
+enum Name {
+    At(Range<usize>),
+    Owned(String),
+}
+
+impl ToolCall {
+    /// A call of the tool `name`.
+    pub(super) fn new(name: String, arguments: Option<Payload>) -> Self {
+        ToolCall {
+            name: Name::Owned(name),
+            arguments,
+        }
+    }
+
+    /// The tool's name; `params` are the params it was read from.
+    pub(super) fn name<'a>(&'a self, params: Option<&'a Payload>) -> &'a str {
+        match &self.name {
+            Name::Owned(name) => name,
+            Name::At(at) => params
+                .and_then(Payload::encoded)
+                .and_then(|text| text.get(at.clone()))
+                .unwrap_or_default(),
+        }
+    }
 }
 
 impl Preread {
     pub(super) fn of(request: &Request) -> Self {
-        let Some(params) = request.params.as_ref() else {
-            return Preread {
-                meta: None,
-                task: None,
-                call: None,
-            };
+        let nothing = Preread {
+            meta: None,
+            task: None,
+            call: None,
         };
-        if request.method == methods::TOOLS_CALL
-            && let Some(text) = params.encoded()
-        {
-            let mut d = serde_json::Deserializer::from_str(text);
-            if let Ok(read) = d.deserialize_map(CallRead) {
-                return read;
-            }
+        let Some(params) = request.params.as_ref() else {
+            return nothing;
+        };
+        let is_call = request.method == methods::TOOLS_CALL;
+        if let Some((text, index)) = params.indexed() {
+            return Preread::indexed(params, text, index, is_call);
         }
-        // Text that came in as a message's params is an object: reading it does not fail.
-        let [meta, task] = if request.method == methods::TOOLS_CALL {
+        // An object, or text with a member name that holds an escape: read member by member
+        // (a call's params are then decoded whole by its handler).
+        let [meta, task] = if is_call {
             params.members(["_meta", "task"]).unwrap_or_default()
         } else {
             let [meta] = params.members(["_meta"]).unwrap_or_default();
@@ -57,9 +81,80 @@ impl Preread {
         };
         Preread {
             meta: meta_object(meta),
-            task,
-            call: None,
+            ..nothing
         }
+        .with_task(task)
+    }
+
+    fn with_task(mut self, task: Option<Value>) -> Self {
+        self.task = task;
+        self
+    }
+
+    /// Reads the members from the index of `params` (whose text is `text`). A call is kept
+    /// only when decoding the params as [`CallToolParams`](crate::protocol::CallToolParams)
+    /// would give the same and succeed: `name` a string, `arguments` an object or `null` or
+    /// absent, `_meta` an object or `null` or absent, none of the three repeated. Anything
+    /// else leaves the call to that decoding, so a malformed call is refused with the error
+    /// it always was.
+    fn indexed(params: &Payload, text: &str, index: &Index, is_call: bool) -> Self {
+        let (mut meta, mut task, mut name, mut arguments) = (None, None, None, None);
+        let mut repeated = false;
+        // A repeated member keeps its last value, as the object would.
+        for (member, value) in index.members(text) {
+            let slot = match member {
+                "_meta" => &mut meta,
+                "task" if is_call => {
+                    task = Some(value);
+                    continue;
+                }
+                "name" if is_call => &mut name,
+                "arguments" if is_call => &mut arguments,
+                _ => continue,
+            };
+            repeated |= slot.replace(value).is_some();
+        }
+        // Text from a message's index is JSON: reading a member does not fail.
+        let read = |value: Option<&str>| value.and_then(|v| serde_json::from_str(v).ok());
+        let call = if is_call && !repeated {
+            Preread::call(params, text, meta, name, arguments)
+        } else {
+            None
+        };
+        Preread {
+            meta: meta_object(read(meta)),
+            task: read(task),
+            call,
+        }
+    }
+
+    /// The call, from the text of its members, when it is as the usual call has it.
+    fn call(
+        params: &Payload,
+        text: &str,
+        meta: Option<&str>,
+        name: Option<&str>,
+        arguments: Option<&str>,
+    ) -> Option<ToolCall> {
+        let meta_ok = match meta {
+            None => true,
+            Some(meta) => meta == "null" || meta.starts_with('{'),
+        };
+        let arguments = match arguments {
+            None | Some("null") => None,
+            Some(arguments) => Some(params.part(arguments)?),
+        };
+        let name = name?;
+        let name = match name.strip_prefix('"').and_then(|n| n.strip_suffix('"')) {
+            // No escape: the name is its text, found where it is.
+            Some(inner) if !inner.contains('\\') => {
+                let start = inner.as_ptr() as usize - text.as_ptr() as usize;
+                Name::At(start..start + inner.len())
+            }
+            Some(_) => Name::Owned(serde_json::from_str(name).ok()?),
+            None => return None,
+        };
+        meta_ok.then_some(ToolCall { name, arguments })
     }
 
     /// [`is_stateless`](super::caller::is_stateless) from what was read.
@@ -78,65 +173,6 @@ fn meta_object(meta: Option<Value>) -> Option<JsonObject> {
     match meta {
         Some(Value::Object(meta)) => Some(meta),
         _ => None,
-    }
-}
-
-/// Reads a `tools/call`'s params in one pass: `_meta` and `task` as [`Preread::of`] reads
-/// them, and `name` and `arguments`. The call is kept only when decoding the params as
-/// [`CallToolParams`](crate::protocol::CallToolParams) would give the same and succeed: `name`
-/// a string, `arguments` an object or `null` or absent, `_meta` an object or `null` or
-/// absent, none of the three repeated. Anything else leaves the call to that decoding, so a
-/// malformed call is refused with the error it always was.
-struct CallRead;
-
-const META: usize = 0;
-const TASK: usize = 1;
-const NAME: usize = 2;
-const ARGUMENTS: usize = 3;
-
-impl<'de> Visitor<'de> for CallRead {
-    type Value = Preread;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Preread, A::Error> {
-        let names = ["_meta", "task", "name", "arguments"];
-        let (mut meta, mut task, mut name, mut arguments) = (None, None, None, None);
-        let mut seen = [0u8; 4];
-        // A repeated member keeps its last value, as the object would.
-        while let Some(at) = map.next_key_seed(KeyAt(&names))? {
-            let Some(at) = at else {
-                map.next_value::<IgnoredAny>()?;
-                continue;
-            };
-            seen[at] = seen[at].saturating_add(1);
-            match at {
-                META => meta = Some(map.next_value::<Value>()?),
-                TASK => task = Some(map.next_value::<Value>()?),
-                NAME => name = Some(map.next_value::<Value>()?),
-                _ => arguments = Some(map.next_value::<Box<RawValue>>()?),
-            }
-        }
-        let repeated = [META, NAME, ARGUMENTS].iter().any(|&i| seen[i] > 1);
-        let meta_ok = matches!(meta, None | Some(Value::Null | Value::Object(_)));
-        let arguments = match arguments {
-            None => Some(None),
-            Some(text) if text.get() == "null" => Some(None),
-            Some(text) => Payload::from_raw(text).ok().map(Some),
-        };
-        let call = match (name, arguments) {
-            (Some(Value::String(name)), Some(arguments)) if !repeated && meta_ok => {
-                Some(ToolCall { name, arguments })
-            }
-            _ => None,
-        };
-        Ok(Preread {
-            meta: meta_object(meta),
-            task,
-            call,
-        })
     }
 }
 
@@ -162,9 +198,10 @@ mod tests {
         ] {
             let request = call(params);
             let read = Preread::of(&request);
-            let ToolCall { name, arguments } = read.call.expect("read in one pass");
+            let call = read.call.expect("read from the index");
             let decoded: CallToolParams = request.params.as_ref().unwrap().decode().unwrap();
-            assert_eq!(name, decoded.name);
+            assert_eq!(call.name(request.params.as_ref()), decoded.name);
+            let arguments = call.arguments;
             assert_eq!(
                 arguments.map(|a| a.into_object()),
                 decoded.arguments.map(|a| a.into_object())

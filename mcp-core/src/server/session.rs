@@ -528,26 +528,25 @@ impl ServerSession {
                         }
                         // Read with `_meta` in one pass, or decoded from the text here: the
                         // arguments stay text for the tool to decode.
-                        let ToolCall { name, arguments } = match call {
-                            Some(call) => call,
+                        let (mut call, raw) = match call {
+                            Some(call) => (call, raw),
                             None => {
                                 let params: CallToolParams = parse_params(raw)?;
-                                ToolCall {
-                                    name: params.name,
-                                    arguments: params.arguments,
-                                }
+                                (ToolCall::new(params.name, params.arguments), None)
                             }
                         };
+                        let arguments = call.arguments.take().unwrap_or_default();
+                        // Found where it is in the params' text, when it needs no unescaping.
+                        let name = call.name(raw.as_ref());
                         // One look at the catalog for the tool and its task support.
                         let catalog = server.catalog();
-                        let tool = catalog.tool(&name).ok_or_else(|| {
+                        let tool = catalog.tool(name).ok_or_else(|| {
                             RpcError::invalid_params(format!("unknown tool `{name}`"))
                         })?;
-                        let support = catalog.task_support(&name);
+                        let support = catalog.task_support(name);
                         drop(catalog);
-                        let arguments = arguments.unwrap_or_default();
                         let mode =
-                            task::task_mode(ctx.caller(), Some(&task_member), &name, support)?;
+                            task::task_mode(ctx.caller(), Some(&task_member), name, support)?;
                         if let Some(ttl) = mode {
                             // Named only for a call that runs as a task.
                             let owner = self.task_owner(ctx.caller());
