@@ -28,9 +28,11 @@ const INLINE: usize = 3;
 #[derive(Debug, Clone)]
 pub(crate) struct Index(Spans);
 
+/// Held in the payload itself (which moves with every message), so kept small: a few
+/// members of a text shorter than 64 KiB take 16-bit offsets, inline.
 #[derive(Debug, Clone)]
 enum Spans {
-    Inline(u8, [Span; INLINE]),
+    Inline(u8, [[u16; 4]; INLINE]),
     Heap(Box<[Span]>),
 }
 
@@ -47,19 +49,33 @@ impl Index {
         Some(builder.finish())
     }
 
-    fn spans(&self) -> &[Span] {
+    fn len(&self) -> usize {
         match &self.0 {
-            Spans::Inline(len, spans) => &spans[..usize::from(*len)],
-            Spans::Heap(spans) => spans,
+            Spans::Inline(len, _) => usize::from(*len),
+            Spans::Heap(spans) => spans.len(),
+        }
+    }
+
+    /// Member `i`'s span (`i` below [`len`](Self::len)).
+    fn span(&self, i: usize) -> Span {
+        match &self.0 {
+            Spans::Inline(_, spans) => {
+                let [a, b, c, d] = spans[i].map(u32::from);
+                Span {
+                    name: (a, b),
+                    value: (c, d),
+                }
+            }
+            Spans::Heap(spans) => spans[i],
         }
     }
 
     /// The text of member `name` in `text` (the object this index was made of): its last
     /// occurrence, as a JSON object keeps the last value of a repeated member.
     pub(super) fn get<'t>(&self, text: &'t str, name: &str) -> Option<&'t str> {
-        self.spans()
-            .iter()
+        (0..self.len())
             .rev()
+            .map(|i| self.span(i))
             .find(|s| text.get(range(s.name)) == Some(name))
             .and_then(|s| text.get(range(s.value)))
     }
@@ -67,9 +83,10 @@ impl Index {
     /// Each member's name and value text in `text` (the object this index was made of), in
     /// order.
     pub(crate) fn members<'t>(&self, text: &'t str) -> impl Iterator<Item = (&'t str, &'t str)> {
-        self.spans()
-            .iter()
-            .filter_map(move |s| Some((text.get(range(s.name))?, text.get(range(s.value))?)))
+        (0..self.len()).filter_map(move |i| {
+            let s = self.span(i);
+            Some((text.get(range(s.name))?, text.get(range(s.value))?))
+        })
     }
 }
 
@@ -114,13 +131,25 @@ impl Builder {
             s.value = (s.value.0 - by, s.value.1 - by);
         };
         if self.len <= INLINE {
-            self.inline[..self.len].iter_mut().for_each(shift);
-            // At most INLINE: fits.
-            Index(Spans::Inline(self.len as u8, self.inline))
-        } else {
-            self.heap.iter_mut().for_each(shift);
-            Index(Spans::Heap(self.heap.into_boxed_slice()))
+            let spans = &mut self.inline[..self.len];
+            spans.iter_mut().for_each(shift);
+            let short = |s: &Span| {
+                let [a, b, c, d] = [s.name.0, s.name.1, s.value.0, s.value.1].map(u16::try_from);
+                Some([a.ok()?, b.ok()?, c.ok()?, d.ok()?])
+            };
+            let mut inline = [[0; 4]; INLINE];
+            if spans
+                .iter()
+                .zip(&mut inline)
+                .all(|(s, slot)| short(s).map(|s| *slot = s).is_some())
+            {
+                // At most INLINE: fits.
+                return Index(Spans::Inline(self.len as u8, inline));
+            }
+            return Index(Spans::Heap(spans.into()));
         }
+        self.heap.iter_mut().for_each(shift);
+        Index(Spans::Heap(self.heap.into_boxed_slice()))
     }
 
     fn finish(self) -> Index {
