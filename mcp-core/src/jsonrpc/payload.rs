@@ -116,6 +116,41 @@ impl Payload {
             .map_err(|text| PayloadError::NotAnObject(text.get().to_owned()))
     }
 
+    /// Encodes `value` as [`encode`](Self::encode) does, into a buffer of exactly the text's
+    /// size: written into this thread's scratch buffer, then copied once (serde_json's own
+    /// encoding grows a buffer, then shrinks it with a reallocation). For a response's
+    /// result, which a transport writes without serde (written through serde, the text is
+    /// checked first).
+    pub(crate) fn encode_exact<T: Serialize + ?Sized>(value: &T) -> Result<Self, PayloadError> {
+        thread_local! {
+            static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        /// What the scratch buffer keeps between uses, at most.
+        const KEEP: usize = 16 * 1024;
+        SCRATCH.with(|scratch| {
+            // A value whose encoding encodes another payload: that one gets its own buffer.
+            let Ok(mut scratch) = scratch.try_borrow_mut() else {
+                return Payload::encode(value);
+            };
+            scratch.clear();
+            let written = serde_json::to_writer(&mut *scratch, value);
+            let payload = written.map_err(PayloadError::from).and_then(|()| {
+                // serde_json writes UTF-8: this check does not fail.
+                let text = std::str::from_utf8(&scratch)
+                    .map_err(|e| PayloadError::NotAnObject(e.to_string()))?;
+                if text.starts_with('{') {
+                    Ok(Payload::located(text, None))
+                } else {
+                    Err(PayloadError::NotAnObject(text.to_owned()))
+                }
+            });
+            if scratch.capacity() > KEEP {
+                *scratch = Vec::new();
+            }
+            payload
+        })
+    }
+
     /// The JSON text, when the payload was built encoded.
     pub fn encoded(&self) -> Option<&str> {
         match &self.repr {

@@ -14,9 +14,10 @@ use crate::protocol::{
 
 pub(super) use crate::middleware::Answer;
 
-/// A result encoded once, straight to its JSON text (no `Value` map in between).
+/// A result encoded once, straight to its JSON text (no `Value` map in between), in a
+/// buffer of its exact size.
 pub(super) fn to_payload<T: Serialize>(value: &T) -> Payload {
-    Payload::encode(value).unwrap_or_else(|e| {
+    Payload::encode_exact(value).unwrap_or_else(|e| {
         // The protocol's result types are objects with string keys: this does not happen.
         tracing::error!(error = %e, "a result could not be encoded");
         Payload::new()

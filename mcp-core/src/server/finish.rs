@@ -74,7 +74,7 @@ fn spliced(server: &Server, hint: Option<CacheHint>, text: &str) -> Option<Paylo
         hint,
         own,
     };
-    Payload::encode(&finished).ok()
+    Payload::encode_exact(&finished).ok()
 }
 
 /// A stateless result's members, written in order: `resultType`, `_meta` with the server's
