@@ -15,6 +15,8 @@ use crate::tool::Tool;
 #[derive(Default)]
 pub(crate) struct Snapshot {
     pub(crate) tools: Vec<Arc<dyn Tool>>,
+    /// The name of each tool of `tools`, in the same order.
+    pub(crate) tool_names: Vec<String>,
     pub(crate) tool_index: HashMap<String, usize>,
     pub(crate) prompts: Vec<Arc<dyn Prompt>>,
     pub(crate) resources: Vec<Arc<dyn ResourceProvider>>,
@@ -24,9 +26,17 @@ pub(crate) struct Snapshot {
 }
 
 impl Snapshot {
-    /// The tool called `name`.
+    /// The tool called `name`: among a few tools, found by comparing names (cheaper than
+    /// hashing the name); among more, through the index.
     pub(crate) fn tool(&self, name: &str) -> Option<Arc<dyn Tool>> {
-        self.tool_index.get(name).map(|&i| self.tools[i].clone())
+        /// Up to how many tools a lookup compares names.
+        const COMPARED: usize = 8;
+        let at = if self.tool_names.len() <= COMPARED {
+            self.tool_names.iter().position(|n| n == name)
+        } else {
+            self.tool_index.get(name).copied()
+        };
+        at.map(|i| self.tools[i].clone())
     }
 
     /// How the tool called `name` may run as a task (without a lookup when no tool may).
@@ -270,7 +280,10 @@ fn merge(slots: &[Slot], catalogs: &[Catalog]) -> Result<Snapshot, BuildError> {
             if support != crate::protocol::TaskSupport::Forbidden {
                 snapshot.task_support.insert(name.clone(), support);
             }
-            snapshot.tool_index.insert(name, snapshot.tools.len());
+            snapshot
+                .tool_index
+                .insert(name.clone(), snapshot.tools.len());
+            snapshot.tool_names.push(name);
             snapshot.tools.push(tool.clone());
         }
         for prompt in &catalog.prompts {
