@@ -122,28 +122,40 @@ impl Payload {
     /// result, which a transport writes without serde (written through serde, the text is
     /// checked first).
     pub(crate) fn encode_exact<T: Serialize + ?Sized>(value: &T) -> Result<Self, PayloadError> {
+        Payload::written(|out| serde_json::to_writer(out, value).map_err(PayloadError::from))
+    }
+
+    /// The payload `write` writes (JSON text that must be an object), into a buffer of
+    /// exactly its size, as [`encode_exact`](Self::encode_exact) does.
+    pub(crate) fn written(
+        write: impl FnOnce(&mut Vec<u8>) -> Result<(), PayloadError>,
+    ) -> Result<Self, PayloadError> {
         thread_local! {
             static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
         }
         /// What the scratch buffer keeps between uses, at most.
         const KEEP: usize = 16 * 1024;
+        let finish = |out: &mut Vec<u8>, write: Result<(), PayloadError>| {
+            write?;
+            // Written as JSON text: this check does not fail.
+            let text =
+                std::str::from_utf8(out).map_err(|e| PayloadError::NotAnObject(e.to_string()))?;
+            if text.starts_with('{') {
+                Ok(Payload::located(text, None))
+            } else {
+                Err(PayloadError::NotAnObject(text.to_owned()))
+            }
+        };
         SCRATCH.with(|scratch| {
             // A value whose encoding encodes another payload: that one gets its own buffer.
             let Ok(mut scratch) = scratch.try_borrow_mut() else {
-                return Payload::encode(value);
+                let mut out = Vec::new();
+                let written = write(&mut out);
+                return finish(&mut out, written);
             };
             scratch.clear();
-            let written = serde_json::to_writer(&mut *scratch, value);
-            let payload = written.map_err(PayloadError::from).and_then(|()| {
-                // serde_json writes UTF-8: this check does not fail.
-                let text = std::str::from_utf8(&scratch)
-                    .map_err(|e| PayloadError::NotAnObject(e.to_string()))?;
-                if text.starts_with('{') {
-                    Ok(Payload::located(text, None))
-                } else {
-                    Err(PayloadError::NotAnObject(text.to_owned()))
-                }
-            });
+            let written = write(&mut scratch);
+            let payload = finish(&mut scratch, written);
             if scratch.capacity() > KEEP {
                 *scratch = Vec::new();
             }

@@ -183,6 +183,40 @@ pub struct CallToolResult {
 }
 
 impl CallToolResult {
+    /// Writes the result's JSON text, byte for byte what serde writes: directly for the usual
+    /// result (text blocks without annotations or `_meta`, no structured content, no
+    /// `_meta`), through serde otherwise. The usual result is what most tools return; written
+    /// directly, it skips serde's per-member work (and the tagging of each content block).
+    pub(crate) fn write_json(&self, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
+        let plain = self.structured_content.is_none()
+            && self.meta.is_none()
+            && self.content.iter().all(
+                |c| matches!(c, Content::Text(t) if t.annotations.is_none() && t.meta.is_none()),
+            );
+        if !plain {
+            return serde_json::to_writer(out, self);
+        }
+        out.extend_from_slice(br#"{"content":["#);
+        for (i, block) in self.content.iter().enumerate() {
+            if let Content::Text(t) = block {
+                if i > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(br#"{"type":"text","text":"#);
+                serde_json::to_writer(&mut *out, &t.text)?;
+                out.push(b'}');
+            }
+        }
+        out.push(b']');
+        match self.is_error {
+            Some(true) => out.extend_from_slice(br#","isError":true"#),
+            Some(false) => out.extend_from_slice(br#","isError":false"#),
+            None => {}
+        }
+        out.push(b'}');
+        Ok(())
+    }
+
     /// A successful result with the given content.
     pub fn success(content: Vec<Content>) -> Self {
         CallToolResult {
@@ -222,5 +256,45 @@ impl CallToolResult {
             .filter_map(Content::as_text)
             .collect::<Vec<_>>()
             .join("\n")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The direct writing of a usual result gives serde's text, byte for byte; any other
+    /// result goes through serde.
+    #[test]
+    fn a_result_is_written_as_serde_writes_it() {
+        let mut structured = JsonObject::new();
+        structured.insert("n".into(), 1.into());
+        let annotated: Content = serde_json::from_value(serde_json::json!(
+            {"type": "text", "text": "a", "annotations": {"priority": 0.5}}
+        ))
+        .unwrap();
+        let results = [
+            CallToolResult::success(vec![Content::text("done 0")]),
+            CallToolResult::success(Vec::new()),
+            CallToolResult::success(vec![
+                Content::text("é \"quoted\" \\ \n\t\u{1}"),
+                Content::text(""),
+            ]),
+            CallToolResult::error("it failed"),
+            CallToolResult {
+                is_error: Some(false),
+                ..CallToolResult::success(vec![Content::text("x")])
+            },
+            CallToolResult::structured(structured),
+            CallToolResult::success(vec![annotated, Content::image("AAAA", "image/png")]),
+        ];
+        for result in results {
+            let mut written = Vec::new();
+            result.write_json(&mut written).unwrap();
+            assert_eq!(
+                String::from_utf8(written).unwrap(),
+                serde_json::to_string(&result).unwrap()
+            );
+        }
     }
 }

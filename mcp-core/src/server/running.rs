@@ -59,9 +59,15 @@ impl Future for Running {
         }
         match this {
             // Encoded once, straight to the text the transport frames.
-            Running::Tool(call) => call.as_mut().poll(cx).map(|r| r.map(|r| to_payload(&r))),
+            Running::Tool(call) => call.as_mut().poll(cx).map(|r| r.map(|r| encoded(&r))),
             Running::Answer(answer) => answer.as_mut().poll(cx),
             Running::Call(_) => unreachable!("started above"),
         }
     }
+}
+
+/// A tool's result as the text a response carries, in a buffer of its exact size.
+fn encoded(result: &CallToolResult) -> Payload {
+    Payload::written(|out| result.write_json(out).map_err(Into::into))
+        .unwrap_or_else(|_| to_payload(result))
 }
