@@ -64,6 +64,9 @@ pub(super) fn stateless_result(server: &Server, cacheable: Cacheable, payload: P
 /// Written by serializing the members, never re-read: every piece is JSON already (the
 /// server's identity encoded at build time, the result's members as they were read).
 fn spliced(server: &Server, hint: Option<CacheHint>, text: &str) -> Option<Payload> {
+    if let Some(finished) = prefixed(server, hint, text) {
+        return Some(finished);
+    }
     // `None` as well for a member name with an escape (rare): that goes through the object.
     let own = entries(text)?;
     if own.iter().any(|(name, _)| FINISHING.contains(name)) {
@@ -75,6 +78,49 @@ fn spliced(server: &Server, hint: Option<CacheHint>, text: &str) -> Option<Paylo
         own,
     };
     Payload::encode_exact(&finished).ok()
+}
+
+/// The finished text of a result whose text holds no escape and names none of
+/// [`FINISHING`] anywhere, so that none of its members can be one of them: the new members
+/// written in front of the result's own, whose text is copied whole, without reading its
+/// members (a usual tool result). `None` for any other result.
+///
+/// Without an escape, a JSON string cannot hold a quote: a quoted name found in the text is
+/// a whole string (a member's name, or a value, which only sends the result the longer way).
+fn prefixed(server: &Server, hint: Option<CacheHint>, text: &str) -> Option<Payload> {
+    const QUOTED: [&str; 4] = [
+        r#""resultType""#,
+        r#""_meta""#,
+        r#""ttlMs""#,
+        r#""cacheScope""#,
+    ];
+    if text.contains('\\') || QUOTED.iter().any(|name| text.contains(name)) {
+        return None;
+    }
+    // The result's own members and its closing brace.
+    let own = text.strip_prefix('{')?;
+    let info = server.inner.info_json.get();
+    Payload::written(|out| {
+        out.extend_from_slice(br#"{"resultType":"#);
+        serde_json::to_writer(&mut *out, RESULT_COMPLETE)?;
+        out.extend_from_slice(br#","_meta":{"#);
+        serde_json::to_writer(&mut *out, SERVER_INFO_KEY)?;
+        out.push(b':');
+        out.extend_from_slice(info.as_bytes());
+        out.push(b'}');
+        if let Some(hint) = &hint {
+            out.extend_from_slice(br#","ttlMs":"#);
+            serde_json::to_writer(&mut *out, &hint.ttl_ms)?;
+            out.extend_from_slice(br#","cacheScope":"#);
+            serde_json::to_writer(&mut *out, &hint.scope)?;
+        }
+        if !own.trim_start().starts_with('}') {
+            out.push(b',');
+        }
+        out.extend_from_slice(own.as_bytes());
+        Ok(())
+    })
+    .ok()
 }
 
 /// A stateless result's members, written in order: `resultType`, `_meta` with the server's
@@ -170,6 +216,15 @@ mod tests {
             (json!({}), Cacheable::No),
             (json!({"tools": [], "nextCursor": "x"}), Cacheable::List),
             (json!({"contents": []}), Cacheable::Resource),
+            (
+                json!({"content": [{"type": "text", "text": "a \"b\" \\"}]}),
+                Cacheable::No,
+            ),
+            (
+                json!({"content": [{"type": "text", "text": "resultType"}]}),
+                Cacheable::No,
+            ),
+            (json!({"x": {"_meta": 1}, "y": [1]}), Cacheable::List),
         ] {
             let spliced = stateless_result(&server, cacheable, text(result.clone()));
             let finished = spliced.encoded().expect("spliced into new text");
@@ -179,6 +234,33 @@ mod tests {
                 Value::Object(through.into_object())
             );
         }
+    }
+
+    /// The members written in front of a result's text are what serializing them gives.
+    #[test]
+    fn a_prefixed_result_is_what_its_members_serialize_to() {
+        let server = server();
+        for (text, hint) in [
+            (r#"{"content":[{"type":"text","text":"done 0"}]}"#, None),
+            ("{}", Some(server.inner.list_cache)),
+            (
+                r#"{"contents":[],"nextCursor":"2"}"#,
+                Some(server.inner.resource_cache),
+            ),
+        ] {
+            let prefixed = prefixed(&server, hint, text).expect("prefixed");
+            let finished = Finished {
+                info: &server.inner.info_json,
+                hint,
+                own: entries(text).unwrap(),
+            };
+            assert_eq!(
+                prefixed.encoded(),
+                Some(serde_json::to_string(&finished).unwrap().as_str())
+            );
+        }
+        assert!(prefixed(&server, None, r#"{"a":"\"_meta\""}"#).is_none());
+        assert!(prefixed(&server, None, r#"{"a":1,"ttlMs":2}"#).is_none());
     }
 
     /// A result that sets a finishing member itself keeps it (through the object).
