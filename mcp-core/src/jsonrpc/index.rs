@@ -4,7 +4,10 @@
 //! A request's params are read by several parties before its handler decodes them (the
 //! transport's era and header checks, routing, the input round of a stateless request): each
 //! of them once skipped over every other member, the arguments included. With the index, the
-//! text is passed over once, and each reader parses just the member it wants.
+//! text is passed over once, and each reader parses just the member it wants. A message's
+//! params get their index as the message is read (the envelope records each member's place
+//! as it skips it, see `envelope.rs`); any other payload held as text makes its own on its
+//! first read of a member.
 
 use std::fmt;
 use std::ops::Range;
