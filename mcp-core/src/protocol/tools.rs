@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{Content, Meta};
+use super::{Content, Meta, TextContent};
 use crate::jsonrpc::{JsonObject, Payload};
 
 /// Hints about a tool's behaviour (2025-03-26 and later). Hints only: a client must not
@@ -188,16 +188,27 @@ impl CallToolResult {
     /// `_meta`), through serde otherwise. The usual result is what most tools return; written
     /// directly, it skips serde's per-member work (and the tagging of each content block).
     pub(crate) fn write_json(&self, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
-        let plain = self.structured_content.is_none()
-            && self.meta.is_none()
-            && self.content.iter().all(
-                |c| matches!(c, Content::Text(t) if t.annotations.is_none() && t.meta.is_none()),
-            );
-        if !plain {
+        // Destructured whole, here and for each block: a member added to either type fails
+        // to compile until this writing knows it (rather than being silently left out).
+        let CallToolResult {
+            content,
+            structured_content,
+            is_error,
+            meta,
+        } = self;
+        let plain_block = |c: &Content| match c {
+            Content::Text(TextContent {
+                text: _,
+                annotations,
+                meta,
+            }) => annotations.is_none() && meta.is_none(),
+            _ => false,
+        };
+        if structured_content.is_some() || meta.is_some() || !content.iter().all(plain_block) {
             return serde_json::to_writer(out, self);
         }
         out.extend_from_slice(br#"{"content":["#);
-        for (i, block) in self.content.iter().enumerate() {
+        for (i, block) in content.iter().enumerate() {
             if let Content::Text(t) = block {
                 if i > 0 {
                     out.push(b',');
@@ -208,7 +219,7 @@ impl CallToolResult {
             }
         }
         out.push(b']');
-        match self.is_error {
+        match is_error {
             Some(true) => out.extend_from_slice(br#","isError":true"#),
             Some(false) => out.extend_from_slice(br#","isError":false"#),
             None => {}
