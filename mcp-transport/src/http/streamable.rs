@@ -471,27 +471,22 @@ fn answer<'a>(
         let detached;
         let abandon = abandon;
         let sink = &abandon.0;
-        if let Some(out) = answered {
+        let at_once = match answered {
             // Nothing was sent before the answer: it leaves in one write (head and body
-            // together) with no stream registered and no other task woken. In auto mode it
-            // is one JSON body, which nothing can resume: nothing is stored. In SSE mode its
-            // event is stored as any stream's final event is, for a client that resumes
-            // within the grace.
-            if sink.answered_directly() {
-                if !stores_at_once {
-                    return Ok(respond::json_in(
-                        std::mem::take(headers),
-                        &out.message,
-                        None,
-                    ));
-                }
-                return Ok(answered_at_once(shared, session, number, &out.message, headers).await);
+            // together) with no stream registered and no other task woken.
+            Some(out) if sink.answered_directly() => Some(out),
+            Some(out) => {
+                // Messages the request sent first are held: the answer goes after them.
+                let _ = Outbox::sink(sink.clone()).send_outbound(out).await;
+                sink.answered_at_once()
             }
-            // Messages the request sent first are held: the answer goes after them.
-            let _ = Outbox::sink(sink.clone()).send_outbound(out).await;
-        }
-        // Answered meanwhile by the call's own task (it was spawned when it first waited).
-        if let Some(out) = sink.answered_at_once() {
+            // Answered meanwhile by the call's own task (it was spawned when it first waited).
+            None => sink.answered_at_once(),
+        };
+        if let Some(out) = at_once {
+            // In auto mode one JSON body, which nothing can resume: nothing is stored. In SSE
+            // mode its event is stored as any stream's final event is, for a client that
+            // resumes within the grace.
             if !stores_at_once {
                 return Ok(respond::json_in(
                     std::mem::take(headers),
