@@ -465,10 +465,6 @@ fn answer<'a>(
     // Owned by the future from here, so that a future dropped unpolled abandons it too.
     let abandon = Abandon(sink);
     Either::Right(Either::Right(async move {
-        // Dropped in reverse order: a handler that goes before it answered first lets the
-        // sink stream (or refuse) on its own, then, if it streams, starts the watch of its
-        // reader.
-        let detached;
         let abandon = abandon;
         let sink = &abandon.0;
         let at_once = match answered {
@@ -501,22 +497,7 @@ fn answer<'a>(
             // before another replica could learn which request it answers.
             record_stream(shared, session, number, id).await;
         }
-        let Some(slot) = session.open_stream(number) else {
-            return Err(Rejection::UnknownSession);
-        };
-        let (live, primer) = slot.attach(buffer, false).await?;
-        detached = sink.detached(shared.config.resume_window);
-        // What was held fits in the queue of the connection just attached: nothing waits here.
-        // Boxed: the largest step, and only a streaming answer takes it.
-        Box::pin(sink.stream_into(&slot, shared.counters.open_stream())).await;
-        Ok(streaming(
-            shared,
-            session,
-            Vec::new(),
-            live,
-            primer,
-            detached,
-        ))
+        stream_answer(shared, session, number, abandon).await
     }))
 }
 
@@ -535,7 +516,6 @@ async fn answer_recorded(
     record_stream(shared, session, number, &id).await;
     let buffer = shared.config.stream_buffer;
     let sink = Arc::new(PostSink::new(session, number, id, buffer));
-    let detached;
     let abandon = Abandon(sink);
     let sink = &abandon.0;
     let outbox = Outbox::sink(sink.clone());
@@ -544,12 +524,32 @@ async fn answer_recorded(
     if let Some(out) = sink.answered_at_once() {
         return Ok(answered_at_once(shared, session, number, &out.message, headers).await);
     }
+    stream_answer(shared, session, number, abandon).await
+}
+
+/// Opens request stream `number` for the sink `abandon` holds, whose request was not answered
+/// at once, and answers the POST with it: what the request sent so far, then the rest as it
+/// is sent.
+async fn stream_answer(
+    shared: &Arc<Shared>,
+    session: &Arc<HttpSession>,
+    number: u64,
+    abandon: Abandon,
+) -> Answer {
+    // Dropped in reverse order (the parameter is moved into a local declared after
+    // `detached`): a handler that goes before it answered first lets the sink stream (or
+    // refuse) on its own, then, if it streams, starts the watch of its reader.
+    let detached;
+    let abandon = abandon;
+    let sink = &abandon.0;
     let Some(slot) = session.open_stream(number) else {
         return Err(Rejection::UnknownSession);
     };
-    let (live, primer) = slot.attach(buffer, false).await?;
+    let (live, primer) = slot.attach(shared.config.stream_buffer, false).await?;
     detached = sink.detached(shared.config.resume_window);
-    sink.stream_into(&slot, shared.counters.open_stream()).await;
+    // What was held fits in the queue of the connection just attached: nothing waits here.
+    // Boxed: the largest step, and only a streaming answer takes it.
+    Box::pin(sink.stream_into(&slot, shared.counters.open_stream())).await;
     Ok(streaming(
         shared,
         session,
