@@ -18,8 +18,30 @@ dir="$root/target/replicas"
 rm -rf "$dir"
 mkdir -p "$dir"
 
+# A free loopback port below the kernel's ephemeral range (chosen at random), where no
+# outgoing connection takes it between this probe and the program's bind (as
+# mcp-transport/tests/support/ports.rs does for the Rust tests).
 free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+  python3 - <<'PY'
+import random, socket
+try:
+    low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+except (OSError, ValueError, IndexError):
+    low = 32768
+for _ in range(200):
+    port = random.randrange(10000, max(low, 11000))
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    print(port)
+    break
+else:
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()
+PY
 }
 wait_port() { # port what
   for _ in $(seq 1 200); do

@@ -73,7 +73,10 @@ trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/
 start_server() {
   local server_log=$1
   shift
-  RUST_LOG="${RUST_LOG:-info}" "$@" --transport http --bind 127.0.0.1:0 >"$server_log" 2>&1 &
+  # Created before the server starts: the background job opens it only once it runs, and the
+  # first look below may come before that (a missing file failed the script under pipefail).
+  : >"$server_log"
+  RUST_LOG="${RUST_LOG:-info}" "$@" --transport http --bind 127.0.0.1:0 >>"$server_log" 2>&1 &
   local pid=$!
   pids+=("$pid")
   url=""
