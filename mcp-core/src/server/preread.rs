@@ -81,14 +81,9 @@ impl Preread {
         };
         Preread {
             meta: meta_object(meta),
-            ..nothing
+            task,
+            call: None,
         }
-        .with_task(task)
-    }
-
-    fn with_task(mut self, task: Option<Value>) -> Self {
-        self.task = task;
-        self
     }
 
     /// Reads the members from the index of `params` (whose text is `text`). A call is kept
