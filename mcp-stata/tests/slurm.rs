@@ -342,7 +342,9 @@ async fn a_slurm_run_as_a_task_reports_the_job_and_keeps_the_result() {
         panic!("a Slurm run becomes a task: {started:?}")
     };
     let id = task.task_id;
-    // The task's status follows the run until the job's log reaches the wait.
+    // The task's status follows the run until the job's log reaches the wait: the echo of
+    // the command it blocks in (a line before it may be replaced within microseconds).
+    let waiting = format!(". _standin_wait_file {}", q(&go));
     let deadline = tokio::time::Instant::now() + PATIENCE;
     let mut statuses: Vec<String> = Vec::new();
     loop {
@@ -352,7 +354,7 @@ async fn a_slurm_run_as_a_task_reports_the_job_and_keeps_the_result() {
         if statuses.last() != Some(&message) {
             statuses.push(message.clone());
         }
-        if message.lines().any(|l| l == "on the node") {
+        if message.lines().any(|l| l == waiting) {
             break;
         }
         assert!(tokio::time::Instant::now() < deadline, "{statuses:?}");
@@ -370,13 +372,12 @@ async fn a_slurm_run_as_a_task_reports_the_job_and_keeps_the_result() {
     assert_eq!(report["slurm"]["state"], "COMPLETED");
 
     // A second run, cancelled as a task: its job leaves the queue.
+    let never = h.fx.signal("never");
     let stuck = h.fx.write(
         "project/stuck.do",
-        &format!(
-            "display \"stuck\"\n_standin_wait_file {}\n",
-            q(&h.fx.signal("never"))
-        ),
+        &format!("display \"stuck\"\n_standin_wait_file {}\n", q(&never)),
     );
+    let stuck_line = format!(". _standin_wait_file {}", q(&never));
     let Started::Task(task) = h
         .client
         .call_tool_as_task("stata_run_do_file", json!({ "path": stuck }), None)
@@ -390,7 +391,7 @@ async fn a_slurm_run_as_a_task_reports_the_job_and_keeps_the_result() {
         if now
             .status_message
             .as_deref()
-            .is_some_and(|m| m.lines().any(|l| l == "stuck"))
+            .is_some_and(|m| m.lines().any(|l| l == stuck_line))
         {
             break;
         }

@@ -1,7 +1,12 @@
 //! A long Stata run as a task over streamable HTTP (the stand-in as Stata): the run outlives
 //! the client that started it, a new client sees its status (the log's last line) and fetches
 //! its result; cancelling the task stops Stata. Lockstep: the do-file waits for a file the
-//! test creates only after it saw the line before the wait in the task's status.
+//! test creates only after it saw the wait's own command line in the task's status.
+//!
+//! The status is the latest progress message: the log lines that arrived together. Whether
+//! `display "first part done"` and the next command's echo arrive in one read or two is up
+//! to the scheduler, so a line before the wait may be in the status for microseconds only;
+//! the echo of the command the run blocks in stays there until the test releases it.
 
 mod common;
 mod support;
@@ -26,6 +31,12 @@ async fn connect(running: &RunningServer, era: ClientEra) -> Client {
     options.client.era = era;
     let url = format!("http://{}/mcp", running.local_addr());
     http_client::connect(&url, options).await.unwrap()
+}
+
+/// The line Stata echoes when it runs `_standin_wait_file` on `signal`: the last line of
+/// the log while the run waits.
+fn wait_line(signal: &std::path::Path) -> String {
+    format!(". _standin_wait_file {}", q(signal))
 }
 
 /// Polls the task until its status message (the log lines of the latest report) holds
@@ -84,7 +95,7 @@ async fn a_batch_run_as_a_task_outlives_its_client() {
     // The client goes away (a closed laptop); the run goes on.
     drop(first);
     let second = connect(&running, ClientEra::Stateless).await;
-    let seen = until_status(&second, &id, "first part done").await;
+    let seen = until_status(&second, &id, &wait_line(&go)).await;
     assert_eq!(seen.status, TaskStatus::Working);
     assert!(!go.exists());
     release(&go);
@@ -95,11 +106,12 @@ async fn a_batch_run_as_a_task_outlives_its_client() {
     assert!(!result.is_error(), "{}", result.text());
     let report = result.structured_content.clone().unwrap();
     assert_eq!(report["status"], "success");
-    assert!(
-        result.text().contains("second part done"),
-        "{}",
-        result.text()
-    );
+    let text = result.text();
+    let first_part = text
+        .find("first part done")
+        .expect("the first part in the log");
+    let second_part = text.find("second part done").expect("the second part");
+    assert!(first_part < second_part, "{text}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -117,7 +129,7 @@ async fn a_2025_session_runs_a_do_file_as_a_task_and_cancelling_it_stops_stata()
         .await
         .unwrap();
     let id = task(started).task_id;
-    until_status(&client, &id, "waiting").await;
+    until_status(&client, &id, &wait_line(&never)).await;
     let pids = h.stata_pids();
     assert!(!pids.is_empty(), "Stata runs");
     client.cancel_task(&id).await.unwrap();
