@@ -56,9 +56,21 @@ pub trait Tool: Send + Sync + 'static {
         ctx: Context,
         arguments: Payload,
     ) -> BoxFuture<Result<CallToolResult, RpcError>> {
-        let future = self.call(ctx, arguments);
-        Box::pin(async move { Ok(future.await) })
+        boxed_ok(self.call(ctx, arguments))
     }
+}
+
+/// `future` boxed, its output wrapped in `Ok`: a [`Tool::call_or_error`] for a tool whose
+/// failures are all results (what `#[tool]` generates).
+///
+/// A combinator rather than `Box::pin(async move { Ok(future.await) })`: the state of such
+/// an async block holds the future twice (as captured, and as awaited), so its box would be
+/// twice the tool's future.
+pub fn boxed_ok<F>(future: F) -> BoxFuture<Result<F::Output, RpcError>>
+where
+    F: Future + Send + 'static,
+{
+    Box::pin(futures_util::FutureExt::map(future, Ok))
 }
 
 /// [`Tool::call`] for a tool that implements [`Tool::call_or_error`]: a JSON-RPC error

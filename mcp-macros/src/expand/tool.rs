@@ -103,8 +103,7 @@ pub(crate) fn items(
                 ) -> #krate::tool::BoxFuture<
                     ::core::result::Result<#krate::CallToolResult, #krate::error::RpcError>,
                 > {
-                    let call = self.__mcp_call(#ctx_owned, #json);
-                    ::std::boxed::Box::pin(async move { ::core::result::Result::Ok(call.await) })
+                    #krate::tool::boxed_ok(self.__mcp_call(#ctx_owned, #json))
                 }
             }
         };
