@@ -255,7 +255,8 @@ impl HttpSession {
     fn enter(&self) {
         self.busy.fetch_add(1, Ordering::AcqRel);
         self.returned.store(true, Ordering::Relaxed);
-        self.touch();
+        // No `touch` here: a busy session is neither idle nor evicted, whenever it was last
+        // seen (both ask `is_unused` first), and `leave` records the time it stops being busy.
     }
 
     fn leave(&self) {
