@@ -155,7 +155,15 @@ pub(crate) fn post_head(
     // Read once: whether it names a stateless revision (or one this server does not know,
     // which only the stateless era answers), and whether it is acceptable at all.
     let declared = scanned.protocol_version.first().map(|v| {
-        let text = String::from_utf8_lossy(v.as_bytes());
+        // The usual value: a revision this server knows, exactly as its name is written.
+        let bytes = v.as_bytes();
+        let mut revisions = ProtocolVersion::ALL
+            .into_iter()
+            .chain(ProtocolVersion::MODERN);
+        if let Some(known) = revisions.find(|r| r.as_str().as_bytes() == bytes) {
+            return (known.is_modern(), Ok(()));
+        }
+        let text = String::from_utf8_lossy(bytes);
         let trimmed = text.trim();
         let parsed = trimmed.parse::<ProtocolVersion>();
         let stateless = parsed.as_ref().map_or(true, |v| v.is_modern());
