@@ -15,6 +15,7 @@ use crate::error::RpcError;
 
 mod batch;
 mod envelope;
+mod frame;
 mod index;
 mod method;
 mod payload;
@@ -292,6 +293,28 @@ impl Message {
         serde_json::to_string(self).unwrap_or_else(|_| String::from("{}"))
     }
 
+    /// As [`to_json`](Self::to_json), consuming the message: a response whose result a
+    /// server encoded for it (a tool's result) already holds the whole text in the result's
+    /// buffer, which becomes the string as it is, with no copy.
+    pub fn into_json(self) -> String {
+        match self {
+            Message::Response(Response {
+                jsonrpc,
+                id,
+                result,
+            }) => match result.into_frame(&id) {
+                Ok(text) => text,
+                Err(result) => Message::Response(Response {
+                    jsonrpc,
+                    id,
+                    result,
+                })
+                .to_json(),
+            },
+            other => other.to_json(),
+        }
+    }
+
     /// The method of a request or notification.
     pub fn method(&self) -> Option<&str> {
         match self {
@@ -316,8 +339,7 @@ impl Message {
 /// what serializing the [`Response`] gives, byte for byte, written without serde's serializer
 /// (which escapes each member name and the version on every response).
 fn response_json(id: &RequestId, result: &str) -> String {
-    const HEAD: &[u8] = br#"{"jsonrpc":"2.0","id":"#;
-    const RESULT: &[u8] = br#","result":"#;
+    use frame::{HEAD, RESULT};
     // Room for exactly the text (an id that needs escaping is the rare exception): a
     // transport turning the text into `Bytes` then keeps its buffer, with no allocation.
     let id_room = match id {
@@ -370,6 +392,44 @@ mod tests {
             let back = Message::parse(message.to_json().as_bytes()).unwrap();
             assert_eq!(back.id(), message.id());
         }
+    }
+
+    /// A result framed for its response becomes the response's text as it is; framed for
+    /// another id, or not framed, it is written around as `to_json` writes it.
+    #[test]
+    fn a_framed_result_is_its_responses_text() {
+        let write = |out: &mut Vec<u8>| {
+            out.extend_from_slice(br#"{"content":[{"type":"text","text":"done"}]}"#);
+            Ok(())
+        };
+        for id in [0, 42, -7, 123_456_789_012, i64::MIN] {
+            let framed = Payload::framed(id, write).unwrap();
+            assert_eq!(
+                framed.encoded(),
+                Some(r#"{"content":[{"type":"text","text":"done"}]}"#)
+            );
+            assert_eq!(framed["content"][0]["text"], "done");
+            for answered in [
+                RequestId::Number(id),
+                RequestId::Number(id.wrapping_add(1)),
+                RequestId::from(id.to_string().as_str()),
+            ] {
+                let message = Message::Response(Response::new(answered, framed.clone()));
+                let expected = serde_json::to_string(&message).unwrap();
+                assert_eq!(message.to_json(), expected);
+                assert_eq!(message.into_json(), expected);
+            }
+        }
+        let plain = Payload::written(write).unwrap();
+        let message = Message::Response(Response::new(RequestId::Number(1), plain));
+        assert_eq!(message.clone().into_json(), message.to_json());
+        assert!(
+            Payload::framed(1, |out| {
+                out.extend_from_slice(b"[1]");
+                Ok(())
+            })
+            .is_err()
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::value::RawValue;
 
 use super::JsonObject;
+use super::frame;
 use super::index::Index;
 
 /// A message's `result` or `params` object, or a tool's arguments: either a [`JsonObject`] or
@@ -80,6 +81,9 @@ enum Text {
     /// carried them, and the members read from them (a `tools/call`'s arguments), with no
     /// copy of their own.
     Shared { buf: Arc<str>, start: u32, end: u32 },
+    /// A response's result, encoded within the response's whole text (see
+    /// [`Payload::framed`]): the result from `start` to the response's closing brace.
+    Framed { buf: Box<str>, start: u32 },
 }
 
 impl Text {
@@ -89,6 +93,9 @@ impl Text {
             Text::Shared { buf, start, end } => {
                 buf.get(*start as usize..*end as usize).unwrap_or_default()
             }
+            Text::Framed { buf, start } => buf
+                .get(*start as usize..buf.len().saturating_sub(1))
+                .unwrap_or_default(),
         }
     }
 }
@@ -130,37 +137,58 @@ impl Payload {
     pub(crate) fn written(
         write: impl FnOnce(&mut Vec<u8>) -> Result<(), PayloadError>,
     ) -> Result<Self, PayloadError> {
-        thread_local! {
-            static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-        }
-        /// What the scratch buffer keeps between uses, at most.
-        const KEEP: usize = 16 * 1024;
-        let finish = |out: &mut Vec<u8>, write: Result<(), PayloadError>| {
-            write?;
+        in_scratch(|out| {
+            write(out)?;
+            let text = object_text(out)?;
+            Ok(Payload::located(text, None))
+        })
+    }
+
+    /// As [`written`](Self::written), the result of the response to request `id`: the
+    /// payload's buffer holds the whole response, the text of the result framed by the rest,
+    /// so that [`Message::into_json`](super::Message::into_json) hands that buffer over as
+    /// the response's text, without a copy of its own.
+    pub(crate) fn framed(
+        id: i64,
+        write: impl FnOnce(&mut Vec<u8>) -> Result<(), PayloadError>,
+    ) -> Result<Self, PayloadError> {
+        in_scratch(|out| {
+            frame::write_head(out, id);
+            // The head is at most 52 bytes (`frame::HEAD_MAX`).
+            let start = out.len();
+            write(out)?;
+            out.push(b'}');
             // Written as JSON text: this check does not fail.
             let text =
                 std::str::from_utf8(out).map_err(|e| PayloadError::NotAnObject(e.to_string()))?;
-            if text.starts_with('{') {
-                Ok(Payload::located(text, None))
-            } else {
-                Err(PayloadError::NotAnObject(text.to_owned()))
+            let result = &text[start..text.len() - 1];
+            if !result.starts_with('{') {
+                return Err(PayloadError::NotAnObject(result.to_owned()));
             }
-        };
-        SCRATCH.with(|scratch| {
-            // A value whose encoding encodes another payload: that one gets its own buffer.
-            let Ok(mut scratch) = scratch.try_borrow_mut() else {
-                let mut out = Vec::new();
-                let written = write(&mut out);
-                return finish(&mut out, written);
-            };
-            scratch.clear();
-            let written = write(&mut scratch);
-            let payload = finish(&mut scratch, written);
-            if scratch.capacity() > KEEP {
-                *scratch = Vec::new();
-            }
-            payload
+            let buf = Box::<str>::from(text);
+            let start = start as u32;
+            Ok(Payload::from_text(
+                Text::Framed { buf, start },
+                OnceLock::new(),
+            ))
         })
+    }
+
+    /// The text of the response to request `id` whose result this payload is, when the
+    /// payload was [`framed`](Self::framed) for that request: its buffer, as it is. The
+    /// payload back otherwise.
+    pub(crate) fn into_frame(self, id: &super::RequestId) -> Result<String, Payload> {
+        match self.repr {
+            Repr::Encoded {
+                text: Text::Framed { buf, start },
+                ..
+            } if matches!(id, super::RequestId::Number(n)
+                if frame::is_head(&buf.as_bytes()[..start as usize], *n)) =>
+            {
+                Ok(String::from(buf))
+            }
+            repr => Err(Payload { repr }),
+        }
     }
 
     /// The JSON text, when the payload was built encoded.
@@ -292,7 +320,7 @@ impl Payload {
                 start: at + start,
                 end: at + end,
             },
-            Text::Raw(_) => Text::Shared {
+            Text::Raw(_) | Text::Framed { .. } => Text::Shared {
                 buf: Arc::from(part),
                 start: 0,
                 end: end - start,
@@ -319,6 +347,39 @@ impl Payload {
                 .into_inner()
                 .map_or_else(|| parse(&text), |parsed| *parsed),
         }
+    }
+}
+
+/// Runs `f` on this thread's scratch buffer, emptied (on a buffer of its own when the scratch
+/// is in use: a value whose encoding encodes another payload).
+fn in_scratch<R>(f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
+    thread_local! {
+        static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    /// What the scratch buffer keeps between uses, at most.
+    const KEEP: usize = 16 * 1024;
+    SCRATCH.with(|scratch| {
+        let Ok(mut scratch) = scratch.try_borrow_mut() else {
+            return f(&mut Vec::new());
+        };
+        scratch.clear();
+        let result = f(&mut scratch);
+        if scratch.capacity() > KEEP {
+            *scratch = Vec::new();
+        }
+        result
+    })
+}
+
+/// `written` as the text of a JSON object, or what it is instead.
+fn object_text(written: &[u8]) -> Result<&str, PayloadError> {
+    // Written as JSON text: this check does not fail.
+    let text =
+        std::str::from_utf8(written).map_err(|e| PayloadError::NotAnObject(e.to_string()))?;
+    if text.starts_with('{') {
+        Ok(text)
+    } else {
+        Err(PayloadError::NotAnObject(text.to_owned()))
     }
 }
 

@@ -9,7 +9,7 @@ use std::task::{Context as TaskContext, Poll};
 use super::catalog::{Answer, to_payload};
 use crate::context::Context;
 use crate::error::RpcError;
-use crate::jsonrpc::Payload;
+use crate::jsonrpc::{Payload, RequestId};
 use crate::protocol::CallToolResult;
 use crate::tool::{BoxFuture, Tool};
 
@@ -20,8 +20,9 @@ pub(super) enum Running {
     /// A tool's call, not started: the tool is called on the first poll, so that nothing of
     /// it runs for a call refused before (by the session's bound, or a middleware layer).
     Call(Option<(Arc<dyn Tool>, Context, Payload)>),
-    /// A tool's call under way: its result is encoded once it is ready.
-    Tool(BoxFuture<Result<CallToolResult, RpcError>>),
+    /// A tool's call under way: its result is encoded once it is ready, framed for the
+    /// response to the request's id when that is a number (see [`Payload::framed`]).
+    Tool(BoxFuture<Result<CallToolResult, RpcError>>, Option<i64>),
     /// Any other answer, already a [`Payload`].
     Answer(Answer),
 }
@@ -55,19 +56,28 @@ impl Future for Running {
         let this = self.get_mut();
         if let Running::Call(start) = this {
             let (tool, ctx, arguments) = start.take().expect("a call starts once");
-            *this = Running::Tool(tool.call_or_error(ctx, arguments));
+            let id = match ctx.request_id() {
+                RequestId::Number(n) => Some(*n),
+                RequestId::String(_) => None,
+            };
+            *this = Running::Tool(tool.call_or_error(ctx, arguments), id);
         }
         match this {
             // Encoded once, straight to the text the transport frames.
-            Running::Tool(call) => call.as_mut().poll(cx).map(|r| r.map(|r| encoded(&r))),
+            Running::Tool(call, id) => call.as_mut().poll(cx).map(|r| r.map(|r| encoded(&r, *id))),
             Running::Answer(answer) => answer.as_mut().poll(cx),
             Running::Call(_) => unreachable!("started above"),
         }
     }
 }
 
-/// A tool's result as the text a response carries, in a buffer of its exact size.
-fn encoded(result: &CallToolResult) -> Payload {
-    Payload::written(|out| result.write_json(out).map_err(Into::into))
-        .unwrap_or_else(|_| to_payload(result))
+/// A tool's result as the text a response carries, in a buffer of its exact size: within the
+/// text of the response to request `id`, when given.
+fn encoded(result: &CallToolResult, id: Option<i64>) -> Payload {
+    let write = |out: &mut Vec<u8>| result.write_json(out).map_err(Into::into);
+    match id {
+        Some(id) => Payload::framed(id, write),
+        None => Payload::written(write),
+    }
+    .unwrap_or_else(|_| to_payload(result))
 }

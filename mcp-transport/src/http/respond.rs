@@ -72,7 +72,22 @@ pub(crate) fn json_in(
     message: &Message,
     session: Option<&str>,
 ) -> Response<McpBody> {
-    let mut response = Response::new(McpBody::full(message.to_json()));
+    json_text_in(headers, message.to_json(), session)
+}
+
+/// As [`json_in`], consuming the message: a tool's result usually holds the response's text
+/// already (see [`Message::into_json`]).
+pub(crate) fn json_owned_in(
+    headers: HeaderMap,
+    message: Message,
+    session: Option<&str>,
+) -> Response<McpBody> {
+    json_text_in(headers, message.into_json(), session)
+}
+
+/// A `200 application/json` response holding `text`, its headers written into `headers`.
+fn json_text_in(headers: HeaderMap, text: String, session: Option<&str>) -> Response<McpBody> {
+    let mut response = Response::new(McpBody::full(text));
     *response.headers_mut() = headers;
     response
         .headers_mut()

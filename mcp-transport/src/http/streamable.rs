@@ -492,9 +492,9 @@ fn answer<'a>(
             // mode its event is stored as any stream's final event is, for a client that
             // resumes within the grace.
             if !stores_at_once {
-                return Ok(respond::json_in(
+                return Ok(respond::json_owned_in(
                     std::mem::take(headers),
-                    &out.message,
+                    *out.message,
                     None,
                 ));
             }
