@@ -5,6 +5,7 @@
 //! message: responses to the request waiting for them, progress to the call whose token it
 //! carries, requests from the server to the handler.
 
+use crate::sync::lock;
 use std::collections::HashMap;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -456,7 +457,7 @@ impl Client {
     /// from now on. A later call replaces the earlier receiver.
     pub fn notifications(&self) -> mpsc::UnboundedReceiver<Notification> {
         let (tx, rx) = mpsc::unbounded_channel();
-        *self.inner.other.lock().unwrap_or_else(|e| e.into_inner()) = Some(tx);
+        *lock(&self.inner.other) = Some(tx);
         rx
     }
 
@@ -476,7 +477,7 @@ impl Client {
     /// Log messages the server sends from now on. A later call replaces the earlier receiver.
     pub fn log_messages(&self) -> mpsc::UnboundedReceiver<LoggingMessageParams> {
         let (tx, rx) = mpsc::unbounded_channel();
-        *self.inner.logs.lock().unwrap_or_else(|e| e.into_inner()) = Some(tx);
+        *lock(&self.inner.logs) = Some(tx);
         rx
     }
 
@@ -532,11 +533,7 @@ impl Client {
             RequestId::String(s) => ProgressToken::String(s.to_string()),
         };
         let (tx, progress) = mpsc::channel(router::queue_len(self.inner.call_buffer));
-        self.inner
-            .calls
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(token.clone(), tx);
+        lock(&self.inner.calls).insert(token.clone(), tx);
         let mut meta = JsonObject::new();
         meta.insert("progressToken".into(), to_value(&token));
         let params = CallToolParams {
@@ -576,10 +573,6 @@ impl Client {
             result,
         ))
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn parse<T: DeserializeOwned>(params: Option<JsonObject>) -> Result<T, serde_json::Error> {

@@ -1,5 +1,6 @@
 //! [`Context`]: what a running tool can do besides compute its result.
 
+use crate::sync::lock;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use serde::Serialize;
@@ -225,10 +226,7 @@ impl Context {
     }
 
     fn lock_progress(&self) -> std::sync::MutexGuard<'_, ProgressState> {
-        self.inner
-            .progress
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+        lock(&self.inner.progress)
     }
 
     /// Reports progress: sends `notifications/progress` for the caller's token, on the

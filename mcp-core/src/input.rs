@@ -20,6 +20,7 @@
 //! that fails verification, belongs to another request or has expired is refused with
 //! `-32602`.
 
+use crate::sync::lock;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -341,7 +342,7 @@ impl InputRound {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, RoundState> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.state)
     }
 
     /// A key for a question the handler did not name: `<kind>-<n>`, numbered in the order

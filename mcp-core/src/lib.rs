@@ -39,6 +39,7 @@ pub mod prompt;
 pub mod protocol;
 pub mod resource;
 pub mod server;
+mod sync;
 pub mod task;
 pub mod tool;
 pub mod transport;

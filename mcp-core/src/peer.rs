@@ -1,5 +1,6 @@
 //! Requests this side sends to its peer, and the responses that answer them.
 
+use crate::sync::lock;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -48,6 +49,6 @@ impl Pending {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<RequestId, oneshot::Sender<Reply>>> {
         // A poisoned map still holds valid senders: keep going.
-        self.waiting.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.waiting)
     }
 }

@@ -1,6 +1,7 @@
 //! The server's live catalog: what its own builder calls and each plugin contribute, merged
 //! into one snapshot that requests read, replaced when a plugin's catalog changes.
 
+use crate::sync::lock;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -191,7 +192,7 @@ impl Registry {
     /// stops the start: the plugins already started are shut down, and the error names it.
     pub(crate) async fn start(&self, server: &Server) -> Result<(), StartError> {
         {
-            let mut started = self.started.lock().unwrap_or_else(|e| e.into_inner());
+            let mut started = lock(&self.started);
             if *started {
                 return Ok(());
             }

@@ -12,6 +12,7 @@ mod session;
 mod state;
 mod subscriptions;
 
+use crate::sync::lock;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
@@ -335,11 +336,7 @@ impl Server {
     /// (`notifications/resources/updated` on each session's stream of unrelated messages).
     pub async fn notify_resource_updated(&self, uri: &str) {
         let sessions: Vec<Arc<SessionState>> = {
-            let mut list = self
-                .inner
-                .sessions
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
+            let mut list = lock(&self.inner.sessions);
             list.retain(|w| w.strong_count() > 0);
             list.iter().filter_map(Weak::upgrade).collect()
         };
@@ -369,11 +366,7 @@ impl Server {
             return;
         }
         let sessions: Vec<Arc<SessionState>> = {
-            let mut guard = self
-                .inner
-                .sessions
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
+            let mut guard = lock(&self.inner.sessions);
             guard.retain(|w| w.strong_count() > 0);
             guard.iter().filter_map(Weak::upgrade).collect()
         };
@@ -392,11 +385,7 @@ impl Server {
     }
 
     pub(crate) fn register_session(&self, state: &Arc<SessionState>) {
-        let mut list = self
-            .inner
-            .sessions
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
+        let mut list = lock(&self.inner.sessions);
         list.retain(|w| w.strong_count() > 0);
         list.push(Arc::downgrade(state));
     }

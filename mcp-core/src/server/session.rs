@@ -1,5 +1,6 @@
 //! One client connection: dispatch, in-flight requests and cancellation, for both eras.
 
+use crate::sync::lock;
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
@@ -356,10 +357,7 @@ impl ServerSession {
     }
 
     fn lock_in_flight(&self) -> std::sync::MutexGuard<'_, HashMap<RequestId, InFlight>> {
-        self.inner
-            .in_flight
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+        lock(&self.inner.in_flight)
     }
 
     /// Handles one inbound message. Messages related to it (its response, and for a tool call
@@ -851,12 +849,7 @@ impl ServerSession {
             // Answer only a call still registered: one taken out of the table was cancelled,
             // or already answered by `fail_all`.
             if let Some(session) = session.upgrade() {
-                let owned = session
-                    .in_flight
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .remove(&task_id)
-                    .is_some();
+                let owned = lock(&session.in_flight).remove(&task_id).is_some();
                 if !owned {
                     return;
                 }

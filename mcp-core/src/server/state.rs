@@ -1,5 +1,6 @@
 //! State one session shares with the contexts of its requests.
 
+use crate::sync::lock;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Mutex, OnceLock};
@@ -77,7 +78,7 @@ impl SessionState {
     }
 
     pub(crate) fn subscribe(&self, uri: String, on: bool) {
-        let mut set = self.subscriptions.lock().unwrap_or_else(|e| e.into_inner());
+        let mut set = lock(&self.subscriptions);
         if on {
             set.insert(uri);
         } else {
@@ -86,10 +87,7 @@ impl SessionState {
     }
 
     pub(crate) fn is_subscribed(&self, uri: &str) -> bool {
-        self.subscriptions
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .contains(uri)
+        lock(&self.subscriptions).contains(uri)
     }
 
     pub(crate) fn protocol_version(&self) -> Option<ProtocolVersion> {

@@ -2,6 +2,7 @@
 //! acknowledged first and tagged with its subscription id, ended by the client (cancel) or by
 //! the server (a completion result).
 
+use crate::sync::lock;
 use std::sync::{Arc, Mutex, Weak};
 
 use serde_json::Value;
@@ -90,7 +91,7 @@ pub(crate) struct Listeners {
 
 impl Listeners {
     fn live(&self) -> Vec<Arc<Listener>> {
-        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        let mut open = lock(&self.open);
         open.retain(|w| w.strong_count() > 0);
         open.iter().filter_map(Weak::upgrade).collect()
     }
@@ -199,12 +200,7 @@ pub(crate) fn listen(
         );
         // Registered before the acknowledgement, so that a change made once the client has
         // the acknowledgement reaches it; acknowledged before anything else is sent.
-        listeners
-            .listeners
-            .open
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(Arc::downgrade(&listener));
+        lock(&listeners.listeners.open).push(Arc::downgrade(&listener));
         listener
             .send(methods::SUBSCRIPTIONS_ACKNOWLEDGED, Some(ack))
             .await;

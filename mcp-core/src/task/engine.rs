@@ -2,6 +2,7 @@
 //! to its end while renewing its lease and watching for cancellation, and answering the
 //! `tasks/*` methods ([`handle`]).
 
+use crate::sync::lock;
 use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -291,7 +292,7 @@ impl TaskRun {
     /// Records what the tool said about its work.
     pub(crate) async fn set_message(&self, message: String) {
         if !*self.created.borrow() {
-            *self.first_message.lock().unwrap_or_else(|e| e.into_inner()) = Some(message);
+            *lock(&self.first_message) = Some(message);
             return;
         }
         let change = TaskChange::Message(Some(message));
@@ -443,11 +444,7 @@ pub(crate) fn call_as_task(
             engine.config.poll_interval,
             now,
         );
-        record.status_message = run
-            .first_message
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
+        record.status_message = lock(&run.first_message).take();
         record.lease = Some(Lease {
             holder: engine.holder.clone(),
             expires_at: now + engine.config.lease,

@@ -1,5 +1,6 @@
 //! [`MemoryTaskStore`]: tasks in this process's memory (the default store).
 
+use crate::sync::lock;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::SystemTime;
@@ -38,7 +39,7 @@ impl MemoryTaskStore {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.state)
     }
 
     /// How many tasks the store holds (expired ones included until the next sweep).

@@ -1,6 +1,7 @@
 //! Constraints on tool arguments (`#[arg(min = .., max = .., min_len = .., max_len = ..,
 //! pattern = "..")]`): written into the input schema, and checked before the tool's body runs.
 
+use crate::sync::lock;
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 
@@ -60,10 +61,7 @@ impl ArgConstraints {
 /// Patterns are compiled once and kept.
 fn is_match(pattern: &'static str, text: &str) -> Option<bool> {
     static COMPILED: OnceLock<Mutex<HashMap<&'static str, Option<Regex>>>> = OnceLock::new();
-    let regex = COMPILED
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
+    let regex = lock(COMPILED.get_or_init(Default::default))
         .entry(pattern)
         .or_insert_with(|| Regex::new(pattern).ok())
         .clone();

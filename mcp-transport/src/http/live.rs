@@ -10,6 +10,7 @@
 //! session holds open and for every POST. This queue holds a `VecDeque` that grows only as
 //! events wait in it.
 
+use crate::sync::lock;
 use std::collections::VecDeque;
 use std::pin::pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -40,7 +41,7 @@ struct State {
 
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.state)
     }
 }
 

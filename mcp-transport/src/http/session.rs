@@ -1,6 +1,7 @@
 //! The session table: ids, admission (limits, eviction, expiry), and what each HTTP session
 //! holds.
 
+use crate::sync::lock;
 use std::cmp::Reverse;
 use std::collections::HashMap;
 
@@ -274,11 +275,11 @@ impl HttpSession {
     }
 
     fn touch(&self) {
-        *self.last_seen.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
+        *lock(&self.last_seen) = Instant::now();
     }
 
     fn last_seen(&self) -> Instant {
-        *self.last_seen.lock().unwrap_or_else(|e| e.into_inner())
+        *lock(&self.last_seen)
     }
 
     /// Whether nothing runs in the session: no request being handled, no stream attached, no
@@ -372,10 +373,6 @@ impl HttpSession {
         }
         self.session.close();
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Keeps a session from expiring while alive.

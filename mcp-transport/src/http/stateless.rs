@@ -15,6 +15,7 @@
 //! also listed in [`Running`], so that a shutdown ends it with an error once its grace is
 //! over, as it ends a session's calls.
 
+use crate::sync::lock;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -59,7 +60,7 @@ impl Drop for Listed {
 
 impl Running {
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, ServerSession>> {
-        self.sessions.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.sessions)
     }
 
     fn list(self: &Arc<Self>, session: &ServerSession) -> Listed {

@@ -12,6 +12,7 @@
 //! (see `streamable::PostSink`), or by a [`pump`] task moving messages from a channel (a batch,
 //! a request forwarded from another replica).
 
+use crate::sync::lock;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -91,7 +92,7 @@ impl StreamSlot {
 
     /// Records the connection now reading the stream.
     fn reading(&self, tx: &LiveSender) {
-        *self.reader.lock().unwrap_or_else(|e| e.into_inner()) = Some(tx.watch_gone());
+        *lock(&self.reader) = Some(tx.watch_gone());
         self.attached.notify_waiters();
     }
 
@@ -108,12 +109,7 @@ impl StreamSlot {
             if self.is_finished() {
                 return;
             }
-            let reader = self
-                .reader
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .clone()
-                .filter(|r| !r.is_gone());
+            let reader = lock(&self.reader).clone().filter(|r| !r.is_gone());
             match reader {
                 Some(reader) => {
                     tokio::select! {

@@ -16,6 +16,7 @@
 //! [`MAX_BATCH_BYTES`] of unwritten output, answers go through the bounded queue too, and a
 //! full queue makes the read loop wait.
 
+use crate::sync::lock;
 use std::io;
 use std::pin::Pin;
 use std::sync::{Mutex, MutexGuard};
@@ -54,7 +55,7 @@ impl<W: AsyncWrite + Unpin> Output<W> {
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner<W>> {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.inner)
     }
 
     /// Queues `answer` behind what the writer holds if nothing sent earlier waits in the
