@@ -6,6 +6,7 @@ pub mod http;
 pub mod http_client;
 pub mod metrics;
 pub mod stdio;
+mod idle_poll;
 mod sync;
 
 pub use cli::{ServeArgs, serve};

@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-use super::idle_poll::IdlePoll;
+use crate::idle_poll::IdlePoll;
 use super::stdin::ThreadStdin;
 
 /// The process's stdin: a reactor-driven pipe, or read on a thread of its own.

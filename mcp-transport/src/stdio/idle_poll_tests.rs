@@ -17,8 +17,8 @@ use tokio::runtime::Runtime;
 use tokio::sync::{Semaphore, oneshot};
 
 use super::StdioServer;
-use crate::stdio::governor::Governor;
-use crate::stdio::idle_poll::{IdlePoll, ReadNow, SLICE};
+use crate::idle_poll::governor::Governor;
+use crate::idle_poll::{IdlePoll, ReadNow, SLICE};
 
 /// Longer than the test's time limit: a poll that ran its whole window would fail the test.
 const WINDOW: Duration = Duration::from_secs(30);

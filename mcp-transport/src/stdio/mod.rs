@@ -45,8 +45,6 @@ mod client;
 mod error;
 mod fifo;
 mod framing;
-mod governor;
-mod idle_poll;
 mod output;
 mod process;
 mod server;
@@ -56,7 +54,7 @@ mod stdout_watch;
 pub use client::{ChannelOptions, client_channel, client_channel_with};
 pub use error::{StdioClientError, StdioError};
 pub use framing::{DEFAULT_MAX_LINE_BYTES, Frame, FrameReader, FrameRef, FrameWriter};
-pub use idle_poll::DEFAULT_IDLE_POLL;
+pub use crate::idle_poll::DEFAULT_IDLE_POLL;
 pub use process::{
     ChildProcess, StderrMode, StdioClient, StdioClientOptions, connect, connect_with, spawn,
     spawn_with,

@@ -27,7 +27,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::mpsc;
 
 use super::framing::{FrameWriter, MAX_BATCH_BYTES};
-use super::idle_poll::IdlePoll;
+use crate::idle_poll::IdlePoll;
 
 /// The writer and the queue feeding it, behind a lock that is only ever taken within one
 /// poll (never across an await), by the one task that serves the session: it is never

@@ -20,7 +20,7 @@ use tracing::Instrument;
 use super::StdioError;
 use super::fifo::{ProcessStdin, ProcessStdout};
 use super::framing::{DEFAULT_MAX_LINE_BYTES, FrameReader, FrameRef, FrameWriter};
-use super::idle_poll::{DEFAULT_IDLE_POLL, IdlePoll};
+use crate::idle_poll::{DEFAULT_IDLE_POLL, IdlePoll};
 use super::output::{Output, WriteBeforeRead};
 use super::stdout_watch;
 

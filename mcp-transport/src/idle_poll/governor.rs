@@ -1,8 +1,10 @@
-//! How long the idle poll of stdin lasts: a window that adapts to the gaps between an answer
-//! and the next request (see [`StdioServer::idle_poll`](super::StdioServer::idle_poll)).
+//! How long an idle poll lasts: a window that adapts to the gaps between an answer and the
+//! next request (see [`StdioServer::idle_poll`](crate::stdio::StdioServer::idle_poll) and
+//! [`HttpConfig::idle_poll`](crate::http::HttpConfig::idle_poll)). Each session on stdio and
+//! each HTTP connection has its own.
 //!
-//! The governor is fed one measurement per idle gap (the time from finding stdin empty after
-//! an answer to the next input) and knows nothing else: no clock, no I/O. Its policy, in the
+//! The governor is fed one measurement per idle gap (the time from finding the input empty
+//! after an answer to the next input) and knows nothing else: no clock, no I/O. Its policy, in the
 //! manner of the kernel's haltpoll governor:
 //!
 //! - a gap the window covered (the poll found the request): the window stays;
@@ -31,11 +33,11 @@ use std::time::Duration;
 
 /// While the window is open, one idle gap in this many is not polled (a probe: see the
 /// [module docs](self)).
-pub(super) const PROBE_EVERY: u32 = 64;
+pub(crate) const PROBE_EVERY: u32 = 64;
 
 /// The adaptive window of the idle poll: see the [module docs](self).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Governor {
+pub(crate) struct Governor {
     /// The largest window; zero: never poll.
     max: Duration,
     /// The window the next idle gap polls for.
@@ -50,7 +52,7 @@ pub(super) struct Governor {
 
 impl Governor {
     /// A governor whose window grows up to `max`, starting at zero.
-    pub(super) fn new(max: Duration) -> Self {
+    pub(crate) fn new(max: Duration) -> Self {
         Governor {
             max,
             window: Duration::ZERO,
@@ -62,7 +64,7 @@ impl Governor {
 
     /// A governor whose window starts at `max` (tests: a poll from the first answer on).
     #[cfg(test)]
-    pub(super) fn at_max(max: Duration) -> Self {
+    pub(crate) fn at_max(max: Duration) -> Self {
         Governor {
             window: max,
             slept: max,
@@ -72,13 +74,13 @@ impl Governor {
 
     /// The window, as it stands.
     #[cfg(test)]
-    pub(super) fn window(&self) -> Duration {
+    pub(crate) fn window(&self) -> Duration {
         self.window
     }
 
-    /// An idle gap opens (stdin was found empty after an answer): how long to poll for the
+    /// An idle gap opens (the input was found empty after an answer): how long to poll for the
     /// next request. Zero, not to poll, while the window is zero and for a probe.
-    pub(super) fn open_gap(&mut self) -> Duration {
+    pub(crate) fn open_gap(&mut self) -> Duration {
         let window = if self.window.is_zero() {
             Duration::ZERO
         } else if self.since_probe + 1 >= PROBE_EVERY {
@@ -102,9 +104,9 @@ impl Governor {
         self.max.saturating_mul(2)
     }
 
-    /// Takes in the idle gap that [`open_gap`](Self::open_gap) opened: from finding stdin
-    /// empty after an answer to the next input (whether the poll or the reactor found it).
-    pub(super) fn observe(&mut self, gap: Duration) {
+    /// Takes in the idle gap that [`open_gap`](Self::open_gap) opened: from finding the
+    /// input empty after an answer to the next input (whether the poll or the reactor found it).
+    pub(crate) fn observe(&mut self, gap: Duration) {
         if std::mem::take(&mut self.unpolled) {
             let cut = gap.min(self.growth_limit());
             self.slept = if cut >= self.slept {

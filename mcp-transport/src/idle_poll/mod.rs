@@ -1,11 +1,13 @@
-//! The idle poll of stdin: after an answer, look for the next request a little while before
-//! the serving thread sleeps (see [`StdioServer::idle_poll`](super::StdioServer::idle_poll)).
+//! The idle poll of an input (a stdin pipe, an HTTP connection's socket): after an answer,
+//! look for the next request a little while before the serving thread sleeps (see
+//! [`StdioServer::idle_poll`](crate::stdio::StdioServer::idle_poll) and
+//! [`HttpConfig::idle_poll`](crate::http::HttpConfig::idle_poll)).
 //!
 //! A client that calls one tool after another sends its next request a few microseconds
 //! after it reads the answer to the last. If the server's thread has gone to sleep in the
 //! meantime, that request must wake it, and on a virtual machine whose idle CPUs halt at once
 //! (no guest halt polling) that wake-up goes through the hypervisor: tens of microseconds,
-//! more than the call itself. So when stdin holds nothing after an answer, the serving task
+//! more than the call itself. So when the input holds nothing after an answer, the serving task
 //! keeps reading it, without waiting, for a window that the [`Governor`] adapts to the gaps
 //! it sees (zero while they are long).
 //!
@@ -27,8 +29,9 @@
 //! once per cycle of its own, on the CPU the client needs. With slices, a request that comes
 //! within the first slice (a lockstep client's usually does) costs no yield at all.
 //!
-//! It reads the reactor's own non-blocking descriptor of the reopened stdin pipe (the
-//! process's descriptor 0 stays blocking): only a reactor-driven pipe is polled.
+//! It reads the reactor's own non-blocking descriptor (of the reopened stdin pipe, whose
+//! process's descriptor 0 stays blocking; of a connection's socket): only a reactor-driven
+//! input is polled.
 
 use std::future::Future;
 use std::io;
@@ -38,17 +41,19 @@ use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, ReadBuf};
 
-use super::governor::Governor;
+pub(crate) mod governor;
+
+use governor::Governor;
 
 /// The largest window of the idle poll, by default.
 pub const DEFAULT_IDLE_POLL: Duration = Duration::from_micros(80);
 
-/// How long one poll of the serving task reads stdin, at most, before it yields to the
+/// How long one poll of the serving task reads its input, at most, before it yields to the
 /// runtime: each yield on a multi-thread runtime can wake an idle worker (see the module
 /// docs), so the poll reads for a while between yields, and most requests come within one
 /// slice. Also how long, at most, the poll keeps the runtime's other work on this worker
 /// waiting.
-pub(super) const SLICE: Duration = Duration::from_micros(20);
+pub(crate) const SLICE: Duration = Duration::from_micros(20);
 
 /// How many spin-loop hints between two reads of an empty pipe within a slice (a fraction of
 /// a microsecond: fewer system calls, and no read long after the request came).
@@ -56,10 +61,10 @@ const SPINS_BETWEEN_READS: u32 = 16;
 
 /// How to read an input of type `R` without waiting and without the reactor: a `read` that
 /// fails with `WouldBlock` when nothing is there.
-pub(super) type ReadNow<R> = fn(&R, &mut [u8]) -> io::Result<usize>;
+pub(crate) type ReadNow<R> = fn(&R, &mut [u8]) -> io::Result<usize>;
 
 /// The idle poll of one session's input.
-pub(super) struct IdlePoll<R> {
+pub(crate) struct IdlePoll<R> {
     read_now: ReadNow<R>,
     governor: Governor,
     /// When the last answer was written (the idle gap opens then), until the next input
@@ -73,13 +78,13 @@ pub(super) struct IdlePoll<R> {
 
 impl<R> IdlePoll<R> {
     /// Polls with `read_now` for a window of up to `max`; `None` for a zero `max`.
-    pub(super) fn new(read_now: ReadNow<R>, max: Duration) -> Option<Self> {
+    pub(crate) fn new(read_now: ReadNow<R>, max: Duration) -> Option<Self> {
         (!max.is_zero()).then(|| Self::with(read_now, Governor::new(max), SLICE))
     }
 
     /// Polls with `read_now` for the windows `governor` gives, yielding to the runtime
     /// after each `slice` of reads.
-    pub(super) fn with(read_now: ReadNow<R>, governor: Governor, slice: Duration) -> Self {
+    pub(crate) fn with(read_now: ReadNow<R>, governor: Governor, slice: Duration) -> Self {
         IdlePoll {
             read_now,
             governor,
@@ -139,7 +144,7 @@ impl<R> IdlePoll<R> {
     /// the reactor for up to a [`SLICE`], and, finding nothing, registers with the reactor
     /// and yields (the task is polled again once the runtime has looked at its other work).
     /// Otherwise this is `input`'s own read.
-    pub(super) fn poll_read(
+    pub(crate) fn poll_read(
         &mut self,
         answered: bool,
         input: &mut R,
