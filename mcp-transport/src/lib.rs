@@ -4,9 +4,9 @@
 pub mod cli;
 pub mod http;
 pub mod http_client;
+mod idle_poll;
 pub mod metrics;
 pub mod stdio;
-mod idle_poll;
 mod sync;
 
 pub use cli::{ServeArgs, serve};

@@ -124,6 +124,15 @@ pub struct HttpArgs {
     #[arg(long, env = "MCP_SEND_TIMEOUT", default_value = "60s", value_parser = duration::parse, value_name = "DURATION")]
     pub send_timeout: Duration,
 
+    /// After a response, how long at most a kept-alive connection keeps reading its socket
+    /// for the next request before its task sleeps (`0`: off). The window adapts per
+    /// connection: it grows while requests follow responses closely (a client calling tools
+    /// one after another then gets answers without waking the server) and drops to zero while
+    /// they do not, or while waking the server is cheap anyway (CPUs kept awake by other
+    /// work); it costs up to this much CPU time per gap. See `HttpConfig::idle_poll`.
+    #[arg(long, env = "MCP_HTTP_IDLE_POLL", default_value = "80us", value_parser = duration::parse, value_name = "DURATION")]
+    pub http_idle_poll: Duration,
+
     /// The reverse proxies whose `X-Forwarded-For` names the client, comma-separated addresses
     /// or networks (`10.0.0.5,10.1.0.0/16`). From anyone else the header is ignored.
     #[arg(
@@ -185,6 +194,7 @@ impl HttpArgs {
             .header_read_timeout(self.header_read_timeout)
             .request_body_timeout(self.request_body_timeout)
             .send_timeout(self.send_timeout)
+            .idle_poll(self.http_idle_poll)
             .handshake_timeout(self.handshake_timeout)
             .resume_window(self.resume_window)
             .shutdown_timeout(self.shutdown_timeout)

@@ -66,6 +66,7 @@
 //! | `--header-read-timeout DURATION` | `MCP_HEADER_READ_TIMEOUT` | `30s` |
 //! | `--request-body-timeout DURATION` | `MCP_REQUEST_BODY_TIMEOUT` | `60s` |
 //! | `--send-timeout DURATION` | `MCP_SEND_TIMEOUT` | `60s` |
+//! | `--http-idle-poll DURATION` | `MCP_HTTP_IDLE_POLL` | `80us` (see [`HttpConfig::idle_poll`](crate::http::HttpConfig::idle_poll)) |
 //! | `--trusted-proxies ADDRS` | `MCP_TRUSTED_PROXIES` | none |
 //! | `--shutdown-timeout DURATION` | `MCP_SHUTDOWN_TIMEOUT` | `10s` |
 //! | `--stdio-idle-poll DURATION` | `MCP_STDIO_IDLE_POLL` | `80us` (see [`StdioServer::idle_poll`]) |

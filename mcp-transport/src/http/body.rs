@@ -116,11 +116,18 @@ impl Body for McpBody {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
-        match &mut self.kind {
+        let frame = match &mut self.kind {
             Kind::Bytes { bytes, .. } if bytes.is_empty() => Poll::Ready(None),
             Kind::Bytes { bytes, .. } => Poll::Ready(Some(Ok(Frame::data(std::mem::take(bytes))))),
             Kind::Sse(body) => Pin::new(body.as_mut()).poll_frame(cx),
+        };
+        if self.is_end_stream() || matches!(frame, Poll::Ready(None)) {
+            // The last frame is out: the response has ended for the connection now, not when
+            // hyper drops this body (after it has already read for the next request, the
+            // read the connection's idle poll is for).
+            self._responding = None;
         }
+        frame
     }
 
     fn is_end_stream(&self) -> bool {
@@ -223,6 +230,25 @@ where
 mod tests {
     use super::*;
     use http_body_util::{Full, StreamBody};
+
+    #[tokio::test]
+    async fn the_response_ends_for_its_connection_when_its_last_frame_goes() {
+        let (_io, stall) = super::super::watched::Watched::new(tokio::io::empty(), None);
+        let mut body = McpBody::full("answer").responding(stall.responding());
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        let soon = Instant::now() + std::time::Duration::from_secs(1);
+        assert_eq!(
+            stall.waiting_for(soon),
+            std::time::Duration::ZERO,
+            "answering"
+        );
+        let frame = Pin::new(&mut body).poll_frame(&mut cx);
+        assert!(matches!(frame, Poll::Ready(Some(Ok(_)))));
+        // The body is still there (hyper drops it later), but the connection no longer
+        // answers: it waits for the next request.
+        assert!(stall.waiting_for(soon) > std::time::Duration::ZERO);
+        drop(body);
+    }
 
     fn later() -> Instant {
         Instant::now() + std::time::Duration::from_secs(3600)

@@ -211,6 +211,7 @@ pub struct HttpConfig {
     pub(crate) header_read_timeout: Duration,
     pub(crate) request_body_timeout: Duration,
     pub(crate) send_timeout: Duration,
+    pub(crate) idle_poll: Duration,
     pub(crate) metrics: Option<crate::metrics::Metrics>,
 }
 
@@ -245,6 +246,7 @@ impl Default for HttpConfig {
             header_read_timeout: Duration::from_secs(30),
             request_body_timeout: Duration::from_secs(60),
             send_timeout: Duration::from_secs(60),
+            idle_poll: crate::idle_poll::DEFAULT_IDLE_POLL,
             metrics: None,
         }
     }
@@ -278,6 +280,7 @@ impl fmt::Debug for HttpConfig {
             .field("header_read_timeout", &self.header_read_timeout)
             .field("request_body_timeout", &self.request_body_timeout)
             .field("send_timeout", &self.send_timeout)
+            .field("idle_poll", &self.idle_poll)
             .field("metrics", &self.metrics.is_some())
             .finish_non_exhaustive()
     }
@@ -482,6 +485,27 @@ impl HttpConfig {
     /// connection dropped: see [`resume_window`](Self::resume_window).)
     pub fn send_timeout(mut self, timeout: Duration) -> Self {
         self.send_timeout = timeout;
+        self
+    }
+
+    /// After a response, how long at most a kept-alive connection keeps reading its socket
+    /// for the next request (without waiting) before its task sleeps (default 80 µs; zero:
+    /// never).
+    ///
+    /// A client calling tools one after another sends its next request a few microseconds
+    /// after it read the last response. On a virtual machine whose idle CPUs halt at once, a
+    /// request that must wake the server's sleeping thread waits for the hypervisor (tens of
+    /// microseconds, more than the call). So when the socket holds nothing after a response,
+    /// the connection's task reads it again and again (in slices of at most 20 µs, yielding
+    /// to the runtime between them) for a window that adapts, per connection, to the gaps it
+    /// sees: it grows while requests follow responses closely and stays at zero while they
+    /// do not, or while waking the thread is cheap anyway (the CPUs kept awake by other work,
+    /// as under many busy connections). Only the read that waits for the next request polls:
+    /// never within a request, nor while a response or an event stream is being sent. It
+    /// costs up to `max` of CPU time per gap. The same poll as
+    /// [`StdioServer::idle_poll`](crate::stdio::StdioServer::idle_poll), per connection.
+    pub fn idle_poll(mut self, max: Duration) -> Self {
+        self.idle_poll = max;
         self
     }
 

@@ -24,6 +24,7 @@ use super::error::ServeError;
 use super::guard::HostSeen;
 use super::service::{McpService, ServiceFuture};
 use super::watched::{Stall, Watched};
+use crate::idle_poll::IdlePoll;
 
 /// Where to listen: an already bound listener, or an address to bind.
 ///
@@ -202,6 +203,7 @@ pub async fn serve(
         grace: config.shutdown_timeout,
         send_timeout: config.send_timeout,
         header_read_timeout: config.header_read_timeout,
+        idle_poll: config.idle_poll,
     };
     // An IPv4 address mapped into IPv6 (`[::ffff:127.0.0.1]`) is loopback too.
     let loopback = super::config::canonical(local_addr.ip()).is_loopback();
@@ -241,6 +243,8 @@ struct Limits {
     /// How long a connection may wait for a request's headers (idle between requests
     /// included).
     header_read_timeout: Duration,
+    /// The largest window of each connection's idle poll (zero: none).
+    idle_poll: Duration,
 }
 
 /// How long connections get, once the remaining calls were ended with an error, to write
@@ -422,7 +426,8 @@ async fn connection(
     closing: CancellationToken,
     limits: Limits,
 ) {
-    let (io, stall) = Watched::new(stream);
+    let idle_poll = IdlePoll::new(TcpStream::try_read, limits.idle_poll);
+    let (io, stall) = Watched::new(stream, idle_poll);
     let service = Connected {
         service,
         peer: peer.ip(),

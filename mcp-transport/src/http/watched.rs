@@ -1,7 +1,10 @@
 //! A connection's socket, watched: how long its writes have been waiting for the client to
 //! read, so that a client that stops reading cannot hold the connection forever; and how
 //! long the connection has waited for its next request, so that a client that sends no
-//! request (or sends its headers a byte at a time) cannot either.
+//! request (or sends its headers a byte at a time) cannot either. Given an [`IdlePoll`], the
+//! read that waits for the next request on a kept-alive connection (a response has ended,
+//! none is in progress, and no byte of the next request has come) looks for it a little while
+//! before the task sleeps: see [`HttpConfig::idle_poll`](crate::http::HttpConfig::idle_poll).
 
 use std::io;
 use std::pin::Pin;
@@ -13,6 +16,8 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::Instant;
 
+use crate::idle_poll::IdlePoll;
+
 /// When the connection's pending write started waiting, and since when it has had no
 /// request to answer; shared with the connection's task and the responses it gives.
 pub(crate) struct Stall {
@@ -23,6 +28,8 @@ pub(crate) struct Stall {
     answering: AtomicUsize,
     /// Nanoseconds after `base` when the last response ended (0: the connection's start).
     idle_since: AtomicU64,
+    /// How many responses have ended.
+    ended: AtomicU64,
 }
 
 impl Stall {
@@ -83,6 +90,12 @@ impl Stall {
     pub(crate) fn request_deadline(&self, limit: Duration) -> Instant {
         self.waiting_since().unwrap_or_else(Instant::now) + limit
     }
+
+    /// How many responses have ended, or `None` while one is in progress.
+    fn ended_if_idle(&self) -> Option<u64> {
+        let ended = self.ended.load(Ordering::Acquire);
+        (self.answering.load(Ordering::Acquire) == 0).then_some(ended)
+    }
 }
 
 /// Held by a response's body: while it lives, the connection is answering a request (and not
@@ -98,31 +111,50 @@ impl Drop for Responding {
         // Stamped before the count drops, so that a watcher seeing no request in progress
         // reads this stamp, not an older one.
         stall.idle_since.fetch_max(nanos, Ordering::AcqRel);
+        stall.ended.fetch_add(1, Ordering::AcqRel);
         stall.answering.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
-/// A socket whose writes report when they wait (the peer's window is full).
+/// A socket whose writes report when they wait (the peer's window is full), and whose read
+/// for the next request may poll it for a while (its [`IdlePoll`]).
 pub(crate) struct Watched<T> {
     io: T,
     stall: Arc<Stall>,
+    idle_poll: Option<IdlePoll<T>>,
+    /// How many responses had ended when the last bytes were read: while it is the count
+    /// now (and no response is in progress), the next request has begun or none ended yet.
+    read_at: u64,
 }
 
 impl<T> Watched<T> {
-    pub(crate) fn new(io: T) -> (Self, Arc<Stall>) {
+    /// `io`, watched; with `idle_poll`, the read for the next request polls it.
+    pub(crate) fn new(io: T, idle_poll: Option<IdlePoll<T>>) -> (Self, Arc<Stall>) {
         let stall = Arc::new(Stall {
             base: Instant::now(),
             since: AtomicU64::new(0),
             answering: AtomicUsize::new(0),
             idle_since: AtomicU64::new(0),
+            ended: AtomicU64::new(0),
         });
         (
             Watched {
                 io,
                 stall: stall.clone(),
+                idle_poll,
+                read_at: 0,
             },
             stall,
         )
+    }
+
+    /// Whether a read now waits for the next request: a response ended since the last bytes
+    /// were read and none is in progress (so not mid-request, not while a response or a
+    /// stream is being sent); `Some` with the count of ended responses then.
+    fn awaits_request(&self) -> Option<u64> {
+        self.stall
+            .ended_if_idle()
+            .filter(|&ended| ended != self.read_at)
     }
 
     fn note<R>(&self, polled: Poll<R>) -> Poll<R> {
@@ -136,11 +168,26 @@ impl<T> Watched<T> {
 
 impl<T: AsyncRead + Unpin> AsyncRead for Watched<T> {
     fn poll_read(
-        mut self: Pin<&mut Self>,
+        self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.io).poll_read(cx, buf)
+        let this = self.get_mut();
+        let awaits = this.awaits_request();
+        let Some(idle_poll) = &mut this.idle_poll else {
+            return Pin::new(&mut this.io).poll_read(cx, buf);
+        };
+        let before = buf.filled().len();
+        // A full buffer reads nothing, which a read without the reactor would take for the
+        // end of the stream: only a read with room polls.
+        let polls = awaits.is_some() && buf.remaining() > 0;
+        let read = idle_poll.poll_read(polls, &mut this.io, cx, buf, || false);
+        if matches!(read, Poll::Ready(Ok(()))) && buf.filled().len() > before {
+            // The next request has begun (or more of this one came): no poll until a
+            // response ends again.
+            this.read_at = this.stall.ended.load(Ordering::Acquire);
+        }
+        read
     }
 }
 
@@ -180,13 +227,102 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Watched<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tokio::io::AsyncWriteExt;
+    use crate::idle_poll::governor::Governor;
+    use std::cell::Cell;
+    use std::task::Waker;
+    use tokio::io::{AsyncWriteExt, DuplexStream};
+
+    thread_local! {
+        /// Reads without the reactor, on this test's thread.
+        static POLLED: Cell<u32> = const { Cell::new(0) };
+    }
+
+    /// A read without the reactor that counts and never finds anything (the reactor's read
+    /// takes what comes).
+    fn read_now(_: &DuplexStream, _: &mut [u8]) -> io::Result<usize> {
+        POLLED.set(POLLED.get() + 1);
+        Err(io::ErrorKind::WouldBlock.into())
+    }
+
+    /// Reads `io` once with a waker that does nothing: the bytes read, or `None` for pending.
+    fn read_once(io: &mut Watched<DuplexStream>) -> Option<usize> {
+        let mut bytes = [0u8; 64];
+        let mut buf = ReadBuf::new(&mut bytes);
+        let mut cx = Context::from_waker(Waker::noop());
+        match Pin::new(io).poll_read(&mut cx, &mut buf) {
+            Poll::Ready(read) => {
+                read.unwrap();
+                Some(buf.filled().len())
+            }
+            Poll::Pending => None,
+        }
+    }
+
+    #[tokio::test]
+    async fn only_the_read_for_the_next_request_polls() {
+        let (near, mut far) = tokio::io::duplex(64);
+        // A poll of one read per poll of the task (a zero slice), with a long window.
+        let poll = IdlePoll::with(
+            read_now,
+            Governor::at_max(Duration::from_secs(60)),
+            Duration::ZERO,
+        );
+        let (mut io, stall) = Watched::new(near, Some(poll));
+        assert_eq!(read_once(&mut io), None);
+        assert_eq!(
+            POLLED.get(),
+            0,
+            "no response has ended: the first request is awaited"
+        );
+        far.write_all(b"GET / HT").await.unwrap();
+        assert_eq!(read_once(&mut io), Some(8));
+        let responding = stall.responding();
+        assert_eq!(read_once(&mut io), None);
+        assert_eq!(POLLED.get(), 0, "a response is in progress");
+        drop(responding);
+        assert_eq!(read_once(&mut io), None);
+        assert_eq!(read_once(&mut io), None);
+        assert_eq!(POLLED.get(), 2, "the response ended: each read polls");
+        far.write_all(b"POST").await.unwrap();
+        assert_eq!(read_once(&mut io), Some(4));
+        assert_eq!(POLLED.get(), 3);
+        assert_eq!(read_once(&mut io), None);
+        assert_eq!(
+            POLLED.get(),
+            3,
+            "the next request has begun: mid-request reads wait"
+        );
+        // The next response ends: its gap is polled again.
+        drop(stall.responding());
+        assert_eq!(read_once(&mut io), None);
+        assert_eq!(POLLED.get(), 4);
+    }
+
+    #[tokio::test]
+    async fn a_read_without_room_is_not_polled() {
+        let (near, _far) = tokio::io::duplex(64);
+        let poll = IdlePoll::with(
+            read_now,
+            Governor::at_max(Duration::from_secs(60)),
+            Duration::ZERO,
+        );
+        let (mut io, stall) = Watched::new(near, Some(poll));
+        drop(stall.responding());
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut buf = ReadBuf::new(&mut []);
+        // Whatever the duplex's own read of no room says, the poll did not answer it.
+        let _ = Pin::new(&mut io).poll_read(&mut cx, &mut buf);
+        assert_eq!(POLLED.get(), 0);
+        // With room, the same read polls.
+        assert_eq!(read_once(&mut io), None);
+        assert_eq!(POLLED.get(), 1);
+    }
 
     #[tokio::test(start_paused = true)]
     async fn a_write_the_peer_does_not_read_is_seen_waiting() {
         // A pipe of 64 bytes that nobody reads.
         let (near, _far) = tokio::io::duplex(64);
-        let (mut io, stall) = Watched::new(near);
+        let (mut io, stall) = Watched::new(near, None);
         io.write_all(&[0; 64]).await.unwrap();
         assert_eq!(stall.blocked_for(Instant::now()), Duration::ZERO);
         let stuck = tokio::time::timeout(Duration::from_secs(5), io.write_all(&[1; 8])).await;

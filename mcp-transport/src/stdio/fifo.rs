@@ -23,8 +23,8 @@ use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-use crate::idle_poll::IdlePoll;
 use super::stdin::ThreadStdin;
+use crate::idle_poll::IdlePoll;
 
 /// The process's stdin: a reactor-driven pipe, or read on a thread of its own.
 pub(super) enum ProcessStdin {

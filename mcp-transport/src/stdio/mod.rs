@@ -51,10 +51,10 @@ mod server;
 mod stdin;
 mod stdout_watch;
 
+pub use crate::idle_poll::DEFAULT_IDLE_POLL;
 pub use client::{ChannelOptions, client_channel, client_channel_with};
 pub use error::{StdioClientError, StdioError};
 pub use framing::{DEFAULT_MAX_LINE_BYTES, Frame, FrameReader, FrameRef, FrameWriter};
-pub use crate::idle_poll::DEFAULT_IDLE_POLL;
 pub use process::{
     ChildProcess, StderrMode, StdioClient, StdioClientOptions, connect, connect_with, spawn,
     spawn_with,

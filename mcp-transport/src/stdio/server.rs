@@ -20,9 +20,9 @@ use tracing::Instrument;
 use super::StdioError;
 use super::fifo::{ProcessStdin, ProcessStdout};
 use super::framing::{DEFAULT_MAX_LINE_BYTES, FrameReader, FrameRef, FrameWriter};
-use crate::idle_poll::{DEFAULT_IDLE_POLL, IdlePoll};
 use super::output::{Output, WriteBeforeRead};
 use super::stdout_watch;
+use crate::idle_poll::{DEFAULT_IDLE_POLL, IdlePoll};
 
 /// How long, at end of input, the writer keeps draining messages of calls that are still
 /// being torn down before it gives up on them.
