@@ -18,8 +18,10 @@
 //! - [`replay`]: choosing how long finished HTTP responses stay replayable.
 //! - [`response_mode`]: choosing how streamable HTTP answers requests.
 //! - [`stdio_options`]: serving stdio without the idle poll.
+//! - [`http_options`]: an HTTP configuration without the idle poll.
 
 pub mod conformance;
+pub mod http_options;
 pub mod notes;
 pub mod plugins;
 pub mod replay;

@@ -346,6 +346,8 @@ mod tests {
             "3",
             "--no-legacy-sse",
             "--json-response",
+            "--http-idle-poll",
+            "50us",
         ])
         .unwrap();
         assert_eq!(args.transport, Transport::Http);
@@ -356,11 +358,22 @@ mod tests {
             "keep_alive: Some(500ms)",
             "max_sessions: 3",
             "idle_timeout: None",
+            "idle_poll: 50µs",
             "bearer_identities: [\"bearer (token <redacted>)\"]",
             "AllowList([\"example.com\", \"example.com:8443\"])",
         ] {
             assert!(config.contains(part), "{part} not in {config}");
         }
+    }
+
+    #[test]
+    fn the_http_idle_poll_defaults_to_the_configs_and_zero_turns_it_off() {
+        let args = ServeArgs::try_from_args(["serve"]).unwrap();
+        let config = format!("{:?}", args.http.config().unwrap());
+        assert!(config.contains("idle_poll: 80µs"), "{config}");
+        let args = ServeArgs::try_from_args(["serve", "--http-idle-poll", "0"]).unwrap();
+        let config = format!("{:?}", args.http.config().unwrap());
+        assert!(config.contains("idle_poll: 0ns"), "{config}");
     }
 
     #[cfg(feature = "redis-store")]
