@@ -499,8 +499,10 @@ impl HttpConfig {
     /// the connection's task reads it again and again (in slices of at most 20 µs, yielding
     /// to the runtime between them) for a window that adapts, per connection, to the gaps it
     /// sees: it grows while requests follow responses closely and stays at zero while they
-    /// do not, or while waking the thread is cheap anyway (the CPUs kept awake by other work,
-    /// as under many busy connections). Only the read that waits for the next request polls:
+    /// do not, or while waking the thread is cheap anyway (the CPUs kept awake by other work).
+    /// Each connection decides alone: with several busy lockstep clients a connection's gaps
+    /// (its client busy with the others) look like dear wake-ups and it polls, taking CPU the
+    /// clients need (see `BENCHMARKS.md`, "HTTP idle poll"). Only the read that waits for the next request polls:
     /// never within a request, nor while a response or an event stream is being sent. It
     /// costs up to `max` of CPU time per gap. The same poll as
     /// [`StdioServer::idle_poll`](crate::stdio::StdioServer::idle_poll), per connection.
