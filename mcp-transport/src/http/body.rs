@@ -233,7 +233,8 @@ mod tests {
 
     #[tokio::test]
     async fn the_response_ends_for_its_connection_when_its_last_frame_goes() {
-        let (_io, stall) = super::super::watched::Watched::new(tokio::io::empty(), None);
+        let (_io, stall) =
+            super::super::watched::Watched::new(tokio::io::empty(), None, Default::default());
         let mut body = McpBody::full("answer").responding(stall.responding());
         let mut cx = Context::from_waker(std::task::Waker::noop());
         let soon = Instant::now() + std::time::Duration::from_secs(1);

@@ -334,6 +334,9 @@ async fn accept_loop(
     let mut connections = JoinSet::new();
     let closing = CancellationToken::new();
     let mut failures = AcceptFailures::new();
+    // Requests in progress on every connection: the connections' idle polls run only while
+    // there are none.
+    let answering = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     loop {
         tokio::select! {
             () = shutdown.cancelled() => break,
@@ -351,6 +354,7 @@ async fn accept_loop(
                         http.clone(),
                         closing.clone(),
                         limits,
+                        answering.clone(),
                     );
                     connections.spawn(served);
                 }
@@ -417,7 +421,8 @@ async fn shut_down(
 /// then closes.
 ///
 /// One timer serves both limits: it is looked at when it fires (rarely: the limits are
-/// seconds long), never moved per request.
+/// seconds long), never moved per request. `answering` counts the requests in progress on
+/// every connection of the server (see [`Watched::new`]).
 async fn connection(
     stream: TcpStream,
     peer: SocketAddr,
@@ -425,9 +430,10 @@ async fn connection(
     http: http1::Builder,
     closing: CancellationToken,
     limits: Limits,
+    answering: Arc<std::sync::atomic::AtomicUsize>,
 ) {
     let idle_poll = IdlePoll::new(TcpStream::try_read, limits.idle_poll);
-    let (io, stall) = Watched::new(stream, idle_poll);
+    let (io, stall) = Watched::new(stream, idle_poll, answering);
     let service = Connected {
         service,
         peer: peer.ip(),

@@ -30,6 +30,11 @@ pub(crate) struct Stall {
     idle_since: AtomicU64,
     /// How many responses have ended.
     ended: AtomicU64,
+    /// Requests in progress on every connection of the server: a connection's idle poll
+    /// runs only while this is zero, so that a server with several busy clients never
+    /// spins (their gaps are long because the clients are busy, not because a wake-up is
+    /// dear, and the spin would take the CPU they and the other connections need).
+    server: Arc<AtomicUsize>,
 }
 
 impl Stall {
@@ -67,6 +72,7 @@ impl Stall {
     /// A request's headers are in: the connection is answering it until the returned guard
     /// (kept by the response's body) drops.
     pub(crate) fn responding(self: &Arc<Self>) -> Responding {
+        self.server.fetch_add(1, Ordering::AcqRel);
         self.answering.fetch_add(1, Ordering::AcqRel);
         Responding(self.clone())
     }
@@ -113,6 +119,7 @@ impl Drop for Responding {
         stall.idle_since.fetch_max(nanos, Ordering::AcqRel);
         stall.ended.fetch_add(1, Ordering::AcqRel);
         stall.answering.fetch_sub(1, Ordering::AcqRel);
+        stall.server.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -128,14 +135,21 @@ pub(crate) struct Watched<T> {
 }
 
 impl<T> Watched<T> {
-    /// `io`, watched; with `idle_poll`, the read for the next request polls it.
-    pub(crate) fn new(io: T, idle_poll: Option<IdlePoll<T>>) -> (Self, Arc<Stall>) {
+    /// `io`, watched; with `idle_poll`, the read for the next request polls it while no
+    /// connection of the server has a request in progress (`server` counts them: one
+    /// counter shared by every connection of a server).
+    pub(crate) fn new(
+        io: T,
+        idle_poll: Option<IdlePoll<T>>,
+        server: Arc<AtomicUsize>,
+    ) -> (Self, Arc<Stall>) {
         let stall = Arc::new(Stall {
             base: Instant::now(),
             since: AtomicU64::new(0),
             answering: AtomicUsize::new(0),
             idle_since: AtomicU64::new(0),
             ended: AtomicU64::new(0),
+            server,
         });
         (
             Watched {
@@ -181,7 +195,11 @@ impl<T: AsyncRead + Unpin> AsyncRead for Watched<T> {
         // A full buffer reads nothing, which a read without the reactor would take for the
         // end of the stream: only a read with room polls.
         let polls = awaits.is_some() && buf.remaining() > 0;
-        let read = idle_poll.poll_read(polls, &mut this.io, cx, buf, || false);
+        // Another connection answering a request: no spin (and a spin under way stops).
+        let server = &this.stall.server;
+        let read = idle_poll.poll_read(polls, &mut this.io, cx, buf, || {
+            server.load(Ordering::Acquire) > 0
+        });
         if matches!(read, Poll::Ready(Ok(()))) && buf.filled().len() > before {
             // The next request has begun (or more of this one came): no poll until a
             // response ends again.
@@ -267,7 +285,7 @@ mod tests {
             Governor::at_max(Duration::from_secs(60)),
             Duration::ZERO,
         );
-        let (mut io, stall) = Watched::new(near, Some(poll));
+        let (mut io, stall) = Watched::new(near, Some(poll), Arc::default());
         assert_eq!(read_once(&mut io), None);
         assert_eq!(
             POLLED.get(),
@@ -299,6 +317,45 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn no_connection_polls_while_another_answers() {
+        let server = Arc::new(AtomicUsize::new(0));
+        let poll = || {
+            IdlePoll::with(
+                read_now,
+                Governor::at_max(Duration::from_secs(60)),
+                Duration::ZERO,
+            )
+        };
+        let (near, mut far) = tokio::io::duplex(64);
+        let (mut io, stall) = Watched::new(near, Some(poll()), server.clone());
+        let (other_near, _other_far) = tokio::io::duplex(64);
+        let (_other_io, other) = Watched::new(other_near, Some(poll()), server.clone());
+        drop(stall.responding());
+        let answering = other.responding();
+        assert_eq!(read_once(&mut io), None);
+        assert_eq!(POLLED.get(), 0, "another connection answers a request");
+        drop(answering);
+        assert_eq!(server.load(Ordering::Acquire), 0);
+        assert_eq!(read_once(&mut io), None);
+        assert_eq!(
+            POLLED.get(),
+            0,
+            "a gap that began beside a busy connection is not polled"
+        );
+        // The next request and its response: no request in progress anywhere, so this gap
+        // is polled.
+        far.write_all(b"POST").await.unwrap();
+        assert_eq!(read_once(&mut io), Some(4));
+        drop(stall.responding());
+        assert_eq!(read_once(&mut io), None);
+        assert_eq!(
+            POLLED.get(),
+            1,
+            "no request in progress anywhere: the read polls"
+        );
+    }
+
+    #[tokio::test]
     async fn a_read_without_room_is_not_polled() {
         let (near, _far) = tokio::io::duplex(64);
         let poll = IdlePoll::with(
@@ -306,7 +363,7 @@ mod tests {
             Governor::at_max(Duration::from_secs(60)),
             Duration::ZERO,
         );
-        let (mut io, stall) = Watched::new(near, Some(poll));
+        let (mut io, stall) = Watched::new(near, Some(poll), Arc::default());
         drop(stall.responding());
         let mut cx = Context::from_waker(Waker::noop());
         let mut buf = ReadBuf::new(&mut []);
@@ -322,7 +379,7 @@ mod tests {
     async fn a_write_the_peer_does_not_read_is_seen_waiting() {
         // A pipe of 64 bytes that nobody reads.
         let (near, _far) = tokio::io::duplex(64);
-        let (mut io, stall) = Watched::new(near, None);
+        let (mut io, stall) = Watched::new(near, None, Arc::default());
         io.write_all(&[0; 64]).await.unwrap();
         assert_eq!(stall.blocked_for(Instant::now()), Duration::ZERO);
         let stuck = tokio::time::timeout(Duration::from_secs(5), io.write_all(&[1; 8])).await;
