@@ -334,9 +334,9 @@ async fn accept_loop(
     let mut connections = JoinSet::new();
     let closing = CancellationToken::new();
     let mut failures = AcceptFailures::new();
-    // Requests in progress on every connection: the connections' idle polls run only while
-    // there are none.
-    let answering = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    // Requests begun on every connection: a connection's idle poll runs only while no other
+    // connection has begun one since its own last began.
+    let begun = Arc::new(std::sync::atomic::AtomicU64::new(0));
     loop {
         tokio::select! {
             () = shutdown.cancelled() => break,
@@ -354,7 +354,7 @@ async fn accept_loop(
                         http.clone(),
                         closing.clone(),
                         limits,
-                        answering.clone(),
+                        begun.clone(),
                     );
                     connections.spawn(served);
                 }
@@ -421,8 +421,8 @@ async fn shut_down(
 /// then closes.
 ///
 /// One timer serves both limits: it is looked at when it fires (rarely: the limits are
-/// seconds long), never moved per request. `answering` counts the requests in progress on
-/// every connection of the server (see [`Watched::new`]).
+/// seconds long), never moved per request. `begun` counts the requests begun on every
+/// connection of the server (see [`Watched::new`]).
 async fn connection(
     stream: TcpStream,
     peer: SocketAddr,
@@ -430,10 +430,10 @@ async fn connection(
     http: http1::Builder,
     closing: CancellationToken,
     limits: Limits,
-    answering: Arc<std::sync::atomic::AtomicUsize>,
+    begun: Arc<std::sync::atomic::AtomicU64>,
 ) {
     let idle_poll = IdlePoll::new(TcpStream::try_read, limits.idle_poll);
-    let (io, stall) = Watched::new(stream, idle_poll, answering);
+    let (io, stall) = Watched::new(stream, idle_poll, begun);
     let service = Connected {
         service,
         peer: peer.ip(),
