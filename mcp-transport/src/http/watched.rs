@@ -186,11 +186,11 @@ impl<T> Watched<T> {
 
     /// Whether a read now waits for the next request: a response ended since the last bytes
     /// were read and none is in progress (so not mid-request, not while a response or a
-    /// stream is being sent); `Some` with the count of ended responses then.
-    fn awaits_request(&self) -> Option<u64> {
+    /// stream is being sent).
+    fn awaits_request(&self) -> bool {
         self.stall
             .ended_if_idle()
-            .filter(|&ended| ended != self.read_at)
+            .is_some_and(|ended| ended != self.read_at)
     }
 
     fn note<R>(&self, polled: Poll<R>) -> Poll<R> {
@@ -209,16 +209,21 @@ impl<T: AsyncRead + Unpin> AsyncRead for Watched<T> {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        let awaits = this.awaits_request();
+        // A full buffer reads nothing, which a read without the reactor would take for the
+        // end of the stream: only a read with room polls. A gap that opens after another
+        // connection began a request is not polled (it stays so: only this connection's next
+        // request makes it alone again), and its governor does not see it: its length says
+        // how busy the other clients keep this one's client, not what a wake-up costs.
+        let polls = this.idle_poll.is_some()
+            && buf.remaining() > 0
+            && this.stall.alone()
+            && this.awaits_request();
         let Some(idle_poll) = &mut this.idle_poll else {
             return Pin::new(&mut this.io).poll_read(cx, buf);
         };
-        let before = buf.filled().len();
-        // A full buffer reads nothing, which a read without the reactor would take for the
-        // end of the stream: only a read with room polls.
-        let polls = awaits.is_some() && buf.remaining() > 0;
-        // Another connection began a request: no spin (and a spin under way stops).
         let stall = &this.stall;
+        let before = buf.filled().len();
+        // Another connection began a request: a spin under way stops.
         let read = idle_poll.poll_read(polls, &mut this.io, cx, buf, || !stall.alone());
         if matches!(read, Poll::Ready(Ok(()))) && buf.filled().len() > before {
             // The next request has begun (or more of this one came): no poll until a
