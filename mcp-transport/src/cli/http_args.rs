@@ -129,7 +129,9 @@ pub struct HttpArgs {
     /// connection: it grows while requests follow responses closely (a client calling tools
     /// one after another then gets answers without waking the server) and drops to zero while
     /// they do not, or while waking the server is cheap anyway (CPUs kept awake by other
-    /// work); it costs up to this much CPU time per gap. See `HttpConfig::idle_poll`.
+    /// work). A connection polls only while no other connection has begun a request over its
+    /// last round (several busy clients: no poll). It costs up to this much CPU time per gap.
+    /// See `HttpConfig::idle_poll`.
     #[arg(long, env = "MCP_HTTP_IDLE_POLL", default_value = "80us", value_parser = duration::parse, value_name = "DURATION")]
     pub http_idle_poll: Duration,
 

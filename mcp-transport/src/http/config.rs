@@ -500,11 +500,14 @@ impl HttpConfig {
     /// to the runtime between them) for a window that adapts, per connection, to the gaps it
     /// sees: it grows while requests follow responses closely and stays at zero while they
     /// do not, or while waking the thread is cheap anyway (the CPUs kept awake by other work).
-    /// Each connection decides alone: with several busy lockstep clients a connection's gaps
-    /// (its client busy with the others) look like dear wake-ups and it polls, taking CPU the
-    /// clients need (see `BENCHMARKS.md`, "HTTP idle poll"). Only the read that waits for the next request polls:
-    /// never within a request, nor while a response or an event stream is being sent. It
-    /// costs up to `max` of CPU time per gap. The same poll as
+    /// A connection polls only while no other connection of the server has begun a request
+    /// over its last round (from its request before last to now): with several busy clients
+    /// the gaps are long because the clients are busy with their other connections, not
+    /// because a wake-up is dear, and a spin would take the CPU they need. An event stream
+    /// that another connection keeps open (a `GET` stream) does not count, only requests
+    /// begun. Only the read that waits for the next request polls: never within a request,
+    /// nor while a response or an event stream is being sent. It costs up to `max` of CPU
+    /// time per gap (see `BENCHMARKS.md`, "HTTP idle poll"). The same poll as
     /// [`StdioServer::idle_poll`](crate::stdio::StdioServer::idle_poll), per connection.
     pub fn idle_poll(mut self, max: Duration) -> Self {
         self.idle_poll = max;
