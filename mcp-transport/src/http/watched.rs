@@ -3,8 +3,9 @@
 //! long the connection has waited for its next request, so that a client that sends no
 //! request (or sends its headers a byte at a time) cannot either. Given an [`IdlePoll`], the
 //! read that waits for the next request on a kept-alive connection (a response has ended,
-//! none is in progress, and no byte of the next request has come) looks for it a little while
-//! before the task sleeps: see [`HttpConfig::idle_poll`](crate::http::HttpConfig::idle_poll).
+//! none is in progress, no byte of the next request has come, and no other connection of the
+//! server has begun a request over this one's last round) looks for it a little while before
+//! the task sleeps: see [`HttpConfig::idle_poll`](crate::http::HttpConfig::idle_poll).
 
 use std::io;
 use std::pin::Pin;
@@ -41,8 +42,9 @@ pub(crate) struct Stall {
     /// connection's idle poll may run. So several busy clients never make the server spin:
     /// their gaps are long because the client is busy with its other connections, not
     /// because a wake-up is dear, and a spin would take the CPU that the client and the
-    /// other connections need. (Looking only at the time since the last request began was
-    /// not enough: with 4 lockstep clients a third of the gaps still polled.)
+    /// other connections need. (Looking only at the requests begun since the last one of
+    /// this connection was not enough: with 4 lockstep clients a third of the gaps still
+    /// polled; see `BENCHMARKS.md`, "HTTP idle poll".)
     previous: AtomicU64,
 }
 
@@ -155,8 +157,8 @@ pub(crate) struct Watched<T> {
 impl<T> Watched<T> {
     /// `io`, watched; with `idle_poll`, the read for the next request polls it while no
     /// other connection of the server has begun a request since this one's request before
-    /// last began (`server` counts the requests begun: one counter shared by every connection of a
-    /// server).
+    /// last began (`server` counts the requests begun: one counter shared by every
+    /// connection of a server).
     pub(crate) fn new(
         io: T,
         idle_poll: Option<IdlePoll<T>>,
