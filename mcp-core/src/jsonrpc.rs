@@ -15,6 +15,7 @@ use crate::error::RpcError;
 
 mod batch;
 mod envelope;
+mod fast;
 mod frame;
 mod index;
 mod method;

@@ -517,12 +517,23 @@ impl Envelope {
     }
 }
 
-/// Parses `bytes` into a message in one pass; see [`Message::parse`].
+/// Parses `bytes` into a message in one pass; see [`Message::parse`]. The usual request is
+/// read by hand (`fast.rs`), everything else through serde.
 ///
 /// Text that is valid UTF-8 (every message but a broken one) is checked so once, and read as
 /// text: reading bytes, serde_json would check every string it reads again. Other bytes are
 /// read as bytes, which fails with the error it always did.
 pub(super) fn parse(bytes: &[u8]) -> Result<Message, Box<ErrorResponse>> {
+    if let Ok(text) = std::str::from_utf8(bytes)
+        && let Some(message) = super::fast::parse(text)
+    {
+        return Ok(message);
+    }
+    parse_with_serde(bytes)
+}
+
+/// Parses `bytes` through serde, as [`parse`] does for what the hand-written reader leaves.
+pub(super) fn parse_with_serde(bytes: &[u8]) -> Result<Message, Box<ErrorResponse>> {
     let read = match std::str::from_utf8(bytes) {
         Ok(text) => {
             let mut d = serde_json::Deserializer::from_str(text);

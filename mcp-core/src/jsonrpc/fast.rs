@@ -1,0 +1,458 @@
+//! A hand-written reader for the usual request or notification:
+//! `{"jsonrpc":"2.0","id":<integer or string>,"method":"...","params":{...}}`, its members
+//! in any order, with JSON whitespace anywhere between tokens.
+//!
+//! It reads only what it fully understands, and gives up (`None`) on anything else, for the
+//! serde reader (`envelope.rs`) to read as it always did, with the same result and the same
+//! errors: so it never accepts what that reader refuses, nor reads a message differently.
+//! It gives up on any escape or control character in a string, a member of the envelope
+//! other than those four or one repeated, a `jsonrpc` other than `"2.0"`, an id that is not
+//! a string or an integer of at most 18 digits (`-0` included: serde_json reads it as a
+//! float), `params` that are not an object, a number with an exponent, nesting deeper than
+//! [`MAX_DEPTH`], and anything after the object but whitespace. What it accepts, it builds as
+//! the serde reader does: the params held as their text, their members located.
+
+use super::index::Builder;
+use super::{Message, Method, Notification, Payload, Request, RequestId, Version2};
+
+/// How deep values within the params may nest (well within serde_json's own limit).
+const MAX_DEPTH: u32 = 64;
+
+/// The most digits an integer id may have here: any such integer fits an `i64`.
+const MAX_ID_DIGITS: usize = 18;
+
+/// Reads `text` as the usual request or notification; `None` for anything else.
+pub(super) fn parse(text: &str) -> Option<Message> {
+    // Offsets are held as `u32`.
+    u32::try_from(text.len()).ok()?;
+    let mut s = Scan {
+        bytes: text.as_bytes(),
+        at: 0,
+    };
+    let (mut jsonrpc, mut id, mut method, mut params) = (false, None, None, None);
+    s.ws();
+    s.expect(b'{')?;
+    s.ws();
+    if !s.eat(b'}') {
+        loop {
+            let (start, end) = s.string()?;
+            s.ws();
+            s.expect(b':')?;
+            s.ws();
+            match &text[start..end] {
+                "jsonrpc" if !jsonrpc => {
+                    let (start, end) = s.string()?;
+                    if &text[start..end] != "2.0" {
+                        return None;
+                    }
+                    jsonrpc = true;
+                }
+                "id" if id.is_none() => id = Some(s.id(text)?),
+                "method" if method.is_none() => {
+                    let (start, end) = s.string()?;
+                    method = Some(Method::from(&text[start..end]));
+                }
+                "params" if params.is_none() => params = Some(s.params()?),
+                _ => return None,
+            }
+            s.ws();
+            if s.eat(b',') {
+                s.ws();
+                continue;
+            }
+            s.expect(b'}')?;
+            break;
+        }
+    }
+    s.ws();
+    if s.at != text.len() || !jsonrpc {
+        return None;
+    }
+    let method = method?;
+    let params = params.map(|(start, end, index)| {
+        Payload::located(&text[start..end], Some(index.finish_at(start as u32)))
+    });
+    Some(match id {
+        Some(id) => Message::Request(Request {
+            jsonrpc: Version2,
+            id,
+            method,
+            params,
+        }),
+        None => Message::Notification(Notification {
+            jsonrpc: Version2,
+            method,
+            params,
+        }),
+    })
+}
+
+/// A position in the message's bytes.
+struct Scan<'t> {
+    bytes: &'t [u8],
+    at: usize,
+}
+
+impl Scan<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.at).copied()
+    }
+
+    /// Skips JSON whitespace.
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.at += 1;
+        }
+    }
+
+    /// Steps over `b` if it is next.
+    fn eat(&mut self, b: u8) -> bool {
+        let next = self.peek() == Some(b);
+        if next {
+            self.at += 1;
+        }
+        next
+    }
+
+    /// Steps over `b`, which must be next.
+    fn expect(&mut self, b: u8) -> Option<()> {
+        self.eat(b).then_some(())
+    }
+
+    /// A string with neither escapes nor control characters: where its content starts and
+    /// ends (between the quotes).
+    fn string(&mut self) -> Option<(usize, usize)> {
+        if !self.eat(b'"') {
+            return None;
+        }
+        let start = self.at;
+        loop {
+            match self.peek()? {
+                b'"' => break,
+                b'\\' | 0..=0x1f => return None,
+                _ => self.at += 1,
+            }
+        }
+        let end = self.at;
+        self.at += 1;
+        Some((start, end))
+    }
+
+    /// Steps over the digits next; how many.
+    fn digits(&mut self) -> usize {
+        let start = self.at;
+        while let Some(b'0'..=b'9') = self.peek() {
+            self.at += 1;
+        }
+        self.at - start
+    }
+
+    /// A request id: a string, or an integer that certainly fits an `i64` (and is not `-0`).
+    fn id(&mut self, text: &str) -> Option<RequestId> {
+        if self.peek() == Some(b'"') {
+            let (start, end) = self.string()?;
+            return Some(RequestId::String(text[start..end].into()));
+        }
+        let start = self.at;
+        let negative = self.eat(b'-');
+        let first = self.at;
+        let digits = self.digits();
+        let digits_text = &text[first..self.at];
+        let ok = match digits_text.as_bytes().first() {
+            Some(b'0') => digits == 1 && !negative,
+            Some(_) => digits <= MAX_ID_DIGITS,
+            None => false,
+        };
+        // A fraction or an exponent makes it no integer: the serde reader's error.
+        if !ok || matches!(self.peek(), Some(b'.' | b'e' | b'E')) {
+            return None;
+        }
+        text[start..self.at].parse().ok().map(RequestId::Number)
+    }
+
+    /// The params object: where its text starts and ends, and its members located.
+    fn params(&mut self) -> Option<(usize, usize, Builder)> {
+        let start = self.at;
+        if !self.eat(b'{') {
+            return None;
+        }
+        let mut index = Builder::default();
+        self.ws();
+        if !self.eat(b'}') {
+            loop {
+                let (name_start, name_end) = self.string()?;
+                self.ws();
+                if !self.eat(b':') {
+                    return None;
+                }
+                self.ws();
+                let value_start = self.at;
+                self.value(MAX_DEPTH)?;
+                index.push(
+                    (name_start as u32, name_end as u32),
+                    (value_start as u32, self.at as u32),
+                );
+                self.ws();
+                if self.eat(b',') {
+                    self.ws();
+                    continue;
+                }
+                if !self.eat(b'}') {
+                    return None;
+                }
+                break;
+            }
+        }
+        Some((start, self.at, index))
+    }
+
+    /// Steps over one value, nested at most `depth` deep.
+    fn value(&mut self, depth: u32) -> Option<()> {
+        match self.peek()? {
+            b'"' => self.string().map(drop),
+            b'{' | b'[' if depth == 0 => None,
+            b'{' => {
+                self.at += 1;
+                self.ws();
+                if self.eat(b'}') {
+                    return Some(());
+                }
+                loop {
+                    self.string()?;
+                    self.ws();
+                    if !self.eat(b':') {
+                        return None;
+                    }
+                    self.ws();
+                    self.value(depth - 1)?;
+                    self.ws();
+                    if self.eat(b',') {
+                        self.ws();
+                        continue;
+                    }
+                    return self.eat(b'}').then_some(());
+                }
+            }
+            b'[' => {
+                self.at += 1;
+                self.ws();
+                if self.eat(b']') {
+                    return Some(());
+                }
+                loop {
+                    self.value(depth - 1)?;
+                    self.ws();
+                    if self.eat(b',') {
+                        self.ws();
+                        continue;
+                    }
+                    return self.eat(b']').then_some(());
+                }
+            }
+            b't' => self.literal(b"true"),
+            b'f' => self.literal(b"false"),
+            b'n' => self.literal(b"null"),
+            b'-' | b'0'..=b'9' => self.number(),
+            _ => None,
+        }
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Option<()> {
+        let next = self.bytes.get(self.at..self.at + word.len())?;
+        (next == word).then(|| self.at += word.len())
+    }
+
+    /// A number without an exponent: `-?(0|[1-9][0-9]*)(\.[0-9]+)?`.
+    fn number(&mut self) -> Option<()> {
+        self.eat(b'-');
+        match self.peek()? {
+            b'0' => self.at += 1,
+            b'1'..=b'9' => {
+                self.digits();
+            }
+            _ => return None,
+        }
+        if self.eat(b'.') && self.digits() == 0 {
+            return None;
+        }
+        (!matches!(self.peek(), Some(b'e' | b'E'))).then_some(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::envelope::parse_with_serde;
+    use super::*;
+
+    /// Each member of the params as located: name and value text.
+    fn located(message: &Message) -> Option<Vec<(String, String)>> {
+        let params = match message {
+            Message::Request(r) => r.params.as_ref(),
+            Message::Notification(n) => n.params.as_ref(),
+            _ => None,
+        }?;
+        let (text, index) = params.indexed()?;
+        Some(
+            index
+                .members(text)
+                .map(|(n, v)| (n.to_owned(), v.to_owned()))
+                .collect(),
+        )
+    }
+
+    /// Whether the hand-written reader took `text`; when it did, that it read what serde
+    /// reads, the params' members located at the same places.
+    fn agrees(text: &str) -> bool {
+        let Some(fast) = parse(text) else {
+            return false;
+        };
+        match parse_with_serde(text.as_bytes()) {
+            Ok(serde) => {
+                assert_eq!(fast, serde, "{text}");
+                assert_eq!(located(&fast), located(&serde), "{text}");
+                assert_eq!(format!("{fast:?}"), format!("{serde:?}"), "{text}");
+            }
+            Err(e) => panic!("{text}: taken as {fast:?}, refused by serde: {e:?}"),
+        }
+        true
+    }
+
+    #[test]
+    fn the_usual_shapes_are_read_as_serde_reads_them() {
+        let taken = [
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"progress","arguments":{"steps":0,"delay_ms":0}}}"#,
+            r#"{"method":"tools/call","params":{"name":"p","arguments":{}},"id":123456789012,"jsonrpc":"2.0"}"#,
+            r#"{"params":{"_meta":{"progressToken":7},"name":"p"},"jsonrpc":"2.0","method":"tools/call","id":-5}"#,
+            " \r\n\t{ \"jsonrpc\" : \"2.0\" ,\n \"id\" : \"a-string id\" , \"method\":\"ping\" }\n ",
+            r#"{"jsonrpc":"2.0","id":"","method":""}"#,
+            r#"{"jsonrpc":"2.0","id":"é☃𝄞","method":"tools/çall","params":{"ü":"ß","n":[]}}"#,
+            r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+            r#"{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":"t","progress":1.5,"total":-0.25}}"#,
+            r#"{"jsonrpc":"2.0","id":0,"method":"x","params":{}}"#,
+            r#"{"jsonrpc":"2.0","id":999999999999999999,"method":"x","params":{ }}"#,
+            r#"{"jsonrpc":"2.0","id":-999999999999999999,"method":"x"}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"x","params":{"a":[1,[2,[3,{"b":[true,false,null]}]]],"c":{"d":{"e":"f"}},"g":-0,"h":0.5,"i":-10.125}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"x","params":{"a":1,"a":2,"b":{"c":1,"c":2}}}"#,
+            "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"x\",\"params\":{ \"a\" :\t[ 1 , 2 ] ,\n\"b\" : { } , \"c\" : [ ] }}",
+        ];
+        for text in taken {
+            assert!(agrees(text), "not taken: {text}");
+        }
+    }
+
+    #[test]
+    fn anything_else_is_left_to_serde() {
+        let left = [
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a\"b"}}"#,
+            r#"{"jsonrpc":"2.0","id":"\u0041","method":"ping"}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"p\u0069ng"}"#,
+            r#"{"jsonrpc":"2.0","id":1,"meth\u006fd":"ping"}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"ping","extra":1}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"a","method":"b"}"#,
+            r#"{"jsonrpc":"2.0","id":1,"id":2,"method":"a"}"#,
+            r#"{"jsonrpc":"2.0","jsonrpc":"2.0","id":1,"method":"a"}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"a","params":{},"params":{}}"#,
+            r#"{"jsonrpc":"1.0","id":1,"method":"a"}"#,
+            r#"{"jsonrpc":2.0,"id":1,"method":"a"}"#,
+            r#"{"id":1,"method":"a"}"#,
+            r#"{"jsonrpc":"2.0","id":1}"#,
+            r#"{"jsonrpc":"2.0","id":1,"result":{}}"#,
+            r#"{"jsonrpc":"2.0","id":-0,"method":"a"}"#,
+            r#"{"jsonrpc":"2.0","id":01,"method":"a"}"#,
+            r#"{"jsonrpc":"2.0","id":1.0,"method":"a"}"#,
+            r#"{"jsonrpc":"2.0","id":1e3,"method":"a"}"#,
+            r#"{"jsonrpc":"2.0","id":1234567890123456789,"method":"a"}"#,
+            r#"{"jsonrpc":"2.0","id":9223372036854775807,"method":"a"}"#,
+            r#"{"jsonrpc":"2.0","id":-9223372036854775808,"method":"a"}"#,
+            r#"{"jsonrpc":"2.0","id":null,"method":"a"}"#,
+            r#"{"jsonrpc":"2.0","id":true,"method":"a"}"#,
+            r#"{"jsonrpc":"2.0","id":[1],"method":"a"}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":7}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"a","params":null}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"a","params":[1]}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"a","params":{"n":1e5}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"a","params":{"n":1.}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"a","params":{"n":01}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"a","params":{"n":-}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"a","params":{"n":+1}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"a","params":{"n":.5}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"a","params":{"n":tru}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"a","params":{"n":nulll}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"a","params":{"n":[1,]}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"a","params":{"n":1,}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"a","params":{"n":{"a"}}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"a","params":{"n":"tab	in"}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"a","params":{"n":1}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"a",}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"a"} x"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"a"}{}"#,
+            r#"{"jsonrpc":"2.0" "id":1,"method":"a"}"#,
+            "\u{feff}{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"a\"}",
+            "{\"jsonrpc\":\"2.0\",\u{a0}\"id\":1,\"method\":\"a\"}",
+            r#"[{"jsonrpc":"2.0","id":1,"method":"a"}]"#,
+            r#"{}"#,
+            "",
+        ];
+        for text in left {
+            assert!(parse(text).is_none(), "taken: {text}");
+        }
+        let deep = format!(
+            r#"{{"jsonrpc":"2.0","id":1,"method":"a","params":{{"n":{}1{}}}}}"#,
+            "[".repeat(70),
+            "]".repeat(70)
+        );
+        assert!(parse(&deep).is_none());
+        let shallow = deep
+            .replace(&"[".repeat(10), "")
+            .replace(&"]".repeat(10), "");
+        assert!(agrees(&shallow));
+    }
+
+    /// Seeds changed at random (a fixed seed): whatever the reader takes, serde reads the
+    /// same way.
+    #[test]
+    fn mutated_messages_are_read_as_serde_reads_them_or_left_to_it() {
+        let seeds = [
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"progress","arguments":{"steps":0,"delay_ms":0}}}"#,
+            r#"{"jsonrpc":"2.0","id":"s","method":"tools/call","params":{"name":"p","arguments":{"a":[1,-2.5,{"b":null}],"c":"é"},"_meta":{"progressToken":3}}}"#,
+            r#" { "method" : "x" , "jsonrpc" : "2.0" , "params" : { "a" : [ true , false ] } } "#,
+        ];
+        let alphabet: &[u8] = b"{}[]:,\"\\ \t\n-+.0123456789eEtrufalsn\x01\xc3\xa9";
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let (mut taken, mut tried) = (0, 0);
+        for seed in seeds {
+            for _ in 0..4000 {
+                let mut bytes = seed.as_bytes().to_vec();
+                for _ in 0..1 + next() % 3 {
+                    let at = (next() as usize) % (bytes.len() + 1);
+                    let b = alphabet[(next() as usize) % alphabet.len()];
+                    match next() % 3 {
+                        0 if at < bytes.len() => bytes[at] = b,
+                        1 if at < bytes.len() => {
+                            bytes.remove(at);
+                        }
+                        _ => bytes.insert(at, b),
+                    }
+                }
+                let Ok(text) = std::str::from_utf8(&bytes) else {
+                    continue;
+                };
+                tried += 1;
+                if agrees(text) {
+                    taken += 1;
+                } else if let Ok(m) = parse_with_serde(text.as_bytes()) {
+                    // Left to serde, which reads it: through `Message::parse` too.
+                    assert_eq!(super::super::envelope::parse(text.as_bytes()), Ok(m));
+                }
+            }
+        }
+        // Both kinds occur: the test exercises the reader, not only its refusals.
+        assert!(taken > tried / 20 && taken < tried, "{taken} of {tried}");
+    }
+}
