@@ -100,9 +100,11 @@ impl Scan<'_> {
 
     /// Skips JSON whitespace.
     fn ws(&mut self) {
-        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
-            self.at += 1;
+        let mut at = self.at;
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.bytes.get(at) {
+            at += 1;
         }
+        self.at = at;
     }
 
     /// Steps over `b` if it is next.
@@ -125,16 +127,16 @@ impl Scan<'_> {
         if !self.eat(b'"') {
             return None;
         }
-        let start = self.at;
+        let (bytes, start) = (self.bytes, self.at);
+        let mut end = start;
         loop {
-            match self.peek()? {
+            match *bytes.get(end)? {
                 b'"' => break,
                 b'\\' | 0..=0x1f => return None,
-                _ => self.at += 1,
+                _ => end += 1,
             }
         }
-        let end = self.at;
-        self.at += 1;
+        self.at = end + 1;
         Some((start, end))
     }
 
