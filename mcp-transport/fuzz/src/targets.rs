@@ -2,7 +2,9 @@
 //! a property that a wrong answer would break.
 //!
 //! - [`Target::JsonRpc`]: a message that parses serializes to JSON that parses back to the same
-//!   message; reading a batch agrees with reading one message wherever the input is no array.
+//!   message; a JSON object reads as the same message (or the same error) when it is read from
+//!   its parsed value; reading a batch agrees with reading one message wherever the input is no
+//!   array.
 //! - [`Target::Sse`]: an event stream parses to the same events whether its bytes arrive at once
 //!   or in pieces.
 //! - [`Target::Stdio`]: the stdio server, fed the input as lines and then a `ping`, ends cleanly
@@ -330,6 +332,20 @@ fn jsonrpc(input: &[u8]) -> Result<(), Failure> {
         let again = Message::parse(message.to_json().as_bytes());
         if again.as_ref() != Ok(message) {
             return fail(format!("round trip changed {message:?} into {again:?}"));
+        }
+    }
+    // The same object read from a parsed value: as `Message::parse` reads it (which reads
+    // the usual request by hand, and anything else through serde).
+    if let Ok(value @ serde_json::Value::Object(_)) = serde_json::from_slice(input) {
+        let agree = match (&single, Message::from_value(value)) {
+            (Ok(a), Ok(b)) => *a == b,
+            (Err(a), Err(b)) => a.error.code == b.error.code && a.id == b.id,
+            _ => false,
+        };
+        if !agree {
+            return fail(format!(
+                "Message::parse {single:?} but Message::from_value disagrees"
+            ));
         }
     }
     let incoming = Incoming::parse(input);
