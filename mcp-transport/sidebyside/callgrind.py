@@ -8,7 +8,9 @@ sends the load generator's exact bytes (src/bin/loadgen/wire.rs): the stateful w
 `progress {steps: 0}`), the stateless 2026-07-28 way (no session, the revision and the client's
 capabilities in the request's `_meta`, the mirrored `Mcp-Method`/`Mcp-Name` headers), or, for
 `bare`, the stateful request without a session. Deterministic, so unaffected by the machine's
-load; kernel time is not counted. Beside the instructions, the calls of glibc's `malloc` and
+load; kernel time is not counted. Our server runs with its HTTP idle poll off
+(`OURS_HTTP_IDLE_POLL_US=0`): under callgrind a spin's length is a matter of timing, not
+work per call. Beside the instructions, the calls of glibc's `malloc` and
 `realloc` per call, counted from the same dump.
 
     python3 mcp-transport/sidebyside/callgrind.py target/sidebyside/release   # ours, stateless, bare
@@ -164,6 +166,7 @@ def measure(binary, run, calls, keep):
         ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", binary, "http"],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
+        env={**os.environ, "OURS_HTTP_IDLE_POLL_US": "0"},
     )
     try:
         addr = proc.stdout.readline().decode().strip()

@@ -23,8 +23,7 @@ use super::config::{HostPolicy, HttpConfig};
 use super::error::ServeError;
 use super::guard::HostSeen;
 use super::service::{McpService, ServiceFuture};
-use super::watched::{Stall, Watched};
-use crate::idle_poll::IdlePoll;
+use super::watched::{Poller, Stall, Watched};
 
 /// Where to listen: an already bound listener, or an address to bind.
 ///
@@ -432,7 +431,7 @@ async fn connection(
     limits: Limits,
     begun: Arc<std::sync::atomic::AtomicU64>,
 ) {
-    let idle_poll = IdlePoll::new(TcpStream::try_read, limits.idle_poll);
+    let idle_poll = Poller::new(TcpStream::try_read, limits.idle_poll);
     let (io, stall) = Watched::new(stream, idle_poll, begun);
     let service = Connected {
         service,

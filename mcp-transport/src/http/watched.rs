@@ -17,7 +17,7 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::Instant;
 
-use crate::idle_poll::IdlePoll;
+use crate::idle_poll::{IdlePoll, ReadNow};
 
 /// When the connection's pending write started waiting, and since when it has had no
 /// request to answer; shared with the connection's task and the responses it gives.
@@ -143,12 +143,58 @@ impl Drop for Responding {
     }
 }
 
+/// A connection's idle poll, made when the connection first polls: a connection that never
+/// waits for a next request (one that holds a `GET` event stream, the usual idle session)
+/// carries only its settings, not the poll's state (about 100 bytes less per connection).
+pub(crate) enum Poller<T> {
+    /// No idle poll.
+    Off,
+    /// To be made with these when the connection first polls.
+    Unmade(ReadNow<T>, Duration),
+    /// Made.
+    Made(Box<IdlePoll<T>>),
+}
+
+impl<T> Poller<T> {
+    /// A poll with `read_now` for windows of up to `max`, made when first needed; `Off` for
+    /// a zero `max`.
+    pub(crate) fn new(read_now: ReadNow<T>, max: Duration) -> Self {
+        if max.is_zero() {
+            Poller::Off
+        } else {
+            Poller::Unmade(read_now, max)
+        }
+    }
+
+    /// The poll, made now if it was not yet; `None` if off.
+    fn make(&mut self) -> Option<&mut IdlePoll<T>> {
+        if let Poller::Unmade(read_now, max) = *self {
+            *self = IdlePoll::new(read_now, max).map_or(Poller::Off, |p| Poller::Made(Box::new(p)));
+        }
+        self.made()
+    }
+
+    /// The poll, if it was made.
+    fn made(&mut self) -> Option<&mut IdlePoll<T>> {
+        match self {
+            Poller::Made(poll) => Some(poll),
+            _ => None,
+        }
+    }
+}
+
+impl<T> From<Option<IdlePoll<T>>> for Poller<T> {
+    fn from(poll: Option<IdlePoll<T>>) -> Self {
+        poll.map_or(Poller::Off, |p| Poller::Made(Box::new(p)))
+    }
+}
+
 /// A socket whose writes report when they wait (the peer's window is full), and whose read
 /// for the next request may poll it for a while (its [`IdlePoll`]).
 pub(crate) struct Watched<T> {
     io: T,
     stall: Arc<Stall>,
-    idle_poll: Option<IdlePoll<T>>,
+    idle_poll: Poller<T>,
     /// How many responses had ended when the last bytes were read: while it is the count
     /// now (and no response is in progress), the next request has begun or none ended yet.
     read_at: u64,
@@ -161,7 +207,7 @@ impl<T> Watched<T> {
     /// connection of a server).
     pub(crate) fn new(
         io: T,
-        idle_poll: Option<IdlePoll<T>>,
+        idle_poll: impl Into<Poller<T>>,
         server: Arc<AtomicU64>,
     ) -> (Self, Arc<Stall>) {
         let began = server.load(Ordering::Relaxed);
@@ -179,7 +225,7 @@ impl<T> Watched<T> {
             Watched {
                 io,
                 stall: stall.clone(),
-                idle_poll,
+                idle_poll: idle_poll.into(),
                 read_at: 0,
             },
             stall,
@@ -216,11 +262,16 @@ impl<T: AsyncRead + Unpin> AsyncRead for Watched<T> {
         // connection began a request is not polled (it stays so: only this connection's next
         // request makes it alone again), and its governor does not see it: its length says
         // how busy the other clients keep this one's client, not what a wake-up costs.
-        let polls = this.idle_poll.is_some()
+        let polls = !matches!(this.idle_poll, Poller::Off)
             && buf.remaining() > 0
             && this.stall.alone()
             && this.awaits_request();
-        let Some(idle_poll) = &mut this.idle_poll else {
+        let idle_poll = if polls {
+            this.idle_poll.make()
+        } else {
+            this.idle_poll.made()
+        };
+        let Some(idle_poll) = idle_poll else {
             return Pin::new(&mut this.io).poll_read(cx, buf);
         };
         let stall = &this.stall;
@@ -392,6 +443,28 @@ mod tests {
         assert_eq!(read_once(&mut io), None);
         assert_eq!(POLLED.get(), 2, "alone again: the read polls");
         drop(stream);
+    }
+
+    #[tokio::test]
+    async fn the_poll_is_made_when_the_connection_first_polls() {
+        let (near, mut far) = tokio::io::duplex(64);
+        let (mut io, stall) = Watched::new(
+            near,
+            Poller::new(read_now, Duration::from_secs(60)),
+            Arc::default(),
+        );
+        far.write_all(b"GET").await.unwrap();
+        assert_eq!(read_once(&mut io), Some(3));
+        // A stream held open: its connection never waits for a next request.
+        let stream = stall.responding();
+        assert_eq!(read_once(&mut io), None);
+        assert!(matches!(io.idle_poll, Poller::Unmade(..)));
+        drop(stream);
+        assert_eq!(read_once(&mut io), None);
+        assert!(matches!(io.idle_poll, Poller::Made(_)));
+        let (near, _far) = tokio::io::duplex(64);
+        let (io, _) = Watched::new(near, Poller::new(read_now, Duration::ZERO), Arc::default());
+        assert!(matches!(io.idle_poll, Poller::Off));
     }
 
     #[tokio::test]

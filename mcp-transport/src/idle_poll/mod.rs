@@ -76,6 +76,15 @@ pub(crate) struct IdlePoll<R> {
     slice: Duration,
 }
 
+/// The most one read of the poll asks for. A read without the reactor needs initialized
+/// memory, and the caller's buffer is often large, uninitialized and new to each read
+/// (hyper offers 8 KiB for every read of a connection): zeroing it for each poll cost CPU
+/// and, touching its pages, memory (1.6 KiB more RSS per idle HTTP session; 0.5 KiB when
+/// only the first KiB was zeroed). So the poll reads into a buffer of its own on the stack
+/// and copies what came, touching no more of the caller's buffer than a reactor read does.
+/// A request longer than this is read on through the reactor, which finds the rest at once.
+pub(crate) const POLL_READ_MAX: usize = 2048;
+
 impl<R> IdlePoll<R> {
     /// Polls with `read_now` for a window of up to `max`; `None` for a zero `max`.
     pub(crate) fn new(read_now: ReadNow<R>, max: Duration) -> Option<Self> {
@@ -116,10 +125,12 @@ impl<R> IdlePoll<R> {
             return Ok(false);
         };
         let end = (Instant::now() + self.slice).min(until);
+        let mut chunk = [0u8; POLL_READ_MAX];
+        let chunk = &mut chunk[..buf.remaining().min(POLL_READ_MAX)];
         loop {
-            match (self.read_now)(input, buf.initialize_unfilled()) {
+            match (self.read_now)(input, chunk) {
                 Ok(n) => {
-                    buf.advance(n);
+                    buf.put_slice(&chunk[..n]);
                     return Ok(true);
                 }
                 Err(e)
@@ -279,6 +290,25 @@ mod tests {
             5,
             "no read after something else is to be written"
         );
+    }
+
+    /// The poll initializes no more of the caller's buffer than the bytes it read.
+    #[test]
+    fn a_poll_initializes_only_what_it_read_of_the_buffer() {
+        let mut poll = IdlePoll::with(read_now, Governor::at_max(LONG), Duration::ZERO);
+        let mut input = Input::new(2);
+        let mut bytes = vec![std::mem::MaybeUninit::<u8>::uninit(); 8192];
+        let mut buf = ReadBuf::uninit(&mut bytes);
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(
+            poll.poll_read(true, &mut input, &mut cx, &mut buf, || false)
+                .is_pending()
+        );
+        assert_eq!(buf.initialized().len(), 0);
+        let read = poll.poll_read(true, &mut input, &mut cx, &mut buf, || false);
+        assert!(matches!(read, Poll::Ready(Ok(()))), "{read:?}");
+        assert_eq!(buf.filled(), b"x");
+        assert_eq!(buf.initialized().len(), 1);
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! Our server with the benchmark's one tool, `progress {steps, delay_ms}`, on default config.
 //!
 //! `ours stdio` serves stdin/stdout; `ours http` serves streamable HTTP on a free loopback
-//! port and prints the address.
+//! port and prints the address. `OURS_HTTP_IDLE_POLL_US` (unset: the default) sets the HTTP
+//! idle poll's window: `callgrind.py` sets 0, so that its count is the work per call and not
+//! a spin whose length depends on timing.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -36,10 +38,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     match mode {
         Mode::Stdio => mcp_transport::stdio::serve(&server).await?,
         Mode::Http => {
+            let mut config = mcp_transport::http::HttpConfig::default();
+            if let Ok(us) = std::env::var("OURS_HTTP_IDLE_POLL_US") {
+                config = config.idle_poll(Duration::from_micros(us.parse()?));
+            }
             let running = mcp_transport::http::serve(
                 SocketAddr::from(([127, 0, 0, 1], 0)),
                 &server,
-                mcp_transport::http::HttpConfig::default(),
+                config,
             )
             .await?;
             announce(running.local_addr());
