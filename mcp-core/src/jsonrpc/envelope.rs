@@ -372,6 +372,23 @@ fn invalid(id: Option<RequestId>, why: impl fmt::Display) -> Box<ErrorResponse> 
 }
 
 /// A request id as the untagged `RequestId` reads it: an integer that fits `i64`, or a string.
+/// A request with `id`, or a notification without one.
+pub(super) fn call(id: Option<RequestId>, method: Method, params: Option<Payload>) -> Message {
+    match id {
+        Some(id) => Message::Request(Request {
+            jsonrpc: Version2,
+            id,
+            method,
+            params,
+        }),
+        None => Message::Notification(Notification {
+            jsonrpc: Version2,
+            method,
+            params,
+        }),
+    }
+}
+
 fn request_id(value: Value) -> Result<RequestId, String> {
     match value {
         Value::Number(n) => n
@@ -477,19 +494,8 @@ impl Envelope {
                 }
             };
             let params = params(self.params)?;
-            return Ok(match self.id {
-                Some(id) => Message::Request(Request {
-                    jsonrpc: Version2,
-                    id: request_id(id)?,
-                    method,
-                    params,
-                }),
-                None => Message::Notification(Notification {
-                    jsonrpc: Version2,
-                    method,
-                    params,
-                }),
-            });
+            let id = self.id.map(request_id).transpose()?;
+            return Ok(call(id, method, params));
         }
         if self.result.is_some() {
             let id = self.id.ok_or("missing field `id`")?;

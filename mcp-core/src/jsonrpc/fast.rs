@@ -13,7 +13,7 @@
 //! the serde reader does: the params held as their text, their members located.
 
 use super::index::Builder;
-use super::{Message, Method, Notification, Payload, Request, RequestId, Version2};
+use super::{Message, Method, Payload, RequestId};
 
 /// How deep values within the params may nest (well within serde_json's own limit).
 const MAX_DEPTH: u32 = 64;
@@ -72,19 +72,7 @@ pub(super) fn parse(text: &str) -> Option<Message> {
     let params = params.map(|(start, end, index)| {
         Payload::located(&text[start..end], Some(index.finish_at(start as u32)))
     });
-    Some(match id {
-        Some(id) => Message::Request(Request {
-            jsonrpc: Version2,
-            id,
-            method,
-            params,
-        }),
-        None => Message::Notification(Notification {
-            jsonrpc: Version2,
-            method,
-            params,
-        }),
-    })
+    Some(super::envelope::call(id, method, params))
 }
 
 /// A position in the message's bytes.
