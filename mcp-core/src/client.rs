@@ -5,7 +5,6 @@
 //! message: responses to the request waiting for them, progress to the call whose token it
 //! carries, requests from the server to the handler.
 
-use crate::sync::lock;
 use std::collections::HashMap;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -18,6 +17,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::error::{RequestError, RpcError};
 use crate::jsonrpc::{JsonObject, Message, Notification, Payload, Request, RequestId};
 use crate::peer::{Pending, Reply};
+use crate::sync::lock;
 
 mod call;
 mod listen;

@@ -1,6 +1,5 @@
 //! [`Context`]: what a running tool can do besides compute its result.
 
-use crate::sync::lock;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use serde::Serialize;
@@ -18,6 +17,7 @@ use crate::protocol::{
     ProgressParams, ProgressToken, ProtocolVersion, methods,
 };
 use crate::server::{Caller, Era, SessionState, WeakServer};
+use crate::sync::lock;
 use crate::task::{TaskHold, TaskRun, TaskStatus};
 use crate::transport::Outbox;
 

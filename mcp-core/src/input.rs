@@ -20,7 +20,6 @@
 //! that fails verification, belongs to another request or has expired is refused with
 //! `-32602`.
 
-use crate::sync::lock;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -30,6 +29,7 @@ use std::task::{Context as TaskContext, Poll, Waker};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::context::Context;
+use crate::sync::lock;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};

@@ -1,6 +1,5 @@
 //! Requests this side sends to its peer, and the responses that answer them.
 
-use crate::sync::lock;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -9,6 +8,7 @@ use tokio::sync::oneshot;
 
 use crate::error::RpcError;
 use crate::jsonrpc::{JsonObject, RequestId};
+use crate::sync::lock;
 
 /// The outcome of one request: its result object or the peer's error.
 pub(crate) type Reply = Result<JsonObject, RpcError>;

@@ -1,7 +1,6 @@
 //! The server's live catalog: what its own builder calls and each plugin contribute, merged
 //! into one snapshot that requests read, replaced when a plugin's catalog changes.
 
-use crate::sync::lock;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -10,6 +9,7 @@ use super::{Catalog, Plugin, PluginCapabilities, PluginHandle, Prefix, StartErro
 use crate::prompt::Prompt;
 use crate::resource::ResourceProvider;
 use crate::server::{BuildError, HeaderParam, ListChanged, Server, header_params};
+use crate::sync::lock;
 use crate::tool::Tool;
 
 /// What one request sees: every tool, prompt and resource, named as clients see them.

@@ -12,7 +12,6 @@ mod session;
 mod state;
 mod subscriptions;
 
-use crate::sync::lock;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
@@ -35,6 +34,7 @@ use crate::protocol::{
     CacheHint, Implementation, ProtocolVersion, ResourceUriParams, ServerCapabilities, methods,
 };
 use crate::resource::ResourceProvider;
+use crate::sync::lock;
 use crate::task::{MemoryTaskStore, TaskConfig, TaskEngine, TaskStore};
 use crate::tool::{Tool, ToolBox};
 

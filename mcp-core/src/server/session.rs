@@ -1,6 +1,5 @@
 //! One client connection: dispatch, in-flight requests and cancellation, for both eras.
 
-use crate::sync::lock;
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
@@ -29,6 +28,7 @@ use crate::protocol::{
     CallToolParams, CancelledParams, DiscoverResult, InitializeParams, InitializeResult,
     ListToolsResult, PaginatedParams, ProtocolVersion, ResourceUriParams, SetLevelParams, methods,
 };
+use crate::sync::lock;
 use crate::task::{self, TASKS_EXTENSION};
 use crate::transport::{Outbound, Outbox};
 

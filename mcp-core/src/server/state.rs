@@ -1,6 +1,5 @@
 //! State one session shares with the contexts of its requests.
 
-use crate::sync::lock;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Mutex, OnceLock};
@@ -8,6 +7,7 @@ use std::sync::{Mutex, OnceLock};
 use crate::jsonrpc::Notification;
 use crate::peer::Pending;
 use crate::protocol::{InitializeParams, LoggingLevel, ProtocolVersion};
+use crate::sync::lock;
 use crate::transport::Outbox;
 
 /// No level set: every message goes out.

@@ -2,7 +2,6 @@
 //! acknowledged first and tagged with its subscription id, ended by the client (cancel) or by
 //! the server (a completion result).
 
-use crate::sync::lock;
 use std::sync::{Arc, Mutex, Weak};
 
 use serde_json::Value;
@@ -12,6 +11,7 @@ use super::Server;
 use crate::error::RpcError;
 use crate::jsonrpc::{JsonObject, Notification, RequestId};
 use crate::protocol::{ListenParams, SUBSCRIPTION_ID_KEY, SubscriptionFilter, methods};
+use crate::sync::lock;
 use crate::task;
 use crate::tool::BoxFuture;
 use crate::transport::Outbox;

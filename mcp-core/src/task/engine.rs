@@ -2,7 +2,6 @@
 //! to its end while renewing its lease and watching for cancellation, and answering the
 //! `tasks/*` methods ([`handle`]).
 
-use crate::sync::lock;
 use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -21,6 +20,7 @@ use crate::error::{RequestError, RpcError};
 use crate::jsonrpc::{JsonObject, Notification, RequestId};
 use crate::protocol::{CallToolResult, InputRequest, TaskSupport, methods};
 use crate::server::{Caller, Era, Server};
+use crate::sync::lock;
 use crate::tool::BoxFuture;
 use crate::transport::Outbox;
 

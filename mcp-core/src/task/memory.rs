@@ -1,6 +1,5 @@
 //! [`MemoryTaskStore`]: tasks in this process's memory (the default store).
 
-use crate::sync::lock;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::SystemTime;
@@ -9,6 +8,7 @@ use tokio::sync::watch;
 
 use super::StoreError;
 use super::store::{Sweep, TaskChange, TaskRecord, TaskStore};
+use crate::sync::lock;
 use crate::tool::BoxFuture;
 
 /// Tasks kept in memory: they live as long as the server process. Right for one process;

@@ -1,7 +1,6 @@
 //! Constraints on tool arguments (`#[arg(min = .., max = .., min_len = .., max_len = ..,
 //! pattern = "..")]`): written into the input schema, and checked before the tool's body runs.
 
-use crate::sync::lock;
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 
@@ -10,6 +9,7 @@ use serde_json::Value;
 
 use crate::jsonrpc::JsonObject;
 use crate::protocol::CallToolResult;
+use crate::sync::lock;
 
 /// The constraints on one argument. `#[arg(..)]` builds these; a hand-written tool can too.
 ///

@@ -10,7 +10,6 @@
 //! session holds open and for every POST. This queue holds a `VecDeque` that grows only as
 //! events wait in it.
 
-use crate::sync::lock;
 use std::collections::VecDeque;
 use std::pin::pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -20,6 +19,7 @@ use std::task::{Context, Poll, Waker};
 use tokio::sync::Notify;
 
 use super::sse::LiveEvent;
+use crate::sync::lock;
 
 struct Shared {
     capacity: usize,

@@ -1,7 +1,6 @@
 //! The session table: ids, admission (limits, eviction, expiry), and what each HTTP session
 //! holds.
 
-use crate::sync::lock;
 use std::cmp::Reverse;
 use std::collections::HashMap;
 
@@ -19,6 +18,7 @@ use super::event_store::{EventStore, StreamKey};
 use super::peer::ClientKey;
 use super::reject::Rejection;
 use super::stream::StreamSlot;
+use crate::sync::lock;
 
 /// Counts the service exposes, for health checks and tests.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

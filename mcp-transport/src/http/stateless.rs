@@ -15,7 +15,6 @@
 //! also listed in [`Running`], so that a shutdown ends it with an error once its grace is
 //! over, as it ends a session's calls.
 
-use crate::sync::lock;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -35,6 +34,7 @@ use super::reject::Rejection;
 use super::respond;
 use super::service::Shared;
 use super::sse::{self, Live, SseBody};
+use crate::sync::lock;
 
 type Answer = Result<Response<McpBody>, Rejection>;
 

@@ -12,7 +12,6 @@
 //! (see `streamable::PostSink`), or by a [`pump`] task moving messages from a channel (a batch,
 //! a request forwarded from another replica).
 
-use crate::sync::lock;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -30,6 +29,7 @@ use super::event_store::{EventId, EventStore, StreamKey};
 use super::live::{self, GoneWatch, LiveReceiver, LiveSender, PushError};
 use super::reject::Rejection;
 use super::sse::{self, LiveEvent};
+use crate::sync::lock;
 
 /// One stream: its key, how far it got, and the connection reading it.
 pub(crate) struct StreamSlot {

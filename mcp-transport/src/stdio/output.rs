@@ -16,7 +16,6 @@
 //! [`MAX_BATCH_BYTES`] of unwritten output, answers go through the bounded queue too, and a
 //! full queue makes the read loop wait.
 
-use crate::sync::lock;
 use std::io;
 use std::pin::Pin;
 use std::sync::{Mutex, MutexGuard};
@@ -28,6 +27,7 @@ use tokio::sync::mpsc;
 
 use super::framing::{FrameWriter, MAX_BATCH_BYTES};
 use crate::idle_poll::IdlePoll;
+use crate::sync::lock;
 
 /// The writer and the queue feeding it, behind a lock that is only ever taken within one
 /// poll (never across an await), by the one task that serves the session: it is never
