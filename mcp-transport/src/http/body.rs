@@ -4,11 +4,11 @@ use std::convert::Infallible;
 use std::error::Error as StdError;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use http_body_util::BodyExt;
 use hyper::body::{Body, Frame, SizeHint};
-use tokio::time::Instant;
 
 use super::reject::Rejection;
 use super::session::Attached;
@@ -151,12 +151,13 @@ impl Body for McpBody {
 
 /// Reads a whole request body, refusing it with 413 the moment it grows past `limit` (a
 /// `Content-Length` above the limit is refused before reading anything), and with 408 if it is
-/// still incomplete at `deadline`.
+/// still incomplete `timeout` after the first look at it (made when the request's handler
+/// first runs, right after its headers came).
 pub(crate) async fn read_limited<B>(
     body: B,
     content_length: Option<u64>,
     limit: usize,
-    deadline: Instant,
+    timeout: Duration,
 ) -> Result<Bytes, Rejection>
 where
     B: Body,
@@ -165,38 +166,76 @@ where
     if content_length.is_some_and(|n| n > limit as u64) {
         return Err(Rejection::PayloadTooLarge(limit));
     }
-    let mut read = std::pin::pin!(read_all(body, content_length, limit));
-    // A small body usually arrives with its headers and is read whole at once: no timer for
-    // it (making one takes a handle on the runtime's timer, per request).
-    if let Poll::Ready(read) = std::future::poll_fn(|cx| Poll::Ready(read.as_mut().poll(cx))).await
+    let mut body = std::pin::pin!(body);
+    // A small body usually arrives with its headers, whole, in one frame: taken at the first
+    // look, with no timer (making one takes a handle on the runtime's timer, per request)
+    // nor a look at the clock.
+    let look = std::future::poll_fn(|cx| Poll::Ready(body.as_mut().poll_frame(cx)));
+    // What the first look found: whether a frame, and its data (another frame carries none).
+    let (looked, first) = match look.await {
+        Poll::Ready(None) => return Ok(Bytes::new()),
+        Poll::Ready(Some(frame)) => {
+            let data = frame.map_err(read_failed)?.into_data().ok();
+            (
+                true,
+                data.map(|mut data| data.copy_to_bytes(data.remaining())),
+            )
+        }
+        Poll::Pending => (false, None),
+    };
+    if let Some(data) = &first
+        && data.len() > limit
     {
-        return read;
+        return Err(Rejection::PayloadTooLarge(limit));
     }
-    tokio::time::timeout_at(deadline, read)
-        .await
-        .unwrap_or_else(|_| {
-            tracing::debug!("request body incomplete at its deadline: closing the connection");
-            Err(Rejection::RequestTimeout)
-        })
+    // All of a declared length is in: no need to ask for the end (a second look at hyper's
+    // body channel).
+    if looked && body.is_end_stream() {
+        return Ok(first.unwrap_or_default());
+    }
+    // The rest takes more looks (a large body, a slow client): boxed, with its timer, so
+    // that the POST's future does not hold them for every request.
+    Box::pin(tokio::time::timeout(
+        timeout,
+        read_all(body, first, content_length, limit),
+    ))
+    .await
+    .unwrap_or_else(|_| {
+        tracing::debug!("request body incomplete at its deadline: closing the connection");
+        Err(Rejection::RequestTimeout)
+    })
 }
 
-async fn read_all<B>(body: B, content_length: Option<u64>, limit: usize) -> Result<Bytes, Rejection>
+fn read_failed(error: impl Into<Box<dyn StdError + Send + Sync>>) -> Rejection {
+    tracing::debug!(error = %error.into(), "request body read failed");
+    Rejection::BodyRead
+}
+
+/// Reads the rest of `body`, `next` being the data already taken from it, if any.
+async fn read_all<B>(
+    mut body: Pin<&mut B>,
+    mut next: Option<Bytes>,
+    content_length: Option<u64>,
+    limit: usize,
+) -> Result<Bytes, Rejection>
 where
     B: Body,
     B::Error: Into<Box<dyn StdError + Send + Sync>>,
 {
-    let mut body = std::pin::pin!(body);
     // A body that arrives in one piece (the usual small POST) is kept as that piece: for
     // hyper's `Bytes` that is a view into its read buffer, no copy and no allocation.
     let mut first: Option<Bytes> = None;
     let mut buf: Option<BytesMut> = None;
-    while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|e| {
-            tracing::debug!(error = %e.into(), "request body read failed");
-            Rejection::BodyRead
-        })?;
-        let Ok(mut data) = frame.into_data() else {
-            continue;
+    loop {
+        let mut data = match next.take() {
+            Some(data) => data,
+            None => match body.frame().await {
+                Some(frame) => match frame.map_err(read_failed)?.into_data() {
+                    Ok(mut data) => data.copy_to_bytes(data.remaining()),
+                    Err(_) => continue,
+                },
+                None => break,
+            },
         };
         let so_far = first.as_ref().map_or(0, Bytes::len) + buf.as_ref().map_or(0, BytesMut::len);
         if so_far + data.remaining() > limit {
@@ -213,8 +252,7 @@ where
         } else {
             first = Some(data.copy_to_bytes(data.remaining()));
         }
-        // All of a declared length is in: no need to ask for the end (a second look at
-        // hyper's body channel).
+        // All of a declared length is in: no need to ask for the end.
         if body.is_end_stream() {
             break;
         }
@@ -230,6 +268,7 @@ where
 mod tests {
     use super::*;
     use http_body_util::{Full, StreamBody};
+    use tokio::time::Instant;
 
     #[tokio::test]
     async fn the_response_ends_for_its_connection_when_its_last_frame_goes() {
@@ -251,8 +290,8 @@ mod tests {
         drop(body);
     }
 
-    fn later() -> Instant {
-        Instant::now() + std::time::Duration::from_secs(3600)
+    fn later() -> Duration {
+        Duration::from_secs(3600)
     }
 
     type Sender = tokio::sync::mpsc::Sender<Result<Frame<Bytes>, Infallible>>;
@@ -310,8 +349,8 @@ mod tests {
     async fn an_incomplete_body_is_refused_at_its_deadline() {
         // Four bytes of a declared hundred, then nothing: the sender stays open.
         let (tx, body) = open_body(&[b"{\"a\""]);
-        let deadline = Instant::now() + std::time::Duration::from_secs(60);
-        let e = read_limited(body, Some(100), 1000, deadline)
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let e = read_limited(body, Some(100), 1000, Duration::from_secs(60))
             .await
             .unwrap_err();
         assert_eq!(e, Rejection::RequestTimeout);

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use super::config::{BearerIdentity, HostPolicy};
 use super::reject::Rejection;
 use super::scan::Scanned;
+use super::session::SessionSeen;
 
 /// The `MCP-Protocol-Version` header (a `HeaderName`, so that looking it up parses nothing).
 pub(crate) const PROTOCOL_VERSION: HeaderName = HeaderName::from_static("mcp-protocol-version");
@@ -216,15 +217,19 @@ impl HostCheck {
 /// The longest `Host` value a [`HostSeen`] remembers.
 const HOST_SEEN_MAX: usize = 46;
 
-/// The `Host` value a connection's last request passed the check with (see
-/// [`HostCheck::check_on`]); kept as a copy, not a view into hyper's read buffer, which it
-/// would keep alive.
+/// What a connection remembers of the requests it accepted: the `Host` value its last
+/// request passed the check with (see [`HostCheck::check_on`]), kept as a copy, not a view
+/// into hyper's read buffer, which it would keep alive; and the session its last POST named
+/// (see [`SessionSeen`]).
 #[derive(Default)]
-pub(crate) struct HostSeen(std::cell::Cell<Option<(u8, [u8; HOST_SEEN_MAX])>>);
+pub(crate) struct HostSeen {
+    host: std::cell::Cell<Option<(u8, [u8; HOST_SEEN_MAX])>>,
+    pub(crate) session: SessionSeen,
+}
 
 impl HostSeen {
     fn is(&self, value: &[u8]) -> bool {
-        self.0
+        self.host
             .get()
             .is_some_and(|(len, bytes)| bytes.get(..usize::from(len)) == Some(value))
     }
@@ -234,7 +239,7 @@ impl HostSeen {
         let len = value.len();
         if let (Some(to), Ok(n)) = (bytes.get_mut(..len), u8::try_from(len)) {
             to.copy_from_slice(value);
-            self.0.set(Some((n, bytes)));
+            self.host.set(Some((n, bytes)));
         }
     }
 }
@@ -342,7 +347,12 @@ pub(crate) fn accepts_each_of<'a, const N: usize>(
             .find(|(usual, _)| usual.as_bytes() == value.as_bytes());
         if let Some(types) = usual {
             for (media, allowed) in media.iter().zip(&mut allowed) {
-                *allowed = *allowed || types.1.iter().any(|t| t.eq_ignore_ascii_case(media));
+                // The media asked for are usually written as the usual value writes them.
+                *allowed = *allowed
+                    || types
+                        .1
+                        .iter()
+                        .any(|t| t == media || t.eq_ignore_ascii_case(media));
             }
             continue;
         }

@@ -99,7 +99,6 @@ where
     B: Body + Send + 'static,
     B::Error: Into<Box<dyn StdError + Send + Sync>>,
 {
-    let deadline = tokio::time::Instant::now() + shared.config.request_body_timeout;
     let id = session_param(&request).ok_or(Rejection::MissingLegacySession)?;
     let session = shared
         .table
@@ -115,7 +114,8 @@ where
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse().ok());
     let limit = shared.config.max_body_bytes;
-    let bytes = read_limited(request.into_body(), length, limit, deadline).await?;
+    let timeout = shared.config.request_body_timeout;
+    let bytes = read_limited(request.into_body(), length, limit, timeout).await?;
     let message = Message::parse(&bytes).map_err(Rejection::Malformed)?;
     let SessionKind::Legacy { outbox } = &session.kind else {
         return Err(Rejection::UnknownSession);

@@ -6,6 +6,7 @@ use std::future::Future;
 use std::net::IpAddr;
 use std::pin::Pin;
 use std::sync::{Arc, Weak};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use futures_util::FutureExt as _;
@@ -25,28 +26,50 @@ use super::peer::{ClientAddr, ClientKey};
 use super::reject::Rejection;
 use super::scan::Scanned;
 use super::session::{Admitted, Counters, HttpSession, SessionTable, Stats};
+use super::streamable::Answer;
 use super::watched::Responding;
 use super::{legacy, stateless, streamable};
 
 /// Where metrics are served, when they are on.
 const METRICS_PATH: &str = "/metrics";
 
-/// The future of one answer, as hyper wants it.
-pub(crate) type ServiceFuture =
-    Pin<Box<dyn Future<Output = Result<Response<McpBody>, Infallible>> + Send>>;
+/// An endpoint's answer, boxed: its response, or why the request is refused.
+pub(crate) type Answering = Pin<Box<dyn Future<Output = Answer> + Send>>;
 
-/// Boxes an endpoint's answer, turning a refusal into its response.
-fn answering(
-    answer: impl Future<Output = Result<Response<McpBody>, Rejection>> + Send + 'static,
+/// The future of one response of an [`McpService`], as hyper wants it: the endpoint's
+/// answer, boxed (the one allocation per request), and what the response's body holds for
+/// its connection.
+///
+/// The box holds the endpoint's future itself, nothing around it: a refusal becomes its
+/// response here, when the answer comes.
+pub struct ServiceFuture {
+    answer: Answering,
     responding: Option<Responding>,
-) -> ServiceFuture {
-    Box::pin(answer.map(|answer| {
+}
+
+impl std::fmt::Debug for ServiceFuture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServiceFuture").finish_non_exhaustive()
+    }
+}
+
+impl Future for ServiceFuture {
+    type Output = Result<Response<McpBody>, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let answer = std::task::ready!(this.answer.as_mut().poll(cx));
         let response = answer.unwrap_or_else(refuse);
-        Ok(match responding {
+        Poll::Ready(Ok(match this.responding.take() {
             None => response,
             Some(responding) => response.map(|body| body.responding(responding)),
-        })
-    }))
+        }))
+    }
+}
+
+/// Boxes an endpoint's answer.
+fn answering(answer: impl Future<Output = Answer> + Send + 'static) -> Answering {
+    Box::pin(answer)
 }
 
 /// The response to a refused request (marked with its reason, for metrics).
@@ -287,33 +310,32 @@ impl McpService {
         B::Data: Send,
         B::Error: Into<Box<dyn StdError + Send + Sync>>,
     {
-        let answer = match self.route(request, peer, responding, seen) {
+        let answer = match self.route(request, peer, seen) {
             Ok(answer) => answer,
-            Err(rejection) => Box::pin(std::future::ready(Ok(refuse(rejection)))),
+            Err(rejection) => Box::pin(std::future::ready(Err(rejection))),
         };
-        match &self.shared.config.metrics {
+        let answer = match &self.shared.config.metrics {
             None => answer,
             Some(metrics) => {
                 let metrics = metrics.clone();
                 Box::pin(answer.map(move |answer| {
-                    answer.map(|response| {
-                        if let Some(Refused(reason)) = response.extensions().get::<Refused>() {
-                            metrics.refused(reason);
-                        }
-                        response.map(|body| body.metered(metrics))
-                    })
+                    let response = answer.unwrap_or_else(refuse);
+                    if let Some(Refused(reason)) = response.extensions().get::<Refused>() {
+                        metrics.refused(reason);
+                    }
+                    Ok(response.map(|body| body.metered(metrics)))
                 }))
             }
-        }
+        };
+        ServiceFuture { answer, responding }
     }
 
     fn route<B>(
         &self,
         request: Request<B>,
         peer: Option<IpAddr>,
-        responding: Option<Responding>,
         seen: Option<&HostSeen>,
-    ) -> Result<ServiceFuture, Rejection>
+    ) -> Result<Answering, Rejection>
     where
         B: Body + Send + 'static,
         B::Data: Send,
@@ -329,14 +351,25 @@ impl McpService {
             ClientKey::of(identity.clone(), peer, request.headers(), proxies)
         };
         let path = request.uri().path();
-        let method = request.method().clone();
-        let post_head = match (path == shared.config.endpoint, &method) {
-            (true, &Method::POST) => {
-                Some(streamable::post_head(shared, request.headers(), &scanned)?)
+        let at_endpoint = path == shared.config.endpoint;
+        let metrics_at = |path: &str| path == METRICS_PATH && shared.config.metrics.is_some();
+        // The usual request first: a POST to the endpoint.
+        if at_endpoint && request.method() == Method::POST {
+            let remembered = seen.map(|seen| &seen.session);
+            let head = streamable::post_head(shared, request.headers(), &scanned, remembered)?;
+            if metrics_at(path) {
+                return Err(Rejection::MethodNotAllowed("GET"));
             }
-            _ => None,
-        };
-        if path == METRICS_PATH
+            // Only a POST that opens a session or runs statelessly reads the client's key, and
+            // one that names a session does neither.
+            let client = match head.names_session() {
+                true => ClientKey::Unknown,
+                false => client(&request),
+            };
+            return Ok(answering(streamable::post(shared, request, head, client)));
+        }
+        let method = request.method().clone();
+        if metrics_at(path)
             && let Some(metrics) = &shared.config.metrics
         {
             if method != Method::GET {
@@ -350,23 +383,14 @@ impl McpService {
             return Ok(Box::pin(std::future::ready(Ok(response))));
         }
         let owned = shared.clone();
-        if path == shared.config.endpoint {
-            return match (method, post_head) {
-                (Method::POST, Some(head)) => {
-                    let client = client(&request);
-                    Ok(answering(
-                        streamable::post(shared, request, head, client),
-                        responding,
-                    ))
-                }
-                (Method::GET, _) => Ok(answering(
+        if at_endpoint {
+            return match method {
+                Method::GET => Ok(answering(
                     async move { streamable::get(&owned, request).await },
-                    responding,
                 )),
-                (Method::DELETE, _) => Ok(answering(
-                    async move { streamable::delete(&owned, request).await },
-                    responding,
-                )),
+                Method::DELETE => Ok(answering(async move {
+                    streamable::delete(&owned, request).await
+                })),
                 _ => Err(Rejection::MethodNotAllowed("GET, POST, DELETE")),
             };
         }
@@ -375,10 +399,9 @@ impl McpService {
                 return match method {
                     Method::GET => {
                         let client = client(&request);
-                        Ok(answering(
-                            async move { legacy::open(&owned, request, client).await },
-                            responding,
-                        ))
+                        Ok(answering(async move {
+                            legacy::open(&owned, request, client).await
+                        }))
                     }
                     _ => Err(Rejection::MethodNotAllowed("GET")),
                 };
@@ -387,7 +410,6 @@ impl McpService {
                 return match method {
                     Method::POST => Ok(answering(
                         async move { legacy::post(&owned, request).await },
-                        responding,
                     )),
                     _ => Err(Rejection::MethodNotAllowed("POST")),
                 };

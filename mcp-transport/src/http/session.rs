@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use foldhash::fast::RandomState;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering, fence};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use mcp_core::server::{Server, ServerSession};
@@ -172,6 +172,9 @@ pub(crate) struct HttpSession {
     pub(crate) client: ClientKey,
     /// Whether the client came back after `initialize` (any request or stream since).
     returned: AtomicBool,
+    /// Set, under the table's lock, when the session leaves the table: a connection that
+    /// remembers it (see [`SessionSeen`]) then finds it as the table would, gone.
+    removed: AtomicBool,
     /// The service's counts, for an [`Attached`] response to count itself.
     counters: Counters,
 }
@@ -210,6 +213,7 @@ impl HttpSession {
             busy: AtomicU32::new(0),
             client,
             returned: AtomicBool::new(false),
+            removed: AtomicBool::new(false),
             counters,
         })
     }
@@ -237,6 +241,7 @@ impl HttpSession {
             client,
             // Its stream is open from the start: there is no handshake to wait for.
             returned: AtomicBool::new(true),
+            removed: AtomicBool::new(false),
             counters,
         });
         (session, rx)
@@ -246,11 +251,16 @@ impl HttpSession {
         matches!(self.kind, SessionKind::Legacy { .. })
     }
 
+    /// The session left the table (called under the table's lock).
+    fn mark_removed(&self) {
+        self.removed.store(true, Ordering::Release);
+    }
+
     /// Marks the session busy until the guard drops, and records the activity (the client
     /// came back after `initialize`).
-    pub(crate) fn busy(self: &Arc<Self>) -> BusyGuard {
+    pub(crate) fn busy(&self) -> BusyGuard<'_> {
         self.enter();
-        BusyGuard(self.clone())
+        BusyGuard(self)
     }
 
     fn enter(&self) {
@@ -376,9 +386,9 @@ impl HttpSession {
 }
 
 /// Keeps a session from expiring while alive.
-pub(crate) struct BusyGuard(Arc<HttpSession>);
+pub(crate) struct BusyGuard<'a>(&'a HttpSession);
 
-impl Drop for BusyGuard {
+impl Drop for BusyGuard<'_> {
     fn drop(&mut self) {
         self.0.leave();
     }
@@ -392,6 +402,28 @@ impl Drop for Attached {
     fn drop(&mut self) {
         self.0.counters.down(Count::Connections);
         self.0.leave();
+    }
+}
+
+/// The streamable session a connection's last POST named, as the table gave it: the next
+/// POST on the connection usually names it again (see [`SessionTable::get_seen`]). Held
+/// weakly: a connection does not keep a session's memory alive.
+#[derive(Default)]
+pub(crate) struct SessionSeen(std::cell::Cell<Option<Weak<HttpSession>>>);
+
+impl SessionSeen {
+    /// The session remembered, if its id is `id` and it is still in the table.
+    fn get(&self, id: &[u8]) -> Option<Arc<HttpSession>> {
+        let weak = self.0.take()?;
+        let session = weak.upgrade();
+        self.0.set(Some(weak));
+        session.filter(|s| s.id.as_bytes() == id && !s.removed.load(Ordering::Acquire))
+    }
+
+    fn remember(&self, session: &Arc<HttpSession>) {
+        if !session.is_legacy() {
+            self.0.set(Some(Arc::downgrade(session)));
+        }
     }
 }
 
@@ -417,6 +449,19 @@ impl SessionTable {
         lock(&self.map).get(id).cloned()
     }
 
+    /// [`get`](Self::get), through what a connection remembers (`seen`): the session its
+    /// last request named, when this request names the same one and it is still in the
+    /// table (then neither the id's text is checked again nor the table locked), otherwise
+    /// the table's answer, remembered. `id` is the `Mcp-Session-Id` value, as sent.
+    pub(crate) fn get_seen(&self, id: &[u8], seen: &SessionSeen) -> Option<Arc<HttpSession>> {
+        if let Some(session) = seen.get(id) {
+            return Some(session);
+        }
+        let session = self.get(std::str::from_utf8(id).ok()?)?;
+        seen.remember(&session);
+        Some(session)
+    }
+
     /// Creates and registers a session under a fresh id. At the limit, an unused session
     /// makes room (see [`choose_eviction`]): it is removed and returned for the caller to end.
     /// Refused when the table is full of sessions in use.
@@ -429,7 +474,7 @@ impl SessionTable {
         let mut evicted = None;
         if map.len() >= self.max {
             let victim = choose_eviction(&map).ok_or(Rejection::TooManySessions)?;
-            evicted = map.remove(&victim);
+            evicted = map.remove(&victim).inspect(|s| s.mark_removed());
         }
         let (session, extra) = make(id.clone());
         map.insert(id, session.clone());
@@ -451,7 +496,7 @@ impl SessionTable {
     /// Removes a session; the caller ends it.
     pub(crate) fn remove(&self, id: &str) -> Option<Arc<HttpSession>> {
         let mut map = lock(&self.map);
-        let removed = map.remove(id);
+        let removed = map.remove(id).inspect(|s| s.mark_removed());
         self.counters.set_sessions(map.len());
         drop(map);
         removed
@@ -471,7 +516,11 @@ impl SessionTable {
             .filter(|(_, s)| s.expires(now, idle, handshake))
             .map(|(id, _)| id.clone())
             .collect();
-        let removed: Vec<_> = expired.iter().filter_map(|id| map.remove(id)).collect();
+        let removed: Vec<_> = expired
+            .iter()
+            .filter_map(|id| map.remove(id))
+            .inspect(|s| s.mark_removed())
+            .collect();
         if !removed.is_empty() {
             self.counters.set_sessions(map.len());
         }
@@ -491,6 +540,9 @@ impl SessionTable {
     pub(crate) fn take_all(&self) -> Vec<Arc<HttpSession>> {
         let mut map = lock(&self.map);
         let removed: Vec<_> = map.drain().map(|(_, s)| s).collect();
+        for session in &removed {
+            session.mark_removed();
+        }
         self.counters.set_sessions(0);
         drop(map);
         removed
@@ -594,6 +646,43 @@ mod tests {
 
     fn addr(last: u8) -> ClientKey {
         ClientKey::Addr(IpAddr::from([10, 0, 0, last]))
+    }
+
+    /// A connection's remembered session is found again only while the table has it, and
+    /// only for its own id; whichever way a session leaves the table, it is gone for the
+    /// connection too.
+    #[tokio::test]
+    async fn a_remembered_session_is_found_as_the_table_finds_it() {
+        let table = SessionTable::new(2, Counters::new());
+        let me = addr(1);
+        let a = table.insert(from(&me)).unwrap().session;
+        let b = table.insert(from(&me)).unwrap().session;
+        let seen = SessionSeen::default();
+        let got = |id: &str| table.get_seen(id.as_bytes(), &seen).map(|s| s.id.clone());
+        assert_eq!(got(&a.id), Some(a.id.clone()));
+        assert_eq!(got(&b.id), Some(b.id.clone()), "another id is looked up");
+        assert_eq!(got("no-such-session"), None);
+        assert_eq!(got(&b.id), Some(b.id.clone()));
+        // Removed by a DELETE (on another connection), then by expiry and shutdown.
+        table.remove(&b.id).unwrap().close();
+        assert_eq!(
+            got(&b.id),
+            None,
+            "a removed session is not remembered into life"
+        );
+        assert_eq!(got(&a.id), Some(a.id.clone()));
+        drop(a.busy());
+        let expired = table.expire(
+            Instant::now() + Duration::from_secs(60),
+            Some(Duration::ZERO),
+            Duration::ZERO,
+        );
+        assert_eq!(expired.len(), 1);
+        assert_eq!(got(&a.id), None);
+        let c = table.insert(from(&me)).unwrap().session;
+        assert_eq!(got(&c.id), Some(c.id.clone()));
+        table.take_all();
+        assert_eq!(got(&c.id), None);
     }
 
     #[tokio::test]

@@ -15,7 +15,6 @@ use mcp_core::server::{Era, is_stateless};
 use mcp_core::transport::{Outbound, Outbox};
 use mcp_core::{ProtocolVersion, Server};
 use tokio::sync::mpsc;
-use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::body::{McpBody, read_limited};
@@ -29,7 +28,7 @@ use super::reject::Rejection;
 use super::respond::{self, SESSION_ID};
 use super::scan::Scanned;
 use super::service::Shared;
-use super::session::{CountGuard, HttpSession};
+use super::session::{CountGuard, HttpSession, SessionSeen};
 use super::shared::{self, Remote};
 use super::sse::{self, Live, SseBody, StopWhen};
 use super::stateless;
@@ -49,6 +48,23 @@ fn session_named(shared: &Shared, id: Option<&HeaderValue>) -> Result<Arc<HttpSe
     shared
         .table
         .get(id)
+        .filter(|s| !s.is_legacy())
+        .ok_or(Rejection::UnknownSession)
+}
+
+/// [`session_named`], through what the serving connection remembers, if it is given.
+fn session_named_on(
+    shared: &Shared,
+    id: Option<&HeaderValue>,
+    seen: Option<&SessionSeen>,
+) -> Result<Arc<HttpSession>, Rejection> {
+    let Some(seen) = seen else {
+        return session_named(shared, id);
+    };
+    let id = id.ok_or(Rejection::MissingSession)?;
+    shared
+        .table
+        .get_seen(id.as_bytes(), seen)
         .filter(|s| !s.is_legacy())
         .ok_or(Rejection::UnknownSession)
 }
@@ -116,6 +132,13 @@ pub(crate) struct PostHead {
     mirrored: Mirrored,
 }
 
+impl PostHead {
+    /// Whether the POST names a session (`Mcp-Session-Id`).
+    pub(crate) fn names_session(&self) -> bool {
+        self.names_session
+    }
+}
+
 #[cfg(test)]
 impl PostHead {
     /// What headers naming nothing decide, unchecked (for measuring a POST's future).
@@ -138,6 +161,7 @@ pub(crate) fn post_head(
     shared: &Shared,
     headers: &HeaderMap,
     scanned: &Scanned<'_>,
+    seen: Option<&SessionSeen>,
 ) -> Result<PostHead, Rejection> {
     const BOTH: [&str; 2] = ["application/json", "text/event-stream"];
     let accepted = match scanned.accept.repeated() {
@@ -181,7 +205,7 @@ pub(crate) fn post_head(
     });
     let (stateless_version, version) = declared.unwrap_or((false, Ok(())));
     let id = scanned.session_id.first();
-    let session = session_named(shared, id);
+    let session = session_named_on(shared, id, seen);
     Ok(PostHead {
         content_length: content_length(scanned.content_length.first()),
         names_session: id.is_some(),
@@ -259,7 +283,8 @@ impl Posted {
 }
 
 /// POST: one JSON-RPC message from the client, whose headers decided `head` (see
-/// [`post_head`]).
+/// [`post_head`]). `client` is read only by a POST that names no session (`initialize`, a
+/// stateless request): one that names a session may pass [`ClientKey::Unknown`].
 ///
 /// The headers are read at once (the request is not kept): the future holds only the body
 /// and what the headers decided. That future is boxed for as long as the POST lasts, so it
@@ -286,10 +311,10 @@ where
     // `respond::answered_sse`).
     headers.clear();
     let shared = shared.clone();
-    let deadline = Instant::now() + shared.config.request_body_timeout;
     async move {
         let limit = shared.config.max_body_bytes;
-        let bytes = read_limited(body, head.content_length, limit, deadline).await?;
+        let timeout = shared.config.request_body_timeout;
+        let bytes = read_limited(body, head.content_length, limit, timeout).await?;
         let (message, id) = match Posted::of(&shared.server, &head, bytes)? {
             Posted::Session(message, id) => (message, id),
             // This era defines no client notifications over HTTP (closing a stream cancels);
@@ -300,13 +325,27 @@ where
             other => return other.answer(shared, head, headers, client).await,
         };
         head.version.map_err(|r| r.answering(id.as_ref()))?;
-        if let Some(remote) = remote(&shared, head.elsewhere, true).await {
+        // Named only where a shared store may know the session: no look otherwise.
+        if head.elsewhere.is_some()
+            && let Some(remote) = remote(&shared, head.elsewhere, true).await
+        {
             return forwarded(&shared, remote, message).await;
         }
         let session = head.session.map_err(|r| r.answering(id.as_ref()))?;
         let _busy = session.busy();
-        delivered(&shared, &session, message, &mut headers).await
+        // Usually answered at once: then no future of the answer is made, nor kept.
+        let later = match delivered(&shared, &session, message, &mut headers) {
+            Delivered::Now(answer) => return answer,
+            Delivered::Later(later) => later,
+        };
+        later.await
     }
+}
+
+/// What delivering a message to its session gave at once: the answer, or its future.
+enum Delivered<F> {
+    Now(Answer),
+    Later(F),
 }
 
 /// A message sent to a session on another replica, boxed (shared stores only).
@@ -327,9 +366,9 @@ fn delivered<'a>(
     session: &'a Arc<HttpSession>,
     message: Message,
     headers: &'a mut HeaderMap,
-) -> impl Future<Output = Answer> + Send + 'a {
+) -> Delivered<impl Future<Output = Answer> + Send + 'a> {
     match message {
-        Message::Request(request) => Either::Left(answer(shared, session, request, headers)),
+        Message::Request(request) => answer(shared, session, request, headers),
         other => {
             // Notifications and responses produce nothing to send back, and are handled
             // without waiting.
@@ -338,7 +377,7 @@ fn delivered<'a>(
                 none.is_none(),
                 "an answer to a message that is not a request"
             );
-            Either::Right(std::future::ready(Ok(respond::empty(StatusCode::ACCEPTED))))
+            Delivered::Now(Ok(respond::empty(StatusCode::ACCEPTED)))
         }
     }
 }
@@ -435,13 +474,14 @@ async fn initialize(
 /// one of malloc's cached sizes).
 ///
 /// A request answered at once (the usual tool call) gets its response here, straight from
-/// the session; otherwise the request's messages go through its [`PostSink`] into a stream.
+/// the session (in auto mode, before this returns); otherwise the request's messages go
+/// through its [`PostSink`] into a stream.
 fn answer<'a>(
     shared: &'a Arc<Shared>,
     session: &'a Arc<HttpSession>,
     request: mcp_core::jsonrpc::Request,
     headers: &'a mut HeaderMap,
-) -> impl Future<Output = Answer> + Send + 'a {
+) -> Delivered<impl Future<Output = Answer> + Send + 'a> {
     type Boxed<'a> = Pin<Box<dyn Future<Output = Answer> + Send + 'a>>;
     let id = request.id.clone();
     let message = Message::from(request);
@@ -449,19 +489,17 @@ fn answer<'a>(
         // Boxed, as the way a replica records its streams first below: modes other than
         // the default keep their own futures out of every POST's.
         let json: Boxed<'a> = Box::pin(answer_json(shared, session, message, id));
-        return Either::Left(json);
+        return Delivered::Later(Either::Left(json));
     }
     // In auto mode an answer sent at once cannot be resumed: its stream is recorded only once
     // it is known to stream.
     let stores_at_once = shared.config.response_mode == ResponseMode::Sse;
     if stores_at_once && shared.cluster.is_some() {
         let recorded: Boxed<'a> = Box::pin(answer_recorded(shared, session, message, id, headers));
-        return Either::Left(recorded);
+        return Delivered::Later(Either::Left(recorded));
     }
     let Some(number) = session.stream_number() else {
-        return Either::Right(Either::Left(std::future::ready(Err(
-            Rejection::UnknownSession,
-        ))));
+        return Delivered::Now(Err(Rejection::UnknownSession));
     };
     // Kept only where it is recorded later.
     let unrecorded = shared.cluster.is_some().then(|| id.clone());
@@ -472,7 +510,18 @@ fn answer<'a>(
     let answered = session.session.handle(message, &Outbox::sink(sink.clone()));
     // Owned by the future from here, so that a future dropped unpolled abandons it too.
     let abandon = Abandon(sink);
-    Either::Right(Either::Right(async move {
+    // Nothing was sent before the answer: in auto mode it leaves as one JSON body (which
+    // nothing can resume: nothing is stored), written with its head, no stream registered
+    // and no other task woken.
+    let answered = match answered {
+        Some(out) if !stores_at_once && abandon.0.answered_directly() => {
+            drop(abandon);
+            let response = respond::json_owned_in(std::mem::take(headers), *out.message, None);
+            return Delivered::Now(Ok(response));
+        }
+        answered => answered,
+    };
+    Delivered::Later(Either::Right(async move {
         let abandon = abandon;
         let sink = &abandon.0;
         let at_once = match answered {
