@@ -17,6 +17,7 @@
 //! connection went away while it is still open gets a task ([`Detached`]): it waits out the
 //! resume window and reclaims the call if no client came back.
 
+use std::cell::Cell;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
@@ -49,6 +50,16 @@ enum Stage {
     Streaming(Arc<StreamSlot>),
     /// Over: answered at once, or the stream ended, or nobody will ever stream it.
     Closed,
+}
+
+thread_local! {
+    /// The sink of the last request this thread answered at once, kept for the next one.
+    static SPARE: Cell<Option<Arc<PostSink>>> = const { Cell::new(None) };
+}
+
+/// A mutex's value, through exclusive access (a poisoned one's too).
+fn get_mut<T>(mutex: &mut Mutex<T>) -> &mut T {
+    mutex.get_mut().unwrap_or_else(|e| e.into_inner())
 }
 
 /// The sink behind a streaming POST's outbox.
@@ -88,6 +99,44 @@ impl PostSink {
             number,
             open: Mutex::new(None),
         }
+    }
+
+    /// [`new`](Self::new), shared: this thread's spare sink when it has one (see
+    /// [`recycle`](Self::recycle)), made anew otherwise.
+    pub(crate) fn shared(
+        session: &Arc<HttpSession>,
+        number: u64,
+        id: RequestId,
+        early_room: usize,
+    ) -> Arc<Self> {
+        if let Some(mut spare) = SPARE.with(Cell::take)
+            && let Some(sink) = Arc::get_mut(&mut spare)
+        {
+            *get_mut(&mut sink.stage) = Stage::Early {
+                first: None,
+                rest: Vec::new(),
+            };
+            *get_mut(&mut sink.answers) = Answers::One(id);
+            sink.early_room = early_room.max(1);
+            sink.session = Arc::downgrade(session);
+            sink.number = number;
+            *get_mut(&mut sink.open) = None;
+            return spare;
+        }
+        Arc::new(PostSink::new(session, number, id, early_room))
+    }
+
+    /// Keeps `sink` as this thread's spare (for [`shared`](Self::shared)) if nothing else
+    /// holds it: so it is after a request answered at once (its outbox went with the call),
+    /// the usual tool call, which then costs no allocation of a sink.
+    pub(crate) fn recycle(mut sink: Arc<Self>) {
+        let Some(inner) = Arc::get_mut(&mut sink) else {
+            return;
+        };
+        // What it points to is let go now, not when it is next used.
+        *get_mut(&mut inner.answers) = Answers::None;
+        inner.session = Weak::new();
+        SPARE.with(|spare| spare.set(Some(sink)));
     }
 
     /// The request's response, if it is the one message sent so far: the request was
@@ -536,6 +585,32 @@ mod tests {
     fn pending<F: Future>(fut: std::pin::Pin<&mut F>) -> bool {
         fut.poll(&mut Context::from_waker(Waker::noop()))
             .is_pending()
+    }
+
+    /// A sink that nothing else holds once its request was answered serves this thread's
+    /// next request, as good as new; one still held elsewhere is left alone.
+    #[tokio::test]
+    async fn a_sink_answered_at_once_is_used_again_as_new() {
+        let session = session();
+        let first = PostSink::shared(&session, 1, RequestId::Number(1), 2);
+        assert!(first.answered_directly());
+        let at = Arc::as_ptr(&first);
+        PostSink::recycle(first);
+        let again = PostSink::shared(&session, 2, RequestId::Number(2), 2);
+        assert_eq!(Arc::as_ptr(&again), at, "the spare is used");
+        assert_eq!(again.number, 2);
+        assert!(!again.is_closed(), "open again");
+        // As new: holds what is sent before its answer, and is answered by its own id only.
+        let outbox = Outbox::sink(again.clone());
+        outbox.try_send(note(), Some(RequestId::Number(2))).unwrap();
+        assert!(!again.answered_directly(), "a message was held");
+        drop(outbox);
+        // Held by an outbox still: not kept, and the next sink is another.
+        let held = Outbox::sink(again.clone());
+        PostSink::recycle(again);
+        let other = PostSink::shared(&session, 3, RequestId::Number(3), 2);
+        assert_ne!(Arc::as_ptr(&other), at);
+        drop(held);
     }
 
     #[tokio::test]

@@ -86,13 +86,14 @@ pub(crate) fn json_owned_in(
 }
 
 /// A `200 application/json` response holding `text`, its headers written into `headers`.
-fn json_text_in(headers: HeaderMap, text: String, session: Option<&str>) -> Response<McpBody> {
+fn json_text_in(mut headers: HeaderMap, text: String, session: Option<&str>) -> Response<McpBody> {
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if let Some(value) = session.and_then(|s| HeaderValue::from_str(s).ok()) {
+        headers.insert(SESSION_ID, value);
+    }
     let mut response = Response::new(McpBody::full(text));
     *response.headers_mut() = headers;
     response
-        .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    with_session(response, session)
 }
 
 /// A `200 application/json` response holding an array of messages (the answer to a batch).

@@ -181,9 +181,10 @@ pub(crate) fn post_head(
     let declared = scanned.protocol_version.first().map(|v| {
         // The usual value: a revision this server knows, exactly as its name is written.
         let bytes = v.as_bytes();
-        let mut revisions = ProtocolVersion::ALL
+        // Newest first: what clients usually send.
+        let mut revisions = ProtocolVersion::MODERN
             .into_iter()
-            .chain(ProtocolVersion::MODERN);
+            .chain(ProtocolVersion::ALL.into_iter().rev());
         if let Some(known) = revisions.find(|r| r.as_str().as_bytes() == bytes) {
             return (known.is_modern(), Ok(()));
         }
@@ -334,7 +335,7 @@ where
         let session = head.session.map_err(|r| r.answering(id.as_ref()))?;
         let _busy = session.busy();
         // Usually answered at once: then no future of the answer is made, nor kept.
-        let later = match delivered(&shared, &session, message, &mut headers) {
+        let later = match delivered(&shared, &session, message, id, &mut headers) {
             Delivered::Now(answer) => return answer,
             Delivered::Later(later) => later,
         };
@@ -360,19 +361,21 @@ fn forwarded(
     }
 }
 
-/// A message delivered to `session`: a request's answer, or 202 for anything else.
+/// A message delivered to `session`: a request's answer (a request has an `id`), or 202 for
+/// anything else.
 fn delivered<'a>(
     shared: &'a Arc<Shared>,
     session: &'a Arc<HttpSession>,
     message: Message,
+    id: Option<RequestId>,
     headers: &'a mut HeaderMap,
 ) -> Delivered<impl Future<Output = Answer> + Send + 'a> {
-    match message {
-        Message::Request(request) => answer(shared, session, request, headers),
-        other => {
+    match id {
+        Some(id) => answer(shared, session, message, id, headers),
+        None => {
             // Notifications and responses produce nothing to send back, and are handled
             // without waiting.
-            let none = session.session.handle(other, &Outbox::nowhere());
+            let none = session.session.handle(message, &Outbox::nowhere());
             debug_assert!(
                 none.is_none(),
                 "an answer to a message that is not a request"
@@ -475,16 +478,15 @@ async fn initialize(
 ///
 /// A request answered at once (the usual tool call) gets its response here, straight from
 /// the session (in auto mode, before this returns); otherwise the request's messages go
-/// through its [`PostSink`] into a stream.
+/// through its [`PostSink`] into a stream. `message` is the request, `id` its id.
 fn answer<'a>(
     shared: &'a Arc<Shared>,
     session: &'a Arc<HttpSession>,
-    request: mcp_core::jsonrpc::Request,
+    message: Message,
+    id: RequestId,
     headers: &'a mut HeaderMap,
 ) -> Delivered<impl Future<Output = Answer> + Send + 'a> {
     type Boxed<'a> = Pin<Box<dyn Future<Output = Answer> + Send + 'a>>;
-    let id = request.id.clone();
-    let message = Message::from(request);
     if shared.config.response_mode == ResponseMode::Json {
         // Boxed, as the way a replica records its streams first below: modes other than
         // the default keep their own futures out of every POST's.
@@ -506,21 +508,21 @@ fn answer<'a>(
     let buffer = shared.config.stream_buffer;
     // The request's messages go from their senders' tasks straight into its stream; what
     // is sent before the stream opens is held, up to what the stream's queue holds.
-    let sink = Arc::new(PostSink::new(session, number, id, buffer));
+    let sink = PostSink::shared(session, number, id, buffer);
     let answered = session.session.handle(message, &Outbox::sink(sink.clone()));
-    // Owned by the future from here, so that a future dropped unpolled abandons it too.
-    let abandon = Abandon(sink);
     // Nothing was sent before the answer: in auto mode it leaves as one JSON body (which
     // nothing can resume: nothing is stored), written with its head, no stream registered
-    // and no other task woken.
+    // and no other task woken. Its sink serves this thread's next request.
     let answered = match answered {
-        Some(out) if !stores_at_once && abandon.0.answered_directly() => {
-            drop(abandon);
+        Some(out) if !stores_at_once && sink.answered_directly() => {
+            PostSink::recycle(sink);
             let response = respond::json_owned_in(std::mem::take(headers), *out.message, None);
             return Delivered::Now(Ok(response));
         }
         answered => answered,
     };
+    // Owned by the future from here, so that a future dropped unpolled abandons it too.
+    let abandon = Abandon(sink);
     Delivered::Later(Either::Right(async move {
         let abandon = abandon;
         let sink = &abandon.0;
