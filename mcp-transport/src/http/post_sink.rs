@@ -109,7 +109,8 @@ impl PostSink {
         id: RequestId,
         early_room: usize,
     ) -> Arc<Self> {
-        if let Some(mut spare) = SPARE.with(Cell::take)
+        // (No spare while the thread's locals are being torn down.)
+        if let Some(mut spare) = SPARE.try_with(Cell::take).ok().flatten()
             && let Some(sink) = Arc::get_mut(&mut spare)
         {
             *get_mut(&mut sink.stage) = Stage::Early {
@@ -136,7 +137,7 @@ impl PostSink {
         // What it points to is let go now, not when it is next used.
         *get_mut(&mut inner.answers) = Answers::None;
         inner.session = Weak::new();
-        SPARE.with(|spare| spare.set(Some(sink)));
+        let _ = SPARE.try_with(|spare| spare.set(Some(sink)));
     }
 
     /// The request's response, if it is the one message sent so far: the request was
