@@ -333,8 +333,8 @@ async fn accept_loop(
     let mut connections = JoinSet::new();
     let closing = CancellationToken::new();
     let mut failures = AcceptFailures::new();
-    // Requests begun on every connection: a connection's idle poll runs only while no other
-    // connection has begun one since its own last began.
+    // Requests begun on every connection that has an idle poll: a connection's poll runs only
+    // while no other connection has begun one over its last round (see `Watched::new`).
     let begun = Arc::new(std::sync::atomic::AtomicU64::new(0));
     loop {
         tokio::select! {

@@ -31,8 +31,9 @@ pub(crate) struct Stall {
     idle_since: AtomicU64,
     /// How many responses have ended.
     ended: AtomicU64,
-    /// Requests begun on every connection of the server (one counter shared by all).
-    server: Arc<AtomicU64>,
+    /// Requests begun on every connection of the server (one counter shared by all); `None`
+    /// when this connection has no idle poll: it neither counts nor looks.
+    server: Option<Arc<AtomicU64>>,
     /// What `server` counted when this connection's last request began.
     began: AtomicU64,
     /// What `server` counted when the request before it began (or the connection opened).
@@ -83,9 +84,11 @@ impl Stall {
     /// A request's headers are in: the connection is answering it until the returned guard
     /// (kept by the response's body) drops.
     pub(crate) fn responding(self: &Arc<Self>) -> Responding {
-        let began = self.server.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
-        let previous = self.began.swap(began, Ordering::Relaxed);
-        self.previous.store(previous, Ordering::Relaxed);
+        if let Some(server) = &self.server {
+            let began = server.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
+            let previous = self.began.swap(began, Ordering::Relaxed);
+            self.previous.store(previous, Ordering::Relaxed);
+        }
         self.answering.fetch_add(1, Ordering::AcqRel);
         Responding(self.clone())
     }
@@ -111,10 +114,14 @@ impl Stall {
     }
 
     /// Whether no other connection of the server has begun a request since this one's
-    /// request before last began (a heuristic: the counters are read without ordering).
+    /// request before last began (a heuristic: the counters are read without ordering);
+    /// never without the server's count.
     fn alone(&self) -> bool {
+        let Some(server) = &self.server else {
+            return false;
+        };
         let began = self.began.load(Ordering::Relaxed);
-        self.server.load(Ordering::Relaxed) == began
+        server.load(Ordering::Relaxed) == began
             && began.wrapping_sub(self.previous.load(Ordering::Relaxed)) == 1
     }
 
@@ -204,13 +211,16 @@ impl<T> Watched<T> {
     /// `io`, watched; with `idle_poll`, the read for the next request polls it while no
     /// other connection of the server has begun a request since this one's request before
     /// last began (`server` counts the requests begun: one counter shared by every
-    /// connection of a server).
+    /// connection of a server). Without an idle poll the connection leaves `server` alone:
+    /// its requests cost no write to a count that every connection's thread writes.
     pub(crate) fn new(
         io: T,
         idle_poll: impl Into<Poller<T>>,
         server: Arc<AtomicU64>,
     ) -> (Self, Arc<Stall>) {
-        let began = server.load(Ordering::Relaxed);
+        let idle_poll = idle_poll.into();
+        let server = (!matches!(idle_poll, Poller::Off)).then_some(server);
+        let began = server.as_ref().map_or(0, |s| s.load(Ordering::Relaxed));
         let stall = Arc::new(Stall {
             base: Instant::now(),
             since: AtomicU64::new(0),
@@ -225,7 +235,7 @@ impl<T> Watched<T> {
             Watched {
                 io,
                 stall: stall.clone(),
-                idle_poll: idle_poll.into(),
+                idle_poll,
                 read_at: 0,
             },
             stall,
@@ -261,11 +271,13 @@ impl<T: AsyncRead + Unpin> AsyncRead for Watched<T> {
         // end of the stream: only a read with room polls. A gap that opens after another
         // connection began a request is not polled (it stays so: only this connection's next
         // request makes it alone again), and its governor does not see it: its length says
-        // how busy the other clients keep this one's client, not what a wake-up costs.
+        // how busy the other clients keep this one's client, not what a wake-up costs. The
+        // server's count (a cache line every connection's thread writes) is read last: only
+        // by a read that waits for the next request.
         let polls = !matches!(this.idle_poll, Poller::Off)
             && buf.remaining() > 0
-            && this.stall.alone()
-            && this.awaits_request();
+            && this.awaits_request()
+            && this.stall.alone();
         let idle_poll = if polls {
             this.idle_poll.make()
         } else {
@@ -465,6 +477,34 @@ mod tests {
         let (near, _far) = tokio::io::duplex(64);
         let (io, _) = Watched::new(near, Poller::new(read_now, Duration::ZERO), Arc::default());
         assert!(matches!(io.idle_poll, Poller::Off));
+    }
+
+    #[tokio::test]
+    async fn only_a_connection_with_a_poll_counts_its_requests() {
+        let server = Arc::new(AtomicU64::new(0));
+        let (near, _far) = tokio::io::duplex(64);
+        let (_io, stall) = Watched::new(
+            near,
+            Poller::new(read_now, Duration::from_secs(60)),
+            server.clone(),
+        );
+        drop(stall.responding());
+        assert_eq!(
+            server.load(Ordering::Relaxed),
+            1,
+            "a connection with a poll"
+        );
+        let (near, _far) = tokio::io::duplex(64);
+        let (_io, stall) =
+            Watched::new(near, Poller::new(read_now, Duration::ZERO), server.clone());
+        drop(stall.responding());
+        drop(stall.responding());
+        assert_eq!(
+            server.load(Ordering::Relaxed),
+            1,
+            "a connection without one leaves the count alone"
+        );
+        assert!(!stall.alone(), "and never polls");
     }
 
     #[tokio::test]
