@@ -39,20 +39,21 @@ pub(super) fn parse(text: &str) -> Option<Message> {
             s.ws();
             s.expect(b':')?;
             s.ws();
-            match &text[start..end] {
-                "jsonrpc" if !jsonrpc => {
+            // Compared as bytes: no check of char boundaries (a string ends before a quote).
+            match &text.as_bytes()[start..end] {
+                b"jsonrpc" if !jsonrpc => {
                     let (start, end) = s.string()?;
-                    if &text[start..end] != "2.0" {
+                    if &text.as_bytes()[start..end] != b"2.0" {
                         return None;
                     }
                     jsonrpc = true;
                 }
-                "id" if id.is_none() => id = Some(s.id(text)?),
-                "method" if method.is_none() => {
+                b"id" if id.is_none() => id = Some(s.id(text)?),
+                b"method" if method.is_none() => {
                     let (start, end) = s.string()?;
                     method = Some(Method::from(&text[start..end]));
                 }
-                "params" if params.is_none() => params = Some(s.params()?),
+                b"params" if params.is_none() => params = Some(s.params()?),
                 _ => return None,
             }
             s.ws();
@@ -115,15 +116,8 @@ impl Scan<'_> {
         if !self.eat(b'"') {
             return None;
         }
-        let (bytes, start) = (self.bytes, self.at);
-        let mut end = start;
-        loop {
-            match *bytes.get(end)? {
-                b'"' => break,
-                b'\\' | 0..=0x1f => return None,
-                _ => end += 1,
-            }
-        }
+        let start = self.at;
+        let end = plain_string_end(self.bytes, start)?;
         self.at = end + 1;
         Some((start, end))
     }
@@ -269,6 +263,44 @@ impl Scan<'_> {
     }
 }
 
+/// Where the string whose content starts at `start` in `bytes` ends (its closing quote), when
+/// it holds neither an escape nor a control character; `None` otherwise (or when it does not
+/// end). Read eight bytes at a time while eight remain (strings are short, and most end within
+/// their first word), then byte by byte.
+pub(crate) fn plain_string_end(bytes: &[u8], start: usize) -> Option<usize> {
+    let mut end = start;
+    while let Some(word) = bytes.get(end..end + 8) {
+        let stops = stops(u64::from_le_bytes(word.try_into().ok()?));
+        if stops != 0 {
+            // The first stop (the lowest byte: the word was read little-endian).
+            end += (stops.trailing_zeros() / 8) as usize;
+            return (bytes[end] == b'"').then_some(end);
+        }
+        end += 8;
+    }
+    loop {
+        match *bytes.get(end)? {
+            b'"' => return Some(end),
+            b'\\' | 0..=0x1f => return None,
+            _ => end += 1,
+        }
+    }
+}
+
+/// The bytes of `word` that end a string's plain run (a quote, a backslash, a control
+/// character), each marked by its high bit. Only the lowest mark is exact: the borrow of a
+/// marked byte may mark bytes above it, never one below.
+fn stops(word: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let quote = word ^ (ONES * u64::from(b'"'));
+    let backslash = word ^ (ONES * u64::from(b'\\'));
+    // A byte is zero (`x - 1` borrows) or below 0x20 (`x - 0x20` borrows), and had its high
+    // bit clear.
+    let zero = |x: u64| x.wrapping_sub(ONES) & !x;
+    (zero(quote) | zero(backslash) | (word.wrapping_sub(ONES * 0x20) & !word)) & HIGH
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::envelope::parse_with_serde;
@@ -398,6 +430,37 @@ mod tests {
         assert!(agrees(&shallow));
     }
 
+    /// The word-at-a-time search finds the first quote, backslash or control character of
+    /// any word: each byte value at each place after plain bytes, and words at random.
+    #[test]
+    fn the_first_stop_in_a_word_is_found() {
+        let is_stop = |b: u8| b == b'"' || b == b'\\' || b < 0x20;
+        let first = |bytes: [u8; 8]| bytes.iter().position(|&b| is_stop(b));
+        let found = |bytes: [u8; 8]| {
+            let marks = stops(u64::from_le_bytes(bytes));
+            (marks != 0).then(|| (marks.trailing_zeros() / 8) as usize)
+        };
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for at in 0..8 {
+            for b in 0..=255u8 {
+                let mut bytes = (next() | 0x8080_8080_8080_8080).to_le_bytes();
+                bytes[..at].fill(b'a');
+                bytes[at] = b;
+                assert_eq!(found(bytes), first(bytes), "{bytes:?}");
+            }
+        }
+        for _ in 0..200_000 {
+            let bytes = next().to_le_bytes();
+            assert_eq!(found(bytes), first(bytes), "{bytes:?}");
+        }
+    }
+
     /// Seeds changed at random (a fixed seed): whatever the reader takes, serde reads the
     /// same way.
     #[test]
@@ -406,6 +469,7 @@ mod tests {
             r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"progress","arguments":{"steps":0,"delay_ms":0}}}"#,
             r#"{"jsonrpc":"2.0","id":"s","method":"tools/call","params":{"name":"p","arguments":{"a":[1,-2.5,{"b":null}],"c":"é"},"_meta":{"progressToken":3}}}"#,
             r#" { "method" : "x" , "jsonrpc" : "2.0" , "params" : { "a" : [ true , false ] } } "#,
+            r#"{"jsonrpc":"2.0","id":"a-rather-long-id-0123456789","method":"notifications/a-long-name","params":{"text":"longer text: spaces, é ü ☃, digits 0123456789abcdef"}}"#,
         ];
         let alphabet: &[u8] = b"{}[]:,\"\\ \t\n-+.0123456789eEtrufalsn\x01\xc3\xa9";
         let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
