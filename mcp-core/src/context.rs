@@ -34,7 +34,8 @@ pub struct Context {
 struct Inner {
     request_id: RequestId,
     progress_token: Option<ProgressToken>,
-    meta: Option<JsonObject>,
+    /// The request's `_meta`: usually its text, parsed when first read as an object.
+    meta: Option<Payload>,
     reply: Outbox,
     caller: Caller,
     /// Stateless requests that may ask for input: the answers at hand and the questions asked.
@@ -89,16 +90,26 @@ fn to_object<T: Serialize>(value: &T) -> JsonObject {
 impl Context {
     pub(crate) fn new(
         request_id: RequestId,
-        meta: Option<JsonObject>,
+        meta: Option<Payload>,
         reply: Outbox,
         caller: Caller,
         input: Option<Arc<InputRound>>,
         server: Option<WeakServer>,
     ) -> Self {
-        let progress_token = meta
-            .as_ref()
-            .and_then(|m| m.get("progressToken"))
-            .and_then(|t| serde_json::from_value(t.clone()).ok());
+        // Read from the text when `_meta` is held as text, in one pass that skips the other
+        // members (the last of repeated ones counts, as in the object); a token that is not
+        // a string or an integer counts as absent.
+        let progress_token = meta.as_ref().and_then(|m| {
+            let [token] = match m.encoded() {
+                // Text without a backslash names a member only as its plain text does.
+                Some(text) if !text.contains('\\') && !text.contains("\"progressToken\"") => {
+                    return None;
+                }
+                Some(text) => Payload::members_of(text, ["progressToken"]).ok()?,
+                None => [m.get("progressToken").cloned()],
+            };
+            serde_json::from_value(token?).ok()
+        });
         Context {
             inner: Arc::new(Inner {
                 request_id,
@@ -191,7 +202,7 @@ impl Context {
 
     /// The request's `_meta`, if any.
     pub fn meta(&self) -> Option<&JsonObject> {
-        self.inner.meta.as_ref()
+        self.inner.meta.as_deref()
     }
 
     /// Who sent the request: era, protocol version, capabilities, identity, log level.

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::SessionState;
 use crate::error::RpcError;
-use crate::jsonrpc::{JsonObject, Members};
+use crate::jsonrpc::Members;
 use crate::jsonrpc::{Payload, Request};
 use crate::protocol::{
     CLIENT_CAPABILITIES_KEY, CLIENT_INFO_KEY, ClientCapabilities, Implementation, LOG_LEVEL_KEY,
@@ -56,9 +56,13 @@ impl RequestMeta {
         Self::checked(meta.0)
     }
 
-    /// [`read`](Self::read) from a `_meta` object already read (its members are copied).
-    pub(crate) fn from_meta(meta: &JsonObject) -> Result<RequestMeta, RpcError> {
-        Self::checked(META_FIELDS.map(|name| meta.get(name).cloned()))
+    /// [`read`](Self::read) from a `_meta` object already located (its text, or the object).
+    pub(crate) fn from_meta(meta: &Payload) -> Result<RequestMeta, RpcError> {
+        match meta.encoded() {
+            // Text from a message: it reads (it is an object), the other members skipped.
+            Some(_) => Self::checked(meta.decode::<MetaFields>().map(|m| m.0).unwrap_or_default()),
+            None => Self::checked(META_FIELDS.map(|name| meta.get(name).cloned())),
+        }
     }
 
     /// The fields read from `_meta` ([`META_FIELDS`], in that order), checked.
@@ -162,6 +166,15 @@ impl<'de> Deserialize<'de> for NamesVersion {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let [version] = d.deserialize_map(Members([PROTOCOL_VERSION_KEY]))?;
         Ok(NamesVersion(version.is_some()))
+    }
+}
+
+/// Whether the `_meta` object `meta` names a protocol version (whatever its value), read
+/// from its text without building it when it is held as text.
+pub(crate) fn names_version(meta: &Payload) -> bool {
+    match meta.encoded() {
+        Some(_) => meta.decode::<NamesVersion>().is_ok_and(|names| names.0),
+        None => meta.contains_key(PROTOCOL_VERSION_KEY),
     }
 }
 

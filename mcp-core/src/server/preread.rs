@@ -5,7 +5,7 @@ use std::ops::Range;
 
 use serde_json::Value;
 
-use crate::jsonrpc::{Index, JsonObject, Payload, Request};
+use crate::jsonrpc::{Index, Payload, Request};
 use crate::protocol::methods;
 
 /// What routing reads from a request's params besides the handler's own params, read from
@@ -13,9 +13,10 @@ use crate::protocol::methods;
 /// nothing else): `_meta` (the handler's context, and whether the request declares a
 /// stateless revision) and, for `tools/call`, `task` and the call itself (the tool's name and
 /// its arguments, so that the params are not read again to call it). A `_meta` that is not an
-/// object counts as absent.
+/// object counts as absent; one that is stays text (a part of the params' buffer) until
+/// something reads it.
 pub(super) struct Preread {
-    pub(super) meta: Option<JsonObject>,
+    pub(super) meta: Option<Payload>,
     pub(super) task: Option<Value>,
     /// A `tools/call`'s name and arguments, when its params are as the usual call has them
     /// (see [`Preread::call`]); otherwise `None`, and the handler decodes the params whole,
@@ -80,7 +81,10 @@ impl Preread {
             [meta, None]
         };
         Preread {
-            meta: meta_object(meta),
+            meta: match meta {
+                Some(Value::Object(meta)) => Some(Payload::from(meta)),
+                _ => None,
+            },
             task,
             call: None,
         }
@@ -117,7 +121,8 @@ impl Preread {
             None
         };
         Preread {
-            meta: meta_object(read(meta)),
+            // An object's text, from the message's own buffer: no copy, nothing parsed.
+            meta: meta.and_then(|meta| params.part(meta)),
             task: read(task),
             call,
         }
@@ -157,17 +162,7 @@ impl Preread {
         matches!(
             method,
             methods::SERVER_DISCOVER | methods::SUBSCRIPTIONS_LISTEN
-        ) || self
-            .meta
-            .as_ref()
-            .is_some_and(|m| m.contains_key(crate::protocol::PROTOCOL_VERSION_KEY))
-    }
-}
-
-fn meta_object(meta: Option<Value>) -> Option<JsonObject> {
-    match meta {
-        Some(Value::Object(meta)) => Some(meta),
-        _ => None,
+        ) || self.meta.as_ref().is_some_and(super::caller::names_version)
     }
 }
 
@@ -201,7 +196,11 @@ mod tests {
                 arguments.map(|a| a.into_object()),
                 decoded.arguments.map(|a| a.into_object())
             );
-            assert_eq!(read.meta, decoded.meta, "{params}");
+            assert_eq!(
+                read.meta.map(Payload::into_object),
+                decoded.meta,
+                "{params}"
+            );
         }
         let read = Preread::of(&call(r#"{"name":"t","task":{"ttl":5}}"#));
         assert_eq!(read.task, Some(serde_json::json!({"ttl": 5})));

@@ -371,6 +371,15 @@ impl ServerSession {
         }
     }
 
+    /// Serves a stateless (2026-07-28) request as [`receive`](Self::receive) does, with its
+    /// `_meta` as the transport read and checked it already ([`RequestMeta::read`] of the
+    /// request's params): the caller is made from `meta` instead of reading `_meta` again.
+    pub async fn receive_stateless(&self, request: Request, meta: RequestMeta, reply: &Outbox) {
+        if let Some(answer) = self.on_request(request, reply, Some(meta)) {
+            let _ = reply.send_outbound(answer).await;
+        }
+    }
+
     /// Handles one inbound message as [`receive`](Self::receive) does, but returns the answer
     /// instead of sending it when one is ready at once: a request answered without waiting
     /// (or refused). `None` when there is no answer yet (the call runs as a task and sends its
@@ -383,7 +392,7 @@ impl ServerSession {
     /// Must run inside a tokio runtime: tool calls that wait are spawned onto it.
     pub fn handle(&self, message: Message, reply: &Outbox) -> Option<Outbound> {
         match message {
-            Message::Request(request) => self.on_request(request, reply),
+            Message::Request(request) => self.on_request(request, reply, None),
             Message::Notification(n) => {
                 self.on_notification(n);
                 None
@@ -410,12 +419,20 @@ impl ServerSession {
     }
 
     /// Who sent `request`: the session (stateful era), or the request's own `_meta`
-    /// (stateless era), checked.
-    fn caller_for(&self, request: &Request, read: &Preread) -> Result<Caller, RpcError> {
+    /// (stateless era), checked; `meta` is that `_meta` when the transport read it already.
+    fn caller_for(
+        &self,
+        request: &Request,
+        read: &Preread,
+        meta: Option<RequestMeta>,
+    ) -> Result<Caller, RpcError> {
         let server = &self.inner.server;
+        // A `_meta` the transport read names a protocol version: the request is stateless.
         let stateless = self.inner.stateless
             && server.serves(Era::Stateless)
-            && (read.is_stateless(&request.method) || !server.serves(Era::Stateful));
+            && (meta.is_some()
+                || read.is_stateless(&request.method)
+                || !server.serves(Era::Stateful));
         if !stateless {
             return Ok(Caller::session(self.inner.state.clone()));
         }
@@ -433,19 +450,25 @@ impl ServerSession {
         }
         // From the `_meta` read already when there is one; read again only to say what is
         // wrong with it.
-        let meta = match &read.meta {
-            Some(meta) => RequestMeta::from_meta(meta)?,
-            None => RequestMeta::read(request.params.as_ref())?,
+        let meta = match (meta, &read.meta) {
+            (Some(meta), _) => meta,
+            (None, Some(meta)) => RequestMeta::from_meta(meta)?,
+            (None, None) => RequestMeta::read(request.params.as_ref())?,
         };
         let version = server.check_version(meta.protocol_version())?;
         Ok(Caller::request(version, meta))
     }
 
     /// Routes a request; returns its answer unless it runs as a task of its own.
-    fn on_request(&self, request: Request, reply: &Outbox) -> Option<Outbound> {
+    fn on_request(
+        &self,
+        request: Request,
+        reply: &Outbox,
+        meta: Option<RequestMeta>,
+    ) -> Option<Outbound> {
         let id = request.id.clone();
         let mut read = Preread::of(&request);
-        let (message, related) = match self.caller_for(&request, &read) {
+        let (message, related) = match self.caller_for(&request, &read, meta) {
             Err(e) => (Message::Error(ErrorResponse::new(Some(id.clone()), e)), id),
             Ok(caller) => {
                 let finish = Finish::for_request(&self.inner.server, &caller, &request.method);
@@ -766,7 +789,7 @@ impl ServerSession {
         caller: Caller,
         reply: &Outbox,
         finish: &Finish,
-        meta: Option<JsonObject>,
+        meta: Option<Payload>,
         make: impl FnOnce(&Server, Context, Option<Payload>) -> Result<R, RpcError>,
     ) -> Routed
     where

@@ -92,12 +92,14 @@ impl Running {
 /// interval is configured.
 const FIRST_EVENT_WAIT: Duration = Duration::from_secs(15);
 
-/// Checks a stateless request against its headers; the error answers it.
-fn check(shared: &Shared, mirrored: &Mirrored, request: &Request) -> Result<(), RpcError> {
+/// Checks a stateless request against its headers; the error answers it. Its `_meta`, read,
+/// is handed on to the session.
+fn check(shared: &Shared, mirrored: &Mirrored, request: &Request) -> Result<RequestMeta, RpcError> {
     let meta = RequestMeta::read(request.params.as_ref())?;
     mirrored.check_version(meta.protocol_version())?;
     shared.server.check_version(meta.protocol_version())?;
-    mirrored.check_request(&shared.server, request)
+    mirrored.check_request(&shared.server, request)?;
+    Ok(meta)
 }
 
 /// Answers one stateless request.
@@ -110,16 +112,17 @@ pub(crate) async fn answer(
 ) -> Answer {
     let id = request.id.clone();
     shared.accepting().map_err(|r| r.answering(Some(&id)))?;
-    if let Err(error) = check(shared, &mirrored, &request) {
-        return Err(Rejection::rpc(Some(id), error));
-    }
+    let meta = match check(shared, &mirrored, &request) {
+        Ok(meta) => meta,
+        Err(error) => return Err(Rejection::rpc(Some(id), error)),
+    };
     let session = ServerSession::stateless(&shared.server);
     if let ClientKey::Identity(name) = client {
         session.set_principal(name.clone());
     }
     let listed = shared.stateless.list(&session);
     let (outbox, mut rx) = Outbox::channel(shared.server.outbox_capacity());
-    session.receive(request.into(), &outbox).await;
+    session.receive_stateless(request, meta, &outbox).await;
     drop(outbox);
     let wait = shared.config.keep_alive.unwrap_or(FIRST_EVENT_WAIT);
     // A request answered at once (the session ran it until it first waited) has its answer
