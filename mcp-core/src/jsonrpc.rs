@@ -22,6 +22,7 @@ mod method;
 mod payload;
 
 pub use batch::Incoming;
+pub(crate) use fast::plain_string_end;
 pub(crate) use index::{Index, entries};
 pub use method::Method;
 pub(crate) use payload::Members;

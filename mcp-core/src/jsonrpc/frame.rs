@@ -18,27 +18,62 @@ pub(super) fn write_head(out: &mut Vec<u8>, id: i64) {
     out.extend_from_slice(RESULT);
 }
 
-/// Whether `head` is the head [`write_head`] writes for request `id`.
+/// Whether `head` is the head [`write_head`] writes for request `id`: its digits read back
+/// (no leading zero, no `-0`), not written again.
 pub(super) fn is_head(head: &[u8], id: i64) -> bool {
-    let mut digits = [0; 20];
-    let digits = decimal(id, &mut digits);
-    head.len() == HEAD.len() + digits.len() + RESULT.len()
-        && head.starts_with(HEAD)
-        && head.ends_with(RESULT)
-        && &head[HEAD.len()..HEAD.len() + digits.len()] == digits
+    let Some(digits) = head
+        .strip_prefix(HEAD)
+        .and_then(|rest| rest.strip_suffix(RESULT))
+    else {
+        return false;
+    };
+    let (negative, digits) = match digits.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, digits),
+    };
+    let canonical = match digits {
+        [] => false,
+        [b'0'] => !negative,
+        [first, ..] => *first != b'0' && digits.len() <= 19,
+    };
+    if !canonical || negative != (id < 0) {
+        return false;
+    }
+    let mut value = 0u64;
+    for &digit in digits {
+        if !digit.is_ascii_digit() {
+            return false;
+        }
+        value = value.wrapping_mul(10).wrapping_add(u64::from(digit - b'0'));
+    }
+    // At most nineteen digits: the value fits a `u64`.
+    value == id.unsigned_abs()
 }
 
-/// `n` in decimal, as JSON writes an integer, in the end of `buf`.
+/// Two decimal digits for each value below 100.
+const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
+
+/// `n` in decimal, as JSON writes an integer, in the end of `buf`: two digits at a time.
 fn decimal(n: i64, buf: &mut [u8; 20]) -> &[u8] {
     let mut at = buf.len();
     let mut rest = n.unsigned_abs();
-    loop {
+    while rest >= 100 {
+        let pair = (rest % 100) as usize * 2;
+        rest /= 100;
+        at -= 2;
+        buf[at..at + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+    }
+    if rest >= 10 {
+        let pair = rest as usize * 2;
+        at -= 2;
+        buf[at..at + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+    } else {
         at -= 1;
-        buf[at] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
+        buf[at] = b'0' + rest as u8;
     }
     if n < 0 {
         at -= 1;
@@ -63,9 +98,17 @@ mod tests {
             100,
             -1,
             -42,
+            101,
+            1_000,
+            9_999,
+            10_000,
+            -100,
             123_456_789_012,
+            1_000_000_000_000_000_000,
+            -999_999_999_999_999_999,
             i64::MAX,
             i64::MIN,
+            i64::MIN + 1,
         ] {
             let mut out = Vec::new();
             write_head(&mut out, id);
@@ -79,6 +122,23 @@ mod tests {
             assert!(!is_head(&out, id.wrapping_add(1)));
             assert!(!is_head(&out[1..], id));
             assert!(!is_head(&out[..out.len() - 1], id));
+            assert!(!is_head(&out, id.wrapping_neg()) || id == 0 || id == i64::MIN);
+        }
+        // Heads of other spellings of a number are not heads of it.
+        for digits in [
+            "00",
+            "01",
+            "-0",
+            "-",
+            "",
+            "1e2",
+            "+1",
+            "10000000000000000000",
+        ] {
+            let head = [HEAD, digits.as_bytes(), RESULT].concat();
+            for id in [0, 1, 100, i64::MIN, 10] {
+                assert!(!is_head(&head, id), "{digits} {id}");
+            }
         }
     }
 }

@@ -145,14 +145,17 @@ impl Preread {
             Some(arguments) => Some(params.part(arguments)?),
         };
         let name = name?;
-        let name = match name.strip_prefix('"').and_then(|n| n.strip_suffix('"')) {
-            // No escape: the name is its text, found where it is.
-            Some(inner) if !inner.contains('\\') => {
-                let start = inner.as_ptr() as usize - text.as_ptr() as usize;
-                Name::At(start..start + inner.len())
+        let name = match name.as_bytes() {
+            // No escape (its first stop is its closing quote): the name is its text, found
+            // where it is.
+            [b'"', ..]
+                if crate::jsonrpc::plain_string_end(name.as_bytes(), 1) == Some(name.len() - 1) =>
+            {
+                let start = name.as_ptr() as usize - text.as_ptr() as usize + 1;
+                Name::At(start..start + name.len() - 2)
             }
-            Some(_) => Name::Owned(serde_json::from_str(name).ok()?),
-            None => return None,
+            [b'"', ..] => Name::Owned(serde_json::from_str(name).ok()?),
+            _ => return None,
         };
         meta_ok.then_some(ToolCall { name, arguments })
     }

@@ -494,23 +494,26 @@ impl ServerSession {
     ) -> Routed {
         let method = request.method.as_str();
         let era = caller.era();
-        let known = match era {
-            Era::Stateful => STATEFUL_METHODS.contains(&method),
-            Era::Stateless => STATELESS_METHODS.contains(&method),
-        };
-        if !known {
-            return Routed::Answer(Err(RpcError::method_not_found(method)));
-        }
-        if method == methods::CANCELLED {
-            return Routed::Answer(Err(RpcError::invalid_request(
-                "notifications/cancelled is a notification: send it without an id",
-            )));
-        }
-        match method {
-            methods::INITIALIZE => return Routed::Answer(self.initialize(request.params)),
-            methods::PING => return Routed::Answer(Ok(Payload::new())),
-            methods::SERVER_DISCOVER => return Routed::Answer(Ok(self.discover())),
-            _ => {}
+        // The usual request, known in both eras, looked for first.
+        if method != methods::TOOLS_CALL {
+            let known = match era {
+                Era::Stateful => STATEFUL_METHODS.contains(&method),
+                Era::Stateless => STATELESS_METHODS.contains(&method),
+            };
+            if !known {
+                return Routed::Answer(Err(RpcError::method_not_found(method)));
+            }
+            if method == methods::CANCELLED {
+                return Routed::Answer(Err(RpcError::invalid_request(
+                    "notifications/cancelled is a notification: send it without an id",
+                )));
+            }
+            match method {
+                methods::INITIALIZE => return Routed::Answer(self.initialize(request.params)),
+                methods::PING => return Routed::Answer(Ok(Payload::new())),
+                methods::SERVER_DISCOVER => return Routed::Answer(Ok(self.discover())),
+                _ => {}
+            }
         }
         if era == Era::Stateful && !self.is_initialized() {
             return Routed::Answer(Err(RpcError::invalid_request(format!(
@@ -525,11 +528,6 @@ impl ServerSession {
             Ok(parse_params::<PaginatedParams>(params.clone())?.cursor)
         };
         let answer = match method {
-            methods::TOOLS_LIST => cursor().and_then(|c| self.list_tools(&caller, c.as_deref())),
-            methods::LOGGING_SET_LEVEL => parse_params::<SetLevelParams>(params).map(|p| {
-                self.inner.state.set_log_level(p.level);
-                Payload::new()
-            }),
             methods::TOOLS_CALL => {
                 let task = read.task.take();
                 let call = read.call.take();
@@ -583,6 +581,11 @@ impl ServerSession {
                     },
                 );
             }
+            methods::TOOLS_LIST => cursor().and_then(|c| self.list_tools(&caller, c.as_deref())),
+            methods::LOGGING_SET_LEVEL => parse_params::<SetLevelParams>(params).map(|p| {
+                self.inner.state.set_log_level(p.level);
+                Payload::new()
+            }),
             methods::SUBSCRIPTIONS_LISTEN => {
                 let id = request.id.clone();
                 // Task notifications only for a caller that declares the tasks extension, and
