@@ -198,12 +198,7 @@ pub async fn serve(
     // already keeps.
     let mut http = http1::Builder::new();
     http.header_read_timeout(None);
-    let limits = Limits {
-        grace: config.shutdown_timeout,
-        send_timeout: config.send_timeout,
-        header_read_timeout: config.header_read_timeout,
-        idle_poll: config.idle_poll,
-    };
+    let limits = Limits::of(&config);
     // An IPv4 address mapped into IPv6 (`[::ffff:127.0.0.1]`) is loopback too.
     let loopback = super::config::canonical(local_addr.ip()).is_loopback();
     let auto = config.hosts == HostPolicy::Auto;
@@ -234,7 +229,7 @@ pub async fn serve(
 
 /// The accept loop's time limits.
 #[derive(Clone, Copy)]
-struct Limits {
+pub(super) struct Limits {
     /// How long a shutdown lets calls finish.
     grace: Duration,
     /// How long a response may wait for its client to read.
@@ -244,6 +239,18 @@ struct Limits {
     header_read_timeout: Duration,
     /// The largest window of each connection's idle poll (zero: none).
     idle_poll: Duration,
+}
+
+impl Limits {
+    /// The limits `config` sets.
+    pub(super) fn of(config: &HttpConfig) -> Self {
+        Limits {
+            grace: config.shutdown_timeout,
+            send_timeout: config.send_timeout,
+            header_read_timeout: config.header_read_timeout,
+            idle_poll: config.idle_poll,
+        }
+    }
 }
 
 /// How long connections get, once the remaining calls were ended with an error, to write
@@ -422,7 +429,10 @@ async fn shut_down(
 /// One timer serves both limits: it is looked at when it fires (rarely: the limits are
 /// seconds long), never moved per request. `begun` counts the requests begun on every
 /// connection of the server (see [`Watched::new`]).
-async fn connection(
+///
+/// Its future is the task of each connection, for as long as the connection is open: the
+/// `sizes` test bounds it (see there).
+pub(super) async fn connection(
     stream: TcpStream,
     peer: SocketAddr,
     service: McpService,

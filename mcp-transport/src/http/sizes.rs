@@ -93,3 +93,80 @@ async fn the_futures_of_a_post_and_a_get_stay_small() {
 
 /// The most a POST's future may take (see BENCHMARKS.md, "Idle connections").
 const POST_FUTURE_MAX: usize = 1264;
+
+/// The size of a connection's future as `accept_loop` spawns it (the same function, the same
+/// types): the future its task holds for as long as the connection is open.
+async fn connection_future_size() -> usize {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let _client = tokio::net::TcpStream::connect(listener.local_addr().unwrap())
+        .await
+        .unwrap();
+    let (stream, peer) = listener.accept().await.unwrap();
+    let server = Server::builder("t", "1").build().unwrap();
+    let config = HttpConfig::default();
+    let limits = super::serve::Limits::of(&config);
+    let service = McpService::new(&server, config).unwrap();
+    let future = super::serve::connection(
+        stream,
+        peer,
+        service,
+        hyper::server::conn::http1::Builder::new(),
+        tokio_util::sync::CancellationToken::new(),
+        limits,
+        Arc::default(),
+    );
+    size_of_val(&future)
+}
+
+/// What tokio (1.54, x86-64) adds to a future to make its task: the header (32 bytes), the
+/// scheduler's handle and the task's id (16), the stage's tag (8), the trailer (48). A task is
+/// allocated 128-byte aligned, so its size is that sum rounded up to 128: a future of 1560
+/// bytes makes a task of 1664 (13 lines), one of 1568 a task of 1792 (checked on a release
+/// build, spawning futures of known sizes and watching `posix_memalign`).
+const TOKIO_TASK_OVERHEAD: usize = 104;
+
+/// The lines of 128 bytes a connection's task takes in a release build.
+const CONNECTION_TASK_LINES: usize = 13;
+
+/// The largest connection future whose release build's task fits [`CONNECTION_TASK_LINES`].
+const CONNECTION_FUTURE_MAX: usize = CONNECTION_TASK_LINES * 128 - TOKIO_TASK_OVERHEAD;
+
+/// How much larger a debug build lays this future out than a release build: 16 bytes, at
+/// main a970bbc (1568 against 1552) as at its parent (1584 against 1568).
+const DEBUG_EXCESS: usize = 16;
+
+/// A connection's task stays within its 13 lines of 128 bytes: a task one line larger costs
+/// 128 bytes per open connection, an idle session's included (BENCHMARKS.md, "Ninth stop":
+/// 13.7-13.9 -> 13.9-14.0 KiB per idle session, the target being under 14).
+///
+/// What counts is the release build's layout (1552 bytes at main 3bfaa7e). In a release build
+/// (`cargo test --release -p mcp-transport --lib connection_task`) the bound is exact; in a
+/// debug build (what CI runs) it is the release bound plus [`DEBUG_EXCESS`], the difference
+/// between the two layouts of this future, which held across the change that crossed a
+/// line last time. A failure in a debug build alone means that difference moved (a new
+/// compiler, a debug-only field): the release run says whether the task grew.
+#[tokio::test]
+async fn a_connection_task_fits_its_thirteen_lines() {
+    let size = connection_future_size().await;
+    let (max, lines, otherwise) = match cfg!(debug_assertions) {
+        true => (
+            CONNECTION_FUTURE_MAX + DEBUG_EXCESS,
+            (size - DEBUG_EXCESS + TOKIO_TASK_OVERHEAD).div_ceil(128),
+            "; or, if `cargo test --release -p mcp-transport --lib connection_task` passes, \
+             the debug layout alone grew: measure both and set DEBUG_EXCESS anew",
+        ),
+        false => (
+            CONNECTION_FUTURE_MAX,
+            (size + TOKIO_TASK_OVERHEAD).div_ceil(128),
+            "",
+        ),
+    };
+    assert!(
+        size <= max,
+        "a connection's future is {size} bytes, over {max} (debug build: {}): in a release \
+         build its tokio task would take {lines} lines of 128 bytes instead of \
+         {CONNECTION_TASK_LINES}, 128 bytes more per open connection and idle session. Make \
+         what the connection holds smaller{otherwise}",
+        cfg!(debug_assertions),
+    );
+}
