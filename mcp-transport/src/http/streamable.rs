@@ -222,6 +222,10 @@ pub(crate) fn post_head(
 /// Whether a POST is served statelessly: it names no session, the server serves the
 /// stateless era, and the message says so (its `_meta`, its method, its version header), or
 /// the server serves nothing else.
+///
+/// The version header is looked at before `_meta`: a stateless request must send it, and
+/// then it decides without reading `_meta`, which the answer reads once
+/// (`RequestMeta::read`). Only a request without it has `_meta` read here too.
 fn is_stateless_post(server: &Server, head: &PostHead, message: &Message) -> bool {
     if head.names_session || !server.serves(Era::Stateless) {
         return false;
@@ -233,7 +237,7 @@ fn is_stateless_post(server: &Server, head: &PostHead, message: &Message) -> boo
         // `initialize` opens a session, unless it carries a stateless request's `_meta`
         // (the revision then answers it as a method that does not exist).
         Message::Request(r) if r.method == methods::INITIALIZE => is_stateless(r),
-        Message::Request(r) => is_stateless(r) || head.stateless_version,
+        Message::Request(r) => head.stateless_version || is_stateless(r),
         _ => head.stateless_version,
     }
 }
