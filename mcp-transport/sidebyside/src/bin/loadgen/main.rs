@@ -1,10 +1,11 @@
 //! The load generator: starts each server as a release binary in a process of its own,
 //! drives it over real sockets and pipes, and prints Markdown tables with ratios.
 //!
-//! Run with `bash mcp-transport/sidebyside/run.sh [options]`; options:
-//! `--repeats N` (3), `--secs S` per throughput or flood cell (2), `--load-secs S` for the
-//! memory-under-load figure (20), `--sessions N` idle sessions (1000), `--events N` latency
-//! samples (2000), `--only a,b` sections among `http,stdio,latency,flood,rss,idle`.
+//! Run with `bash mcp-transport/sidebyside/run.sh [options]`; `loadgen --help` lists the
+//! options ([`options`]): `--repeats N` (3), `--secs S` per throughput or flood cell (2),
+//! `--load-secs S` for the memory-under-load figure (20), `--sessions N` idle sessions (1000),
+//! `--events N` latency samples (2000), `--only a,b` sections among
+//! `http,stdio,latency,flood,rss,idle`.
 //!
 //! The HTTP throughput section also calls our server the 2026-07-28 way (stateless requests,
 //! no session: the `ours stateless` column), beside the stateful calls; rmcp has no such path.
@@ -23,6 +24,7 @@ mod http;
 mod http1;
 mod lean;
 mod measure;
+mod options;
 mod procs;
 mod reply;
 mod report;
@@ -31,42 +33,23 @@ mod stdio;
 mod template;
 mod wire;
 
+use options::{Options, Parsed};
 use procs::Kind;
 use report::Report;
 
-struct Options {
-    repeats: usize,
-    secs: f64,
-    load_secs: f64,
-    sessions: usize,
-    events: u64,
-    only: Vec<String>,
-}
-
-fn options() -> Options {
-    let mut o = Options {
-        repeats: 3,
-        secs: 2.0,
-        load_secs: 20.0,
-        sessions: 1000,
-        events: 2000,
-        only: Vec::new(),
-    };
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let mut it = args.iter();
-    while let Some(flag) = it.next() {
-        let value = it.next().unwrap_or_else(|| panic!("{flag} needs a value"));
-        match flag.as_str() {
-            "--repeats" => o.repeats = value.parse().expect("--repeats N"),
-            "--secs" => o.secs = value.parse().expect("--secs S"),
-            "--load-secs" => o.load_secs = value.parse().expect("--load-secs S"),
-            "--sessions" => o.sessions = value.parse().expect("--sessions N"),
-            "--events" => o.events = value.parse().expect("--events N"),
-            "--only" => o.only = value.split(',').map(str::to_owned).collect(),
-            other => panic!("unknown option {other}"),
+/// The options of this run; `--help` prints the usage, a refused command line says why.
+fn command_line() -> Options {
+    match options::parse(std::env::args().skip(1)) {
+        Ok(Parsed::Run(options)) => options,
+        Ok(Parsed::Help) => {
+            print!("{}", options::usage());
+            std::process::exit(0);
+        }
+        Err(e) => {
+            eprintln!("loadgen: {e}\n(loadgen --help lists the options)");
+            std::process::exit(2);
         }
     }
-    o
 }
 
 /// `kinds` rotated by `r`, so that no server always runs first.
@@ -78,7 +61,7 @@ fn rotated(kinds: &[Kind], r: usize) -> Vec<Kind> {
 
 #[tokio::main]
 async fn main() {
-    let o = options();
+    let o = command_line();
     let wanted = |s: &str| o.only.is_empty() || o.only.iter().any(|x| x == s);
     let mut report = Report::default();
     report.note(format!(
