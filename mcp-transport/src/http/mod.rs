@@ -99,6 +99,7 @@ mod mirror;
 mod peer;
 mod post_sink;
 mod reject;
+mod relay;
 mod respond;
 mod scan;
 mod serve;

@@ -22,6 +22,7 @@ use super::body::McpBody;
 use super::config::{HostPolicy, HttpConfig};
 use super::error::ServeError;
 use super::guard::HostSeen;
+use super::relay::Relay;
 use super::service::{McpService, ServiceFuture};
 use super::watched::{Poller, Stall, Watched};
 
@@ -459,6 +460,9 @@ pub(super) fn connection(
         };
         let mut conn = http.serve_connection(TokioIo::new(io), service);
         let mut conn = Pin::new(&mut conn);
+        // hyper is polled through the relay: its wake-up of the task during a poll (once per
+        // request with a body) becomes a second look within that poll.
+        let relay = Relay::new();
         let mut draining = false;
         loop {
             let check = stall
@@ -466,7 +470,7 @@ pub(super) fn connection(
                 .min(stall.request_deadline(limits.header_read_timeout));
             let timer = std::pin::pin!(tokio::time::sleep_until(check));
             let closed = std::pin::pin!(closing.cancelled());
-            match next_event(conn.as_mut(), closed, timer, &closing, draining).await {
+            match next_event(&relay, conn.as_mut(), closed, timer, &closing, draining).await {
                 Event::Done(result) => {
                     if let Err(e) = result {
                         tracing::debug!(%peer, error = %e, "connection ended with an error");
@@ -506,7 +510,7 @@ enum Event<R> {
 }
 
 /// Waits for the connection to end, for the shutdown (unless `draining` already), or for
-/// the timer; the connection is polled first.
+/// the timer; the connection is polled first, through `relay` (its [`Relay`] and waker).
 ///
 /// The shutdown and the timer fire rarely (a shutdown, a timer seconds long), while the
 /// connection wakes its task for every read and write. So they are polled only until they
@@ -514,6 +518,7 @@ enum Event<R> {
 /// is only looked at (`is_cancelled`, `is_elapsed`), which costs a fraction of a poll: both
 /// wake the waker they were given when they fire. A different waker polls them again.
 async fn next_event<F: Future>(
+    (relay, relay_waker): &(Arc<Relay>, Waker),
     mut conn: Pin<&mut F>,
     mut closed: Pin<&mut WaitForCancellationFuture<'_>>,
     mut timer: Pin<&mut tokio::time::Sleep>,
@@ -522,7 +527,7 @@ async fn next_event<F: Future>(
 ) -> Event<F::Output> {
     let mut registered: Option<Waker> = None;
     std::future::poll_fn(|cx| {
-        if let Poll::Ready(result) = conn.as_mut().poll(cx) {
+        if let Poll::Ready(result) = relay.poll(relay_waker, cx, conn.as_mut()) {
             return Poll::Ready(Event::Done(result));
         }
         if registered.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
