@@ -55,13 +55,18 @@ impl Relay {
 
     /// Polls `future` with `waker` (this relay's) on behalf of the task polled with `cx`:
     /// again at once if it was woken meanwhile, up to [`LOOKS_AGAIN`] times, after which the
-    /// task is woken to be polled later.
+    /// task is woken to be polled later. Unless `relayed`: then `future` is polled with
+    /// `cx` itself, as without a relay (a wake-up during the poll is the task's).
     pub(crate) fn poll<F: Future + ?Sized>(
         &self,
         waker: &Waker,
         cx: &mut Context<'_>,
         mut future: Pin<&mut F>,
+        relayed: bool,
     ) -> Poll<F::Output> {
+        if !relayed {
+            return future.poll(cx);
+        }
         self.task.register(cx.waker());
         let mut inner = Context::from_waker(waker);
         for _ in 0..=LOOKS_AGAIN {
@@ -157,13 +162,57 @@ mod tests {
         let mut cx = Context::from_waker(&task_waker);
         let mut future = wakes(1, 3);
         let mut future = Pin::new(&mut future);
-        assert!(relay.poll(&waker, &mut cx, future.as_mut()).is_pending());
+        assert!(
+            relay
+                .poll(&waker, &mut cx, future.as_mut(), true)
+                .is_pending()
+        );
         assert_eq!(future.polls, 2, "polled again once after waking itself");
         assert_eq!(count.0.load(Ordering::SeqCst), 0, "the task is not woken");
         // Woken later (from elsewhere), the task is woken, and the next poll is ready.
         future.kept.take().unwrap().wake();
         assert_eq!(count.0.load(Ordering::SeqCst), 1);
-        assert_eq!(relay.poll(&waker, &mut cx, future.as_mut()), Poll::Ready(3));
+        assert_eq!(
+            relay.poll(&waker, &mut cx, future.as_mut(), true),
+            Poll::Ready(3)
+        );
+    }
+
+    /// Not relayed, a wake-up during the poll wakes the task, and there is no second look;
+    /// a waker the future kept from a relayed poll still reaches the task.
+    #[test]
+    fn a_poll_not_relayed_is_the_task_s_own() {
+        let (count, task_waker) = task();
+        let (relay, waker) = Relay::new();
+        let mut cx = Context::from_waker(&task_waker);
+        let mut future = wakes(usize::MAX, usize::MAX);
+        let mut future = Pin::new(&mut future);
+        assert!(
+            relay
+                .poll(&waker, &mut cx, future.as_mut(), false)
+                .is_pending()
+        );
+        assert_eq!(future.polls, 1, "no second look");
+        assert_eq!(count.0.load(Ordering::SeqCst), 1, "the task is woken");
+        let mut quiet = wakes(0, usize::MAX);
+        let mut quiet = Pin::new(&mut quiet);
+        assert!(
+            relay
+                .poll(&waker, &mut cx, quiet.as_mut(), true)
+                .is_pending()
+        );
+        let kept = quiet.kept.take().unwrap();
+        assert!(
+            relay
+                .poll(&waker, &mut cx, quiet.as_mut(), false)
+                .is_pending()
+        );
+        kept.wake();
+        assert_eq!(
+            count.0.load(Ordering::SeqCst),
+            2,
+            "the relay's waker wakes the task"
+        );
     }
 
     /// A future that keeps waking itself gets a few looks, then the task yields.
@@ -174,7 +223,11 @@ mod tests {
         let mut cx = Context::from_waker(&task_waker);
         let mut future = wakes(usize::MAX, usize::MAX);
         let mut future = Pin::new(&mut future);
-        assert!(relay.poll(&waker, &mut cx, future.as_mut()).is_pending());
+        assert!(
+            relay
+                .poll(&waker, &mut cx, future.as_mut(), true)
+                .is_pending()
+        );
         assert_eq!(future.polls, LOOKS_AGAIN + 1);
         assert_eq!(
             count.0.load(Ordering::SeqCst),
@@ -193,7 +246,11 @@ mod tests {
         let mut future = wakes(0, usize::MAX);
         let mut future = Pin::new(&mut future);
         for round in 1..=3 {
-            assert!(relay.poll(&waker, &mut cx, future.as_mut()).is_pending());
+            assert!(
+                relay
+                    .poll(&waker, &mut cx, future.as_mut(), true)
+                    .is_pending()
+            );
             let kept = future.kept.clone().unwrap();
             std::thread::spawn(move || kept.wake()).join().unwrap();
             assert_eq!(count.0.load(Ordering::SeqCst), round);

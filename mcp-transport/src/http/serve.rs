@@ -460,9 +460,13 @@ pub(super) fn connection(
         };
         let mut conn = http.serve_connection(TokioIo::new(io), service);
         let mut conn = Pin::new(&mut conn);
-        // hyper is polled through the relay: its wake-up of the task during a poll (once per
-        // request with a body) becomes a second look within that poll.
+        // While the connection is alone (as its idle poll counts it: no other connection
+        // began a request over its last round), hyper is polled through the relay: its
+        // wake-up of the task during a poll (once per request with a body) becomes a second
+        // look within that poll. With several busy clients it is polled as it is (the relay
+        // made 4 lockstep clients slower: `BENCHMARKS.md`, "HTTP idle poll").
         let relay = Relay::new();
+        let relayed = || stall.alone();
         let mut draining = false;
         loop {
             let check = stall
@@ -470,7 +474,17 @@ pub(super) fn connection(
                 .min(stall.request_deadline(limits.header_read_timeout));
             let timer = std::pin::pin!(tokio::time::sleep_until(check));
             let closed = std::pin::pin!(closing.cancelled());
-            match next_event(&relay, conn.as_mut(), closed, timer, &closing, draining).await {
+            match next_event(
+                &relay,
+                &relayed,
+                conn.as_mut(),
+                closed,
+                timer,
+                &closing,
+                draining,
+            )
+            .await
+            {
                 Event::Done(result) => {
                     if let Err(e) = result {
                         tracing::debug!(%peer, error = %e, "connection ended with an error");
@@ -510,7 +524,8 @@ enum Event<R> {
 }
 
 /// Waits for the connection to end, for the shutdown (unless `draining` already), or for
-/// the timer; the connection is polled first, through `relay` (its [`Relay`] and waker).
+/// the timer; the connection is polled first, through `relay` (its [`Relay`] and waker)
+/// while `relayed` says so.
 ///
 /// The shutdown and the timer fire rarely (a shutdown, a timer seconds long), while the
 /// connection wakes its task for every read and write. So they are polled only until they
@@ -519,6 +534,7 @@ enum Event<R> {
 /// wake the waker they were given when they fire. A different waker polls them again.
 async fn next_event<F: Future>(
     (relay, relay_waker): &(Arc<Relay>, Waker),
+    relayed: &impl Fn() -> bool,
     mut conn: Pin<&mut F>,
     mut closed: Pin<&mut WaitForCancellationFuture<'_>>,
     mut timer: Pin<&mut tokio::time::Sleep>,
@@ -527,7 +543,7 @@ async fn next_event<F: Future>(
 ) -> Event<F::Output> {
     let mut registered: Option<Waker> = None;
     std::future::poll_fn(|cx| {
-        if let Poll::Ready(result) = relay.poll(relay_waker, cx, conn.as_mut()) {
+        if let Poll::Ready(result) = relay.poll(relay_waker, cx, conn.as_mut(), relayed()) {
             return Poll::Ready(Event::Done(result));
         }
         if registered.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {

@@ -116,7 +116,7 @@ impl Stall {
     /// Whether no other connection of the server has begun a request since this one's
     /// request before last began (a heuristic: the counters are read without ordering);
     /// never without the server's count.
-    fn alone(&self) -> bool {
+    pub(crate) fn alone(&self) -> bool {
         let Some(server) = &self.server else {
             return false;
         };
