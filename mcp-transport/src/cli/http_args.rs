@@ -132,7 +132,7 @@ pub struct HttpArgs {
     /// work). A connection polls only while no other connection has begun a request over its
     /// last round (several busy clients: no poll). It costs up to this much CPU time per gap.
     /// See `HttpConfig::idle_poll`.
-    #[arg(long, env = "MCP_HTTP_IDLE_POLL", default_value = "80us", value_parser = duration::parse, value_name = "DURATION")]
+    #[arg(long, env = "MCP_HTTP_IDLE_POLL", default_value = "160us", value_parser = duration::parse, value_name = "DURATION")]
     pub http_idle_poll: Duration,
 
     /// The reverse proxies whose `X-Forwarded-For` names the client, comma-separated addresses

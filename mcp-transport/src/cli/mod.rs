@@ -66,7 +66,7 @@
 //! | `--header-read-timeout DURATION` | `MCP_HEADER_READ_TIMEOUT` | `30s` |
 //! | `--request-body-timeout DURATION` | `MCP_REQUEST_BODY_TIMEOUT` | `60s` |
 //! | `--send-timeout DURATION` | `MCP_SEND_TIMEOUT` | `60s` |
-//! | `--http-idle-poll DURATION` | `MCP_HTTP_IDLE_POLL` | `80us` (see [`HttpConfig::idle_poll`](crate::http::HttpConfig::idle_poll)) |
+//! | `--http-idle-poll DURATION` | `MCP_HTTP_IDLE_POLL` | `160us` (see [`HttpConfig::idle_poll`](crate::http::HttpConfig::idle_poll)) |
 //! | `--trusted-proxies ADDRS` | `MCP_TRUSTED_PROXIES` | none |
 //! | `--shutdown-timeout DURATION` | `MCP_SHUTDOWN_TIMEOUT` | `10s` |
 //! | `--stdio-idle-poll DURATION` | `MCP_STDIO_IDLE_POLL` | `80us` (see [`StdioServer::idle_poll`]) |
@@ -370,7 +370,7 @@ mod tests {
     fn the_http_idle_poll_defaults_to_the_configs_and_zero_turns_it_off() {
         let args = ServeArgs::try_from_args(["serve"]).unwrap();
         let config = format!("{:?}", args.http.config().unwrap());
-        assert!(config.contains("idle_poll: 80µs"), "{config}");
+        assert!(config.contains("idle_poll: 160µs"), "{config}");
         let args = ServeArgs::try_from_args(["serve", "--http-idle-poll", "0"]).unwrap();
         let config = format!("{:?}", args.http.config().unwrap());
         assert!(config.contains("idle_poll: 0ns"), "{config}");

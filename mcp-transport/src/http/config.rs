@@ -246,7 +246,7 @@ impl Default for HttpConfig {
             header_read_timeout: Duration::from_secs(30),
             request_body_timeout: Duration::from_secs(60),
             send_timeout: Duration::from_secs(60),
-            idle_poll: crate::idle_poll::DEFAULT_IDLE_POLL,
+            idle_poll: crate::idle_poll::DEFAULT_HTTP_IDLE_POLL,
             metrics: None,
         }
     }
@@ -489,8 +489,8 @@ impl HttpConfig {
     }
 
     /// After a response, how long at most a kept-alive connection keeps reading its socket
-    /// for the next request (without waiting) before its task sleeps (default 80 µs; zero:
-    /// never).
+    /// for the next request (without waiting) before its task sleeps (default 160 µs, twice
+    /// stdio's; zero: never).
     ///
     /// A client calling tools one after another sends its next request a few microseconds
     /// after it read the last response. On a virtual machine whose idle CPUs halt at once, a
@@ -507,7 +507,8 @@ impl HttpConfig {
     /// that another connection keeps open (a `GET` stream) does not count, only requests
     /// begun. Only the read that waits for the next request polls: never within a request,
     /// nor while a response or an event stream is being sent. It costs up to `max` of CPU
-    /// time per gap (see `BENCHMARKS.md`, "HTTP idle poll"). The same poll as
+    /// time per gap, and a client that goes idle at most `max` and its halves (`7/4 max`)
+    /// in all (see `BENCHMARKS.md`, "HTTP idle poll"). The same poll as
     /// [`StdioServer::idle_poll`](crate::stdio::StdioServer::idle_poll), per connection.
     pub fn idle_poll(mut self, max: Duration) -> Self {
         self.idle_poll = max;

@@ -258,6 +258,30 @@ mod tests {
         assert_eq!(g.window(), us(40));
     }
 
+    /// The HTTP default (twice stdio's) takes a thread that slept and still took in the next
+    /// request within 40 µs for cheap to wake (stdio's polls for such gaps), and a client that
+    /// goes idle costs at most the window and its halves in all.
+    #[test]
+    fn the_http_default_takes_short_sleeps_for_cheap_and_bounds_an_idle_client() {
+        let http = crate::idle_poll::DEFAULT_HTTP_IDLE_POLL;
+        assert_eq!(http, MAX * 2);
+        let (mut g, mut stdio) = (Governor::new(http), Governor::new(MAX));
+        for _ in 0..8 {
+            gap(&mut g, us(30));
+            gap(&mut stdio, us(30));
+        }
+        assert_eq!(g.window(), Duration::ZERO);
+        assert_eq!(
+            stdio.window(),
+            us(40),
+            "stdio's window polls for these gaps"
+        );
+        let mut g = Governor::at_max(http);
+        let spun: Duration = (0..10).map(|_| gap(&mut g, Duration::from_secs(1))).sum();
+        assert_eq!(spun, us(160 + 80 + 40));
+        assert_eq!(g.window(), Duration::ZERO);
+    }
+
     #[test]
     fn a_zero_largest_window_never_polls() {
         let mut g = Governor::new(Duration::ZERO);

@@ -48,6 +48,19 @@ use governor::Governor;
 /// The largest window of the idle poll, by default.
 pub const DEFAULT_IDLE_POLL: Duration = Duration::from_micros(80);
 
+/// The largest window of an HTTP connection's idle poll, by default: twice stdio's. The
+/// largest window also sets what the [`Governor`] takes for a cheap wake-up (an unpolled gap
+/// under a quarter of it) and how long a gap may be and still grow the window (twice it). A
+/// lockstep HTTP client's turn is longer than a stdio client's (a TCP round on loopback, an
+/// HTTP head to parse), and with 80 µs the governor kept polling for gaps of 20-40 µs that a
+/// sleeping thread took in about as fast, while the spin, yielding every [`SLICE`], took the
+/// CPU the client needed: 160 µs gave 1.4-1.6x the calls per second at one client, with a
+/// third less server CPU per call, and changed nothing at 4 and 16 clients, where a
+/// connection almost never polls (`BENCHMARKS.md`, "Seventh round: relay and idle-poll
+/// window"). An idle client costs at most the window's halvings to zero: 160 + 80 + 40 µs of
+/// spinning.
+pub(crate) const DEFAULT_HTTP_IDLE_POLL: Duration = Duration::from_micros(160);
+
 /// How long one poll of the serving task reads its input, at most, before it yields to the
 /// runtime: each yield on a multi-thread runtime can wake an idle worker (see the module
 /// docs), so the poll reads for a while between yields, and most requests come within one
