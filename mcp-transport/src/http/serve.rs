@@ -466,7 +466,6 @@ pub(super) fn connection(
         // look within that poll. With several busy clients it is polled as it is (the relay
         // made 4 lockstep clients slower: `BENCHMARKS.md`, "HTTP idle poll").
         let relay = Relay::new();
-        let relayed = || stall.alone();
         let mut draining = false;
         loop {
             let check = stall
@@ -476,7 +475,7 @@ pub(super) fn connection(
             let closed = std::pin::pin!(closing.cancelled());
             match next_event(
                 &relay,
-                &relayed,
+                &stall,
                 conn.as_mut(),
                 closed,
                 timer,
@@ -525,7 +524,7 @@ enum Event<R> {
 
 /// Waits for the connection to end, for the shutdown (unless `draining` already), or for
 /// the timer; the connection is polled first, through `relay` (its [`Relay`] and waker)
-/// while `relayed` says so.
+/// while the connection is alone (`stall` says so: [`Stall::alone`]).
 ///
 /// The shutdown and the timer fire rarely (a shutdown, a timer seconds long), while the
 /// connection wakes its task for every read and write. So they are polled only until they
@@ -534,7 +533,7 @@ enum Event<R> {
 /// wake the waker they were given when they fire. A different waker polls them again.
 async fn next_event<F: Future>(
     (relay, relay_waker): &(Arc<Relay>, Waker),
-    relayed: &impl Fn() -> bool,
+    stall: &Stall,
     mut conn: Pin<&mut F>,
     mut closed: Pin<&mut WaitForCancellationFuture<'_>>,
     mut timer: Pin<&mut tokio::time::Sleep>,
@@ -543,7 +542,7 @@ async fn next_event<F: Future>(
 ) -> Event<F::Output> {
     let mut registered: Option<Waker> = None;
     std::future::poll_fn(|cx| {
-        if let Poll::Ready(result) = relay.poll(relay_waker, cx, conn.as_mut(), relayed()) {
+        if let Poll::Ready(result) = relay.poll(relay_waker, cx, conn.as_mut(), stall.alone()) {
             return Poll::Ready(Event::Done(result));
         }
         if registered.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
