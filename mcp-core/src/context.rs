@@ -1,5 +1,6 @@
 //! [`Context`]: what a running tool can do besides compute its result.
 
+use std::cell::Cell;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use serde::Serialize;
@@ -50,6 +51,15 @@ struct Inner {
     task: OnceLock<Arc<TaskRun>>,
     /// Told of each progress notification sent (set by middleware, such as metrics).
     on_progress: std::sync::OnceLock<ProgressObserver>,
+}
+
+thread_local! {
+    /// The allocation of the last context this thread recycled ([`Context::recycle`]), kept
+    /// for the next one.
+    static SPARE: Cell<Option<Arc<Inner>>> = const { Cell::new(None) };
+    /// The caller a spare context holds: a session of its own, so that a spare keeps no
+    /// session's state alive.
+    static BLANK_CALLER: Caller = Caller::session(Arc::new(SessionState::default()));
 }
 
 /// What middleware runs for each progress notification a call sends.
@@ -110,21 +120,58 @@ impl Context {
             };
             serde_json::from_value(token?).ok()
         });
-        Context {
-            inner: Arc::new(Inner {
-                request_id,
-                progress_token,
-                meta,
-                reply,
-                caller,
-                input,
-                cancel: OnceLock::new(),
-                progress: Mutex::new(ProgressState::default()),
-                server,
-                task: OnceLock::new(),
-                on_progress: std::sync::OnceLock::new(),
-            }),
+        let inner = Inner {
+            request_id,
+            progress_token,
+            meta,
+            reply,
+            caller,
+            input,
+            cancel: OnceLock::new(),
+            progress: Mutex::new(ProgressState::default()),
+            server,
+            task: OnceLock::new(),
+            on_progress: std::sync::OnceLock::new(),
+        };
+        // In this thread's spare (see `recycle`) when it has one: no allocation.
+        if let Some(mut spare) = SPARE.try_with(Cell::take).ok().flatten()
+            && let Some(slot) = Arc::get_mut(&mut spare)
+        {
+            *slot = inner;
+            return Context { inner: spare };
         }
+        Context {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// Keeps this context's allocation as the thread's spare, for the next [`Context::new`],
+    /// if nothing else holds the context: so it is once a call answered at once is over (the
+    /// usual tool call). What the context held is let go now (its outbox above all: a
+    /// transport uses a sink again only once nothing else holds it).
+    pub(crate) fn recycle(self) {
+        let Context { mut inner } = self;
+        let Some(slot) = Arc::get_mut(&mut inner) else {
+            return;
+        };
+        // (No spare while the thread's locals are being torn down.)
+        let Ok(caller) = BLANK_CALLER.try_with(Caller::clone) else {
+            return;
+        };
+        *slot = Inner {
+            request_id: RequestId::Number(0),
+            progress_token: None,
+            meta: None,
+            reply: Outbox::nowhere(),
+            caller,
+            input: None,
+            cancel: OnceLock::new(),
+            progress: Mutex::new(ProgressState::default()),
+            server: None,
+            task: OnceLock::new(),
+            on_progress: std::sync::OnceLock::new(),
+        };
+        let _ = SPARE.try_with(|spare| spare.set(Some(inner)));
     }
 
     /// A context attached to no client: progress and logs go nowhere. For calling a tool
@@ -778,5 +825,41 @@ impl Input<'_> {
                 "roots",
             )
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn context(id: i64, reply: Outbox) -> Context {
+        let caller = Caller::session(Arc::new(SessionState::default()));
+        Context::new(RequestId::Number(id), None, reply, caller, None, None)
+    }
+
+    /// A context nothing else holds lets go of what it held when recycled, and its
+    /// allocation serves the thread's next context, as new; one still held is left alone.
+    #[test]
+    fn a_recycled_context_lets_go_and_serves_the_next_one() {
+        let (outbox, mut rx) = Outbox::channel(1);
+        let first = context(1, outbox);
+        let at = Arc::as_ptr(&first.inner);
+        first.recycle();
+        assert!(
+            rx.try_recv().is_err() && rx.is_closed(),
+            "its outbox was let go"
+        );
+        let (outbox, _rx) = Outbox::channel(1);
+        let second = context(2, outbox);
+        assert_eq!(Arc::as_ptr(&second.inner), at, "the spare is used");
+        assert_eq!(second.request_id(), &RequestId::Number(2));
+        assert!(!second.reply().is_closed());
+        assert!(!second.is_cancelled());
+        // Held elsewhere (a task the call spawned): not kept.
+        let held = second.clone();
+        second.recycle();
+        assert!(!held.reply().is_closed(), "untouched");
+        let third = context(3, Outbox::nowhere());
+        assert_ne!(Arc::as_ptr(&third.inner), at);
     }
 }

@@ -20,6 +20,7 @@ mod frame;
 mod index;
 mod method;
 mod payload;
+mod shared;
 
 pub use batch::Incoming;
 pub(crate) use fast::plain_string_end;
@@ -432,6 +433,38 @@ mod tests {
             })
             .is_err()
         );
+    }
+
+    /// A tool's text result framed at once is what encoding its `CallToolResult` writes,
+    /// and its response's text is what serde writes, in a buffer of its exact size.
+    #[test]
+    fn a_text_result_is_framed_as_its_call_result_encodes() {
+        use crate::protocol::{CallToolResult, Content};
+        for text in [
+            "",
+            "done 0",
+            "é ✓ 𝄞",
+            "a\"b",
+            "back\\slash",
+            "line\nbreak\r\n",
+            "\u{1}\u{8}\u{c}\u{1f}\u{7f}",
+            "tab\tend",
+            "</script>",
+        ] {
+            let result = CallToolResult::success(vec![Content::text(text)]);
+            let mut expected = Vec::new();
+            result.write_json(&mut expected).unwrap();
+            for id in [0, 7, 10, -42, 123_456_789_012, i64::MAX, i64::MIN] {
+                let framed = Payload::framed_text(id, text);
+                assert_eq!(framed.encoded().unwrap().as_bytes(), expected, "{text:?}");
+                assert_eq!(framed["content"][0]["text"], text);
+                let message = Message::Response(Response::new(RequestId::Number(id), framed));
+                let serde = serde_json::to_string(&message).unwrap();
+                let json = message.into_json();
+                assert_eq!(json, serde);
+                assert_eq!(json.capacity(), json.len(), "no room to spare");
+            }
+        }
     }
 
     #[test]

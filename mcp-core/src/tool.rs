@@ -58,6 +58,62 @@ pub trait Tool: Send + Sync + 'static {
     ) -> BoxFuture<Result<CallToolResult, RpcError>> {
         boxed_ok(self.call(ctx, arguments))
     }
+
+    /// What the server calls when the tool answers with a [`Reply`] (what `#[tool]`
+    /// generates): a result that is one text block then needs no [`CallToolResult`] to be
+    /// encoded. The default hands `ctx` and `arguments` back, and the server calls
+    /// [`call_or_error`](Self::call_or_error).
+    #[doc(hidden)]
+    fn call_reply(&self, ctx: Context, arguments: Payload) -> ReplyCall {
+        Err((ctx, arguments))
+    }
+}
+
+/// What [`Tool::call_reply`] returns: the call's future, or what it was given back.
+#[doc(hidden)]
+pub type ReplyCall = Result<BoxFuture<Result<Reply, RpcError>>, (Context, Payload)>;
+
+/// A tool's result as `#[tool]`'s generated code hands it to the server: text (the usual
+/// result, one text block, encoded without building a [`CallToolResult`] and its `Vec`), or
+/// a whole result.
+#[doc(hidden)]
+#[derive(Debug)]
+pub enum Reply {
+    /// A successful result holding one text block.
+    Text(std::borrow::Cow<'static, str>),
+    /// Any result.
+    Result(CallToolResult),
+}
+
+impl Reply {
+    /// The result this reply stands for.
+    pub fn into_result(self) -> CallToolResult {
+        match self {
+            Reply::Text(text) => CallToolResult::success(vec![Content::text(text)]),
+            Reply::Result(result) => result,
+        }
+    }
+}
+
+/// `future` boxed, its [`Reply`] made a [`CallToolResult`]: `#[tool]`'s [`Tool::call`].
+#[doc(hidden)]
+pub fn boxed_result<F>(future: F) -> BoxFuture<CallToolResult>
+where
+    F: Future<Output = Reply> + Send + 'static,
+{
+    Box::pin(futures_util::FutureExt::map(future, Reply::into_result))
+}
+
+/// `future` boxed, its [`Reply`] made a [`CallToolResult`] in `Ok`: `#[tool]`'s
+/// [`Tool::call_or_error`].
+#[doc(hidden)]
+pub fn boxed_ok_result<F>(future: F) -> BoxFuture<Result<CallToolResult, RpcError>>
+where
+    F: Future<Output = Reply> + Send + 'static,
+{
+    Box::pin(futures_util::FutureExt::map(future, |reply| {
+        Ok(reply.into_result())
+    }))
 }
 
 /// `future` boxed, its output wrapped in `Ok`: a [`Tool::call_or_error`] for a tool whose
@@ -109,6 +165,10 @@ where
     ) -> BoxFuture<Result<CallToolResult, RpcError>> {
         self().call_or_error(ctx, arguments)
     }
+
+    fn call_reply(&self, ctx: Context, arguments: Payload) -> ReplyCall {
+        self().call_reply(ctx, arguments)
+    }
 }
 
 /// A set of tools, prompts and resources that share state: a server type whose methods are
@@ -146,6 +206,16 @@ pub trait ToolBox: Send + Sync + 'static {
 pub trait IntoCallToolResult {
     /// Converts into the result sent to the client.
     fn into_call_tool_result(self) -> CallToolResult;
+
+    /// Converts into what `#[tool]`'s generated code hands the server: the result, or
+    /// for text only the text.
+    #[doc(hidden)]
+    fn into_reply(self) -> Reply
+    where
+        Self: Sized,
+    {
+        Reply::Result(self.into_call_tool_result())
+    }
 }
 
 /// What a tool's successful value becomes: its result, and the `outputSchema` it implies.
@@ -167,12 +237,20 @@ impl IntoCallToolResult for String {
     fn into_call_tool_result(self) -> CallToolResult {
         CallToolResult::success(vec![Content::text(self)])
     }
+
+    fn into_reply(self) -> Reply {
+        Reply::Text(self.into())
+    }
 }
 impl ToolOutput for String {}
 
 impl IntoCallToolResult for &'static str {
     fn into_call_tool_result(self) -> CallToolResult {
         CallToolResult::success(vec![Content::text(self)])
+    }
+
+    fn into_reply(self) -> Reply {
+        Reply::Text(self.into())
     }
 }
 impl ToolOutput for &'static str {}

@@ -2,10 +2,14 @@
 //! the result, `}`. Written directly (serde would escape each member name every time), for a
 //! result already encoded as text.
 
+/// What comes before the id, as text.
+pub(super) const HEAD_TEXT: &str = r#"{"jsonrpc":"2.0","id":"#;
+/// What comes between the id and the result, as text.
+pub(super) const RESULT_TEXT: &str = r#","result":"#;
 /// What comes before the id.
-pub(super) const HEAD: &[u8] = br#"{"jsonrpc":"2.0","id":"#;
+pub(super) const HEAD: &[u8] = HEAD_TEXT.as_bytes();
 /// What comes between the id and the result.
-pub(super) const RESULT: &[u8] = br#","result":"#;
+pub(super) const RESULT: &[u8] = RESULT_TEXT.as_bytes();
 /// The longest head with a numeric id: the id of `i64::MIN` has 20 characters.
 #[cfg(test)]
 pub(super) const HEAD_MAX: usize = HEAD.len() + 20 + RESULT.len();
@@ -56,6 +60,12 @@ const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
 4041424344454647484950515253545556575859\
 6061626364656667686970717273747576777879\
 8081828384858687888990919293949596979899";
+
+/// `n` in decimal as text, as [`decimal`] writes it.
+pub(super) fn decimal_text(n: i64, buf: &mut [u8; 20]) -> &str {
+    // ASCII digits and a sign: this check does not fail.
+    std::str::from_utf8(decimal(n, buf)).unwrap_or_default()
+}
 
 /// `n` in decimal, as JSON writes an integer, in the end of `buf`: two digits at a time.
 fn decimal(n: i64, buf: &mut [u8; 20]) -> &[u8] {

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 use serde::de::{self, DeserializeOwned, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -12,6 +12,7 @@ use serde_json::value::RawValue;
 use super::JsonObject;
 use super::frame;
 use super::index::Index;
+use super::shared::SharedText;
 
 /// A message's `result` or `params` object, or a tool's arguments: either a [`JsonObject`] or
 /// the object's JSON text.
@@ -80,7 +81,11 @@ enum Text {
     /// A piece of a buffer that other payloads share: a request's params as the message
     /// carried them, and the members read from them (a `tools/call`'s arguments), with no
     /// copy of their own.
-    Shared { buf: Arc<str>, start: u32, end: u32 },
+    Shared {
+        buf: SharedText,
+        start: u32,
+        end: u32,
+    },
     /// A response's result, encoded within the response's whole text (see
     /// [`Payload::framed`]): the result from `start` to the response's closing brace.
     Framed { buf: Box<str>, start: u32 },
@@ -90,9 +95,10 @@ impl Text {
     fn get(&self) -> &str {
         match self {
             Text::Raw(text) => text.get(),
-            Text::Shared { buf, start, end } => {
-                buf.get(*start as usize..*end as usize).unwrap_or_default()
-            }
+            Text::Shared { buf, start, end } => buf
+                .get()
+                .get(*start as usize..*end as usize)
+                .unwrap_or_default(),
             Text::Framed { buf, start } => buf
                 .get(*start as usize..buf.len().saturating_sub(1))
                 .unwrap_or_default(),
@@ -172,6 +178,45 @@ impl Payload {
                 OnceLock::new(),
             ))
         })
+    }
+
+    /// As [`framed`](Self::framed), for the usual result of a tool, one text block: the
+    /// result `{"content":[{"type":"text","text":TEXT}]}` (what encoding a `CallToolResult`
+    /// holding only that block writes). Text that needs no escape is written at once into a
+    /// buffer of the response's exact size, with no scratch buffer, no copy and no check of
+    /// the whole; other text goes through serde_json's escaping as `framed` does.
+    pub(crate) fn framed_text(id: i64, text: &str) -> Self {
+        /// Up to the text's opening quote.
+        const OPEN: &str = r#"{"content":[{"type":"text","text":""#;
+        /// From the text's closing quote to the response's closing brace.
+        const CLOSE: &str = r#""}]}}"#;
+        if needs_escape(text) {
+            let open = &OPEN.as_bytes()[..OPEN.len() - 1];
+            let written = Payload::framed(id, |out| {
+                out.extend_from_slice(open);
+                serde_json::to_writer(&mut *out, text)?;
+                out.extend_from_slice(&CLOSE.as_bytes()[1..CLOSE.len() - 1]);
+                Ok(())
+            });
+            // Writing into a buffer does not fail.
+            return written.unwrap_or_default();
+        }
+        let mut digits = [0; 20];
+        let id = frame::decimal_text(id, &mut digits);
+        let head = frame::HEAD_TEXT.len() + id.len() + frame::RESULT_TEXT.len();
+        let mut out = String::with_capacity(head + OPEN.len() + text.len() + CLOSE.len());
+        out.push_str(frame::HEAD_TEXT);
+        out.push_str(id);
+        out.push_str(frame::RESULT_TEXT);
+        out.push_str(OPEN);
+        out.push_str(text);
+        out.push_str(CLOSE);
+        let text = Text::Framed {
+            buf: out.into_boxed_str(),
+            // The head is at most 52 bytes (`frame::HEAD_MAX`).
+            start: head as u32,
+        };
+        Payload::from_text(text, OnceLock::new())
     }
 
     /// The text of the response to request `id` whose result this payload is, when the
@@ -286,7 +331,8 @@ impl Payload {
 
     /// The payload of `text`, an object's JSON text read from a message (its members located
     /// already, when `index` is given), held in a buffer that the payloads of its members
-    /// ([`part`](Self::part)) share.
+    /// ([`part`](Self::part)) share: this thread's spare one when it has one (see
+    /// [`SharedText`]).
     pub(crate) fn located(text: &str, index: Option<Index>) -> Self {
         let Ok(end) = u32::try_from(text.len()) else {
             // Past what the offsets hold (no message is that long): a copy of its own.
@@ -299,7 +345,7 @@ impl Payload {
         if let Some(index) = index {
             let _ = located.set(Some(index));
         }
-        let buf = Arc::<str>::from(text);
+        let buf = SharedText::of(text);
         Payload::from_text(Text::Shared { buf, start: 0, end }, located)
     }
 
@@ -321,7 +367,7 @@ impl Payload {
                 end: at + end,
             },
             Text::Raw(_) | Text::Framed { .. } => Text::Shared {
-                buf: Arc::from(part),
+                buf: SharedText::of(part),
                 start: 0,
                 end: end - start,
             },
@@ -368,6 +414,15 @@ fn in_scratch<R>(f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
             *scratch = Vec::new();
         }
         result
+    })
+}
+
+/// Whether JSON writes `text` with an escape in it: it holds a quote, a backslash or a
+/// control character. (Every byte looked at, with no early exit, so that the loop can work on
+/// several bytes at a time.)
+fn needs_escape(text: &str) -> bool {
+    text.bytes().fold(false, |any, b| {
+        any | (b < 0x20) | (b == b'"') | (b == b'\\')
     })
 }
 

@@ -140,6 +140,10 @@ impl Tool for PrefixedTool {
     ) -> BoxFuture<Result<CallToolResult, RpcError>> {
         self.inner.call_or_error(ctx, arguments)
     }
+
+    fn call_reply(&self, ctx: Context, arguments: Payload) -> crate::tool::ReplyCall {
+        self.inner.call_reply(ctx, arguments)
+    }
 }
 
 struct PrefixedPrompt {

@@ -11,7 +11,7 @@ use crate::context::Context;
 use crate::error::RpcError;
 use crate::jsonrpc::{Payload, RequestId};
 use crate::protocol::CallToolResult;
-use crate::tool::{BoxFuture, Tool};
+use crate::tool::{BoxFuture, Reply, Tool};
 
 /// A handler's future: a tool's call (its result encoded when it is ready), or any other
 /// handler's answer. A tool call is the common case; holding the tool's future as it is
@@ -23,6 +23,8 @@ pub(super) enum Running {
     /// A tool's call under way: its result is encoded once it is ready, framed for the
     /// response to the request's id when that is a number (see [`Payload::framed`]).
     Tool(BoxFuture<Result<CallToolResult, RpcError>>, Option<i64>),
+    /// The same, for a tool that answers with a [`Reply`] (`#[tool]`'s).
+    Reply(BoxFuture<Result<Reply, RpcError>>, Option<i64>),
     /// Any other answer, already a [`Payload`].
     Answer(Answer),
 }
@@ -60,11 +62,18 @@ impl Future for Running {
                 RequestId::Number(n) => Some(*n),
                 RequestId::String(_) => None,
             };
-            *this = Running::Tool(tool.call_or_error(ctx, arguments), id);
+            *this = match tool.call_reply(ctx, arguments) {
+                Ok(call) => Running::Reply(call, id),
+                Err((ctx, arguments)) => Running::Tool(tool.call_or_error(ctx, arguments), id),
+            };
         }
         match this {
             // Encoded once, straight to the text the transport frames.
             Running::Tool(call, id) => call.as_mut().poll(cx).map(|r| r.map(|r| encoded(&r, *id))),
+            Running::Reply(call, id) => call
+                .as_mut()
+                .poll(cx)
+                .map(|r| r.map(|r| encoded_reply(r, *id))),
             Running::Answer(answer) => answer.as_mut().poll(cx),
             Running::Call(_) => unreachable!("started above"),
         }
@@ -80,4 +89,13 @@ fn encoded(result: &CallToolResult, id: Option<i64>) -> Payload {
         None => Payload::written(write),
     }
     .unwrap_or_else(|_| to_payload(result))
+}
+
+/// A [`Reply`] as [`encoded`] encodes its result: text alone is written straight into the
+/// response's text (see [`Payload::framed_text`]), with no [`CallToolResult`] built.
+fn encoded_reply(reply: Reply, id: Option<i64>) -> Payload {
+    match (reply, id) {
+        (Reply::Text(text), Some(id)) => Payload::framed_text(id, &text),
+        (reply, id) => encoded(&reply.into_result(), id),
+    }
 }

@@ -30,7 +30,7 @@ use crate::protocol::{
 };
 use crate::sync::lock;
 use crate::task::{self, TASKS_EXTENSION};
-use crate::transport::{Outbound, Outbox};
+use crate::transport::Outbox;
 
 /// The state of one client connection (a stdio process, an HTTP session, or a single
 /// stateless HTTP request).
@@ -367,7 +367,8 @@ impl ServerSession {
     pub async fn receive(&self, message: Message, reply: &Outbox) {
         // Everything but sending the answer is synchronous: the future stays small.
         if let Some(answer) = self.handle(message, reply) {
-            let _ = reply.send_outbound(answer).await;
+            let related = answer.id().cloned();
+            let _ = reply.send(answer, related).await;
         }
     }
 
@@ -376,21 +377,25 @@ impl ServerSession {
     /// request's params): the caller is made from `meta` instead of reading `_meta` again.
     pub async fn receive_stateless(&self, request: Request, meta: RequestMeta, reply: &Outbox) {
         if let Some(answer) = self.on_request(request, reply, Some(meta)) {
-            let _ = reply.send_outbound(answer).await;
+            let related = answer.id().cloned();
+            let _ = reply.send(answer, related).await;
         }
     }
 
     /// Handles one inbound message as [`receive`](Self::receive) does, but returns the answer
     /// instead of sending it when one is ready at once: a request answered without waiting
-    /// (or refused). `None` when there is no answer yet (the call runs as a task and sends its
-    /// answer to `reply` when it finishes) or none at all (a notification or a response).
+    /// (or refused). The answer carries the request's id, so it belongs to the request (what
+    /// [`Outbound::related`](crate::transport::Outbound::related) says of a message sent);
+    /// it is not boxed, as a transport that writes it at once needs no `Outbound`. `None`
+    /// when there is no answer yet (the call runs as a task and sends its answer to `reply`
+    /// when it finishes) or none at all (a notification or a response).
     ///
     /// For a transport that writes a ready answer itself rather than handing it to its writer
     /// through `reply`. The answer must leave after every message already sent to `reply`:
     /// a call that completed at once may have sent progress there first.
     ///
     /// Must run inside a tokio runtime: tool calls that wait are spawned onto it.
-    pub fn handle(&self, message: Message, reply: &Outbox) -> Option<Outbound> {
+    pub fn handle(&self, message: Message, reply: &Outbox) -> Option<Message> {
         match message {
             Message::Request(request) => self.on_request(request, reply, None),
             Message::Notification(n) => {
@@ -465,23 +470,19 @@ impl ServerSession {
         request: Request,
         reply: &Outbox,
         meta: Option<RequestMeta>,
-    ) -> Option<Outbound> {
+    ) -> Option<Message> {
         let id = request.id.clone();
         let mut read = Preread::of(&request);
-        let (message, related) = match self.caller_for(&request, &read, meta) {
-            Err(e) => (Message::Error(ErrorResponse::new(Some(id.clone()), e)), id),
+        match self.caller_for(&request, &read, meta) {
+            Err(e) => Some(Message::Error(ErrorResponse::new(Some(id), e))),
             Ok(caller) => {
                 let finish = Finish::for_request(&self.inner.server, &caller, &request.method);
                 match self.route(request, caller, reply, &finish, &mut read) {
-                    Routed::Answer(answer) => (finish.message(id.clone(), answer), id),
-                    Routed::Spawned => return None,
+                    Routed::Answer(answer) => Some(finish.message(id, answer)),
+                    Routed::Spawned => None,
                 }
             }
-        };
-        Some(Outbound {
-            message: Box::new(message),
-            related: Some(related),
-        })
+        }
     }
 
     fn route(
@@ -853,6 +854,10 @@ impl ServerSession {
         // Run the call here until it first waits: one that completes at once is answered
         // without a task (no spawn, no wake-up of another worker thread, no table entry).
         if let Poll::Ready(outcome) = poll_once(&mut future) {
+            // The call is over: its context serves this thread's next call, unless something
+            // the call started holds it still.
+            drop(future);
+            ctx.recycle();
             return Routed::Answer(answer_of(outcome, &id));
         }
         let mut in_flight = self.lock_in_flight();

@@ -45,7 +45,7 @@ pub(crate) fn items(
             if let ::core::result::Result::Err(invalid) =
                 #krate::tool::check_constraints(#name, &#json, &__MCP_CONSTRAINTS)
             {
-                return invalid;
+                return #krate::tool::Reply::Result(invalid);
             }
         }
     });
@@ -57,19 +57,22 @@ pub(crate) fn items(
             #constraints
 
             impl #tool_ty {
-                /// The call's future, unboxed: `call` and `call_or_error` each box it once.
+                /// The call's future, unboxed: `call`, `call_or_error` and `call_reply` each
+                /// box it once.
                 fn __mcp_call(
                     &self,
                     #ctx_owned: #krate::Context,
                     #json: #krate::Payload,
-                ) -> impl ::core::future::Future<Output = #krate::CallToolResult> + 'static {
+                ) -> impl ::core::future::Future<Output = #krate::tool::Reply> + 'static {
                     #prelude
                     async move {
                         #check
                         let #args: #args_ty =
                             match #krate::tool::parse_arguments::<#args_ty>(#name, #json) {
                                 ::core::result::Result::Ok(args) => args,
-                                ::core::result::Result::Err(invalid) => return invalid,
+                                ::core::result::Result::Err(invalid) => {
+                                    return #krate::tool::Reply::Result(invalid);
+                                }
                             };
                         #run
                         #convert
@@ -91,11 +94,10 @@ pub(crate) fn items(
                     #ctx_owned: #krate::Context,
                     #json: #krate::Payload,
                 ) -> #krate::tool::BoxFuture<#krate::CallToolResult> {
-                    ::std::boxed::Box::pin(self.__mcp_call(#ctx_owned, #json))
+                    #krate::tool::boxed_result(self.__mcp_call(#ctx_owned, #json))
                 }
 
-                // What the server calls: one box around the tool's future, not a box around
-                // `call`'s box.
+                // One box around the tool's future, not a box around `call`'s box.
                 fn call_or_error(
                     &self,
                     #ctx_owned: #krate::Context,
@@ -103,7 +105,19 @@ pub(crate) fn items(
                 ) -> #krate::tool::BoxFuture<
                     ::core::result::Result<#krate::CallToolResult, #krate::error::RpcError>,
                 > {
-                    #krate::tool::boxed_ok(self.__mcp_call(#ctx_owned, #json))
+                    #krate::tool::boxed_ok_result(self.__mcp_call(#ctx_owned, #json))
+                }
+
+                // What the server calls: a text result is encoded as text, with no
+                // `CallToolResult` built for it.
+                fn call_reply(
+                    &self,
+                    #ctx_owned: #krate::Context,
+                    #json: #krate::Payload,
+                ) -> #krate::tool::ReplyCall {
+                    ::core::result::Result::Ok(#krate::tool::boxed_ok(
+                        self.__mcp_call(#ctx_owned, #json),
+                    ))
                 }
             }
         };
@@ -323,15 +337,18 @@ fn output_schema(shape: &Shape, krate: &syn::Path) -> TokenStream {
     }
 }
 
-/// The expression turning `value` (of the shape's type) into a `CallToolResult`.
+/// The expression turning `value` (of the shape's type) into a `Reply`: the text of a text
+/// result, a `CallToolResult` otherwise.
 ///
 /// `span` (the return type's) is where a non-`Display` error type is reported.
 fn convert(shape: &Shape, value: TokenStream, krate: &syn::Path, span: Span) -> TokenStream {
     match shape {
         Shape::AsIs(_) | Shape::Opaque => {
-            quote!(#krate::IntoCallToolResult::into_call_tool_result(#value))
+            quote!(#krate::IntoCallToolResult::into_reply(#value))
         }
-        Shape::Structured(_) => quote!((__MCP_STRUCTURED.convert)(#value)),
+        Shape::Structured(_) => {
+            quote!(#krate::tool::Reply::Result((__MCP_STRUCTURED.convert)(#value)))
+        }
         Shape::Result(ok, error_ty) => {
             let inner = Ident::new("__mcp_ok", Span::mixed_site());
             let error = Ident::new("__mcp_err", Span::mixed_site());
@@ -343,7 +360,9 @@ fn convert(shape: &Shape, value: TokenStream, krate: &syn::Path, span: Span) -> 
             quote! {
                 match #value {
                     ::core::result::Result::Ok(#inner) => #converted,
-                    ::core::result::Result::Err(#error) => #krate::CallToolResult::error(#text),
+                    ::core::result::Result::Err(#error) => {
+                        #krate::tool::Reply::Result(#krate::CallToolResult::error(#text))
+                    }
                 }
             }
         }

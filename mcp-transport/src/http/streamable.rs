@@ -518,42 +518,49 @@ fn answer<'a>(
     // nothing can resume: nothing is stored), written with its head, no stream registered
     // and no other task woken. Its sink serves this thread's next request.
     let answered = match answered {
-        Some(out) if !stores_at_once && sink.answered_directly() => {
+        Some(answer) if !stores_at_once && sink.answered_directly() => {
             PostSink::recycle(sink);
-            let response = respond::json_owned_in(std::mem::take(headers), *out.message, None);
+            let response = respond::json_owned_in(std::mem::take(headers), answer, None);
             return Delivered::Now(Ok(response));
         }
         answered => answered,
     };
     // Owned by the future from here, so that a future dropped unpolled abandons it too.
     let abandon = Abandon(sink);
+    // Boxed, so that the future (boxed per request) holds a pointer, not a message.
+    let answered = answered.map(Box::new);
     Delivered::Later(Either::Right(async move {
         let abandon = abandon;
         let sink = &abandon.0;
         let at_once = match answered {
             // Nothing was sent before the answer: it leaves in one write (head and body
             // together) with no stream registered and no other task woken.
-            Some(out) if sink.answered_directly() => Some(out),
-            Some(out) => {
+            Some(answer) if sink.answered_directly() => Some(*answer),
+            Some(answer) => {
                 // Messages the request sent first are held: the answer goes after them.
+                let related = answer.id().cloned();
+                let out = Outbound {
+                    message: answer,
+                    related,
+                };
                 let _ = Outbox::sink(sink.clone()).send_outbound(out).await;
-                sink.answered_at_once()
+                sink.answered_at_once().map(|out| *out.message)
             }
             // Answered meanwhile by the call's own task (it was spawned when it first waited).
-            None => sink.answered_at_once(),
+            None => sink.answered_at_once().map(|out| *out.message),
         };
-        if let Some(out) = at_once {
+        if let Some(answer) = at_once {
             // In auto mode one JSON body, which nothing can resume: nothing is stored. In SSE
             // mode its event is stored as any stream's final event is, for a client that
             // resumes within the grace.
             if !stores_at_once {
                 return Ok(respond::json_owned_in(
                     std::mem::take(headers),
-                    *out.message,
+                    answer,
                     None,
                 ));
             }
-            return Ok(answered_at_once(shared, session, number, &out.message, headers).await);
+            return Ok(answered_at_once(shared, session, number, &answer, headers).await);
         }
         if let Some(id) = &unrecorded {
             // Before the stream opens: no client knows of it yet, so none can resume it
