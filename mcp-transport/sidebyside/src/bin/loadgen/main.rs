@@ -88,8 +88,10 @@ async fn main() {
             for clients in [1, 4, 16] {
                 let figure = format!("tools/call HTTP, {clients} client(s), calls/s");
                 for kind in rotated(&HTTP, r) {
-                    let (rate, round_trip) = measure::http_calls(kind, clients, o.secs).await;
+                    let (rate, round_trip, switches) =
+                        measure::http_calls(kind, clients, o.secs).await;
                     report.rate(&figure, kind, r, rate);
+                    report.switches(&figure, kind, r, switches);
                     if clients == 1 {
                         report.value(
                             "tools/call HTTP, 1 client, round trip p50, µs",
@@ -108,18 +110,7 @@ async fn main() {
                     let (rate, round_trip, switches) =
                         measure::stdio_calls(kind, clients, o.secs).await;
                     report.rate(&figure, kind, r, rate);
-                    report.value(
-                        &format!("{figure}: server voluntary context switches per 100 calls"),
-                        kind,
-                        r,
-                        100.0 * switches.voluntary,
-                    );
-                    report.value(
-                        &format!("{figure}: server involuntary context switches per 100 calls"),
-                        kind,
-                        r,
-                        100.0 * switches.involuntary,
-                    );
+                    report.switches(&figure, kind, r, switches);
                     if clients == 1 {
                         report.value(
                             "tools/call stdio, 1 client, round trip p50, µs",

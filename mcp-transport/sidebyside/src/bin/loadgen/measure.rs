@@ -50,8 +50,9 @@ impl Clock {
 
 /// `tools/call` (no progress) per second over HTTP with `clients` connections, each its own
 /// session, each with one call in flight, each driven by a thread of its own (the lean
-/// client); and the median round trip of a call, in microseconds.
-pub async fn http_calls(kind: Kind, clients: usize, secs: f64) -> (Rate, f64) {
+/// client); the median round trip of a call, in microseconds; and the server's context
+/// switches per call.
+pub async fn http_calls(kind: Kind, clients: usize, secs: f64) -> (Rate, f64, Switches) {
     let server = spawn_http(kind).await;
     let mut conns: Vec<HttpClient> = (0..clients)
         .map(|c| HttpClient::open(server.addr, kind, c))
@@ -62,6 +63,7 @@ pub async fn http_calls(kind: Kind, clients: usize, secs: f64) -> (Rate, f64) {
             conn.call();
         }
     }
+    let switches = context_switches(server.pid);
     let clock = Clock::start(server.pid);
     let until = Instant::now() + Duration::from_secs_f64(secs);
     let each: Vec<(u64, Vec<u32>)> = std::thread::scope(|s| {
@@ -76,9 +78,11 @@ pub async fn http_calls(kind: Kind, clients: usize, secs: f64) -> (Rate, f64) {
     });
     let total = each.iter().map(|(n, _)| n).sum();
     let rate = clock.rate(total);
+    let switches = Switches::per_call(switches, context_switches(server.pid), total);
     (
         rate,
         median_us(each.into_iter().flat_map(|(_, rt)| rt).collect()),
+        switches,
     )
 }
 
@@ -124,12 +128,7 @@ pub async fn stdio_calls(kind: Kind, clients: usize, secs: f64) -> (Rate, f64, S
     let until = Instant::now() + Duration::from_secs_f64(secs);
     let (done, round_trips) = lean::stdio_calls(&mut c, clients, until);
     let rate = clock.rate(done);
-    let after = context_switches(c.server.pid);
-    let per_call = |a: u64, b: u64| a.saturating_sub(b) as f64 / done.max(1) as f64;
-    let switches = Switches {
-        voluntary: per_call(after.0, switches.0),
-        involuntary: per_call(after.1, switches.1),
-    };
+    let switches = Switches::per_call(switches, context_switches(c.server.pid), done);
     (rate, median_us(round_trips), switches)
 }
 
@@ -140,6 +139,18 @@ pub struct Switches {
     pub voluntary: f64,
     /// A thread was taken off its CPU for another.
     pub involuntary: f64,
+}
+
+impl Switches {
+    /// The switches between two counts (voluntary, involuntary) of the server's, per call
+    /// of the `calls` made in between.
+    fn per_call(before: (u64, u64), after: (u64, u64), calls: u64) -> Self {
+        let per_call = |a: u64, b: u64| a.saturating_sub(b) as f64 / calls.max(1) as f64;
+        Switches {
+            voluntary: per_call(after.0, before.0),
+            involuntary: per_call(after.1, before.1),
+        }
+    }
 }
 
 /// p50 and p99, in microseconds, of the time from a yield (stamped by the server) to the

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::measure::Rate;
+use crate::measure::{Rate, Switches};
 use crate::procs::Kind;
 
 #[derive(Default)]
@@ -59,6 +59,15 @@ impl Report {
             let per_op = format!("{figure}: generator CPU µs per operation");
             self.value(&per_op, kind, repeat, rate.gen_cpu / rate.per_sec * 1e6);
         }
+    }
+
+    /// Records the server's context switches per call as two figures of their own (per 100
+    /// calls): voluntary ones are a thread going to sleep, to be woken again.
+    pub fn switches(&mut self, figure: &str, kind: Kind, repeat: usize, switches: Switches) {
+        let voluntary = format!("{figure}: server voluntary context switches per 100 calls");
+        self.value(&voluntary, kind, repeat, 100.0 * switches.voluntary);
+        let involuntary = format!("{figure}: server involuntary context switches per 100 calls");
+        self.value(&involuntary, kind, repeat, 100.0 * switches.involuntary);
     }
 
     /// Prints everything as Markdown.
