@@ -33,6 +33,15 @@ pub struct Outbound {
 }
 
 impl Outbound {
+    /// An answer to a request (a response or an error), related to the request it answers:
+    /// its own id.
+    pub fn answer(message: Box<Message>) -> Self {
+        Outbound {
+            related: message.id().cloned(),
+            message,
+        }
+    }
+
     /// Whether this message is the final response (or error) to `related`.
     pub fn is_final(&self) -> bool {
         matches!(*self.message, Message::Response(_) | Message::Error(_))

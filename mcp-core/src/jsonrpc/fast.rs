@@ -287,6 +287,20 @@ pub(crate) fn plain_string_end(bytes: &[u8], start: usize) -> Option<usize> {
     }
 }
 
+/// Whether JSON writes `bytes` inside a string as they are: they hold neither a quote, a
+/// backslash nor a control character. Eight bytes at a time, as [`plain_string_end`].
+pub(crate) fn is_plain(bytes: &[u8]) -> bool {
+    let mut words = bytes.chunks_exact(8);
+    // (A chunk of eight is eight bytes: the conversion does not fail.)
+    let plain =
+        |word: &[u8]| <[u8; 8]>::try_from(word).is_ok_and(|w| stops(u64::from_le_bytes(w)) == 0);
+    words.by_ref().all(plain)
+        && !words
+            .remainder()
+            .iter()
+            .any(|b| matches!(b, b'"' | b'\\' | 0..=0x1f))
+}
+
 /// The bytes of `word` that end a string's plain run (a quote, a backslash, a control
 /// character), each marked by its high bit. Only the lowest mark is exact: the borrow of a
 /// marked byte may mark bytes above it, never one below.
@@ -305,6 +319,28 @@ fn stops(word: u64) -> u64 {
 mod tests {
     use super::super::envelope::parse_with_serde;
     use super::*;
+
+    /// A quote, a backslash or a control character at any place of a text of any length
+    /// (within a word or after the last) makes it not plain; other bytes do not.
+    #[test]
+    fn a_text_is_plain_without_a_byte_json_escapes() {
+        for len in 0..=19 {
+            let text = vec![b'a'; len];
+            assert!(is_plain(&text), "{len}");
+            for at in 0..len {
+                for stop in [b'"', b'\\', 0, 0x1f, b'\n'] {
+                    let mut text = text.clone();
+                    text[at] = stop;
+                    assert!(!is_plain(&text), "{len} {at} {stop}");
+                }
+                for other in [b' ', 0x7f, 0x80, 0xff, b'/'] {
+                    let mut text = text.clone();
+                    text[at] = other;
+                    assert!(is_plain(&text), "{len} {at} {other}");
+                }
+            }
+        }
+    }
 
     /// Each member of the params as located: name and value text.
     fn located(message: &Message) -> Option<Vec<(String, String)>> {

@@ -190,7 +190,7 @@ impl Payload {
         const OPEN: &str = r#"{"content":[{"type":"text","text":""#;
         /// From the text's closing quote to the response's closing brace.
         const CLOSE: &str = r#""}]}}"#;
-        if needs_escape(text) {
+        if !super::fast::is_plain(text.as_bytes()) {
             let open = &OPEN.as_bytes()[..OPEN.len() - 1];
             let written = Payload::framed(id, |out| {
                 out.extend_from_slice(open);
@@ -414,15 +414,6 @@ fn in_scratch<R>(f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
             *scratch = Vec::new();
         }
         result
-    })
-}
-
-/// Whether JSON writes `text` with an escape in it: it holds a quote, a backslash or a
-/// control character. (Every byte looked at, with no early exit, so that the loop can work on
-/// several bytes at a time.)
-fn needs_escape(text: &str) -> bool {
-    text.bytes().fold(false, |any, b| {
-        any | (b < 0x20) | (b == b'"') | (b == b'\\')
     })
 }
 

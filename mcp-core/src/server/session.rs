@@ -30,7 +30,7 @@ use crate::protocol::{
 };
 use crate::sync::lock;
 use crate::task::{self, TASKS_EXTENSION};
-use crate::transport::Outbox;
+use crate::transport::{Outbound, Outbox};
 
 /// The state of one client connection (a stdio process, an HTTP session, or a single
 /// stateless HTTP request).
@@ -367,8 +367,9 @@ impl ServerSession {
     pub async fn receive(&self, message: Message, reply: &Outbox) {
         // Everything but sending the answer is synchronous: the future stays small.
         if let Some(answer) = self.handle(message, reply) {
-            let related = answer.id().cloned();
-            let _ = reply.send(answer, related).await;
+            let _ = reply
+                .send_outbound(Outbound::answer(Box::new(answer)))
+                .await;
         }
     }
 
@@ -377,8 +378,9 @@ impl ServerSession {
     /// request's params): the caller is made from `meta` instead of reading `_meta` again.
     pub async fn receive_stateless(&self, request: Request, meta: RequestMeta, reply: &Outbox) {
         if let Some(answer) = self.on_request(request, reply, Some(meta)) {
-            let related = answer.id().cloned();
-            let _ = reply.send(answer, related).await;
+            let _ = reply
+                .send_outbound(Outbound::answer(Box::new(answer)))
+                .await;
         }
     }
 

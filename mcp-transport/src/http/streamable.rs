@@ -538,12 +538,9 @@ fn answer<'a>(
             Some(answer) if sink.answered_directly() => Some(*answer),
             Some(answer) => {
                 // Messages the request sent first are held: the answer goes after them.
-                let related = answer.id().cloned();
-                let out = Outbound {
-                    message: answer,
-                    related,
-                };
-                let _ = Outbox::sink(sink.clone()).send_outbound(out).await;
+                let _ = Outbox::sink(sink.clone())
+                    .send_outbound(Outbound::answer(answer))
+                    .await;
                 sink.answered_at_once().map(|out| *out.message)
             }
             // Answered meanwhile by the call's own task (it was spawned when it first waited).

@@ -418,10 +418,7 @@ async fn read_loop<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(
         };
         let answer = match parsed {
             Ok(Incoming::Single(message)) => match session.handle(message, &outbox) {
-                Some(answer) => Outbound {
-                    related: answer.id().cloned(),
-                    message: Box::new(answer),
-                },
+                Some(answer) => Outbound::answer(Box::new(answer)),
                 None => continue,
             },
             Ok(Incoming::Batch(items)) => {
