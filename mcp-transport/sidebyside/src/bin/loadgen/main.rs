@@ -33,24 +33,10 @@ mod stdio;
 mod template;
 mod wire;
 
-use options::{Options, Parsed};
+use clap::Parser;
+use options::Options;
 use procs::Kind;
 use report::Report;
-
-/// The options of this run; `--help` prints the usage, a refused command line says why.
-fn command_line() -> Options {
-    match options::parse(std::env::args().skip(1)) {
-        Ok(Parsed::Run(options)) => options,
-        Ok(Parsed::Help) => {
-            print!("{}", options::usage());
-            std::process::exit(0);
-        }
-        Err(e) => {
-            eprintln!("loadgen: {e}\n(loadgen --help lists the options)");
-            std::process::exit(2);
-        }
-    }
-}
 
 /// `kinds` rotated by `r`, so that no server always runs first.
 fn rotated(kinds: &[Kind], r: usize) -> Vec<Kind> {
@@ -61,7 +47,7 @@ fn rotated(kinds: &[Kind], r: usize) -> Vec<Kind> {
 
 #[tokio::main]
 async fn main() {
-    let o = command_line();
+    let o = Options::parse();
     let wanted = |s: &str| o.only.is_empty() || o.only.iter().any(|x| x == s);
     let mut report = Report::default();
     report.note(format!(
