@@ -57,7 +57,10 @@ install_suite "$root/target/node" "$stable_version"
 install_suite "$root/target/node-alpha" "$alpha_version"
 
 echo "==> building conformance-server and mcp-gateway"
-cargo build -p examples --bin conformance-server -p mcp-gateway --bin mcp-gateway --locked
+# The whole workspace's binaries, as scripts/test.sh builds them just before (so nothing is
+# built again here): building only these two packages unifies fewer features and compiled
+# tokio, hyper, mcp-core and mcp-transport a second time, into a second set of artifacts.
+cargo build --workspace --bins --examples --locked
 target_dir="${CARGO_TARGET_DIR:-$root/target}"
 case "$target_dir" in /*) ;; *) target_dir="$root/$target_dir" ;; esac
 server_bin="$target_dir/debug/conformance-server"

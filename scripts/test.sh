@@ -8,6 +8,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 export CARGO_TERM_COLOR=never
+# No incremental compilation: a run builds each crate once and never edits it, and the
+# incremental caches took 3.2 GB of the 9.2 GB a run left in target/ (a CI run failed with the
+# linker's bus error on a full disk).
+export CARGO_INCREMENTAL=0
 step() { printf '\n==> %s\n' "$*"; }
 
 step "Python virtual environment (official MCP SDK, pytest, mdBook)"
