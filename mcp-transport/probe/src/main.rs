@@ -59,7 +59,12 @@ enum Command {
     Read(inspect::ReadArgs),
 }
 
-#[tokio::main]
+// One thread: the task that reads the connection and the one that times the events share it,
+// so a burst that came in one read is taken, and timed, before the reader can be preempted
+// between two of its events. With a worker per core, a reader descheduled for a few
+// milliseconds on a busy machine (CI's, tests in parallel) between handing over the first
+// event and the result made a buffered burst look spread out, and judged live.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
