@@ -5,6 +5,7 @@ use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Poll, Waker};
 use std::time::Duration;
 
@@ -254,6 +255,29 @@ impl Limits {
     }
 }
 
+/// The server's shutdown as its connections see it: `started` is read on every poll of a
+/// connection (an atomic load; the token's own `is_cancelled` takes a lock, twice per call),
+/// `token` wakes each connection's task when the shutdown starts.
+#[derive(Default)]
+pub(super) struct Closing {
+    started: AtomicBool,
+    token: CancellationToken,
+}
+
+impl Closing {
+    /// Starts the shutdown for every connection.
+    fn start(&self) {
+        // Set before the wake-up, so that a connection woken by it reads it.
+        self.started.store(true, Ordering::Release);
+        self.token.cancel();
+    }
+
+    /// Whether the shutdown has started.
+    fn has_started(&self) -> bool {
+        self.started.load(Ordering::Acquire)
+    }
+}
+
 /// How long connections get, once the remaining calls were ended with an error, to write
 /// those errors before they are closed.
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
@@ -339,7 +363,7 @@ async fn accept_loop(
     limits: Limits,
 ) {
     let mut connections = JoinSet::new();
-    let closing = CancellationToken::new();
+    let closing = Arc::new(Closing::default());
     let mut failures = AcceptFailures::new();
     // Requests begun on every connection that has an idle poll: a connection's poll runs only
     // while no other connection has begun one over its last round (see `Watched::new`).
@@ -389,11 +413,11 @@ async fn accept_loop(
 async fn shut_down(
     service: &McpService,
     connections: &mut JoinSet<()>,
-    closing: &CancellationToken,
+    closing: &Closing,
     grace: Duration,
 ) {
     service.begin_shutdown();
-    closing.cancel();
+    closing.start();
     let mut stats = service.watch_stats();
     let drained = tokio::time::timeout(grace, async {
         while connections.join_next().await.is_some() {}
@@ -444,7 +468,7 @@ pub(super) fn connection(
     peer: SocketAddr,
     service: McpService,
     http: Arc<http1::Builder>,
-    closing: CancellationToken,
+    closing: Arc<Closing>,
     limits: Limits,
     begun: Arc<std::sync::atomic::AtomicU64>,
 ) -> impl Future<Output = ()> + Send + 'static {
@@ -472,7 +496,7 @@ pub(super) fn connection(
                 .deadline(limits.send_timeout)
                 .min(stall.request_deadline(limits.header_read_timeout));
             let timer = std::pin::pin!(tokio::time::sleep_until(check));
-            let closed = std::pin::pin!(closing.cancelled());
+            let closed = std::pin::pin!(closing.token.cancelled());
             match next_event(
                 &relay,
                 &stall,
@@ -537,7 +561,7 @@ async fn next_event<F: Future>(
     mut conn: Pin<&mut F>,
     mut closed: Pin<&mut WaitForCancellationFuture<'_>>,
     mut timer: Pin<&mut tokio::time::Sleep>,
-    closing: &CancellationToken,
+    closing: &Closing,
     draining: bool,
 ) -> Event<F::Output> {
     let mut registered: Option<Waker> = None;
@@ -546,7 +570,7 @@ async fn next_event<F: Future>(
             return Poll::Ready(Event::Done(result));
         }
         if registered.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
-            if !draining && closing.is_cancelled() {
+            if !draining && closing.has_started() {
                 return Poll::Ready(Event::Closing);
             }
             if timer.is_elapsed() {

@@ -111,7 +111,7 @@ async fn connection_future_size() -> usize {
         peer,
         service,
         Arc::new(hyper::server::conn::http1::Builder::new()),
-        tokio_util::sync::CancellationToken::new(),
+        Arc::default(),
         limits,
         Arc::default(),
     );
