@@ -93,10 +93,10 @@ impl McpBody {
         self
     }
 
-    /// This body, holding `responding` until it ends (or goes with its connection).
-    pub(crate) fn responding(mut self, responding: Responding) -> Self {
+    /// Holds `responding` until this body ends (or goes with its connection).
+    #[inline]
+    pub(crate) fn hold(&mut self, responding: Responding) {
         self._responding = Some(responding);
-        self
     }
 
     /// Whether this body is an event stream.
@@ -274,7 +274,8 @@ mod tests {
     async fn the_response_ends_for_its_connection_when_its_last_frame_goes() {
         let (_io, stall) =
             super::super::watched::Watched::new(tokio::io::empty(), None, Default::default());
-        let mut body = McpBody::full("answer").responding(stall.responding());
+        let mut body = McpBody::full("answer");
+        body.hold(stall.responding());
         let mut cx = Context::from_waker(std::task::Waker::noop());
         let soon = Instant::now() + std::time::Duration::from_secs(1);
         assert_eq!(

@@ -336,6 +336,14 @@ pub(crate) fn accepts_each<const N: usize>(headers: &HeaderMap, media: [&str; N]
     accepts_each_of(headers.get_all(ACCEPT), media)
 }
 
+/// Whether `value` is one of the `Accept` values MCP clients send (each lists both JSON and
+/// event streams), compared as bytes: what a POST must accept, found without a parse.
+pub(crate) fn is_usual_accept(value: &HeaderValue) -> bool {
+    USUAL_ACCEPT
+        .iter()
+        .any(|(usual, _)| usual.as_bytes() == value.as_bytes())
+}
+
 /// [`accepts_each`] over the values of the `Accept` header, as given.
 pub(crate) fn accepts_each_of<'a, const N: usize>(
     values: impl IntoIterator<Item = &'a HeaderValue>,
@@ -398,8 +406,10 @@ pub(crate) fn is_json(headers: &HeaderMap) -> bool {
 
 /// [`is_json`] of the `Content-Type` value given (the first, as `HeaderMap::get` finds).
 pub(crate) fn is_json_value(content_type: Option<&HeaderValue>) -> bool {
-    // The usual value, compared as bytes before anything is parsed.
-    if content_type.is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"application/json")) {
+    // The usual value, compared as bytes before anything is parsed (as sent, then in any case).
+    const JSON: &[u8] = b"application/json";
+    if content_type.is_some_and(|v| v.as_bytes() == JSON || v.as_bytes().eq_ignore_ascii_case(JSON))
+    {
         return true;
     }
     content_type

@@ -52,6 +52,13 @@ enum Stage {
     Closed,
 }
 
+impl Stage {
+    /// Whether nothing was held, nor ever streamed: the stage of a sink as it was made.
+    fn is_unsent(&self) -> bool {
+        matches!(self, Stage::Early { first: None, rest } if rest.is_empty())
+    }
+}
+
 thread_local! {
     /// The sink of the last request this thread answered at once, kept for the next one.
     static SPARE: Cell<Option<Arc<PostSink>>> = const { Cell::new(None) };
@@ -102,7 +109,7 @@ impl PostSink {
     }
 
     /// [`new`](Self::new), shared: this thread's spare sink when it has one (see
-    /// [`recycle`](Self::recycle)), made anew otherwise.
+    /// [`recycle_unsent`](Self::recycle_unsent)), made anew otherwise.
     pub(crate) fn shared(
         session: &Arc<HttpSession>,
         number: u64,
@@ -113,31 +120,56 @@ impl PostSink {
         if let Some(mut spare) = SPARE.try_with(Cell::take).ok().flatten()
             && let Some(sink) = Arc::get_mut(&mut spare)
         {
-            *get_mut(&mut sink.stage) = Stage::Early {
-                first: None,
-                rest: Vec::new(),
-            };
+            // A spare was kept as it was made: holding nothing, never streamed.
+            let stage = get_mut(&mut sink.stage);
+            if !stage.is_unsent() {
+                *stage = Stage::Early {
+                    first: None,
+                    rest: Vec::new(),
+                };
+            }
             *get_mut(&mut sink.answers) = Answers::One(id);
             sink.early_room = early_room.max(1);
             sink.session = Arc::downgrade(session);
             sink.number = number;
-            *get_mut(&mut sink.open) = None;
+            let open = get_mut(&mut sink.open);
+            if open.is_some() {
+                *open = None;
+            }
             return spare;
         }
         Arc::new(PostSink::new(session, number, id, early_room))
     }
 
     /// Keeps `sink` as this thread's spare (for [`shared`](Self::shared)) if nothing else
-    /// holds it: so it is after a request answered at once (its outbox went with the call),
-    /// the usual tool call, which then costs no allocation of a sink.
-    pub(crate) fn recycle(mut sink: Arc<Self>) {
+    /// holds it and nothing was sent into it: so it is after a request answered at once, by
+    /// the session itself, whose call kept no outbox (the usual tool call), which then costs
+    /// no allocation of a sink. Nothing can be sent into it any more (no outbox is left), so
+    /// it is kept as it is, neither locked nor closed. Otherwise `sink` is handed back.
+    fn recycle_unsent(mut sink: Arc<Self>) -> Result<(), Arc<Self>> {
         let Some(inner) = Arc::get_mut(&mut sink) else {
-            return;
+            return Err(sink);
         };
+        if !get_mut(&mut inner.stage).is_unsent() {
+            return Err(sink);
+        }
         // What it points to is let go now, not when it is next used.
         *get_mut(&mut inner.answers) = Answers::None;
         inner.session = Weak::new();
         let _ = SPARE.try_with(|spare| spare.set(Some(sink)));
+        Ok(())
+    }
+
+    /// Whether nothing was sent into `sink` before its request's answer, which the session
+    /// handed back itself: then nothing more is taken (the answer leaves as the one
+    /// response), and the sink is kept as this thread's spare if nothing else holds it (see
+    /// [`recycle_unsent`](Self::recycle_unsent)). Otherwise `sink` is handed back.
+    pub(crate) fn answered_unsent(sink: Arc<Self>) -> Result<(), Arc<Self>> {
+        match PostSink::recycle_unsent(sink) {
+            Ok(()) => Ok(()),
+            Err(sink) if sink.answered_directly() => Ok(()),
+            Err(sink) => Err(sink),
+        }
     }
 
     /// The request's response, if it is the one message sent so far: the request was
@@ -161,7 +193,7 @@ impl PostSink {
     /// answer, handed back by the session itself, leaves as the one response.
     pub(crate) fn answered_directly(&self) -> bool {
         let mut stage = lock(&self.stage);
-        if !matches!(&*stage, Stage::Early { first: None, rest } if rest.is_empty()) {
+        if !stage.is_unsent() {
             return false;
         }
         // No sender waits: with nothing held, there was room.
@@ -594,9 +626,11 @@ mod tests {
     async fn a_sink_answered_at_once_is_used_again_as_new() {
         let session = session();
         let first = PostSink::shared(&session, 1, RequestId::Number(1), 2);
-        assert!(first.answered_directly());
         let at = Arc::as_ptr(&first);
-        PostSink::recycle(first);
+        assert!(
+            PostSink::recycle_unsent(first).is_ok(),
+            "nothing held it, nothing sent"
+        );
         let again = PostSink::shared(&session, 2, RequestId::Number(2), 2);
         assert_eq!(Arc::as_ptr(&again), at, "the spare is used");
         assert_eq!(again.number, 2);
@@ -604,14 +638,19 @@ mod tests {
         // As new: holds what is sent before its answer, and is answered by its own id only.
         let outbox = Outbox::sink(again.clone());
         outbox.try_send(note(), Some(RequestId::Number(2))).unwrap();
-        assert!(!again.answered_directly(), "a message was held");
         drop(outbox);
-        // Held by an outbox still: not kept, and the next sink is another.
-        let held = Outbox::sink(again.clone());
-        PostSink::recycle(again);
+        // Something was sent into it: not kept, though nothing else holds it.
+        let again = PostSink::recycle_unsent(again).expect_err("a message was held");
+        assert!(!again.answered_directly(), "a message was held");
         let other = PostSink::shared(&session, 3, RequestId::Number(3), 2);
-        assert_ne!(Arc::as_ptr(&other), at);
-        drop(held);
+        assert_ne!(Arc::as_ptr(&other), at, "no spare was kept");
+        // Held by an outbox still: not kept, though nothing was sent; the next sink is another.
+        let held = Outbox::sink(other.clone());
+        let other = PostSink::recycle_unsent(other).expect_err("held by an outbox");
+        assert!(other.answered_directly(), "nothing was sent");
+        let next = PostSink::shared(&session, 4, RequestId::Number(4), 2);
+        assert_ne!(Arc::as_ptr(&next), Arc::as_ptr(&other));
+        drop((held, again));
     }
 
     #[tokio::test]

@@ -75,14 +75,16 @@ pub(crate) fn json_in(
     json_text_in(headers, message.to_json(), session)
 }
 
-/// As [`json_in`], consuming the message: a tool's result usually holds the response's text
-/// already (see [`Message::into_json`]).
-pub(crate) fn json_owned_in(
-    headers: HeaderMap,
-    message: Message,
-    session: Option<&str>,
-) -> Response<McpBody> {
-    json_text_in(headers, message.into_json(), session)
+/// A `200 application/json` response holding one message, consumed (a tool's result usually
+/// holds the response's text already: see [`Message::into_json`]), its headers written into
+/// `headers` (the request's map, emptied; see [`answered_sse`]). The maps are swapped:
+/// `headers` is left holding the response's own new map, empty, for its owner to drop (one
+/// map dropped per response, not two).
+pub(crate) fn json_owned_swapped(headers: &mut HeaderMap, message: Message) -> Response<McpBody> {
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    let mut response = Response::new(McpBody::full(message.into_json()));
+    std::mem::swap(response.headers_mut(), headers);
+    response
 }
 
 /// A `200 application/json` response holding `text`, its headers written into `headers`.

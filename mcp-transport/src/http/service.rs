@@ -59,11 +59,12 @@ impl Future for ServiceFuture {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         let answer = std::task::ready!(this.answer.as_mut().poll(cx));
-        let response = answer.unwrap_or_else(refuse);
-        Poll::Ready(Ok(match this.responding.take() {
-            None => response,
-            Some(responding) => response.map(|body| body.responding(responding)),
-        }))
+        let mut response = answer.unwrap_or_else(refuse);
+        // Given to the body where it lies: the response is not moved again.
+        if let Some(responding) = this.responding.take() {
+            response.body_mut().hold(responding);
+        }
+        Poll::Ready(Ok(response))
     }
 }
 
@@ -298,6 +299,7 @@ impl McpService {
     /// `responding`, when given, is kept by the response's body until it ends (the serving
     /// connection then starts waiting for its next request); `seen`, when given, is the
     /// serving connection's memory of the `Host` it accepted last.
+    #[inline]
     pub(crate) fn respond<B>(
         &self,
         request: Request<B>,

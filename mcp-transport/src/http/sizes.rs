@@ -91,8 +91,10 @@ async fn the_futures_of_a_post_and_a_get_stay_small() {
     assert!(sizes.get <= 1024, "{sizes:?}");
 }
 
-/// The most a POST's future may take (see BENCHMARKS.md, "Idle connections").
-const POST_FUTURE_MAX: usize = 1264;
+/// The most a POST's future may take (see BENCHMARKS.md, "Idle connections"): 680 bytes in
+/// a debug build since an answer that waits is boxed on its own (1016 before); the whole
+/// future is copied into its box per request.
+const POST_FUTURE_MAX: usize = 768;
 
 /// The size of a connection's future as `accept_loop` spawns it (the same function, the same
 /// types): the future its task holds for as long as the connection is open.

@@ -5,7 +5,6 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use futures_util::future::Either;
 use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
 use hyper::body::Body;
 use mcp_core::error::RpcError;
@@ -20,7 +19,9 @@ use tokio_util::sync::CancellationToken;
 use super::body::{McpBody, read_limited};
 use super::config::ResponseMode;
 use super::event_store::{EventId, StreamKey};
-use super::guard::{accepts, accepts_each, accepts_each_of, check_protocol_version, is_json_value};
+use super::guard::{
+    accepts, accepts_each, accepts_each_of, check_protocol_version, is_json_value, is_usual_accept,
+};
 use super::mirror::Mirrored;
 use super::peer::ClientKey;
 use super::post_sink::PostSink;
@@ -61,12 +62,14 @@ fn session_named_on(
     let Some(seen) = seen else {
         return session_named(shared, id);
     };
-    let id = id.ok_or(Rejection::MissingSession)?;
-    shared
-        .table
-        .get_seen(id.as_bytes(), seen)
-        .filter(|s| !s.is_legacy())
-        .ok_or(Rejection::UnknownSession)
+    // (No refusal made beforehand: one made and dropped unused costs a call to its drop.)
+    let Some(id) = id else {
+        return Err(Rejection::MissingSession);
+    };
+    match shared.table.get_seen(id.as_bytes(), seen) {
+        Some(session) if !session.is_legacy() => Ok(session),
+        _ => Err(Rejection::UnknownSession),
+    }
 }
 
 /// The session id a request names, when this replica does not know it and a shared store
@@ -165,6 +168,8 @@ pub(crate) fn post_head(
 ) -> Result<PostHead, Rejection> {
     const BOTH: [&str; 2] = ["application/json", "text/event-stream"];
     let accepted = match scanned.accept.repeated() {
+        // What clients send: both, without a parse.
+        false if scanned.accept.first().is_some_and(is_usual_accept) => [true, true],
         false => accepts_each_of(scanned.accept.first(), BOTH),
         true => accepts_each(headers, BOTH),
     };
@@ -260,6 +265,7 @@ impl Posted {
     /// Parses the body of a POST whose headers decided `head`. The body is consumed here,
     /// and the message only moved after: the future of the POST never keeps either (a
     /// value borrowed in an async block keeps its room in the future until its scope ends).
+    #[inline]
     fn of(server: &Server, head: &PostHead, bytes: Bytes) -> Result<Posted, Rejection> {
         let message = match Incoming::parse(&bytes).map_err(Rejection::Malformed)? {
             Incoming::Single(message) => message,
@@ -305,9 +311,8 @@ where
     B: Body + Send + 'static,
     B::Error: Into<Box<dyn StdError + Send + Sync>>,
 {
-    let (mut parts, body) = request.into_parts();
-    let mut headers = std::mem::take(&mut parts.headers);
-    drop(parts);
+    // The map moved out, the rest dropped: no empty map is made in its place.
+    let (http::request::Parts { mut headers, .. }, body) = request.into_parts();
     // Only a stateless POST checks them, and one that names a session never is.
     if !head.names_session {
         head.mirrored = Mirrored::take(&mut headers);
@@ -347,10 +352,15 @@ where
     }
 }
 
-/// What delivering a message to its session gave at once: the answer, or its future.
-enum Delivered<F> {
+/// An answer's future, boxed.
+type Boxed<'a> = Pin<Box<dyn Future<Output = Answer> + Send + 'a>>;
+
+/// What delivering a message to its session gave at once: the answer, or its future, boxed:
+/// a POST's own future (boxed per request, and written into its box whole) holds only a
+/// pointer for what only an answer that waits needs.
+enum Delivered<'a> {
     Now(Answer),
-    Later(F),
+    Later(Boxed<'a>),
 }
 
 /// A message sent to a session on another replica, boxed (shared stores only).
@@ -367,13 +377,14 @@ fn forwarded(
 
 /// A message delivered to `session`: a request's answer (a request has an `id`), or 202 for
 /// anything else.
+#[inline]
 fn delivered<'a>(
     shared: &'a Arc<Shared>,
     session: &'a Arc<HttpSession>,
     message: Message,
     id: Option<RequestId>,
     headers: &'a mut HeaderMap,
-) -> Delivered<impl Future<Output = Answer> + Send + 'a> {
+) -> Delivered<'a> {
     match id {
         Some(id) => answer(shared, session, message, id, headers),
         None => {
@@ -489,20 +500,19 @@ fn answer<'a>(
     message: Message,
     id: RequestId,
     headers: &'a mut HeaderMap,
-) -> Delivered<impl Future<Output = Answer> + Send + 'a> {
-    type Boxed<'a> = Pin<Box<dyn Future<Output = Answer> + Send + 'a>>;
+) -> Delivered<'a> {
     if shared.config.response_mode == ResponseMode::Json {
         // Boxed, as the way a replica records its streams first below: modes other than
         // the default keep their own futures out of every POST's.
         let json: Boxed<'a> = Box::pin(answer_json(shared, session, message, id));
-        return Delivered::Later(Either::Left(json));
+        return Delivered::Later(json);
     }
     // In auto mode an answer sent at once cannot be resumed: its stream is recorded only once
     // it is known to stream.
     let stores_at_once = shared.config.response_mode == ResponseMode::Sse;
     if stores_at_once && shared.cluster.is_some() {
         let recorded: Boxed<'a> = Box::pin(answer_recorded(shared, session, message, id, headers));
-        return Delivered::Later(Either::Left(recorded));
+        return Delivered::Later(recorded);
     }
     let Some(number) = session.stream_number() else {
         return Delivered::Now(Err(Rejection::UnknownSession));
@@ -517,19 +527,21 @@ fn answer<'a>(
     // Nothing was sent before the answer: in auto mode it leaves as one JSON body (which
     // nothing can resume: nothing is stored), written with its head, no stream registered
     // and no other task woken. Its sink serves this thread's next request.
-    let answered = match answered {
-        Some(answer) if !stores_at_once && sink.answered_directly() => {
-            PostSink::recycle(sink);
-            let response = respond::json_owned_in(std::mem::take(headers), answer, None);
-            return Delivered::Now(Ok(response));
-        }
-        answered => answered,
+    let (answered, sink) = match answered {
+        Some(answer) if !stores_at_once => match PostSink::answered_unsent(sink) {
+            Ok(()) => {
+                let response = respond::json_owned_swapped(headers, answer);
+                return Delivered::Now(Ok(response));
+            }
+            Err(sink) => (Some(answer), sink),
+        },
+        answered => (answered, sink),
     };
     // Owned by the future from here, so that a future dropped unpolled abandons it too.
     let abandon = Abandon(sink);
     // Boxed, so that the future (boxed per request) holds a pointer, not a message.
     let answered = answered.map(Box::new);
-    Delivered::Later(Either::Right(async move {
+    Delivered::Later(Box::pin(async move {
         let abandon = abandon;
         let sink = &abandon.0;
         let at_once = match answered {
@@ -551,11 +563,7 @@ fn answer<'a>(
             // mode its event is stored as any stream's final event is, for a client that
             // resumes within the grace.
             if !stores_at_once {
-                return Ok(respond::json_owned_in(
-                    std::mem::take(headers),
-                    answer,
-                    None,
-                ));
+                return Ok(respond::json_owned_swapped(headers, answer));
             }
             return Ok(answered_at_once(shared, session, number, &answer, headers).await);
         }
