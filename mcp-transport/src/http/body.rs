@@ -163,17 +163,45 @@ where
     B: Body,
     B::Error: Into<Box<dyn StdError + Send + Sync>>,
 {
+    let mut body = std::pin::pin!(body);
+    let look = std::future::poll_fn(|cx| {
+        Poll::Ready(first_look(body.as_mut(), cx, content_length, limit))
+    });
+    match look.await? {
+        Looked::Whole(bytes) => Ok(bytes),
+        Looked::Begun(first) => read_rest(body, first, content_length, limit, timeout).await,
+    }
+}
+
+/// What the first look at a request body found.
+pub(crate) enum Looked {
+    /// The whole body (the usual small POST: it came with its headers, in one frame).
+    Whole(Bytes),
+    /// Not all of it yet: the data taken, if any (see [`read_rest`]).
+    Begun(Option<Bytes>),
+}
+
+/// The first look at a request body, polled with `cx` (see [`read_limited`]): a small body
+/// usually arrives with its headers, whole, in one frame, taken here with no timer (making
+/// one takes a handle on the runtime's timer, per request) nor a look at the clock. A plain
+/// function, so that a caller's future (a POST's) makes this look in place rather than
+/// holding a future of its own for it.
+pub(crate) fn first_look<B>(
+    mut body: Pin<&mut B>,
+    cx: &mut Context<'_>,
+    content_length: Option<u64>,
+    limit: usize,
+) -> Result<Looked, Rejection>
+where
+    B: Body,
+    B::Error: Into<Box<dyn StdError + Send + Sync>>,
+{
     if content_length.is_some_and(|n| n > limit as u64) {
         return Err(Rejection::PayloadTooLarge(limit));
     }
-    let mut body = std::pin::pin!(body);
-    // A small body usually arrives with its headers, whole, in one frame: taken at the first
-    // look, with no timer (making one takes a handle on the runtime's timer, per request)
-    // nor a look at the clock.
-    let look = std::future::poll_fn(|cx| Poll::Ready(body.as_mut().poll_frame(cx)));
     // What the first look found: whether a frame, and its data (another frame carries none).
-    let (looked, first) = match look.await {
-        Poll::Ready(None) => return Ok(Bytes::new()),
+    let (looked, first) = match body.as_mut().poll_frame(cx) {
+        Poll::Ready(None) => return Ok(Looked::Whole(Bytes::new())),
         Poll::Ready(Some(frame)) => {
             let data = frame.map_err(read_failed)?.into_data().ok();
             (
@@ -191,18 +219,32 @@ where
     // All of a declared length is in: no need to ask for the end (a second look at hyper's
     // body channel).
     if looked && body.is_end_stream() {
-        return Ok(first.unwrap_or_default());
+        return Ok(Looked::Whole(first.unwrap_or_default()));
     }
-    // The rest takes more looks (a large body, a slow client): boxed, with its timer, so
-    // that the POST's future does not hold them for every request.
-    Box::pin(tokio::time::timeout(
-        timeout,
-        read_all(body, first, content_length, limit),
-    ))
-    .await
-    .unwrap_or_else(|_| {
-        tracing::debug!("request body incomplete at its deadline: closing the connection");
-        Err(Rejection::RequestTimeout)
+    Ok(Looked::Begun(first))
+}
+
+/// The rest of a body after its first look took `first` (see [`first_look`]), within
+/// `timeout`: more looks (a large body, a slow client), boxed with their timer, so that a
+/// POST's future does not hold them for every request.
+pub(crate) fn read_rest<'a, B>(
+    body: Pin<&'a mut B>,
+    first: Option<Bytes>,
+    content_length: Option<u64>,
+    limit: usize,
+    timeout: Duration,
+) -> Pin<Box<impl Future<Output = Result<Bytes, Rejection>> + 'a>>
+where
+    B: Body,
+    B::Error: Into<Box<dyn StdError + Send + Sync>>,
+{
+    Box::pin(async move {
+        tokio::time::timeout(timeout, read_all(body, first, content_length, limit))
+            .await
+            .unwrap_or_else(|_| {
+                tracing::debug!("request body incomplete at its deadline: closing the connection");
+                Err(Rejection::RequestTimeout)
+            })
     })
 }
 

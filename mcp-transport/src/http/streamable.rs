@@ -3,6 +3,7 @@
 use std::error::Error as StdError;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::Poll;
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
@@ -16,7 +17,7 @@ use mcp_core::{ProtocolVersion, Server};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::body::{McpBody, read_limited};
+use super::body::{Looked, McpBody, first_look, read_rest};
 use super::config::ResponseMode;
 use super::event_store::{EventId, StreamKey};
 use super::guard::{
@@ -324,7 +325,18 @@ where
     async move {
         let limit = shared.config.max_body_bytes;
         let timeout = shared.config.request_body_timeout;
-        let bytes = read_limited(body, head.content_length, limit, timeout).await?;
+        // The first look made here, in place (no future of its own held for it): it usually
+        // finds the whole body.
+        let mut body = std::pin::pin!(body);
+        let look = std::future::poll_fn(|cx| {
+            Poll::Ready(first_look(body.as_mut(), cx, head.content_length, limit))
+        });
+        let bytes = match look.await? {
+            Looked::Whole(bytes) => bytes,
+            Looked::Begun(first) => {
+                read_rest(body, first, head.content_length, limit, timeout).await?
+            }
+        };
         let (message, id) = match Posted::of(&shared.server, &head, bytes)? {
             Posted::Session(message, id) => (message, id),
             // This era defines no client notifications over HTTP (closing a stream cancels);
