@@ -42,24 +42,33 @@ def main():
 
 
 def http(runs):
-    """The HTTP tools/call figures of one side's repeats, if it ran them."""
-    if ("tools/call HTTP, 1 client(s), calls/s", "ours") not in runs[0]:
+    """The HTTP tools/call figures of one side's repeats, if it ran them (any subset of the
+    client counts and servers: a column whose server did not run stays empty)."""
+    figs = [(c, f"tools/call HTTP, {c} client(s), calls/s") for c in (1, 4, 16)]
+    figs = [(c, fig) for c, fig in figs if (fig, "ours") in runs[0]]
+    if not figs:
         return
     print("\n| clients | ours calls/s | ours/bare | ours/rmcp | stateless/bare "
-          "| ours server CPU µs/call | bare server CPU µs/call |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
-    for clients in (1, 4, 16):
-        fig = f"tools/call HTTP, {clients} client(s), calls/s"
-        if (fig, "ours") not in runs[0]:
-            continue
+          "| ours server CPU µs/call | bare server CPU µs/call "
+          "| ours generator CPU µs/call | bare generator CPU µs/call |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for clients, fig in figs:
         cpu = f"{fig}: server CPU µs per operation"
-        col = lambda key, kind: [r[(key, kind)] for r in runs]  # noqa: E731
-        ratio = lambda a, b: [r[(fig, a)] / r[(fig, b)] for r in runs]  # noqa: E731
-        print(f"| {clients} | {spread(col(fig, 'ours'), 0)} "
-              f"| {spread(ratio('ours', 'bare hyper'), 2)} "
-              f"| {spread(ratio('ours', 'rmcp'), 2)} "
-              f"| {spread(ratio('ours stateless', 'bare hyper'), 2)} "
-              f"| {spread(col(cpu, 'ours'), 1)} | {spread(col(cpu, 'bare hyper'), 1)} |")
+        gen = f"{fig}: generator CPU µs per operation"
+
+        def col(key, kind):
+            xs = [r[(key, kind)] for r in runs if (key, kind) in r]
+            return spread(xs, 1) if xs else ""
+
+        def ratio(a, b):
+            xs = [r[(fig, a)] / r[(fig, b)] for r in runs if (fig, a) in r and (fig, b) in r]
+            return spread(xs, 2) if xs else ""
+
+        ours = spread([r[(fig, "ours")] for r in runs], 0)
+        print(f"| {clients} | {ours} | {ratio('ours', 'bare hyper')} "
+              f"| {ratio('ours', 'rmcp')} | {ratio('ours stateless', 'bare hyper')} "
+              f"| {col(cpu, 'ours')} | {col(cpu, 'bare hyper')} "
+              f"| {col(gen, 'ours')} | {col(gen, 'bare hyper')} |")
 
 
 def stdio(runs):

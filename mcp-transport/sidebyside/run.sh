@@ -2,8 +2,8 @@
 # The side-by-side benchmark (see BENCHMARKS.md): builds the three servers and the load
 # generator in release mode, then runs the generator, which starts a fresh server process for
 # every cell. Options go to the generator (--repeats, --secs, --load-secs, --sessions,
-# --events, --only http,stdio,latency,flood,rss,idle). The tables go to stdout, progress to
-# stderr.
+# --events, --only http,stdio,latency,flood,rss,idle, --http-clients 4,16, --http-servers
+# ours,bare). The tables go to stdout, progress to stderr.
 #
 #     bash mcp-transport/sidebyside/run.sh            # the full run behind BENCHMARKS.md
 #     bash mcp-transport/sidebyside/run.sh --repeats 1 --only http

@@ -39,6 +39,8 @@ pub struct Reader {
     events: Events,
     /// `CLOCK_MONOTONIC` nanoseconds when the last read returned.
     read_at: u64,
+    /// Reads made so far.
+    reads: u64,
 }
 
 impl Reader {
@@ -51,7 +53,13 @@ impl Reader {
             body: Vec::new(),
             events: Events::default(),
             read_at: 0,
+            reads: 0,
         }
+    }
+
+    /// Reads made so far.
+    pub fn reads(&self) -> u64 {
+        self.reads
     }
 
     /// Reads more bytes (at least one) after the unread ones.
@@ -67,6 +75,7 @@ impl Reader {
         }
         let n = src.read(&mut self.buf[self.end..]).expect("read");
         self.read_at = sidebyside::now_ns();
+        self.reads += 1;
         assert!(n > 0, "the server closed the connection");
         self.end += n;
     }

@@ -15,6 +15,7 @@ use crate::http1::Reader;
 use crate::procs::{BlockingStdio, Kind, spawn_stdio};
 use crate::reply::Expect;
 use crate::template::{Ids, Template};
+use crate::usage::ThreadUse;
 use crate::wire;
 
 /// One keep-alive connection with its session (if the server keeps sessions), ready to call
@@ -77,6 +78,11 @@ impl HttpClient {
             host,
             session,
         }
+    }
+
+    /// Reads made so far on the connection.
+    pub fn reads(&self) -> u64 {
+        self.reader.reads()
     }
 
     /// One `tools/call`, its whole answer read and checked: exactly one message, the tool's
@@ -232,10 +238,22 @@ pub fn stdio_calls(c: &mut StdioClient, in_flight: usize, until: Instant) -> (u6
     (done, round_trips)
 }
 
-/// Calls until `until` on one connection; returns the calls made and each one's round trip
-/// in nanoseconds.
-pub fn http_calls(c: &mut HttpClient, until: Instant) -> (u64, Vec<u32>) {
+/// What one client thread did in a cell.
+pub struct ClientRun {
+    /// Calls made.
+    pub calls: u64,
+    /// Each call's round trip in nanoseconds.
+    pub round_trips: Vec<u32>,
+    /// Reads made.
+    pub reads: u64,
+    /// The thread's scheduler counts over the calls.
+    pub thread: ThreadUse,
+}
+
+/// Calls until `until` on one connection.
+pub fn http_calls(c: &mut HttpClient, until: Instant) -> ClientRun {
     let mut round_trips = Vec::with_capacity(1 << 16);
+    let (reads0, thread0) = (c.reads(), ThreadUse::now());
     let mut now = Instant::now();
     while now < until {
         c.call();
@@ -243,7 +261,13 @@ pub fn http_calls(c: &mut HttpClient, until: Instant) -> (u64, Vec<u32>) {
         round_trips.push(nanos(then - now));
         now = then;
     }
-    (round_trips.len() as u64, round_trips)
+    let thread = ThreadUse::now().since(thread0);
+    ClientRun {
+        calls: round_trips.len() as u64,
+        round_trips,
+        reads: c.reads() - reads0,
+        thread,
+    }
 }
 
 fn nanos(d: std::time::Duration) -> u32 {

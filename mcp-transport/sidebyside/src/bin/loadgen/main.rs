@@ -5,7 +5,8 @@
 //! options ([`options`]): `--repeats N` (3), `--secs S` per throughput or flood cell (2),
 //! `--load-secs S` for the memory-under-load figure (20), `--sessions N` idle sessions (1000),
 //! `--events N` latency samples (2000), `--only a,b` sections among
-//! `http,stdio,latency,flood,rss,idle`.
+//! `http,stdio,latency,flood,rss,idle`, and for the HTTP calls/s cells `--http-clients 4,16`
+//! (1,4,16) and `--http-servers ours,bare` (all four).
 //!
 //! The HTTP throughput section also calls our server the 2026-07-28 way (stateless requests,
 //! no session: the `ours stateless` column), beside the stateful calls; rmcp has no such path.
@@ -31,6 +32,7 @@ mod report;
 mod sse;
 mod stdio;
 mod template;
+mod usage;
 mod wire;
 
 use clap::Parser;
@@ -56,6 +58,13 @@ async fn main() {
         std::thread::available_parallelism().map_or(0, |n| n.get())
     ));
     const HTTP: [Kind; 4] = [Kind::Ours, Kind::OursStateless, Kind::Rmcp, Kind::Bare];
+    // `--http-servers` names them in the same order as `HTTP`.
+    let http: Vec<Kind> = HTTP
+        .iter()
+        .zip(options::HTTP_SERVERS)
+        .filter(|(_, name)| o.http_servers.is_empty() || o.http_servers.iter().any(|s| s == name))
+        .map(|(kind, _)| *kind)
+        .collect();
     const STDIO: [Kind; 3] = [Kind::Ours, Kind::Rmcp, Kind::RmcpPipes];
     const MCP_HTTP: [Kind; 2] = [Kind::Ours, Kind::Rmcp];
     for r in 0..o.repeats {
@@ -71,13 +80,14 @@ async fn main() {
             procs::loadavg()
         ));
         if wanted("http") {
-            for clients in [1, 4, 16] {
+            for &clients in &o.http_clients {
                 let figure = format!("tools/call HTTP, {clients} client(s), calls/s");
-                for kind in rotated(&HTTP, r) {
-                    let (rate, round_trip, switches) =
+                for kind in rotated(&http, r) {
+                    let (rate, round_trip, switches, client) =
                         measure::http_calls(kind, clients, o.secs).await;
                     report.rate(&figure, kind, r, rate);
                     report.switches(&figure, kind, r, switches);
+                    report.client(&figure, kind, r, client);
                     if clients == 1 {
                         report.value(
                             "tools/call HTTP, 1 client, round trip p50, µs",

@@ -8,6 +8,7 @@ use crate::http::{Conn, hold_get_stream, next_id, raw_call};
 use crate::lean::{self, HttpClient, StdioClient};
 use crate::procs::{Kind, context_switches, cpu_secs, rss_kib, spawn_http};
 use crate::stdio::Stdio;
+use crate::usage::{Machine, ThreadUse};
 use crate::wire::{self, Counter};
 
 /// A rate with the CPU that server and generator spent on it.
@@ -50,9 +51,9 @@ impl Clock {
 
 /// `tools/call` (no progress) per second over HTTP with `clients` connections, each its own
 /// session, each with one call in flight, each driven by a thread of its own (the lean
-/// client); the median round trip of a call, in microseconds; and the server's context
-/// switches per call.
-pub async fn http_calls(kind: Kind, clients: usize, secs: f64) -> (Rate, f64, Switches) {
+/// client); the median round trip of a call, in microseconds; the server's context switches
+/// per call; and what the generator's client threads did per call.
+pub async fn http_calls(kind: Kind, clients: usize, secs: f64) -> (Rate, f64, Switches, Client) {
     let server = spawn_http(kind).await;
     let mut conns: Vec<HttpClient> = (0..clients)
         .map(|c| HttpClient::open(server.addr, kind, c))
@@ -64,9 +65,10 @@ pub async fn http_calls(kind: Kind, clients: usize, secs: f64) -> (Rate, f64, Sw
         }
     }
     let switches = context_switches(server.pid);
+    let machine = Machine::now();
     let clock = Clock::start(server.pid);
     let until = Instant::now() + Duration::from_secs_f64(secs);
-    let each: Vec<(u64, Vec<u32>)> = std::thread::scope(|s| {
+    let each: Vec<lean::ClientRun> = std::thread::scope(|s| {
         let threads: Vec<_> = conns
             .iter_mut()
             .map(|conn| s.spawn(move || lean::http_calls(conn, until)))
@@ -76,14 +78,49 @@ pub async fn http_calls(kind: Kind, clients: usize, secs: f64) -> (Rate, f64, Sw
             .map(|t| t.join().expect("client"))
             .collect()
     });
-    let total = each.iter().map(|(n, _)| n).sum();
+    let total: u64 = each.iter().map(|r| r.calls).sum();
     let rate = clock.rate(total);
+    let machine = Machine::now().since(machine);
     let switches = Switches::per_call(switches, context_switches(server.pid), total);
+    let threads = each
+        .iter()
+        .fold(ThreadUse::default(), |sum, r| sum.plus(r.thread));
+    let per = |v: u64| v as f64 / total.max(1) as f64;
+    let client = Client {
+        reads: per(each.iter().map(|r| r.reads).sum()),
+        sleeps: per(threads.voluntary),
+        preempted: per(threads.involuntary),
+    };
+    eprintln!(
+        "  {} at {clients} client(s), per call: client threads on a CPU {:.2} µs, waiting for one \
+         {:.2} µs; machine: rescheduling IPIs {:.3}, function-call IPIs {:.3}, timer \
+         interrupts {:.3}, NET_RX softirqs {:.3}, context switches {:.3}",
+        kind.name(),
+        per(threads.run_ns) / 1000.0,
+        per(threads.wait_ns) / 1000.0,
+        per(machine.resched),
+        per(machine.call),
+        per(machine.timer),
+        per(machine.net_rx),
+        per(machine.switches),
+    );
     (
         rate,
-        median_us(each.into_iter().flat_map(|(_, rt)| rt).collect()),
+        median_us(each.into_iter().flat_map(|r| r.round_trips).collect()),
         switches,
+        client,
     )
+}
+
+/// What the generator's client threads did per call during an HTTP cell.
+#[derive(Debug, Clone, Copy)]
+pub struct Client {
+    /// `read`s of the socket (1 when each answer arrives whole).
+    pub reads: f64,
+    /// Times a client thread went to sleep (in `read`, for the answer).
+    pub sleeps: f64,
+    /// Times a client thread was taken off its CPU for another thread.
+    pub preempted: f64,
 }
 
 /// The median of round trips in nanoseconds, in microseconds.

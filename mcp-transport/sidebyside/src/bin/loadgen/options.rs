@@ -7,6 +7,9 @@ use clap::builder::TypedValueParser as _;
 /// The sections a run can be limited to (`--only`), in the order they run.
 pub const SECTIONS: [&str; 6] = ["http", "stdio", "latency", "flood", "rss", "idle"];
 
+/// The servers of the HTTP calls/s cells, as `--http-servers` names them.
+pub const HTTP_SERVERS: [&str; 4] = ["ours", "stateless", "rmcp", "bare"];
+
 /// Starts each server (ours, rmcp-server, bare, found beside this binary) in a process of its
 /// own for every cell, drives it, and prints Markdown tables with ratios on stdout (progress
 /// on stderr). Usually run through run.sh or ab.sh.
@@ -15,7 +18,9 @@ pub const SECTIONS: [&str; 6] = ["http", "stdio", "latency", "flood", "rss", "id
     name = "loadgen",
     after_help = "Environment:\n  \
         SIDEBYSIDE_STDERR       when set, the servers' stderr is not discarded\n  \
-        OURS_HTTP_IDLE_POLL_US  read by the `ours` server: its HTTP idle poll window, in µs (0: off)"
+        OURS_HTTP_IDLE_POLL_US  read by the `ours` server: its HTTP idle poll window, in µs (0: off)\n  \
+        BARE_SPIN_NS            read by `bare`: nanoseconds to spin on each request (no system call)\n  \
+        BARE_TOUCH_KIB          read by `bare`: KiB of cache lines to write on each request"
 )]
 pub struct Options {
     /// Repeats of every cell, at least 1.
@@ -34,6 +39,14 @@ pub struct Options {
     /// Steps of the latency call, 1 ms apart.
     #[arg(long, value_name = "N", default_value_t = 2000)]
     pub events: u64,
+    /// Client counts of the HTTP calls/s cells.
+    #[arg(long, value_name = "N,M", value_delimiter = ',', default_values_t = [1, 4, 16],
+          value_parser = clap::value_parser!(u64).range(1..800).map(|n| n as usize))]
+    pub http_clients: Vec<usize>,
+    /// Servers of the HTTP calls/s cells (default: all four).
+    #[arg(long, value_name = "A,B", value_delimiter = ',',
+          value_parser = clap::builder::PossibleValuesParser::new(HTTP_SERVERS))]
+    pub http_servers: Vec<String>,
     /// Run only these sections (default: all).
     #[arg(long, value_name = "A,B", value_delimiter = ',',
           value_parser = clap::builder::PossibleValuesParser::new(SECTIONS))]
@@ -73,6 +86,8 @@ mod tests {
         );
         assert_eq!((options.sessions, options.events), (1000, 2000));
         assert!(options.only.is_empty());
+        assert_eq!(options.http_clients, [1, 4, 16]);
+        assert!(options.http_servers.is_empty());
     }
 
     #[test]
@@ -87,7 +102,11 @@ mod tests {
             "--sessions",
             "--events",
             "--only",
+            "--http-clients",
+            "--http-servers",
             "OURS_HTTP_IDLE_POLL_US",
+            "BARE_SPIN_NS",
+            "BARE_TOUCH_KIB",
         ] {
             assert!(text.contains(name), "{name} missing from the usage");
         }
@@ -106,6 +125,9 @@ mod tests {
             "50",
             "--only",
             "http,idle",
+            "--http-clients=4,16",
+            "--http-servers",
+            "ours,bare",
         ])
         .unwrap();
         assert_eq!(
@@ -117,6 +139,8 @@ mod tests {
                 sessions: 10,
                 events: 50,
                 only: vec!["http".into(), "idle".into()],
+                http_clients: vec![4, 16],
+                http_servers: vec!["ours".into(), "bare".into()],
             }
         );
     }
@@ -132,6 +156,9 @@ mod tests {
             (&["--secs", "0"], ErrorKind::ValueValidation),
             (&["--only", "http,stdoi"], ErrorKind::InvalidValue),
             (&["--events", "many"], ErrorKind::ValueValidation),
+            (&["--http-clients", "0"], ErrorKind::ValueValidation),
+            (&["--http-clients", "800"], ErrorKind::ValueValidation),
+            (&["--http-servers", "hyper"], ErrorKind::InvalidValue),
         ] {
             let error = run(args).unwrap_err();
             assert_eq!(error.kind(), kind, "{args:?}: {error}");

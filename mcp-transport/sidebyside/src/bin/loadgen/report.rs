@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::measure::{Rate, Switches};
+use crate::measure::{Client, Rate, Switches};
 use crate::procs::Kind;
 
 #[derive(Default)]
@@ -68,6 +68,18 @@ impl Report {
         self.value(&voluntary, kind, repeat, 100.0 * switches.voluntary);
         let involuntary = format!("{figure}: server involuntary context switches per 100 calls");
         self.value(&involuntary, kind, repeat, 100.0 * switches.involuntary);
+    }
+
+    /// Records what the generator's client threads did per call, as three figures of their
+    /// own (per 100 calls): reads, sleeps and preemptions. A server that answers in two
+    /// pieces costs the generator two reads and often two sleeps per call.
+    pub fn client(&mut self, figure: &str, kind: Kind, repeat: usize, client: Client) {
+        let reads = format!("{figure}: generator reads per 100 calls");
+        self.value(&reads, kind, repeat, 100.0 * client.reads);
+        let sleeps = format!("{figure}: generator sleeps per 100 calls");
+        self.value(&sleeps, kind, repeat, 100.0 * client.sleeps);
+        let preempted = format!("{figure}: generator preemptions per 100 calls");
+        self.value(&preempted, kind, repeat, 100.0 * client.preempted);
     }
 
     /// Prints everything as Markdown.
