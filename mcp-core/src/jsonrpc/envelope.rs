@@ -226,9 +226,13 @@ impl<'de> Visitor<'de> for LocatedParams<'de> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Params, A::Error> {
         let text = self.text;
-        let mut index = index::Builder::default();
+        // The object's text: from its `{` (after the name's `:`) to its `}` (after the last
+        // member's value). The parser accepts both, with whitespace only around them.
+        let start = after_whitespace(text, self.after_name, b':')
+            .and_then(|colon| after_whitespace(text, colon + 1, b'{'));
+        let mut index = index::Builder::at(start.unwrap_or(0) as u32);
         // A name with an escape is not its text: such params are read whole, unindexed.
-        let mut indexable = true;
+        let mut indexable = start.is_some();
         let mut last_end = None;
         while let Some(name) = map.next_key_seed(BorrowedName)? {
             let value = map.next_value::<&'de RawValue>()?;
@@ -239,16 +243,12 @@ impl<'de> Visitor<'de> for LocatedParams<'de> {
                 _ => indexable = false,
             }
         }
-        // The object's text: from its `{` (after the name's `:`) to its `}` (after the last
-        // member's value). The parser accepted both, with whitespace only around them.
-        let start = after_whitespace(text, self.after_name, b':')
-            .and_then(|colon| after_whitespace(text, colon + 1, b'{'));
         let end =
             start.and_then(|start| after_whitespace(text, last_end.unwrap_or(start + 1), b'}'));
         let (Some(start), Some(end)) = (start, end) else {
             return Err(de::Error::custom("`params` could not be located"));
         };
-        let index = indexable.then(|| index.finish_at(start as u32));
+        let index = indexable.then(|| index.finish());
         Ok(Params::Located(Payload::located(&text[start..=end], index)))
     }
 
@@ -524,21 +524,20 @@ impl Envelope {
 }
 
 /// Parses `bytes` into a message in one pass; see [`Message::parse`]. The usual request is
-/// read by hand (`fast.rs`), everything else through serde.
-///
-/// Text that is valid UTF-8 (every message but a broken one) is checked so once, and read as
-/// text: reading bytes, serde_json would check every string it reads again. Other bytes are
-/// read as bytes, which fails with the error it always did.
+/// read by hand (`fast.rs`, which checks what it takes as UTF-8), everything else through
+/// serde.
 pub(super) fn parse(bytes: &[u8]) -> Result<Message, Box<ErrorResponse>> {
-    if let Ok(text) = std::str::from_utf8(bytes)
-        && let Some(message) = super::fast::parse(text)
-    {
+    if let Some(message) = super::fast::parse(bytes) {
         return Ok(message);
     }
     parse_with_serde(bytes)
 }
 
 /// Parses `bytes` through serde, as [`parse`] does for what the hand-written reader leaves.
+///
+/// Text that is valid UTF-8 (every message but a broken one) is checked so once, and read as
+/// text: reading bytes, serde_json would check every string it reads again. Other bytes are
+/// read as bytes, which fails with the error it always did.
 pub(super) fn parse_with_serde(bytes: &[u8]) -> Result<Message, Box<ErrorResponse>> {
     let read = match std::str::from_utf8(bytes) {
         Ok(text) => {

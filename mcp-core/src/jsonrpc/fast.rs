@@ -9,11 +9,18 @@
 //! other than those four or one repeated, a `jsonrpc` other than `"2.0"`, an id that is not
 //! a string or an integer of at most 18 digits (`-0` included: serde_json reads it as a
 //! float), `params` that are not an object, a number with an exponent, nesting deeper than
-//! [`MAX_DEPTH`], and anything after the object but whitespace. What it accepts, it builds as
-//! the serde reader does: the params held as their text, their members located.
+//! [`MAX_DEPTH`], anything after the object but whitespace, and bytes that are not UTF-8.
+//! What it accepts, it builds as the serde reader does: the params held as their text, their
+//! members located.
+//!
+//! It reads bytes, and checks as UTF-8 only the parts that may hold other than ASCII: the
+//! params, the method and a string id. Everything else it takes (the member names, `"2.0"`,
+//! numbers, punctuation, whitespace) it has matched byte by byte as ASCII, so a message it
+//! takes is UTF-8 as a whole, without a pass over the whole to say so.
 
 use super::index::Builder;
 use super::{Message, Method, Payload, RequestId};
+use crate::protocol::methods;
 
 /// How deep values within the params may nest (well within serde_json's own limit).
 const MAX_DEPTH: u32 = 64;
@@ -21,59 +28,81 @@ const MAX_DEPTH: u32 = 64;
 /// The most digits an integer id may have here: any such integer fits an `i64`.
 const MAX_ID_DIGITS: usize = 18;
 
-/// Reads `text` as the usual request or notification; `None` for anything else.
-pub(super) fn parse(text: &str) -> Option<Message> {
+/// Reads `bytes` as the usual request or notification; `None` for anything else.
+pub(super) fn parse(bytes: &[u8]) -> Option<Message> {
     // Offsets are held as `u32`.
-    u32::try_from(text.len()).ok()?;
-    let mut s = Scan {
-        bytes: text.as_bytes(),
-        at: 0,
-    };
+    u32::try_from(bytes.len()).ok()?;
+    let mut s = Scan { bytes, at: 0 };
     let (mut jsonrpc, mut id, mut method, mut params) = (false, None, None, None);
-    s.ws();
-    s.expect(b'{')?;
-    s.ws();
-    if !s.eat(b'}') {
+    if !s.sep(b'{') {
+        return None;
+    }
+    if !s.sep(b'}') {
         loop {
-            let (start, end) = s.string()?;
-            s.ws();
-            s.expect(b':')?;
-            s.ws();
-            // Compared as bytes: no check of char boundaries (a string ends before a quote).
-            match &text.as_bytes()[start..end] {
-                b"jsonrpc" if !jsonrpc => {
-                    let (start, end) = s.string()?;
-                    if &text.as_bytes()[start..end] != b"2.0" {
-                        return None;
-                    }
+            if !s.sep(b'"') {
+                return None;
+            }
+            let member = s.member()?;
+            if !s.sep(b':') {
+                return None;
+            }
+            match member {
+                Member::Jsonrpc if !jsonrpc => {
+                    s.version()?;
                     jsonrpc = true;
                 }
-                b"id" if id.is_none() => id = Some(s.id(text)?),
-                b"method" if method.is_none() => {
+                Member::Id if id.is_none() => id = Some(s.id()?),
+                Member::Method if method.is_none() => {
+                    if !s.sep(b'"') {
+                        return None;
+                    }
                     let (start, end) = s.string()?;
-                    method = Some(Method::from(&text[start..end]));
+                    let name = &bytes[start..end];
+                    // The usual method is known by its bytes: no check of them as UTF-8.
+                    method = Some(if name == methods::TOOLS_CALL.as_bytes() {
+                        Method::from_static(methods::TOOLS_CALL)
+                    } else {
+                        Method::from(utf8(name)?)
+                    });
                 }
-                b"params" if params.is_none() => params = Some(s.params()?),
+                Member::Params if params.is_none() => params = Some(s.params()?),
                 _ => return None,
             }
-            s.ws();
-            if s.eat(b',') {
-                s.ws();
+            if s.sep(b',') {
                 continue;
             }
-            s.expect(b'}')?;
+            if !s.sep(b'}') {
+                return None;
+            }
             break;
         }
     }
     s.ws();
-    if s.at != text.len() || !jsonrpc {
+    if s.at != bytes.len() || !jsonrpc {
         return None;
     }
     let method = method?;
-    let params = params.map(|(start, end, index)| {
-        Payload::located(&text[start..end], Some(index.finish_at(start as u32)))
-    });
+    let params = match params {
+        Some((start, end, index)) => Some(Payload::located(
+            utf8(&bytes[start..end])?,
+            Some(index.finish()),
+        )),
+        None => None,
+    };
     Some(super::envelope::call(id, method, params))
+}
+
+/// `bytes` as text, when they are UTF-8.
+fn utf8(bytes: &[u8]) -> Option<&str> {
+    std::str::from_utf8(bytes).ok()
+}
+
+/// The members of the envelope this reader takes.
+enum Member {
+    Jsonrpc,
+    Id,
+    Method,
+    Params,
 }
 
 /// A position in the message's bytes.
@@ -83,8 +112,11 @@ struct Scan<'t> {
 }
 
 impl Scan<'_> {
-    fn peek(&self) -> Option<u8> {
-        self.bytes.get(self.at).copied()
+    /// The next byte; 0 past the end (a byte that nothing here takes outside a string, and
+    /// strings are read by [`plain_string_end`], which stops at it).
+    #[inline(always)]
+    fn peek(&self) -> u8 {
+        self.bytes.get(self.at).copied().unwrap_or(0)
     }
 
     /// Skips JSON whitespace.
@@ -96,26 +128,91 @@ impl Scan<'_> {
         self.at = at;
     }
 
-    /// Steps over `b` if it is next.
-    fn eat(&mut self, b: u8) -> bool {
-        let next = self.peek() == Some(b);
+    /// The next byte past JSON whitespace (not stepped over; 0 past the end). Whitespace is
+    /// at most a space: any byte above one is the next at once.
+    #[inline(always)]
+    fn next(&mut self) -> u8 {
+        match self.peek() {
+            b if b > b' ' => b,
+            _ => {
+                self.ws();
+                self.peek()
+            }
+        }
+    }
+
+    /// Steps over `b` if it is next, past JSON whitespace.
+    #[inline(always)]
+    fn sep(&mut self, b: u8) -> bool {
+        let next = self.next() == b;
         if next {
             self.at += 1;
         }
         next
     }
 
-    /// Steps over `b`, which must be next.
-    fn expect(&mut self, b: u8) -> Option<()> {
-        self.eat(b).then_some(())
+    /// Steps over `b` if it is the very next byte.
+    fn eat(&mut self, b: u8) -> bool {
+        let next = self.peek() == b;
+        if next {
+            self.at += 1;
+        }
+        next
     }
 
-    /// A string with neither escapes nor control characters: where its content starts and
-    /// ends (between the quotes).
-    fn string(&mut self) -> Option<(usize, usize)> {
-        if !self.eat(b'"') {
+    /// The next eight bytes as a little-endian word, when there are eight.
+    fn word(&self) -> Option<u64> {
+        let bytes = self.bytes.get(self.at..self.at + 8)?;
+        Some(u64::from_le_bytes(bytes.try_into().ok()?))
+    }
+
+    /// An envelope member's name, its opening quote stepped over, with its closing quote:
+    /// told apart by the word it starts (`jsonrpc"` is a word whole, the others its first
+    /// three or seven bytes), near the end of the text by its bytes. Any other name is
+    /// `None`.
+    fn member(&mut self) -> Option<Member> {
+        /// The low `n` bytes of a word.
+        const fn low(n: u32) -> u64 {
+            (1 << (8 * n)) - 1
+        }
+        const JSONRPC: u64 = u64::from_le_bytes(*b"jsonrpc\"");
+        const ID: u64 = u64::from_le_bytes(*b"id\"\0\0\0\0\0");
+        const METHOD: u64 = u64::from_le_bytes(*b"method\"\0");
+        const PARAMS: u64 = u64::from_le_bytes(*b"params\"\0");
+        let (member, len) = match self.word() {
+            Some(JSONRPC) => (Member::Jsonrpc, 8),
+            Some(w) if w & low(3) == ID => (Member::Id, 3),
+            Some(w) if w & low(7) == METHOD => (Member::Method, 7),
+            Some(w) if w & low(7) == PARAMS => (Member::Params, 7),
+            Some(_) => return None,
+            None => {
+                let (start, end) = self.string()?;
+                return match &self.bytes[start..end] {
+                    b"jsonrpc" => Some(Member::Jsonrpc),
+                    b"id" => Some(Member::Id),
+                    b"method" => Some(Member::Method),
+                    b"params" => Some(Member::Params),
+                    _ => None,
+                };
+            }
+        };
+        self.at += len;
+        Some(member)
+    }
+
+    /// The `jsonrpc` member's value, which must be `"2.0"`.
+    fn version(&mut self) -> Option<()> {
+        if !self.sep(b'"') {
             return None;
         }
+        let next = self.bytes.get(self.at..self.at + 4)?;
+        (next == b"2.0\"").then(|| self.at += 4)
+    }
+
+    /// A string with neither escapes nor control characters, its opening quote stepped
+    /// over: where its content starts and ends (between the quotes).
+    #[inline]
+    fn string(&mut self) -> Option<(usize, usize)> {
         let start = self.at;
         let end = plain_string_end(self.bytes, start)?;
         self.at = end + 1;
@@ -125,63 +222,74 @@ impl Scan<'_> {
     /// Steps over the digits next; how many.
     fn digits(&mut self) -> usize {
         let start = self.at;
-        while let Some(b'0'..=b'9') = self.peek() {
+        while let b'0'..=b'9' = self.peek() {
             self.at += 1;
         }
         self.at - start
     }
 
     /// A request id: a string, or an integer that certainly fits an `i64` (and is not `-0`).
-    fn id(&mut self, text: &str) -> Option<RequestId> {
-        if self.peek() == Some(b'"') {
-            let (start, end) = self.string()?;
-            return Some(RequestId::String(text[start..end].into()));
-        }
-        let start = self.at;
-        let negative = self.eat(b'-');
+    fn id(&mut self) -> Option<RequestId> {
+        let negative = match self.next() {
+            b'"' => {
+                self.at += 1;
+                let (start, end) = self.string()?;
+                return Some(RequestId::String(utf8(&self.bytes[start..end])?.into()));
+            }
+            b'-' => {
+                self.at += 1;
+                true
+            }
+            _ => false,
+        };
         let first = self.at;
-        let digits = self.digits();
-        let digits_text = &text[first..self.at];
-        let ok = match digits_text.as_bytes().first() {
-            Some(b'0') => digits == 1 && !negative,
-            Some(_) => digits <= MAX_ID_DIGITS,
-            None => false,
+        let mut value: i64 = 0;
+        while let digit @ b'0'..=b'9' = self.peek() {
+            // At most MAX_ID_DIGITS digits are kept (checked below): no overflow.
+            value = value.wrapping_mul(10).wrapping_add(i64::from(digit - b'0'));
+            self.at += 1;
+        }
+        let ok = match self.bytes[first..self.at] {
+            [] => false,
+            [b'0'] => !negative,
+            [b'0', ..] => false,
+            ref digits => digits.len() <= MAX_ID_DIGITS,
         };
         // A fraction or an exponent makes it no integer: the serde reader's error.
-        if !ok || matches!(self.peek(), Some(b'.' | b'e' | b'E')) {
+        if !ok || matches!(self.peek(), b'.' | b'e' | b'E') {
             return None;
         }
-        text[start..self.at].parse().ok().map(RequestId::Number)
+        Some(RequestId::Number(if negative { -value } else { value }))
     }
 
     /// The params object: where its text starts and ends, and its members located.
     fn params(&mut self) -> Option<(usize, usize, Builder)> {
-        let start = self.at;
-        if !self.eat(b'{') {
+        if self.next() != b'{' {
             return None;
         }
-        let mut index = Builder::default();
-        self.ws();
-        if !self.eat(b'}') {
+        let start = self.at;
+        self.at += 1;
+        let mut index = Builder::at(start as u32);
+        if !self.sep(b'}') {
             loop {
-                let (name_start, name_end) = self.string()?;
-                self.ws();
-                if !self.eat(b':') {
+                if !self.sep(b'"') {
                     return None;
                 }
-                self.ws();
+                let (name_start, name_end) = self.string()?;
+                if !self.sep(b':') {
+                    return None;
+                }
+                self.next();
                 let value_start = self.at;
                 self.value(MAX_DEPTH)?;
                 index.push(
                     (name_start as u32, name_end as u32),
                     (value_start as u32, self.at as u32),
                 );
-                self.ws();
-                if self.eat(b',') {
-                    self.ws();
+                if self.sep(b',') {
                     continue;
                 }
-                if !self.eat(b'}') {
+                if !self.sep(b'}') {
                     return None;
                 }
                 break;
@@ -190,53 +298,63 @@ impl Scan<'_> {
         Some((start, self.at, index))
     }
 
-    /// Steps over one value, nested at most `depth` deep.
+    /// Steps over one value (at the next byte: whitespace skipped), nested at most `depth`
+    /// deep. A string or a number (most values) is read here; an object or a list by
+    /// [`nested`](Self::nested), which calls this for each of its values.
+    #[inline(always)]
     fn value(&mut self, depth: u32) -> Option<()> {
-        match self.peek()? {
-            b'"' => self.string().map(drop),
+        match self.peek() {
+            b'"' => {
+                self.at += 1;
+                self.string().map(drop)
+            }
+            b'-' | b'0'..=b'9' => self.number(),
+            _ => self.nested(depth),
+        }
+    }
+
+    /// Steps over an object, a list or a literal, nested at most `depth` deep.
+    fn nested(&mut self, depth: u32) -> Option<()> {
+        match self.peek() {
             b'{' | b'[' if depth == 0 => None,
             b'{' => {
                 self.at += 1;
-                self.ws();
-                if self.eat(b'}') {
+                if self.sep(b'}') {
                     return Some(());
                 }
                 loop {
-                    self.string()?;
-                    self.ws();
-                    if !self.eat(b':') {
+                    if !self.sep(b'"') {
                         return None;
                     }
-                    self.ws();
+                    self.string()?;
+                    if !self.sep(b':') {
+                        return None;
+                    }
+                    self.next();
                     self.value(depth - 1)?;
-                    self.ws();
-                    if self.eat(b',') {
-                        self.ws();
+                    if self.sep(b',') {
                         continue;
                     }
-                    return self.eat(b'}').then_some(());
+                    return self.sep(b'}').then_some(());
                 }
             }
             b'[' => {
                 self.at += 1;
-                self.ws();
-                if self.eat(b']') {
+                if self.sep(b']') {
                     return Some(());
                 }
                 loop {
+                    self.next();
                     self.value(depth - 1)?;
-                    self.ws();
-                    if self.eat(b',') {
-                        self.ws();
+                    if self.sep(b',') {
                         continue;
                     }
-                    return self.eat(b']').then_some(());
+                    return self.sep(b']').then_some(());
                 }
             }
             b't' => self.literal(b"true"),
             b'f' => self.literal(b"false"),
             b'n' => self.literal(b"null"),
-            b'-' | b'0'..=b'9' => self.number(),
             _ => None,
         }
     }
@@ -247,9 +365,10 @@ impl Scan<'_> {
     }
 
     /// A number without an exponent: `-?(0|[1-9][0-9]*)(\.[0-9]+)?`.
+    #[inline(always)]
     fn number(&mut self) -> Option<()> {
         self.eat(b'-');
-        match self.peek()? {
+        match self.peek() {
             b'0' => self.at += 1,
             b'1'..=b'9' => {
                 self.digits();
@@ -259,7 +378,7 @@ impl Scan<'_> {
         if self.eat(b'.') && self.digits() == 0 {
             return None;
         }
-        (!matches!(self.peek(), Some(b'e' | b'E'))).then_some(())
+        (!matches!(self.peek(), b'e' | b'E')).then_some(())
     }
 }
 
@@ -361,7 +480,7 @@ mod tests {
     /// Whether the hand-written reader took `text`; when it did, that it read what serde
     /// reads, the params' members located at the same places.
     fn agrees(text: &str) -> bool {
-        let Some(fast) = parse(text) else {
+        let Some(fast) = parse(text.as_bytes()) else {
             return false;
         };
         match parse_with_serde(text.as_bytes()) {
@@ -452,18 +571,44 @@ mod tests {
             "",
         ];
         for text in left {
-            assert!(parse(text).is_none(), "taken: {text}");
+            assert!(parse(text.as_bytes()).is_none(), "taken: {text}");
         }
         let deep = format!(
             r#"{{"jsonrpc":"2.0","id":1,"method":"a","params":{{"n":{}1{}}}}}"#,
             "[".repeat(70),
             "]".repeat(70)
         );
-        assert!(parse(&deep).is_none());
+        assert!(parse(deep.as_bytes()).is_none());
         let shallow = deep
             .replace(&"[".repeat(10), "")
             .replace(&"]".repeat(10), "");
         assert!(agrees(&shallow));
+    }
+
+    /// A byte that is not UTF-8 in any part that may hold other than ASCII (the method, a
+    /// string id, the params' names and values) leaves the message to serde, which says what
+    /// is wrong with it as it always did.
+    #[test]
+    fn bytes_that_are_not_utf8_are_left_to_serde() {
+        let message =
+            r#"{"jsonrpc":"2.0","id":"I","method":"M","params":{"N":"V","a":{"N":["V"]}}}"#;
+        assert!(agrees(message));
+        for (i, at) in message.match_indices(['I', 'M', 'N', 'V']) {
+            for bad in [&[0xff][..], &[0xc3], &[0xe2, 0x98], &[0xed, 0xa0, 0x80]] {
+                let bytes = [
+                    &message.as_bytes()[..i],
+                    bad,
+                    &message.as_bytes()[i + at.len()..],
+                ]
+                .concat();
+                assert!(std::str::from_utf8(&bytes).is_err());
+                assert!(parse(&bytes).is_none(), "{bytes:?}");
+                assert_eq!(
+                    super::super::envelope::parse(&bytes),
+                    parse_with_serde(&bytes)
+                );
+            }
+        }
     }
 
     /// The word-at-a-time search finds the first quote, backslash or control character of
@@ -531,6 +676,8 @@ mod tests {
                     }
                 }
                 let Ok(text) = std::str::from_utf8(&bytes) else {
+                    // Not UTF-8: never taken (serde says what is wrong with it).
+                    assert!(parse(&bytes).is_none(), "{bytes:?}");
                     continue;
                 };
                 tried += 1;

@@ -45,7 +45,7 @@ impl Index {
     /// read whole, as without an index.
     pub(super) fn of(text: &str) -> Option<Index> {
         u32::try_from(text.len()).ok()?;
-        let mut builder = Builder::default();
+        let mut builder = Builder::at(0);
         for (name, value) in entries(text)? {
             builder.push(offsets(text, name)?, offsets(text, value.get())?);
         }
@@ -83,8 +83,18 @@ impl Index {
             .and_then(|s| text.get(range(s.value)))
     }
 
+    /// Where each member's name and value are in the text this index was made of (byte
+    /// ranges), in order.
+    pub(crate) fn spans(&self) -> impl Iterator<Item = (Range<usize>, Range<usize>)> + '_ {
+        (0..self.len()).map(|i| {
+            let s = self.span(i);
+            (range(s.name), range(s.value))
+        })
+    }
+
     /// Each member's name and value text in `text` (the object this index was made of), in
     /// order.
+    #[cfg(test)]
     pub(crate) fn members<'t>(&self, text: &'t str) -> impl Iterator<Item = (&'t str, &'t str)> {
         (0..self.len()).filter_map(move |i| {
             let s = self.span(i);
@@ -104,59 +114,65 @@ pub(super) fn offsets(text: &str, part: &str) -> Option<(u32, u32)> {
     Some((u32::try_from(start).ok()?, u32::try_from(end).ok()?))
 }
 
-/// Collects an [`Index`] member by member, without an allocation for a few members.
-#[derive(Default)]
+/// Collects an [`Index`] member by member, without an allocation for a few members: each
+/// member's offsets are taken relative to the object's start (`base`) as they are pushed, and
+/// kept as 16-bit offsets while they fit and there are few, so that finishing moves nothing.
 pub(super) struct Builder {
+    base: u32,
     len: usize,
-    inline: [Span; INLINE],
+    inline: [[u16; 4]; INLINE],
+    /// Every member, once there are more than [`INLINE`] or one does not fit 16 bits.
     heap: Vec<Span>,
 }
 
 impl Builder {
-    /// Adds a member whose name and value are at these offsets.
+    /// A builder for the members of an object that starts at offset `base` of the text the
+    /// members' offsets are given in.
+    pub(super) fn at(base: u32) -> Self {
+        Builder {
+            base,
+            len: 0,
+            inline: [[0; 4]; INLINE],
+            heap: Vec::new(),
+        }
+    }
+
+    /// Adds a member whose name and value are at these offsets (at or past `base`).
+    #[inline(always)]
     pub(super) fn push(&mut self, name: (u32, u32), value: (u32, u32)) {
-        let span = Span { name, value };
-        if self.len < INLINE {
-            self.inline[self.len] = span;
+        let by = self.base;
+        let span = Span {
+            name: (name.0 - by, name.1 - by),
+            value: (value.0 - by, value.1 - by),
+        };
+        // The end of the value is the largest offset.
+        if self.heap.is_empty() && self.len < INLINE && span.value.1 <= u32::from(u16::MAX) {
+            // Each offset is at most the value's end: they fit.
+            self.inline[self.len] =
+                [span.name.0, span.name.1, span.value.0, span.value.1].map(|offset| offset as u16);
         } else {
             if self.heap.is_empty() {
-                self.heap.extend_from_slice(&self.inline);
+                self.heap.extend(self.inline[..self.len].iter().map(|s| {
+                    let [a, b, c, d] = s.map(u32::from);
+                    Span {
+                        name: (a, b),
+                        value: (c, d),
+                    }
+                }));
             }
             self.heap.push(span);
         }
         self.len += 1;
     }
 
-    /// The index, every offset moved back by `by` (for members located in a larger text).
-    pub(super) fn finish_at(mut self, by: u32) -> Index {
-        let shift = |s: &mut Span| {
-            s.name = (s.name.0 - by, s.name.1 - by);
-            s.value = (s.value.0 - by, s.value.1 - by);
-        };
-        if self.len <= INLINE {
-            let spans = &mut self.inline[..self.len];
-            spans.iter_mut().for_each(shift);
-            let short = |s: &Span| {
-                let [a, b, c, d] = [s.name.0, s.name.1, s.value.0, s.value.1].map(u16::try_from);
-                Some([a.ok()?, b.ok()?, c.ok()?, d.ok()?])
-            };
-            let mut inline = [[0; 4]; INLINE];
-            if spans
-                .iter()
-                .zip(&mut inline)
-                .all(|(s, slot)| short(s).map(|s| *slot = s).is_some())
-            {
-                // At most INLINE: fits.
-                return Index(Spans::Inline(self.len as u8, inline));
-            }
-            return Index(Spans::Heap(spans.into()));
+    /// The index.
+    pub(super) fn finish(self) -> Index {
+        if self.heap.is_empty() {
+            // At most INLINE members: the length fits.
+            Index(Spans::Inline(self.len as u8, self.inline))
+        } else {
+            Index(Spans::Heap(self.heap.into_boxed_slice()))
         }
-        self.heap.iter_mut().for_each(shift);
-        Index(Spans::Heap(self.heap.into_boxed_slice()))
-    }
-
-    fn finish(self) -> Index {
-        self.finish_at(0)
     }
 }
 

@@ -97,6 +97,10 @@ fn defined(name: &str) -> Option<&'static str> {
 
 impl From<&str> for Method {
     fn from(name: &str) -> Self {
+        // The usual request's method first: one comparison, not a pass down the list.
+        if name == methods::TOOLS_CALL {
+            return Method(Repr::Static(methods::TOOLS_CALL));
+        }
         match defined(name) {
             Some(name) => Method(Repr::Static(name)),
             None => Method(Repr::Shared(name.into())),

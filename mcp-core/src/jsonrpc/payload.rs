@@ -53,21 +53,53 @@ enum Repr {
         /// The object, parsed on the first read that needs it (boxed: that read is rare, and
         /// a payload moves with every message that carries one).
         parsed: OnceLock<Box<JsonObject>>,
-        /// Where the members are, found on the first read of a member (`None` inside when
-        /// the text cannot have one: see [`Index::of`]).
-        index: OnceLock<Option<Index>>,
+        /// Where the members are.
+        index: Located,
     },
+}
+
+/// Where the members of a payload held as text are: found as the message was read (a
+/// request's params), or on the first read of a member.
+enum Located {
+    /// Found as the message was read.
+    Given(Index),
+    /// Found on the first read of a member (`None` inside when the text cannot have an
+    /// index: see [`Index::of`]); boxed, as it is rare and a payload moves with every message.
+    Lazy(OnceLock<Option<Box<Index>>>),
+}
+
+impl Located {
+    fn lazy() -> Self {
+        Located::Lazy(OnceLock::new())
+    }
+
+    /// The index of `text`, made now if it is not yet.
+    fn of(&self, text: &str) -> Option<&Index> {
+        match self {
+            Located::Given(index) => Some(index),
+            Located::Lazy(cell) => cell
+                .get_or_init(|| Index::of(text).map(Box::new))
+                .as_deref(),
+        }
+    }
 }
 
 impl Clone for Repr {
     fn clone(&self) -> Self {
         match self {
             Repr::Object(o) => Repr::Object(o.clone()),
-            // The index is a cache of reads: a copy makes its own if it is read.
-            Repr::Encoded { text, parsed, .. } => Repr::Encoded {
+            // A found index is a cache of reads: a copy makes its own if it is read.
+            Repr::Encoded {
+                text,
+                parsed,
+                index,
+            } => Repr::Encoded {
                 text: text.clone(),
                 parsed: parsed.clone(),
-                index: OnceLock::new(),
+                index: match index {
+                    Located::Given(index) => Located::Given(index.clone()),
+                    Located::Lazy(_) => Located::lazy(),
+                },
             },
         }
     }
@@ -86,9 +118,10 @@ enum Text {
         start: u32,
         end: u32,
     },
-    /// A response's result, encoded within the response's whole text (see
-    /// [`Payload::framed`]): the result from `start` to the response's closing brace.
-    Framed { buf: Box<str>, start: u32 },
+    /// A response's result, encoded within the whole text of the response to request `id`
+    /// (see [`Payload::framed`]): the result from the end of the head [`frame::write_head`]
+    /// writes for `id` to the response's closing brace.
+    Framed { buf: Box<str>, id: i64 },
 }
 
 impl Text {
@@ -99,8 +132,8 @@ impl Text {
                 .get()
                 .get(*start as usize..*end as usize)
                 .unwrap_or_default(),
-            Text::Framed { buf, start } => buf
-                .get(*start as usize..buf.len().saturating_sub(1))
+            Text::Framed { buf, id } => buf
+                .get(frame::head_len(*id)..buf.len().saturating_sub(1))
                 .unwrap_or_default(),
         }
     }
@@ -172,10 +205,9 @@ impl Payload {
                 return Err(PayloadError::NotAnObject(result.to_owned()));
             }
             let buf = Box::<str>::from(text);
-            let start = start as u32;
             Ok(Payload::from_text(
-                Text::Framed { buf, start },
-                OnceLock::new(),
+                Text::Framed { buf, id },
+                Located::lazy(),
             ))
         })
     }
@@ -186,37 +218,32 @@ impl Payload {
     /// buffer of the response's exact size, with no scratch buffer, no copy and no check of
     /// the whole; other text goes through serde_json's escaping as `framed` does.
     pub(crate) fn framed_text(id: i64, text: &str) -> Self {
-        /// Up to the text's opening quote.
-        const OPEN: &str = r#"{"content":[{"type":"text","text":""#;
-        /// From the text's closing quote to the response's closing brace.
-        const CLOSE: &str = r#""}]}}"#;
         if !super::fast::is_plain(text.as_bytes()) {
-            let open = &OPEN.as_bytes()[..OPEN.len() - 1];
+            let open = &TEXT_OPEN.as_bytes()[..TEXT_OPEN.len() - 1];
             let written = Payload::framed(id, |out| {
                 out.extend_from_slice(open);
                 serde_json::to_writer(&mut *out, text)?;
-                out.extend_from_slice(&CLOSE.as_bytes()[1..CLOSE.len() - 1]);
+                out.extend_from_slice(&TEXT_CLOSE.as_bytes()[1..TEXT_CLOSE.len() - 1]);
                 Ok(())
             });
             // Writing into a buffer does not fail.
             return written.unwrap_or_default();
         }
         let mut digits = [0; 20];
-        let id = frame::decimal_text(id, &mut digits);
-        let head = frame::HEAD_TEXT.len() + id.len() + frame::RESULT_TEXT.len();
-        let mut out = String::with_capacity(head + OPEN.len() + text.len() + CLOSE.len());
+        let digits = frame::decimal(id, &mut digits);
+        let len = frame::HEAD_TEXT.len() + digits.len() + RESULT_OPEN.len() + text.len();
+        let mut out = String::with_capacity(len + TEXT_CLOSE.len());
         out.push_str(frame::HEAD_TEXT);
-        out.push_str(id);
-        out.push_str(frame::RESULT_TEXT);
-        out.push_str(OPEN);
+        // ASCII digits and a sign, each a char of its own (no check of them as UTF-8).
+        digits.iter().for_each(|&digit| out.push(char::from(digit)));
+        out.push_str(RESULT_OPEN);
         out.push_str(text);
-        out.push_str(CLOSE);
+        out.push_str(TEXT_CLOSE);
         let text = Text::Framed {
             buf: out.into_boxed_str(),
-            // The head is at most 52 bytes (`frame::HEAD_MAX`).
-            start: head as u32,
+            id,
         };
-        Payload::from_text(text, OnceLock::new())
+        Payload::from_text(text, Located::lazy())
     }
 
     /// The text of the response to request `id` whose result this payload is, when the
@@ -225,13 +252,9 @@ impl Payload {
     pub(crate) fn into_frame(self, id: &super::RequestId) -> Result<String, Payload> {
         match self.repr {
             Repr::Encoded {
-                text: Text::Framed { buf, start },
+                text: Text::Framed { buf, id: framed },
                 ..
-            } if matches!(id, super::RequestId::Number(n)
-                if frame::is_head(&buf.as_bytes()[..start as usize], *n)) =>
-            {
-                Ok(String::from(buf))
-            }
+            } if *id == super::RequestId::Number(framed) => Ok(String::from(buf)),
             repr => Err(Payload { repr }),
         }
     }
@@ -299,10 +322,10 @@ impl Payload {
     /// not yet; `None` for an object, or text that cannot be indexed.
     pub(crate) fn indexed(&self) -> Option<(&str, &Index)> {
         match &self.repr {
-            Repr::Encoded { text, index, .. } => index
-                .get_or_init(|| Index::of(text.get()))
-                .as_ref()
-                .map(|index| (text.get(), index)),
+            Repr::Encoded { text, index, .. } => {
+                let text = text.get();
+                index.of(text).map(|index| (text, index))
+            }
             Repr::Object(_) => None,
         }
     }
@@ -319,7 +342,7 @@ impl Payload {
 
     /// A payload of JSON text known to hold an object (a raw value whose text starts with
     /// `{`).
-    fn from_text(text: Text, index: OnceLock<Option<Index>>) -> Self {
+    fn from_text(text: Text, index: Located) -> Self {
         Payload {
             repr: Repr::Encoded {
                 text,
@@ -341,12 +364,9 @@ impl Payload {
                 .and_then(|text| Payload::from_raw(text).ok())
                 .unwrap_or_default();
         };
-        let located = OnceLock::new();
-        if let Some(index) = index {
-            let _ = located.set(Some(index));
-        }
+        let index = index.map_or_else(Located::lazy, Located::Given);
         let buf = SharedText::of(text);
-        Payload::from_text(Text::Shared { buf, start: 0, end }, located)
+        Payload::from_text(Text::Shared { buf, start: 0, end }, index)
     }
 
     /// The payload of `part`, an object's text within this payload's text (a member's value
@@ -372,14 +392,14 @@ impl Payload {
                 end: end - start,
             },
         };
-        Some(Payload::from_text(text, OnceLock::new()))
+        Some(Payload::from_text(text, Located::lazy()))
     }
 
     /// The payload of a raw value read from a message, or what the value is instead of an
     /// object.
     pub(crate) fn from_raw(text: Box<RawValue>) -> Result<Self, Box<RawValue>> {
         if text.get().starts_with('{') {
-            Ok(Payload::from_text(Text::Raw(text), OnceLock::new()))
+            Ok(Payload::from_text(Text::Raw(text), Located::lazy()))
         } else {
             Err(text)
         }
@@ -395,6 +415,14 @@ impl Payload {
         }
     }
 }
+
+/// A text result, up to its text's opening quote (see [`Payload::framed_text`]).
+const TEXT_OPEN: &str = r#"{"content":[{"type":"text","text":""#;
+/// A text result, from its text's closing quote to the response's closing brace.
+const TEXT_CLOSE: &str = r#""}]}}"#;
+/// What follows a response's id up to a text result's text: [`frame::RESULT_TEXT`], then
+/// [`TEXT_OPEN`], written at once.
+const RESULT_OPEN: &str = r#","result":{"content":[{"type":"text","text":""#;
 
 /// Runs `f` on this thread's scratch buffer, emptied (on a buffer of its own when the scratch
 /// is in use: a value whose encoding encodes another payload).
@@ -637,6 +665,19 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    /// A payload moves with every message that carries one (a request's params, a tool's
+    /// arguments, a result): it stays small. (88 bytes before a message's index was held
+    /// without a `OnceLock`.)
+    #[test]
+    fn the_text_result_is_opened_at_once() {
+        assert_eq!(RESULT_OPEN, [frame::RESULT_TEXT, TEXT_OPEN].concat());
+    }
+
+    #[test]
+    fn a_payload_is_small() {
+        assert!(size_of::<Payload>() <= 80, "{}", size_of::<Payload>());
+    }
 
     #[derive(Serialize)]
     struct Report<'a> {
