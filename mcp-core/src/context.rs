@@ -28,8 +28,14 @@ use crate::transport::Outbox;
 /// `yield_!(item)` in a `#[tool]` body is `ctx.progress(item).await` on it.
 #[derive(Clone, Debug)]
 pub struct Context {
-    inner: Arc<Inner>,
+    inner: Arc<Slot>,
 }
+
+/// A context's allocation: its request while in use, nothing once recycled (see
+/// [`Context::recycle`]): so that recycling lets go of what the request held, and the next
+/// context fills the allocation, with nothing to write in between.
+#[derive(Debug)]
+struct Slot(Option<Inner>);
 
 #[derive(Debug)]
 struct Inner {
@@ -55,11 +61,8 @@ struct Inner {
 
 thread_local! {
     /// The allocation of the last context this thread recycled ([`Context::recycle`]), kept
-    /// for the next one.
-    static SPARE: Cell<Option<Arc<Inner>>> = const { Cell::new(None) };
-    /// The caller a spare context holds: a session of its own, so that a spare keeps no
-    /// session's state alive.
-    static BLANK_CALLER: Caller = Caller::session(Arc::new(SessionState::default()));
+    /// for the next one: empty, so a spare keeps nothing of a request alive.
+    static SPARE: Cell<Option<Arc<Slot>>> = const { Cell::new(None) };
 }
 
 /// What middleware runs for each progress notification a call sends.
@@ -137,11 +140,20 @@ impl Context {
         if let Some(mut spare) = SPARE.try_with(Cell::take).ok().flatten()
             && let Some(slot) = Arc::get_mut(&mut spare)
         {
-            *slot = inner;
+            slot.0 = Some(inner);
             return Context { inner: spare };
         }
         Context {
-            inner: Arc::new(inner),
+            inner: Arc::new(Slot(Some(inner))),
+        }
+    }
+
+    /// The request's context. A context in use always holds it: only [`recycle`](Self::recycle),
+    /// which takes the last handle, empties the slot.
+    fn inner(&self) -> &Inner {
+        match &self.inner.0 {
+            Some(inner) => inner,
+            None => unreachable!("a context in use holds its request"),
         }
     }
 
@@ -154,23 +166,7 @@ impl Context {
         let Some(slot) = Arc::get_mut(&mut inner) else {
             return;
         };
-        // (No spare while the thread's locals are being torn down.)
-        let Ok(caller) = BLANK_CALLER.try_with(Caller::clone) else {
-            return;
-        };
-        *slot = Inner {
-            request_id: RequestId::Number(0),
-            progress_token: None,
-            meta: None,
-            reply: Outbox::nowhere(),
-            caller,
-            input: None,
-            cancel: OnceLock::new(),
-            progress: Mutex::new(ProgressState::default()),
-            server: None,
-            task: OnceLock::new(),
-            on_progress: std::sync::OnceLock::new(),
-        };
+        slot.0 = None;
         let _ = SPARE.try_with(|spare| spare.set(Some(inner)));
     }
 
@@ -190,23 +186,26 @@ impl Context {
 
     /// Where messages about this request go.
     pub(crate) fn reply(&self) -> &Outbox {
-        &self.inner.reply
+        &self.inner().reply
     }
 
     /// Makes this call a task (or, in 2026-07-28, a call that may become one).
     pub(crate) fn attach_task(&self, run: Arc<TaskRun>) {
-        let _ = self.inner.task.set(run);
+        let _ = self.inner().task.set(run);
     }
 
     /// The task this call runs as, once it runs as one.
     fn task(&self) -> Option<&Arc<TaskRun>> {
-        self.inner.task.get().filter(|run| run.is_detached())
+        self.inner().task.get().filter(|run| run.is_detached())
     }
 
     /// Whether the handler asked the client a question it has no answer to (a stateless
     /// request about to end with `input_required`).
     pub(crate) fn waits_for_input(&self) -> bool {
-        self.inner.input.as_ref().is_some_and(|round| round.waits())
+        self.inner()
+            .input
+            .as_ref()
+            .is_some_and(|round| round.waits())
     }
 
     /// For a call that runs as a task or may become one (2026-07-28, see
@@ -214,7 +213,10 @@ impl Context {
     /// that a call forwarding to another server can wait for that server to decide. `None`
     /// for a call that is not a task and cannot become one.
     pub fn hold_task(&self) -> Option<TaskHold> {
-        self.inner.task.get().map(|run| TaskHold::new(run.clone()))
+        self.inner()
+            .task
+            .get()
+            .map(|run| TaskHold::new(run.clone()))
     }
 
     /// The id of the task this call runs as, if it runs as one: a tool that records its
@@ -234,48 +236,48 @@ impl Context {
 
     /// The id of the request being handled.
     pub fn request_id(&self) -> &RequestId {
-        &self.inner.request_id
+        &self.inner().request_id
     }
 
     /// The progress token the client sent, if any.
     pub fn progress_token(&self) -> Option<&ProgressToken> {
-        self.inner.progress_token.as_ref()
+        self.inner().progress_token.as_ref()
     }
 
     /// Whether the client asked for progress (sent a progress token).
     pub fn wants_progress(&self) -> bool {
-        self.inner.progress_token.is_some()
+        self.inner().progress_token.is_some()
     }
 
     /// The request's `_meta`, if any.
     pub fn meta(&self) -> Option<&JsonObject> {
-        self.inner.meta.as_deref()
+        self.inner().meta.as_deref()
     }
 
     /// Who sent the request: era, protocol version, capabilities, identity, log level.
     pub fn caller(&self) -> &Caller {
-        &self.inner.caller
+        &self.inner().caller
     }
 
     /// The era of the request: a session opened by `initialize`, or a stateless request.
     /// Tools rarely need it: every method of `Context` works in both.
     pub fn era(&self) -> Era {
-        self.inner.caller.era()
+        self.inner().caller.era()
     }
 
     /// The protocol revision: negotiated for the session, or declared by the request.
     pub fn protocol_version(&self) -> Option<ProtocolVersion> {
-        self.inner.caller.protocol_version()
+        self.inner().caller.protocol_version()
     }
 
     /// What the client declared it can do (in `initialize`, or in this request's `_meta`).
     pub fn client_capabilities(&self) -> Option<&ClientCapabilities> {
-        self.inner.caller.client_capabilities()
+        self.inner().caller.client_capabilities()
     }
 
     /// Who the client says it is.
     pub fn client_info(&self) -> Option<&Implementation> {
-        self.inner.caller.client_info()
+        self.inner().caller.client_info()
     }
 
     /// Sets the total that following progress reports carry.
@@ -284,7 +286,7 @@ impl Context {
     }
 
     fn lock_progress(&self) -> std::sync::MutexGuard<'_, ProgressState> {
-        lock(&self.inner.progress)
+        lock(&self.inner().progress)
     }
 
     /// Reports progress: sends `notifications/progress` for the caller's token, on the
@@ -295,7 +297,7 @@ impl Context {
     pub async fn progress(&self, item: impl Into<Progress>) {
         // A call that may become a task (2026-07-28) becomes one when it first reports,
         // unless it holds that back.
-        if let Some(run) = self.inner.task.get()
+        if let Some(run) = self.inner().task.get()
             && !run.is_detached()
             && !run.is_held()
         {
@@ -312,7 +314,7 @@ impl Context {
         // A stateless request resumed after a round trip replays its handler: reports an
         // earlier round already sent only advance the count.
         let replayed = self
-            .inner
+            .inner()
             .input
             .as_ref()
             .is_some_and(|round| !round.report_progress());
@@ -320,7 +322,7 @@ impl Context {
             self.advance(&item.into());
             return;
         }
-        let Some(token) = self.inner.progress_token.as_ref() else {
+        let Some(token) = self.inner().progress_token.as_ref() else {
             let mut state = self.lock_progress();
             state.last = Some(state.last.map_or(1.0, |l| l + 1.0));
             return;
@@ -338,12 +340,12 @@ impl Context {
         let note = Notification::with_payload(methods::PROGRESS, params);
         // A closed transport means nobody listens any more: the tool carries on regardless.
         let sent = self
-            .inner
+            .inner()
             .reply
-            .send(note.into(), Some(self.inner.request_id.clone()))
+            .send(note.into(), Some(self.inner().request_id.clone()))
             .await;
         if sent.is_ok()
-            && let Some(observe) = self.inner.on_progress.get()
+            && let Some(observe) = self.inner().on_progress.get()
         {
             (observe.0)();
         }
@@ -351,7 +353,7 @@ impl Context {
 
     /// Sets what runs for each progress notification sent (the first setter wins).
     pub(crate) fn observe_progress(&self, observer: ProgressObserver) {
-        let _ = self.inner.on_progress.set(observer);
+        let _ = self.inner().on_progress.set(observer);
     }
 
     /// Counts a report: its value (the one it sets, or one past the last) and the total.
@@ -377,7 +379,8 @@ impl Context {
         if run.modern {
             return;
         }
-        let (Some(token), Some(outbox)) = (self.inner.progress_token.clone(), run.notify_outbox())
+        let (Some(token), Some(outbox)) =
+            (self.inner().progress_token.clone(), run.notify_outbox())
         else {
             return;
         };
@@ -399,7 +402,7 @@ impl Context {
 
     /// Sends a log message (`notifications/message`) if the client's level lets it through.
     pub async fn log(&self, level: LoggingLevel, logger: Option<&str>, data: impl Into<Value>) {
-        if !self.inner.caller.should_log(level) {
+        if !self.inner().caller.should_log(level) {
             return;
         }
         let params = LoggingMessageParams {
@@ -422,7 +425,10 @@ impl Context {
     /// extension nowhere.
     fn outbound(&self) -> (Option<&Outbox>, Option<RequestId>) {
         match self.task() {
-            None => (Some(&self.inner.reply), Some(self.inner.request_id.clone())),
+            None => (
+                Some(&self.inner().reply),
+                Some(self.inner().request_id.clone()),
+            ),
             Some(run) if run.modern => (None, None),
             Some(run) => (run.notify_outbox(), None),
         }
@@ -510,7 +516,7 @@ impl Context {
             run.set_status(TaskStatus::Working).await;
             return answer;
         }
-        let Some(round) = self.inner.input.as_ref() else {
+        let Some(round) = self.inner().input.as_ref() else {
             if let Some(cap) = missing {
                 return Err(RequestError::Unsupported(format!(
                     "the client did not declare the `{cap}` capability"
@@ -552,7 +558,7 @@ impl Context {
     /// is cancelled.
     async fn wait_for_retry<T>(&self) -> Result<T, RequestError> {
         self.token().cancelled().await;
-        Err(RequestError::Cancelled(self.inner.request_id.clone()))
+        Err(RequestError::Cancelled(self.inner().request_id.clone()))
     }
 
     fn declared(&self, capability: &str) -> bool {
@@ -573,7 +579,7 @@ impl Context {
         method: &str,
         params: Option<JsonObject>,
     ) -> Result<(RequestId, JsonObject), RequestError> {
-        let Some(session) = self.inner.caller.session_state() else {
+        let Some(session) = self.inner().caller.session_state() else {
             return Err(RequestError::Unsupported(
                 "this request has no session to send requests on".into(),
             ));
@@ -690,7 +696,7 @@ impl Context {
             .await?;
         match serde_json::from_value(Value::Object(result)) {
             Ok(decoded) => Ok(decoded),
-            Err(source) => match &self.inner.input {
+            Err(source) => match &self.inner().input {
                 Some(round) => {
                     round.fail(RpcError::invalid_params(format!(
                         "inputResponses.{id}: not a valid answer to `{method}`: {source}"
@@ -708,7 +714,7 @@ impl Context {
     ///
     /// [`Server::notify_resource_updated`]: crate::Server::notify_resource_updated
     pub async fn notify_resource_updated(&self, uri: &str) {
-        if let Some(server) = self.inner.server.as_ref().and_then(WeakServer::upgrade) {
+        if let Some(server) = self.inner().server.as_ref().and_then(WeakServer::upgrade) {
             server.notify_resource_updated(uri).await;
         }
     }
@@ -716,7 +722,7 @@ impl Context {
     /// Whether the client cancelled this request (or its task).
     pub fn is_cancelled(&self) -> bool {
         // Cancelling makes the token: without one, nothing cancelled the request.
-        self.inner
+        self.inner()
             .cancel
             .get()
             .is_some_and(CancellationToken::is_cancelled)
@@ -735,7 +741,7 @@ impl Context {
 
     /// The request's token, made on first use.
     fn token(&self) -> &CancellationToken {
-        self.inner.cancel.get_or_init(CancellationToken::new)
+        self.inner().cancel.get_or_init(CancellationToken::new)
     }
 
     /// Cancels the request: what the session does when the client cancels it, or when it

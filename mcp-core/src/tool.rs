@@ -69,9 +69,10 @@ pub trait Tool: Send + Sync + 'static {
     }
 }
 
-/// What [`Tool::call_reply`] returns: the call's future, or what it was given back.
+/// What [`Tool::call_reply`] returns: the call's future (whose failures are all results:
+/// no JSON-RPC error, so no `Result` around its reply), or what it was given back.
 #[doc(hidden)]
-pub type ReplyCall = Result<BoxFuture<Result<Reply, RpcError>>, (Context, Payload)>;
+pub type ReplyCall = Result<BoxFuture<Reply>, (Context, Payload)>;
 
 /// A tool's result as `#[tool]`'s generated code hands it to the server: text (the usual
 /// result, one text block, encoded without building a [`CallToolResult`] and its `Vec`), or
@@ -114,6 +115,15 @@ where
     Box::pin(futures_util::FutureExt::map(future, |reply| {
         Ok(reply.into_result())
     }))
+}
+
+/// `future` boxed as it is: `#[tool]`'s [`Tool::call_reply`].
+#[doc(hidden)]
+pub fn boxed_reply<F>(future: F) -> BoxFuture<Reply>
+where
+    F: Future<Output = Reply> + Send + 'static,
+{
+    Box::pin(future)
 }
 
 /// `future` boxed, its output wrapped in `Ok`: a [`Tool::call_or_error`] for a tool whose

@@ -110,6 +110,17 @@ impl Registry {
         self.read().snapshot.clone()
     }
 
+    /// The tool called `name` and how it may run as a task: one look at the current
+    /// snapshot, under the lock (no count taken on the snapshot for it).
+    pub(crate) fn tool_to_call(
+        &self,
+        name: &str,
+    ) -> Option<(Arc<dyn Tool>, crate::protocol::TaskSupport)> {
+        let live = self.read();
+        let tool = live.snapshot.tool(name)?;
+        Some((tool, live.snapshot.task_support(name)))
+    }
+
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Live> {
         self.live.read().unwrap_or_else(|e| e.into_inner())
     }

@@ -264,6 +264,14 @@ impl Server {
         self.inner.registry.snapshot()
     }
 
+    /// The tool called `name` and how it may run as a task, in one look at the catalog.
+    pub(crate) fn tool_to_call(
+        &self,
+        name: &str,
+    ) -> Option<(Arc<dyn Tool>, crate::protocol::TaskSupport)> {
+        self.inner.registry.tool_to_call(name)
+    }
+
     /// The instructions: the server's own, then each plugin's under its name (one source
     /// alone: its text as it is).
     pub fn instructions(&self) -> Option<String> {

@@ -99,20 +99,25 @@ impl Preread {
     fn indexed(params: &Payload, text: &str, index: &Index, is_call: bool) -> Self {
         let (mut meta, mut task, mut name, mut arguments) = (None, None, None, None);
         let mut repeated = false;
-        // A repeated member keeps its last value, as the object would.
-        for (member, value) in index.members(text) {
-            let slot = match member {
-                "_meta" => &mut meta,
-                "task" if is_call => {
+        // A repeated member keeps its last value, as the object would. Names are told apart
+        // by their bytes; only the values wanted are taken as text.
+        let bytes = text.as_bytes();
+        for (member, value) in index.spans() {
+            let slot = match bytes.get(member) {
+                Some(b"_meta") => &mut meta,
+                Some(b"task") if is_call => {
                     task = Some(value);
                     continue;
                 }
-                "name" if is_call => &mut name,
-                "arguments" if is_call => &mut arguments,
+                Some(b"name") if is_call => &mut name,
+                Some(b"arguments") if is_call => &mut arguments,
                 _ => continue,
             };
             repeated |= slot.replace(value).is_some();
         }
+        let value = |at: Option<std::ops::Range<usize>>| at.and_then(|at| text.get(at));
+        let (meta, task) = (value(meta), value(task));
+        let (name, arguments) = (value(name), value(arguments));
         // Text from a message's index is JSON: reading a member does not fail.
         let read = |value: Option<&str>| value.and_then(|v| serde_json::from_str(v).ok());
         let call = if is_call && !repeated {

@@ -23,8 +23,9 @@ pub(super) enum Running {
     /// A tool's call under way: its result is encoded once it is ready, framed for the
     /// response to the request's id when that is a number (see [`Payload::framed`]).
     Tool(BoxFuture<Result<CallToolResult, RpcError>>, Option<i64>),
-    /// The same, for a tool that answers with a [`Reply`] (`#[tool]`'s).
-    Reply(BoxFuture<Result<Reply, RpcError>>, Option<i64>),
+    /// The same, for a tool that answers with a [`Reply`] (`#[tool]`'s, which fails only
+    /// with results).
+    Reply(BoxFuture<Reply>, Option<i64>),
     /// Any other answer, already a [`Payload`].
     Answer(Answer),
 }
@@ -70,10 +71,7 @@ impl Future for Running {
         match this {
             // Encoded once, straight to the text the transport frames.
             Running::Tool(call, id) => call.as_mut().poll(cx).map(|r| r.map(|r| encoded(&r, *id))),
-            Running::Reply(call, id) => call
-                .as_mut()
-                .poll(cx)
-                .map(|r| r.map(|r| encoded_reply(r, *id))),
+            Running::Reply(call, id) => call.as_mut().poll(cx).map(|r| Ok(encoded_reply(r, *id))),
             Running::Answer(answer) => answer.as_mut().poll(cx),
             Running::Call(_) => unreachable!("started above"),
         }

@@ -542,33 +542,29 @@ impl ServerSession {
                     reply,
                     finish,
                     read.meta.take(),
-                    |server, ctx, raw| {
-                        // `task` is all `task_mode` reads (read with `_meta`, in one pass).
-                        let mut task_member = JsonObject::new();
-                        if let Some(task) = task {
-                            task_member.insert("task".into(), task);
-                        }
+                    |server, ctx, mut raw| {
+                        // `task` is all `task_mode` reads (read with `_meta`, in one pass);
+                        // without it, no object to build and drop.
+                        let task_member =
+                            task.map(|task| JsonObject::from_iter([("task".into(), task)]));
                         // Read with `_meta` in one pass, or decoded from the text here: the
                         // arguments stay text for the tool to decode.
-                        let (mut call, raw) = match call {
-                            Some(call) => (call, raw),
+                        let mut call = match call {
+                            Some(call) => call,
                             None => {
-                                let params: CallToolParams = parse_params(raw)?;
-                                (ToolCall::new(params.name, params.arguments), None)
+                                let params: CallToolParams = parse_params(raw.take())?;
+                                ToolCall::new(params.name, params.arguments)
                             }
                         };
                         let arguments = call.arguments.take().unwrap_or_default();
                         // Found where it is in the params' text, when it needs no unescaping.
                         let name = call.name(raw.as_ref());
                         // One look at the catalog for the tool and its task support.
-                        let catalog = server.catalog();
-                        let tool = catalog.tool(name).ok_or_else(|| {
+                        let (tool, support) = server.tool_to_call(name).ok_or_else(|| {
                             RpcError::invalid_params(format!("unknown tool `{name}`"))
                         })?;
-                        let support = catalog.task_support(name);
-                        drop(catalog);
                         let mode =
-                            task::task_mode(ctx.caller(), Some(&task_member), name, support)?;
+                            task::task_mode(ctx.caller(), task_member.as_ref(), name, support)?;
                         if let Some(ttl) = mode {
                             // Named only for a call that runs as a task.
                             let owner = self.task_owner(ctx.caller());

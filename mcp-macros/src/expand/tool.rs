@@ -115,7 +115,7 @@ pub(crate) fn items(
                     #ctx_owned: #krate::Context,
                     #json: #krate::Payload,
                 ) -> #krate::tool::ReplyCall {
-                    ::core::result::Result::Ok(#krate::tool::boxed_ok(
+                    ::core::result::Result::Ok(#krate::tool::boxed_reply(
                         self.__mcp_call(#ctx_owned, #json),
                     ))
                 }
