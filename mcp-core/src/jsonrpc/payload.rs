@@ -379,20 +379,49 @@ impl Payload {
         if !part.starts_with('{') {
             return None;
         }
-        let (start, end) = super::index::offsets(text.get(), part)?;
         let text = match text {
-            Text::Shared { buf, start: at, .. } => Text::Shared {
-                buf: buf.clone(),
-                start: at + start,
-                end: at + end,
-            },
-            Text::Raw(_) | Text::Framed { .. } => Text::Shared {
-                buf: SharedText::of(part),
-                start: 0,
-                end: end - start,
-            },
+            // Located in the shared buffer itself (no slicing of this payload's text first),
+            // and within this payload's piece of it.
+            Text::Shared { buf, start, end } => {
+                let (from, to) = super::index::offsets(buf.get(), part)?;
+                if from < *start || to > *end {
+                    return None;
+                }
+                Text::Shared {
+                    buf: buf.clone(),
+                    start: from,
+                    end: to,
+                }
+            }
+            Text::Raw(_) | Text::Framed { .. } => {
+                let (start, end) = super::index::offsets(text.get(), part)?;
+                Text::Shared {
+                    buf: SharedText::of(part),
+                    start: 0,
+                    end: end - start,
+                }
+            }
         };
         Some(Payload::from_text(text, Located::lazy()))
+    }
+
+    /// The piece `at` (byte offsets) of this payload's text, when it is held as text: read
+    /// from the shared buffer without slicing the payload's text first.
+    pub(crate) fn text_at(&self, at: std::ops::Range<usize>) -> Option<&str> {
+        match &self.repr {
+            Repr::Encoded {
+                text: Text::Shared { buf, start, end },
+                ..
+            } => {
+                let start = *start as usize;
+                if at.end > *end as usize - start {
+                    return None;
+                }
+                buf.get().get(start + at.start..start + at.end)
+            }
+            Repr::Encoded { text, .. } => text.get().get(at),
+            Repr::Object(_) => None,
+        }
     }
 
     /// The payload of a raw value read from a message, or what the value is instead of an

@@ -51,8 +51,7 @@ impl ToolCall {
         match &self.name {
             Name::Owned(name) => name,
             Name::At(at) => params
-                .and_then(Payload::encoded)
-                .and_then(|text| text.get(at.clone()))
+                .and_then(|params| params.text_at(at.clone()))
                 .unwrap_or_default(),
         }
     }
