@@ -181,17 +181,27 @@ pub fn context_switches(pid: u32) -> (u64, u64) {
     };
     for task in tasks.flatten() {
         let status = std::fs::read_to_string(task.path().join("status")).unwrap_or_default();
-        let field = |name: &str| -> u64 {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix(name))
-                .and_then(|v| v.trim().parse().ok())
-                .unwrap_or(0)
-        };
-        sum.0 += field("voluntary_ctxt_switches:");
-        sum.1 += field("nonvoluntary_ctxt_switches:");
+        let (voluntary, involuntary) = switches_in_status(&status);
+        sum.0 += voluntary;
+        sum.1 += involuntary;
     }
     sum
+}
+
+/// The context switches a thread's `/proc/.../status` text gives: (voluntary, involuntary);
+/// 0 for a field it lacks.
+pub fn switches_in_status(status: &str) -> (u64, u64) {
+    let field = |name: &str| -> u64 {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0)
+    };
+    (
+        field("voluntary_ctxt_switches:"),
+        field("nonvoluntary_ctxt_switches:"),
+    )
 }
 
 /// Resident memory of a process in KiB.

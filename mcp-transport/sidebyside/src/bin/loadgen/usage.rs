@@ -22,18 +22,12 @@ impl ThreadUse {
         let mut f = sched.split_whitespace().map(|v| v.parse().unwrap_or(0));
         let (run_ns, wait_ns) = (f.next().unwrap_or(0), f.next().unwrap_or(0));
         let status = std::fs::read_to_string("/proc/thread-self/status").unwrap_or_default();
-        let field = |name: &str| -> u64 {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix(name))
-                .and_then(|v| v.trim().parse().ok())
-                .unwrap_or(0)
-        };
+        let (voluntary, involuntary) = crate::procs::switches_in_status(&status);
         ThreadUse {
             run_ns,
             wait_ns,
-            voluntary: field("voluntary_ctxt_switches:"),
-            involuntary: field("nonvoluntary_ctxt_switches:"),
+            voluntary,
+            involuntary,
         }
     }
 
