@@ -101,7 +101,12 @@ async fn a_response_nobody_reads_loses_its_connection() {
         let session = initialize(addr).await;
 
         // Ask for 80 MiB of events, then stop reading: the socket's buffers fill and the
-        // server's writes wait on the client.
+        // server's writes wait on the client. The clock starts before the request is sent:
+        // the server's writes can wait on the client only after that. (Started once the
+        // connection was seen, it could start late: the buffers fill within a millisecond,
+        // and a test thread descheduled meanwhile on a loaded machine saw the connection go
+        // a little less than `send_timeout` after it started.)
+        let started = Instant::now();
         let mut stream = TcpStream::connect(addr).await.unwrap();
         let body = call_message(1, "flood").to_string();
         let head = format!(
@@ -112,8 +117,7 @@ async fn a_response_nobody_reads_loses_its_connection() {
         );
         stream.write_all(head.as_bytes()).await.unwrap();
         stats.wait_for(|s| s.connections == 1).await.unwrap();
-        let started = Instant::now();
-        // The server lets go of the stalled connection.
+        // The server lets go of the stalled connection, not before `send_timeout`.
         stats.wait_for(|s| s.connections == 0).await.unwrap();
         assert!(started.elapsed() >= send_timeout);
         // What the client reads now ends: the connection is closed, not merely idle.
