@@ -96,8 +96,12 @@ async fn a_silent_server_times_out_and_is_killed() {
     command
         .arg("-c")
         .arg(format!("echo $$ > {}; exec sleep 600", pidfile.display()));
+    // The shell must have written its pid before the client gives up and kills it, or the
+    // test cannot tell whether it is gone (and waits for the file until its limit): at
+    // 200 ms, a shell started late on a loaded machine could be killed before its `echo`.
+    // The wait is the feature under test; 2 s is ample for a shell to start.
     let options = StdioClientOptions {
-        connect_timeout: Duration::from_millis(200),
+        connect_timeout: Duration::from_secs(2),
         stderr: StderrMode::Discard,
         ..Default::default()
     };
