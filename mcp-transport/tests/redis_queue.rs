@@ -343,8 +343,11 @@ async fn a_batch_redis_leaves_unanswered_fails_after_the_write_timeout() {
     let redis = RedisServer::start();
     let chatty = Chatty::new();
     let server = server(&chatty);
+    // Short enough to tell from the default 30 s; long enough that a Redis that answers is
+    // never taken for one that does not on a loaded machine (the writes after `CONT` must
+    // all succeed: at 200 ms a Redis process descheduled for a moment could fail one).
     let limits = WriteQueueLimits {
-        write_timeout: Duration::from_millis(200),
+        write_timeout: Duration::from_secs(1),
         ..WriteQueueLimits::default()
     };
     let store = Arc::new(
@@ -368,7 +371,7 @@ async fn a_batch_redis_leaves_unanswered_fails_after_the_write_timeout() {
         texts.extend(progress(&[event]).into_iter().map(|(_, text)| text));
     }
     assert_eq!(texts, ["one", "two", "quick done"], "delivery never waits");
-    // Far less than the default 30 s, far more than 200 ms: only the setting ends it here.
+    // Far less than the default 30 s, far more than 1 s: only the setting ends it here.
     let error = tokio::time::timeout(Duration::from_secs(10), store.flush())
         .await
         .expect("the batch failed after write_timeout, not the default")
