@@ -283,12 +283,20 @@ async fn a_2025_task_reaches_its_client_through_a_get_stream_on_the_replica_that
         .trim_start_matches("mcp:session:")
         .to_owned();
     let (found, mut found_rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let (opened, head) = tokio::sync::oneshot::channel::<String>();
+    let opened = std::sync::Mutex::new(Some(opened));
     let get = format!("GET /mcp HTTP/1.1\r\n{}\r\n", session_headers(&session));
     let stream_addr = other.clone();
-    // The GET stream: each data line it carries is sent on to the test, once, in order.
+    // The GET stream: its response head is sent to the test once it came, then each data
+    // line it carries, once, in order.
     tokio::spawn(async move {
         let sent = AtomicUsize::new(0);
         raw_exchange(&stream_addr, get, move |seen| {
+            if let Some(end) = seen.find("\r\n\r\n")
+                && let Some(opened) = opened.lock().unwrap().take()
+            {
+                let _ = opened.send(seen[..end].to_owned());
+            }
             let complete = &seen[..seen.rfind('\n').map_or(0, |end| end + 1)];
             let lines: Vec<&str> = complete.lines().collect();
             for line in &lines[sent.load(Ordering::Relaxed)..] {
@@ -315,6 +323,15 @@ async fn a_2025_task_reaches_its_client_through_a_get_stream_on_the_replica_that
         .await
         .unwrap_or_else(|_| panic!("{what} never came on the GET stream"))
     };
+    // The task starts only once the GET stream is open. The replica that is not the home
+    // answers a GET with the session's messages after the last one it stored when the GET
+    // came: a GET still on its way when the task's status was stored (its task descheduled
+    // on a loaded machine) never carried it, and the test waited out its limit.
+    let head = tokio::time::timeout(LIMIT, head)
+        .await
+        .expect("the GET stream opened in time")
+        .expect("the GET stream's response head");
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
     let id = start_task(&client, "ask", json!({})).await;
     // The task's status, then the question asked by the runner on the home, come on the
     // other replica's stream.
