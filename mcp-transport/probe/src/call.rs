@@ -108,9 +108,12 @@ async fn call(args: &CallArgs, connection: &Connection) -> Result<Exit, String> 
     let mut burst = Vec::new();
     let (result, result_ms) = 'call: loop {
         let mut next = Some(call.next_event().await);
+        // One time for the whole burst: what was there at once arrived at once, even if this
+        // process is preempted while it takes the burst's events one by one.
+        let at = millis(started.elapsed());
         while let Some(event) = next.take() {
             let more = matches!(event, Some(CallEvent::Progress(_)));
-            burst.push((millis(started.elapsed()), event));
+            burst.push((at, event));
             if more {
                 next = call.next_event().now_or_never();
             }
