@@ -114,10 +114,38 @@ mod tests {
         }
     }
 
-    fn task() -> (Arc<Count>, Waker) {
-        let count = Arc::new(Count(AtomicUsize::new(0)));
-        let waker = Waker::from(count.clone());
-        (count, waker)
+    /// A relay with its waker, polled for a task whose wake-ups are counted.
+    struct Rig {
+        count: Arc<Count>,
+        task: Waker,
+        relay: Arc<Relay>,
+        waker: Waker,
+    }
+
+    impl Rig {
+        fn new() -> Rig {
+            let count = Arc::new(Count(AtomicUsize::new(0)));
+            let task = Waker::from(count.clone());
+            let (relay, waker) = Relay::new();
+            Rig {
+                count,
+                task,
+                relay,
+                waker,
+            }
+        }
+
+        /// One poll of `future` by the task, through the relay when `relayed`.
+        fn poll(&self, future: &mut Wakes, relayed: bool) -> Poll<usize> {
+            let mut cx = Context::from_waker(&self.task);
+            self.relay
+                .poll(&self.waker, &mut cx, Pin::new(future), relayed)
+        }
+
+        /// The task's wake-ups so far.
+        fn woken(&self) -> usize {
+            self.count.0.load(Ordering::SeqCst)
+        }
     }
 
     /// A future that wakes itself during its first `wakes` polls, keeps its waker, and is
@@ -157,103 +185,55 @@ mod tests {
     /// A wake-up during the poll is a second look within it, not a wake-up of the task.
     #[test]
     fn a_wake_during_the_poll_looks_again_without_waking_the_task() {
-        let (count, task_waker) = task();
-        let (relay, waker) = Relay::new();
-        let mut cx = Context::from_waker(&task_waker);
+        let rig = Rig::new();
         let mut future = wakes(1, 3);
-        let mut future = Pin::new(&mut future);
-        assert!(
-            relay
-                .poll(&waker, &mut cx, future.as_mut(), true)
-                .is_pending()
-        );
+        assert!(rig.poll(&mut future, true).is_pending());
         assert_eq!(future.polls, 2, "polled again once after waking itself");
-        assert_eq!(count.0.load(Ordering::SeqCst), 0, "the task is not woken");
+        assert_eq!(rig.woken(), 0, "the task is not woken");
         // Woken later (from elsewhere), the task is woken, and the next poll is ready.
         future.kept.take().unwrap().wake();
-        assert_eq!(count.0.load(Ordering::SeqCst), 1);
-        assert_eq!(
-            relay.poll(&waker, &mut cx, future.as_mut(), true),
-            Poll::Ready(3)
-        );
+        assert_eq!(rig.woken(), 1);
+        assert_eq!(rig.poll(&mut future, true), Poll::Ready(3));
     }
 
     /// Not relayed, a wake-up during the poll wakes the task, and there is no second look;
     /// a waker the future kept from a relayed poll still reaches the task.
     #[test]
     fn a_poll_not_relayed_is_the_task_s_own() {
-        let (count, task_waker) = task();
-        let (relay, waker) = Relay::new();
-        let mut cx = Context::from_waker(&task_waker);
+        let rig = Rig::new();
         let mut future = wakes(usize::MAX, usize::MAX);
-        let mut future = Pin::new(&mut future);
-        assert!(
-            relay
-                .poll(&waker, &mut cx, future.as_mut(), false)
-                .is_pending()
-        );
+        assert!(rig.poll(&mut future, false).is_pending());
         assert_eq!(future.polls, 1, "no second look");
-        assert_eq!(count.0.load(Ordering::SeqCst), 1, "the task is woken");
+        assert_eq!(rig.woken(), 1, "the task is woken");
         let mut quiet = wakes(0, usize::MAX);
-        let mut quiet = Pin::new(&mut quiet);
-        assert!(
-            relay
-                .poll(&waker, &mut cx, quiet.as_mut(), true)
-                .is_pending()
-        );
+        assert!(rig.poll(&mut quiet, true).is_pending());
         let kept = quiet.kept.take().unwrap();
-        assert!(
-            relay
-                .poll(&waker, &mut cx, quiet.as_mut(), false)
-                .is_pending()
-        );
+        assert!(rig.poll(&mut quiet, false).is_pending());
         kept.wake();
-        assert_eq!(
-            count.0.load(Ordering::SeqCst),
-            2,
-            "the relay's waker wakes the task"
-        );
+        assert_eq!(rig.woken(), 2, "the relay's waker wakes the task");
     }
 
     /// A future that keeps waking itself gets a few looks, then the task yields.
     #[test]
     fn a_future_that_keeps_waking_itself_makes_the_task_yield() {
-        let (count, task_waker) = task();
-        let (relay, waker) = Relay::new();
-        let mut cx = Context::from_waker(&task_waker);
+        let rig = Rig::new();
         let mut future = wakes(usize::MAX, usize::MAX);
-        let mut future = Pin::new(&mut future);
-        assert!(
-            relay
-                .poll(&waker, &mut cx, future.as_mut(), true)
-                .is_pending()
-        );
+        assert!(rig.poll(&mut future, true).is_pending());
         assert_eq!(future.polls, LOOKS_AGAIN + 1);
-        assert_eq!(
-            count.0.load(Ordering::SeqCst),
-            1,
-            "the task is woken to go on"
-        );
+        assert_eq!(rig.woken(), 1, "the task is woken to go on");
     }
 
     /// A wake-up from another thread while nothing polls reaches the task, each time it was
     /// polled since.
     #[test]
     fn a_wake_from_another_thread_reaches_the_task() {
-        let (count, task_waker) = task();
-        let (relay, waker) = Relay::new();
-        let mut cx = Context::from_waker(&task_waker);
+        let rig = Rig::new();
         let mut future = wakes(0, usize::MAX);
-        let mut future = Pin::new(&mut future);
         for round in 1..=3 {
-            assert!(
-                relay
-                    .poll(&waker, &mut cx, future.as_mut(), true)
-                    .is_pending()
-            );
+            assert!(rig.poll(&mut future, true).is_pending());
             let kept = future.kept.clone().unwrap();
             std::thread::spawn(move || kept.wake()).join().unwrap();
-            assert_eq!(count.0.load(Ordering::SeqCst), round);
+            assert_eq!(rig.woken(), round);
         }
         assert_eq!(
             future.polls, 3,
